@@ -1,0 +1,179 @@
+//! The REPL front end: a line editor on a terminal, plain line reading
+//! otherwise (so piped transcripts print exactly what the reference prints).
+
+use rasp_lang::{Control, Session, SourceLoader};
+use rustyline::completion::{Completer, Pair};
+use rustyline::error::ReadlineError;
+use rustyline::highlight::Highlighter;
+use rustyline::hint::Hinter;
+use rustyline::validate::Validator;
+use rustyline::{Context, Editor, Helper};
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Reads `load`ed files relative to the working directory, as the reference.
+struct FileLoader;
+
+impl SourceLoader for FileLoader {
+    fn load(&self, path: &str) -> Option<String> {
+        std::fs::read_to_string(path).ok()
+    }
+}
+
+pub fn run(file: Option<PathBuf>, quiet: bool) -> ExitCode {
+    let mut session = Session::new(Box::new(FileLoader));
+    if let Some(path) = file {
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("rasp: cannot read {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+        };
+        let control = session.run_file(&path.display().to_string(), &text);
+        flush(&mut session);
+        if quiet || control == Control::Exit {
+            return if session.had_file_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS };
+        }
+    }
+    if std::io::stdin().is_terminal() {
+        interactive(session)
+    } else {
+        piped(session)
+    }
+}
+
+fn flush(session: &mut Session) {
+    let text = session.take_output();
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
+
+/// Standard input is not a terminal: prompts and results go to stdout
+/// exactly as the reference writes them.
+fn piped(mut session: Session) -> ExitCode {
+    session.banner();
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let mut line = Vec::new();
+    loop {
+        let prompt = session.prompt();
+        print!("{prompt}");
+        flush(&mut session);
+        line.clear();
+        match input.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => {
+                session.end_of_input();
+                flush(&mut session);
+                return ExitCode::SUCCESS;
+            }
+            Ok(_) => {}
+        }
+        if line.last() == Some(&b'\n') {
+            line.pop();
+        }
+        let text = String::from_utf8_lossy(&line);
+        let control = session.feed_line(&text);
+        flush(&mut session);
+        if control == Control::Exit {
+            return ExitCode::SUCCESS;
+        }
+    }
+}
+
+/// A terminal: line editing, history, completion of names and keywords.
+fn interactive(mut session: Session) -> ExitCode {
+    let mut editor: Editor<RaspHelper, rustyline::history::FileHistory> = match Editor::new() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("rasp: cannot start the line editor ({e}); reading plain lines");
+            return piped(session);
+        }
+    };
+    editor.set_helper(Some(RaspHelper { names: session.names() }));
+    let history = history_path();
+    if let Some(h) = &history {
+        let _ = editor.load_history(h);
+    }
+    session.banner();
+    flush(&mut session);
+    loop {
+        let prompt = session.prompt();
+        match editor.readline(&prompt) {
+            Ok(line) => {
+                if !line.trim().is_empty() {
+                    let _ = editor.add_history_entry(line.as_str());
+                }
+                let control = session.feed_line(&line);
+                flush(&mut session);
+                if let Some(helper) = editor.helper_mut() {
+                    helper.names = session.names();
+                }
+                if control == Control::Exit {
+                    break;
+                }
+            }
+            Err(ReadlineError::Interrupted) => {
+                // Ctrl-C drops the statement being typed, as a fresh prompt.
+                session.discard_pending();
+                println!();
+            }
+            Err(_) => {
+                session.end_of_input();
+                flush(&mut session);
+                break;
+            }
+        }
+    }
+    if let Some(h) = &history {
+        let _ = editor.save_history(h);
+    }
+    ExitCode::SUCCESS
+}
+
+fn history_path() -> Option<PathBuf> {
+    std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".rasp_history"))
+}
+
+const KEYWORDS: &[&str] = &[
+    "aggregate(", "select(", "range(", "zip(", "len(", "def", "return", "for", "in", "if", "else", "and", "or",
+    "not", "round", "indicator", "load", "draw", "set example", "show example", "examples on", "examples off",
+    "full seq display on", "full seq display off", "exit", "quit",
+];
+
+struct RaspHelper {
+    names: Vec<String>,
+}
+
+impl Completer for RaspHelper {
+    type Candidate = Pair;
+
+    fn complete(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
+        let before = &line[..pos];
+        let start = before.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).map_or(0, |i| i + 1);
+        let word = &before[start..];
+        if word.is_empty() {
+            return Ok((pos, vec![]));
+        }
+        let mut candidates: Vec<Pair> = self
+            .names
+            .iter()
+            .map(String::as_str)
+            .chain(KEYWORDS.iter().copied())
+            .filter(|c| c.starts_with(word))
+            .map(|c| Pair { display: c.to_string(), replacement: c.to_string() })
+            .collect();
+        candidates.sort_by(|a, b| a.display.cmp(&b.display));
+        candidates.dedup_by(|a, b| a.display == b.display);
+        Ok((start, candidates))
+    }
+}
+
+impl Hinter for RaspHelper {
+    type Hint = String;
+}
+impl Highlighter for RaspHelper {}
+impl Validator for RaspHelper {}
+impl Helper for RaspHelper {}

@@ -1,0 +1,199 @@
+//! Evaluated values: a sequence (one atom per position, of one type) and a
+//! selector matrix (bit-packed, one row per query position).
+
+use crate::atom::Atom;
+use crate::error::{EvalError, EvalResult};
+use crate::value::{NodeNames, Value};
+
+/// The type label the reference gives a sequence (spec §2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeqType {
+    Str,
+    Int,
+    Float,
+    Bool,
+}
+
+impl SeqType {
+    /// `string`, `int`, `float`, `bool` (displays add an `s`).
+    pub fn name(self) -> &'static str {
+        match self {
+            SeqType::Str => "string",
+            SeqType::Int => "int",
+            SeqType::Float => "float",
+            SeqType::Bool => "bool",
+        }
+    }
+
+    /// Whether the aggregate may average it: the reference's type check
+    /// says "int" or "float" (a bool/int mix is "int", all-bool is not).
+    pub fn is_numeric(self) -> bool {
+        matches!(self, SeqType::Int | SeqType::Float)
+    }
+}
+
+/// How the reference shows the values in a type error: computed s-ops
+/// build a Python tuple, token s-ops a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    Tuple,
+    List,
+}
+
+#[derive(Debug, Clone)]
+pub struct Sequence {
+    pub values: Vec<Atom>,
+    pub seq_type: SeqType,
+}
+
+/// The reference's `lazy_type_check` on atoms: the first of str, bool,
+/// int, float that all values are instances of (bools are ints), else
+/// "float" for an int/float mix, else `None` (mismatched).
+pub fn classify(values: &[Atom]) -> Option<SeqType> {
+    let all = |f: fn(&Atom) -> bool| values.iter().all(f);
+    if all(|a| matches!(a, Atom::Str(_))) {
+        Some(SeqType::Str)
+    } else if all(|a| matches!(a, Atom::Bool(_))) {
+        Some(SeqType::Bool)
+    } else if all(Atom::is_int_like) {
+        Some(SeqType::Int)
+    } else if all(Atom::is_number) {
+        Some(SeqType::Float)
+    } else {
+        None
+    }
+}
+
+impl Sequence {
+    /// Builds a sequence from computed values, with the reference's errors
+    /// for mixed or non-atom values (spec §2.1).
+    pub fn from_values(values: Vec<Value>, shown: Shown, names: &dyn NodeNames) -> EvalResult<Sequence> {
+        if values.iter().any(|v| !matches!(v, Value::Atom(_))) {
+            return Err(EvalError::rasp(format!(
+                "attempted to create sequence with illegal val types (vals must be bool, float, int or string):\n\t\t {}",
+                show_values(&values, shown, names)
+            )));
+        }
+        let atoms: Vec<Atom> = values
+            .into_iter()
+            .filter_map(|v| match v {
+                Value::Atom(a) => Some(a),
+                _ => None,
+            })
+            .collect();
+        Sequence::from_atoms(atoms, shown, names)
+    }
+
+    pub fn from_atoms(values: Vec<Atom>, shown: Shown, names: &dyn NodeNames) -> EvalResult<Sequence> {
+        match classify(&values) {
+            Some(seq_type) => Ok(Sequence { values, seq_type }),
+            None => {
+                let as_values: Vec<Value> = values.into_iter().map(Value::Atom).collect();
+                Err(EvalError::rasp(format!(
+                    "attempted to create sequence with vals of different types:\n\t\t {}",
+                    show_values(&as_values, shown, names)
+                )))
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}
+
+fn show_values(values: &[Value], shown: Shown, names: &dyn NodeNames) -> String {
+    let parts: Vec<String> = values.iter().map(|v| v.py_repr(names)).collect();
+    match shown {
+        Shown::List => format!("[{}]", parts.join(", ")),
+        Shown::Tuple if parts.len() == 1 => format!("({},)", parts[0]),
+        Shown::Tuple => format!("({})", parts.join(", ")),
+    }
+}
+
+/// A selector evaluated on an input of length n: `n` rows (queries) of `n`
+/// bits (keys), 64 keys per word.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelectorMatrix {
+    n: usize,
+    words_per_row: usize,
+    bits: Vec<u64>,
+}
+
+impl SelectorMatrix {
+    pub fn empty(n: usize) -> SelectorMatrix {
+        let words_per_row = n.div_ceil(64);
+        SelectorMatrix { n, words_per_row, bits: vec![0; words_per_row * n] }
+    }
+
+    pub fn full(n: usize) -> SelectorMatrix {
+        let mut m = SelectorMatrix::empty(n);
+        for q in 0..n {
+            for k in 0..n {
+                m.set(q, k);
+            }
+        }
+        m
+    }
+
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    pub fn set(&mut self, query: usize, key: usize) {
+        self.bits[query * self.words_per_row + key / 64] |= 1 << (key % 64);
+    }
+
+    pub fn get(&self, query: usize, key: usize) -> bool {
+        self.bits[query * self.words_per_row + key / 64] & (1 << (key % 64)) != 0
+    }
+
+    pub fn row(&self, query: usize) -> &[u64] {
+        &self.bits[query * self.words_per_row..(query + 1) * self.words_per_row]
+    }
+
+    /// Keys selected by `query`, ascending.
+    pub fn selected(&self, query: usize) -> impl Iterator<Item = usize> + '_ {
+        self.row(query).iter().enumerate().flat_map(|(w, &word)| {
+            let mut word = word;
+            std::iter::from_fn(move || {
+                if word == 0 {
+                    return None;
+                }
+                let bit = word.trailing_zeros() as usize;
+                word &= word - 1;
+                Some(w * 64 + bit)
+            })
+        })
+    }
+
+    pub fn count(&self, query: usize) -> usize {
+        self.row(query).iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    /// Combines two matrices word by word.
+    pub fn zip_with(&self, other: &SelectorMatrix, f: impl Fn(u64, u64) -> u64) -> SelectorMatrix {
+        let bits = self.bits.iter().zip(&other.bits).map(|(&a, &b)| f(a, b)).collect();
+        SelectorMatrix { n: self.n, words_per_row: self.words_per_row, bits }
+    }
+
+    /// Complement (only the n real key bits of each row).
+    pub fn not(&self) -> SelectorMatrix {
+        let mut out = self.clone();
+        for q in 0..self.n {
+            for w in 0..self.words_per_row {
+                let valid = if (w + 1) * 64 <= self.n { u64::MAX } else { (1u64 << (self.n % 64)) - 1 };
+                out.bits[q * self.words_per_row + w] = !self.bits[q * self.words_per_row + w] & valid;
+            }
+        }
+        out
+    }
+}

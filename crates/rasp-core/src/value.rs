@@ -1,0 +1,293 @@
+//! Values of the surface language: atoms, lists, dicts, references to graph
+//! nodes (s-ops and selectors) and functions. Lists and dicts are immutable
+//! once built (RASP has no mutation), so they are shared behind `Rc`.
+
+use crate::atom::Atom;
+use crate::error::{EvalError, EvalResult};
+use crate::graph::NodeId;
+use crate::pyfmt;
+use crate::pyops::{self, ArithOp, AtomKey, CmpOp};
+use std::collections::HashMap;
+use std::fmt;
+use std::rc::Rc;
+
+/// A function value. Defined by the interpreter; the core only needs to show it.
+pub trait Callable: fmt::Debug {
+    /// The function's own name (`f`), as given at its definition.
+    fn name(&self) -> &str;
+    /// How the REPL shows it: `console function: f(a, b)`.
+    fn describe(&self) -> String;
+    /// For downcasting in the interpreter.
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+
+#[derive(Debug, Clone)]
+pub enum Value {
+    Atom(Atom),
+    List(Rc<Vec<Value>>),
+    Dict(Rc<Dict>),
+    Sop(NodeId),
+    Selector(NodeId),
+    Function(Rc<dyn Callable>),
+}
+
+/// A Python dict with atom keys: insertion order, Python key equality
+/// (`{1: "a", True: "b"}` is `{1: 'b'}`: the first key stays, the value is replaced).
+#[derive(Debug, Clone, Default)]
+pub struct Dict {
+    entries: Vec<(Atom, Value)>,
+    index: HashMap<AtomKey, usize>,
+}
+
+impl Dict {
+    pub fn new() -> Dict {
+        Dict::default()
+    }
+
+    pub fn insert(&mut self, key: Atom, value: Value) {
+        match self.index.get(&AtomKey(key.clone())) {
+            Some(&i) => self.entries[i].1 = value,
+            None => {
+                self.index.insert(AtomKey(key.clone()), self.entries.len());
+                self.entries.push((key, value));
+            }
+        }
+    }
+
+    pub fn get(&self, key: &Atom) -> Option<&Value> {
+        self.index.get(&AtomKey(key.clone())).map(|&i| &self.entries[i].1)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&Atom, &Value)> {
+        self.entries.iter().map(|(k, v)| (k, v))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &Atom> {
+        self.entries.iter().map(|(k, _)| k)
+    }
+}
+
+impl Value {
+    pub fn int(v: i64) -> Value {
+        Value::Atom(Atom::Int(v))
+    }
+
+    pub fn bool(v: bool) -> Value {
+        Value::Atom(Atom::Bool(v))
+    }
+
+    pub fn str(s: &str) -> Value {
+        Value::Atom(Atom::str(s))
+    }
+
+    pub fn list(items: Vec<Value>) -> Value {
+        Value::List(Rc::new(items))
+    }
+
+    pub fn as_atom(&self) -> Option<&Atom> {
+        match self {
+            Value::Atom(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// Python's type name for error messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Atom(a) => a.type_name(),
+            Value::List(_) => "list",
+            Value::Dict(_) => "dict",
+            Value::Sop(_) => "UnfinishedSequence",
+            Value::Selector(_) => "UnfinishedSelect",
+            Value::Function(_) => "RASPFunction",
+        }
+    }
+
+    /// Python truthiness. S-ops, selectors and functions are objects: true.
+    pub fn truthy(&self) -> bool {
+        match self {
+            Value::Atom(a) => pyops::truthy(a),
+            Value::List(l) => !l.is_empty(),
+            Value::Dict(d) => !d.is_empty(),
+            _ => true,
+        }
+    }
+
+    /// `isinstance(v, Iterable)`: strings, lists and dicts.
+    pub fn is_iterable(&self) -> bool {
+        matches!(self, Value::Atom(Atom::Str(_)) | Value::List(_) | Value::Dict(_))
+    }
+
+    /// The elements Python's `for x in v` would give: characters of a
+    /// string, items of a list, keys of a dict. `None` if not iterable.
+    pub fn iter_elements(&self) -> Option<Vec<Value>> {
+        match self {
+            Value::Atom(Atom::Str(s)) => Some(s.chars().map(|c| Value::str(c.encode_utf8(&mut [0; 4]))).collect()),
+            Value::List(l) => Some(l.as_ref().clone()),
+            Value::Dict(d) => Some(d.keys().map(|k| Value::Atom(k.clone())).collect()),
+            _ => None,
+        }
+    }
+
+    /// Python `str(v)`. `names` shows graph nodes (the reference prints
+    /// `UnfinishedSequence object, name: N id: I`).
+    pub fn py_str(&self, names: &dyn NodeNames) -> String {
+        match self {
+            Value::Atom(a) => pyfmt::py_str(a),
+            _ => self.py_repr(names),
+        }
+    }
+
+    /// Python `repr(v)`.
+    pub fn py_repr(&self, names: &dyn NodeNames) -> String {
+        match self {
+            Value::Atom(a) => pyfmt::py_repr(a),
+            Value::List(items) => {
+                let parts: Vec<String> = items.iter().map(|v| v.py_repr(names)).collect();
+                format!("[{}]", parts.join(", "))
+            }
+            Value::Dict(d) => {
+                let parts: Vec<String> =
+                    d.iter().map(|(k, v)| format!("{}: {}", pyfmt::py_repr(k), v.py_repr(names))).collect();
+                format!("{{{}}}", parts.join(", "))
+            }
+            Value::Sop(id) => format!("UnfinishedSequence object, name: {} id: {}", names.node_name(*id), id.0),
+            Value::Selector(id) => format!("UnfinishedSelect object, name: {} id: {}", names.node_name(*id), id.0),
+            Value::Function(f) => format!("<RASPFunction {}>", f.name()),
+        }
+    }
+}
+
+/// Anything that can tell a node's current display name (the graph).
+pub trait NodeNames {
+    fn node_name(&self, id: NodeId) -> String;
+}
+
+fn unsupported(op: &str, a: &Value, b: &Value) -> EvalError {
+    EvalError::python(format!(
+        "unsupported operand type(s) for {}: '{}' and '{}'",
+        op,
+        a.type_name(),
+        b.type_name()
+    ))
+}
+
+/// Python's binary arithmetic on two values that are not s-ops or
+/// selectors: atoms delegate to `pyops`, lists concatenate and repeat.
+pub fn value_arith(op: ArithOp, a: &Value, b: &Value) -> EvalResult<Value> {
+    match (a, b) {
+        (Value::Atom(x), Value::Atom(y)) => pyops::arith(op, x, y).map(Value::Atom),
+        (Value::List(x), Value::List(y)) if op == ArithOp::Add => {
+            let mut items = x.as_ref().clone();
+            items.extend(y.iter().cloned());
+            Ok(Value::list(items))
+        }
+        (Value::List(x), other) if op == ArithOp::Add => Err(EvalError::python(format!(
+            "can only concatenate list (not \"{}\") to list",
+            other.type_name()
+        ))),
+        (Value::List(l), Value::Atom(n)) | (Value::Atom(n), Value::List(l)) if op == ArithOp::Mul => {
+            let times = repeat_count(n, l.len(), if matches!(a, Value::List(_)) { b } else { a })?;
+            let mut items = Vec::with_capacity(l.len() * times);
+            for _ in 0..times {
+                items.extend(l.iter().cloned());
+            }
+            Ok(Value::list(items))
+        }
+        (Value::List(_), other) | (other, Value::List(_)) if op == ArithOp::Mul => Err(EvalError::python(format!(
+            "can't multiply sequence by non-int of type '{}'",
+            other.type_name()
+        ))),
+        _ => Err(unsupported(op.symbol(), a, b)),
+    }
+}
+
+fn repeat_count(n: &Atom, unit: usize, shown: &Value) -> EvalResult<usize> {
+    let count = match n {
+        Atom::Bool(b) => i64::from(*b),
+        Atom::Int(i) => *i,
+        Atom::BigInt(_) => {
+            return Err(EvalError::python("cannot fit 'int' into an index-sized integer"));
+        }
+        _ => {
+            return Err(EvalError::python(format!(
+                "can't multiply sequence by non-int of type '{}'",
+                shown.type_name()
+            )));
+        }
+    };
+    let count = usize::try_from(count.max(0)).unwrap_or(0);
+    if count.saturating_mul(unit.max(1)) > 10_000_000 {
+        return Err(EvalError::python("list repetition result too large (over 10,000,000 items)"));
+    }
+    Ok(count)
+}
+
+/// Python `==` between plain values. S-ops/selectors/functions compare by identity.
+pub fn value_eq(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Atom(x), Value::Atom(y)) => pyops::py_eq(x, y),
+        (Value::List(x), Value::List(y)) => x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| value_eq(p, q)),
+        (Value::Dict(x), Value::Dict(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| value_eq(v, w)))
+        }
+        (Value::Sop(x), Value::Sop(y)) | (Value::Selector(x), Value::Selector(y)) => x == y,
+        (Value::Function(x), Value::Function(y)) => Rc::ptr_eq(x, y),
+        _ => false,
+    }
+}
+
+/// Python's comparison operators between plain values.
+pub fn value_compare(op: CmpOp, a: &Value, b: &Value) -> EvalResult<bool> {
+    match op {
+        CmpOp::Eq => return Ok(value_eq(a, b)),
+        CmpOp::Ne => return Ok(!value_eq(a, b)),
+        _ => {}
+    }
+    match (a, b) {
+        (Value::Atom(x), Value::Atom(y)) => pyops::compare(op, x, y),
+        (Value::List(x), Value::List(y)) => {
+            // Lexicographic, as Python: the first unequal pair decides.
+            for (p, q) in x.iter().zip(y.iter()) {
+                if !value_eq(p, q) {
+                    return value_compare(op, p, q);
+                }
+            }
+            let (lx, ly) = (x.len(), y.len());
+            Ok(match op {
+                CmpOp::Lt => lx < ly,
+                CmpOp::Le => lx <= ly,
+                CmpOp::Gt => lx > ly,
+                _ => lx >= ly,
+            })
+        }
+        _ => Err(EvalError::python(format!(
+            "'{}' not supported between instances of '{}' and '{}'",
+            op.symbol(),
+            a.type_name(),
+            b.type_name()
+        ))),
+    }
+}
+
+/// Python's `x in container` for a list (by `==`).
+pub fn list_contains(list: &[Value], x: &Value) -> bool {
+    list.iter().any(|v| value_eq(v, x))
+}
+
+/// The reference's `strdesc` of an atom: strings in double quotes (no
+/// escaping), everything else as Python `str`.
+pub fn strdesc_atom(a: &Atom) -> String {
+    match a {
+        Atom::Str(s) => format!("\"{s}\""),
+        other => pyfmt::py_str(other),
+    }
+}

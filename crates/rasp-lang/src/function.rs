@@ -1,0 +1,36 @@
+//! RASP functions: closures over their defining scope (spec §2.8).
+
+use crate::env::EnvRef;
+use rasp_core::Callable;
+use rasp_syntax::FuncDef;
+use std::rc::Rc;
+
+#[derive(Debug)]
+pub struct Function {
+    pub def: Rc<FuncDef>,
+    /// The scope the `def` ran in; calls nest inside it.
+    pub env: EnvRef,
+    /// The defining scope's name (`console`, `console'`, a file path).
+    pub creator: String,
+}
+
+impl Function {
+    pub fn params(&self) -> impl Iterator<Item = &str> {
+        self.def.params.iter().map(|p| p.name.as_str())
+    }
+}
+
+impl Callable for Function {
+    fn name(&self) -> &str {
+        &self.def.name.name
+    }
+
+    fn describe(&self) -> String {
+        let params: Vec<&str> = self.params().collect();
+        format!("{} function: {}({})", self.creator, self.def.name.name, params.join(", "))
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}

@@ -1,0 +1,35 @@
+//! rasp-lang: the RASP surface language (tech-srl/RASP 0.1 dialect).
+//!
+//! Input: lines of text, as typed at the REPL or read from files. Output:
+//! the text the reference REPL prints for them (spec §3), and the graph IR
+//! (`rasp_core::Graph`) of every s-op and selector defined. Invariants: no
+//! IO (files come through a `SourceLoader`, output through a buffer);
+//! nothing panics on user input; every error leaves the session's state as
+//! it was before the failing statement (bindings already made stay made, as
+//! in the reference).
+
+mod display;
+mod env;
+mod function;
+mod interp;
+mod library;
+mod names;
+mod session;
+
+pub use display::sequence_text;
+pub use function::Function;
+pub use library::SOURCE as LIBRARY_SOURCE;
+pub use session::{Control, LIBRARY_PATH, NoFiles, Session, SourceLoader, drive};
+
+/// Runs `f` on a thread with a large stack: deep RASP recursion and long
+/// chains of nested expressions recurse in the interpreter.
+pub fn with_large_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    let handle = std::thread::Builder::new().stack_size(512 * 1024 * 1024).spawn(f);
+    match handle {
+        Ok(h) => match h.join() {
+            Ok(v) => v,
+            Err(panic) => std::panic::resume_unwind(panic),
+        },
+        Err(e) => panic!("cannot start the interpreter thread: {e}"),
+    }
+}

@@ -1,0 +1,78 @@
+//! Runs every REPL transcript (`NAME.in` typed, `NAME.out` expected) in
+//! `tests/conformance/` (the shared public cases) and `tests/transcripts/`
+//! (our own cases, outputs recorded from the reference implementation).
+//! Comparison rule of `shared/conformance/README.md`: identical line for
+//! line, except that a line where the reference printed an ANTLR
+//! syntax-error report only needs the same prompt and to say it is an error.
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use rasp_lang::{Session, SourceLoader, drive};
+use std::path::{Path, PathBuf};
+
+struct DirLoader(PathBuf);
+
+impl SourceLoader for DirLoader {
+    fn load(&self, path: &str) -> Option<String> {
+        std::fs::read_to_string(self.0.join(path)).ok()
+    }
+}
+
+fn run_case(dir: &Path, input: &str) -> String {
+    let dir = dir.to_path_buf();
+    let input = input.to_string();
+    rasp_lang::with_large_stack(move || {
+        let mut session = Session::new(Box::new(DirLoader(dir)));
+        // Lines as Python's input() gives them (split on \n only).
+        let mut lines = input.split_inclusive('\n').map(|l| l.strip_suffix('\n').unwrap_or(l).to_string());
+        let mut out = String::new();
+        drive(&mut session, || lines.next(), |s| out.push_str(s));
+        out
+    })
+}
+
+fn lines_match(expected: &str, actual: &str) -> bool {
+    if expected.contains("antlr exception") {
+        let prompt = expected.split('\t').next().unwrap_or("");
+        let lower = actual.to_lowercase();
+        return actual.starts_with(prompt) && (lower.contains("error") || lower.contains("ignoring input"));
+    }
+    expected == actual
+}
+
+fn compare(expected: &str, actual: &str) -> Result<(), Failed> {
+    let e: Vec<&str> = expected.split('\n').collect();
+    let a: Vec<&str> = actual.split('\n').collect();
+    for (i, (x, y)) in e.iter().zip(&a).enumerate() {
+        if !lines_match(x, y) {
+            return Err(format!("line {}:\n expected: {x:?}\n   actual: {y:?}\n--- whole output:\n{actual}", i + 1).into());
+        }
+    }
+    if e.len() != a.len() {
+        return Err(format!("expected {} lines, got {}\n--- whole output:\n{actual}", e.len(), a.len()).into());
+    }
+    Ok(())
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests");
+    let mut trials = Vec::new();
+    for suite in ["conformance", "transcripts"] {
+        let dir = root.join(suite);
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let mut names: Vec<PathBuf> =
+            entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "in")).collect();
+        names.sort();
+        for path in names {
+            let name = format!("{suite}::{}", path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default());
+            let dir = dir.clone();
+            trials.push(Trial::test(name, move || {
+                let input = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                let expected = std::fs::read_to_string(path.with_extension("out"))
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                compare(&expected, &run_case(&dir, &input))
+            }));
+        }
+    }
+    libtest_mimic::run(&args, trials).exit();
+}

@@ -1,0 +1,18 @@
+//! rasp-syntax: text → syntax tree for the RASP language of tech-srl/RASP 0.1.
+//!
+//! Input: the text of one REPL input (lines joined as the REPL joins them) or
+//! of a file chunk. Output: the statements it holds, or the knowledge that the
+//! text is an unfinished statement (the REPL then reads another line), or a
+//! syntax error with the span where parsing failed.
+//!
+//! Invariants: no evaluation happens here; nothing panics on any input; every
+//! node carries the byte span of its text. Comments are dropped by the lexer.
+//! The lexer and grammar follow `shared/spec/rasp-reference.md` §1.
+
+pub mod ast;
+mod lexer;
+mod parser;
+
+pub use ast::*;
+pub use lexer::{Token, TokenKind, tokenize};
+pub use parser::{ParseOutcome, SyntaxError, parse};
