@@ -171,20 +171,51 @@ pub enum ExprKind {
     /// `{k: v, ...}`
     Dict(Vec<(Expr, Expr)>),
     /// `[value for names in iterable]`
-    ListComp { value: Box<Expr>, names: Vec<Ident>, iterable: Box<Expr> },
+    ListComp {
+        value: Box<Expr>,
+        names: Vec<Ident>,
+        iterable: Box<Expr>,
+    },
     /// `{key: value for names in iterable}`
-    DictComp { key: Box<Expr>, value: Box<Expr>, names: Vec<Ident>, iterable: Box<Expr> },
+    DictComp {
+        key: Box<Expr>,
+        value: Box<Expr>,
+        names: Vec<Ident>,
+        iterable: Box<Expr>,
+    },
     /// `not e`, `-e`, `+e`, `round(e)`, `indicator(e)`
-    Unary { op: UnaryOp, operand: Box<Expr> },
-    Binary { op: BinaryOp, left: Box<Expr>, right: Box<Expr> },
+    Unary {
+        op: UnaryOp,
+        operand: Box<Expr>,
+    },
+    Binary {
+        op: BinaryOp,
+        left: Box<Expr>,
+        right: Box<Expr>,
+    },
     /// `then if cond else otherwise`
-    Ternary { then: Box<Expr>, cond: Box<Expr>, otherwise: Box<Expr> },
+    Ternary {
+        then: Box<Expr>,
+        cond: Box<Expr>,
+        otherwise: Box<Expr>,
+    },
     /// `element in container`
-    In { element: Box<Expr>, container: Box<Expr> },
+    In {
+        element: Box<Expr>,
+        container: Box<Expr>,
+    },
     /// `select(key, query, op)`
-    Select { key: Box<Expr>, query: Box<Expr>, op: SelectOp },
+    Select {
+        key: Box<Expr>,
+        query: Box<Expr>,
+        op: SelectOp,
+    },
     /// `aggregate(selector, values [, default])`
-    Aggregate { selector: Box<Expr>, values: Box<Expr>, default: Option<Box<Expr>> },
+    Aggregate {
+        selector: Box<Expr>,
+        values: Box<Expr>,
+        default: Option<Box<Expr>>,
+    },
     /// `range(a, ...)` — arity is checked at run time, like the reference.
     Range(Vec<Expr>),
     /// `zip(a, ...)`
@@ -192,7 +223,13 @@ pub enum ExprKind {
     /// `len(e)`
     Len(Box<Expr>),
     /// `target[index]`
-    Index { target: Box<Expr>, index: Box<Expr> },
+    Index {
+        target: Box<Expr>,
+        index: Box<Expr>,
+    },
     /// `callee(args)` — a function call or the application of an s-op/selector.
-    Call { callee: Box<Expr>, args: Vec<Expr> },
+    Call {
+        callee: Box<Expr>,
+        args: Vec<Expr>,
+    },
 }

@@ -15,4 +15,4 @@ mod parser;
 
 pub use ast::*;
 pub use lexer::{Token, TokenKind, tokenize};
-pub use parser::{ParseOutcome, SyntaxError, parse};
+pub use parser::{MAX_EXPR_HEIGHT, MAX_NESTING, ParseOutcome, SyntaxError, parse};

@@ -56,8 +56,8 @@ fn token_kinds() {
         (
             "; = ( , ) : { } [ ] - + ^ * / %",
             &[
-                Semi, Assign, LParen, Comma, RParen, Colon, LBrace, RBrace, LBracket, RBracket,
-                Minus, Plus, Caret, Star, Slash, Percent, Eof,
+                Semi, Assign, LParen, Comma, RParen, Colon, LBrace, RBrace, LBracket, RBracket, Minus, Plus, Caret,
+                Star, Slash, Percent, Eof,
             ],
         ),
         ("== <= >= > < != ===", &[EqEq, Le, Ge, Gt, Lt, NotEq, EqEq, Assign, Eof]),
@@ -84,10 +84,7 @@ fn token_texts_and_spans() {
     let src = "x = \"é\";";
     let tokens = tokenize(src).expect("lexes");
     let spans: Vec<Span> = tokens.iter().map(|t| t.span).collect();
-    assert_eq!(
-        spans,
-        [Span::new(0, 1), Span::new(2, 3), Span::new(4, 8), Span::new(8, 9), Span::new(9, 9)]
-    );
+    assert_eq!(spans, [Span::new(0, 1), Span::new(2, 3), Span::new(4, 8), Span::new(8, 9), Span::new(9, 9)]);
 }
 
 #[test]

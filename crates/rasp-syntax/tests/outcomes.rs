@@ -183,39 +183,19 @@ fn error_messages() {
                 .to_string(),
             (10, 11),
         ),
-        (
-            "tokens;;",
-            format!("extraneous input ';' expecting {{<EOF>, {}", &STATEMENT_SET[1..]),
-            (7, 8),
-        ),
-        (
-            "set example \"hey\";",
-            format!("extraneous input ';' expecting {{<EOF>, {}", &STATEMENT_SET[1..]),
-            (17, 18),
-        ),
+        ("tokens;;", format!("extraneous input ';' expecting {{<EOF>, {}", &STATEMENT_SET[1..]), (7, 8)),
+        ("set example \"hey\";", format!("extraneous input ';' expecting {{<EOF>, {}", &STATEMENT_SET[1..]), (17, 18)),
         ("full  seq display on", "no viable alternative at input 'fullseq'".to_string(), (6, 9)),
         ("x = (1;", "missing ')' at ';'".to_string(), (6, 7)),
-        (
-            "set example set example hello",
-            format!("mismatched input 'set' expecting {EXPR_SET}"),
-            (12, 15),
-        ),
+        ("set example set example hello", format!("mismatched input 'set' expecting {EXPR_SET}"), (12, 15)),
         ("l[0] = 3;", "mismatched input '=' expecting ';'".to_string(), (5, 6)),
         ("x c = 3;", "no viable alternative at input 'xc'".to_string(), (2, 3)),
         ("[1 2];", "no viable alternative at input '[12'".to_string(), (3, 4)),
         ("[1 + ;];", "no viable alternative at input '[1+;'".to_string(), (5, 6)),
-        (
-            "x = [select(a, b, +)];",
-            "no viable alternative at input '[select(a,b,+'".to_string(),
-            (18, 19),
-        ),
+        ("x = [select(a, b, +)];", "no viable alternative at input '[select(a,b,+'".to_string(), (18, 19)),
         ("{1, 2};", "no viable alternative at input '{1,'".to_string(), (2, 3)),
         ("x = 1 if y;", "mismatched input ';' expecting 'else'".to_string(), (10, 11)),
-        (
-            "def f() { return 1; x = 2; }",
-            "mismatched input 'x' expecting {'}', Comment}".to_string(),
-            (20, 21),
-        ),
+        ("def f() { return 1; x = 2; }", "mismatched input 'x' expecting {'}', Comment}".to_string(), (20, 21)),
         ("def f() { x = 1; }", "mismatched input '}' expecting 'return'".to_string(), (17, 18)),
         ("for i in x { y; ) }", "extraneous input ')' expecting '}'".to_string(), (16, 17)),
         ("for i in x { y; ) z }", "mismatched input ')' expecting '}'".to_string(), (16, 17)),
@@ -319,17 +299,13 @@ fn statement_shapes() {
 #[test]
 fn expression_spans() {
     let src = "x = -a[0] + f(b, \"§\") * (c);";
-    let StatementKind::Assign { values, .. } = one_statement(src).kind else {
-        panic!("not an assignment")
-    };
+    let StatementKind::Assign { values, .. } = one_statement(src).kind else { panic!("not an assignment") };
     let sum = &values[0];
     assert_eq!(&src[sum.span.start..sum.span.end], "-a[0] + f(b, \"§\") * (c)");
     let ExprKind::Binary { left, right, .. } = &sum.kind else { panic!("not binary") };
     assert_eq!(&src[left.span.start..left.span.end], "-a[0]");
     assert_eq!(&src[right.span.start..right.span.end], "f(b, \"§\") * (c)");
-    let ExprKind::Binary { left: call, right: paren, .. } = &right.kind else {
-        panic!("not binary")
-    };
+    let ExprKind::Binary { left: call, right: paren, .. } = &right.kind else { panic!("not binary") };
     assert_eq!(&src[call.span.start..call.span.end], "f(b, \"§\")");
     assert_eq!(&src[paren.span.start..paren.span.end], "(c)");
     let ExprKind::Call { args, .. } = &call.kind else { panic!("not a call") };

@@ -46,10 +46,7 @@ fn precedence_table() {
         ("1 if True else 0 and 0", "(1 if True else (0 and 0))"),
         ("x if a in b else y", "(x if (a in b) else y)"),
         ("x if c else y in z", "((x if c else y) in z)"),
-        (
-            "1 if n < 1 else n * fact(n - 1)",
-            "(1 if (n < 1) else (n * (fact((n - 1)))))",
-        ),
+        ("1 if n < 1 else n * fact(n - 1)", "(1 if (n < 1) else (n * (fact((n - 1)))))"),
         // `in` is the loosest of all, left-associative.
         ("1 + 2 in [3]", "((1 + 2) in [3])"),
         ("1 in [1] and False", "(1 in ([1] and False))"),

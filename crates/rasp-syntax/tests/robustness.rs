@@ -1,6 +1,6 @@
 //! Nothing panics or overflows the stack, whatever the input.
 
-use rasp_syntax::{ParseOutcome, parse, tokenize};
+use rasp_syntax::{MAX_EXPR_HEIGHT, ParseOutcome, parse, tokenize};
 
 /// Programs that exercise most of the grammar; every prefix of each is
 /// parsed.
@@ -51,10 +51,54 @@ impl Lcg {
 #[test]
 fn random_garbage() {
     const PIECES: [&str; 48] = [
-        "x", "1", "2.5", "\"s\"", "\"", "(", ")", "[", "]", "{", "}", ",", ";", ":", "=", "==",
-        "!=", "!", "<", ">=", "+", "-", "*", "/", "%", "^", "not", "and", "if", "else", "in",
-        "for", "def", "return", "set", "example", "s-op", "select(", "aggregate(", "range(",
-        "full seq display", "on", "#", "\n", " ", "§", ".", "$",
+        "x",
+        "1",
+        "2.5",
+        "\"s\"",
+        "\"",
+        "(",
+        ")",
+        "[",
+        "]",
+        "{",
+        "}",
+        ",",
+        ";",
+        ":",
+        "=",
+        "==",
+        "!=",
+        "!",
+        "<",
+        ">=",
+        "+",
+        "-",
+        "*",
+        "/",
+        "%",
+        "^",
+        "not",
+        "and",
+        "if",
+        "else",
+        "in",
+        "for",
+        "def",
+        "return",
+        "set",
+        "example",
+        "s-op",
+        "select(",
+        "aggregate(",
+        "range(",
+        "full seq display",
+        "on",
+        "#",
+        "\n",
+        " ",
+        "§",
+        ".",
+        "$",
     ];
     let mut rng = Lcg(0x5eed);
     for _ in 0..3000 {
@@ -62,7 +106,7 @@ fn random_garbage() {
         let mut src = String::new();
         for _ in 0..len {
             src.push_str(PIECES[(rng.next() % PIECES.len() as u64) as usize]);
-            if rng.next() % 3 == 0 {
+            if rng.next().is_multiple_of(3) {
                 src.push(' ');
             }
         }
@@ -98,9 +142,18 @@ fn deep_nesting_is_an_error_not_a_crash() {
     assert_too_deep(&format!("x = {}1{};", "round(".repeat(depth), ")".repeat(depth)));
     assert_too_deep(&"def f() { ".repeat(depth));
     assert_too_deep(&"for x in y { ".repeat(depth));
-    // Long flat input is fine (loops, not recursion).
-    let long_sum = format!("x = 1{};", " + 1".repeat(depth));
-    assert!(matches!(parse(&long_sum), ParseOutcome::Complete(_)));
+    // Loops build left-leaning chains without recursing; their height is
+    // capped too, so that dropping or walking the tree cannot overflow.
+    assert_too_deep(&format!("x = 1{};", " + 1".repeat(depth)));
+    assert_too_deep(&format!("x = 1{};", " if 1 else 2".repeat(depth)));
+    assert_too_deep(&format!("x = f{};", "(1)".repeat(depth)));
+    assert_too_deep(&format!("x = f{};", "[0]".repeat(depth)));
+    assert_too_deep(&format!("x = 1{}", " in a".repeat(depth)));
+    // The chain may also end in a syntax error or stay unfinished.
+    assert_too_deep(&format!("x = 1{} )", " and 1".repeat(depth)));
+    // Long but shallow input is fine.
+    let wide_list = format!("x = [{}];", "1, ".repeat(depth) + "1");
+    assert!(matches!(parse(&wide_list), ParseOutcome::Complete(_)));
     let many = "x = 1;\n".repeat(10_000);
     assert!(matches!(parse(&many), ParseOutcome::Complete(s) if s.len() == 10_000));
 }
@@ -112,7 +165,10 @@ fn moderate_nesting_is_fine() {
         format!("x = {}1{};", "(".repeat(depth), ")".repeat(depth)),
         format!("x = {}1{};", "[".repeat(depth), "]".repeat(depth)),
         format!("x = {}1;", "-".repeat(depth)),
-        format!("{}return 1; {}", "def f() { ".repeat(60), "} ".repeat(60)),
+        format!("{}return 1; {}}}", "def f() { ".repeat(60), "} return 1; ".repeat(59)),
+        format!("{}x; {}", "for i in x { ".repeat(60), "} ".repeat(60)),
+        format!("x = 1{};", " + 1".repeat(MAX_EXPR_HEIGHT - 1)),
+        format!("x = f{};", "(1)".repeat(MAX_EXPR_HEIGHT - 1)),
     ];
     for src in cases {
         assert!(matches!(parse(&src), ParseOutcome::Complete(_)), "{:?}", parse(&src));

@@ -16,8 +16,7 @@ pub fn show(expr: &Expr) -> String {
         ExprKind::Paren(inner) => format!("({})", show(inner)),
         ExprKind::List(items) => format!("[{}]", list(items)),
         ExprKind::Dict(entries) => {
-            let entries: Vec<String> =
-                entries.iter().map(|(k, v)| format!("{}: {}", show(k), show(v))).collect();
+            let entries: Vec<String> = entries.iter().map(|(k, v)| format!("{}: {}", show(k), show(v))).collect();
             format!("{{{}}}", entries.join(", "))
         }
         ExprKind::ListComp { value, names: ids, iterable } => {
@@ -58,9 +57,7 @@ pub fn show(expr: &Expr) -> String {
 /// Parses `src`, which must be exactly one statement, and returns it.
 pub fn one_statement(src: &str) -> Statement {
     match parse(src) {
-        ParseOutcome::Complete(mut statements) if statements.len() == 1 => {
-            statements.remove(0)
-        }
+        ParseOutcome::Complete(mut statements) if statements.len() == 1 => statements.remove(0),
         other => panic!("{src:?}: expected one complete statement, got {other:?}"),
     }
 }
