@@ -1,9 +1,10 @@
 //! `rasp`: the RASP REPL and command-line tools. Thin: parses arguments and
 //! hands the work to the crates below.
 
+mod analyze;
 mod repl;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -14,8 +15,10 @@ use std::process::ExitCode;
 /// standard input is not a terminal, prints exactly what the reference REPL
 /// (tech-srl/RASP 0.1) prints for the same input.
 #[derive(Parser, Debug)]
-#[command(name = "rasp", version, about, long_about)]
+#[command(name = "rasp", version, about, long_about, args_conflicts_with_subcommands = true)]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// A .rasp file to run first (as if typed at the REPL); then the REPL starts.
     file: Option<PathBuf>,
     /// Only run FILE, do not start the REPL afterwards.
@@ -23,7 +26,15 @@ struct Cli {
     quiet: bool,
 }
 
+#[derive(Subcommand, Debug)]
+enum Command {
+    Analyze(analyze::AnalyzeArgs),
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    rasp_lang::with_large_stack(move || repl::run(cli.file, cli.quiet))
+    rasp_lang::with_large_stack(move || match cli.command {
+        Some(Command::Analyze(args)) => analyze::run(args),
+        None => repl::run(cli.file, cli.quiet),
+    })
 }

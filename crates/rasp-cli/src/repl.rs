@@ -1,7 +1,7 @@
 //! The REPL front end: a line editor on a terminal, plain line reading
 //! otherwise (so piped transcripts print exactly what the reference prints).
 
-use rasp_lang::{Control, Session, SourceLoader};
+use rasp_lang::{Control, Session, SourceLoader, drive};
 use rustyline::completion::{Completer, Pair};
 use rustyline::error::ReadlineError;
 use rustyline::highlight::Highlighter;
@@ -37,11 +37,7 @@ pub fn run(file: Option<PathBuf>, quiet: bool) -> ExitCode {
             return if session.had_file_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS };
         }
     }
-    if std::io::stdin().is_terminal() {
-        interactive(session)
-    } else {
-        piped(session)
-    }
+    if std::io::stdin().is_terminal() { interactive(session) } else { piped(session) }
 }
 
 fn flush(session: &mut Session) {
@@ -54,33 +50,28 @@ fn flush(session: &mut Session) {
 /// Standard input is not a terminal: prompts and results go to stdout
 /// exactly as the reference writes them.
 fn piped(mut session: Session) -> ExitCode {
-    session.banner();
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
-    let mut line = Vec::new();
-    loop {
-        let prompt = session.prompt();
-        print!("{prompt}");
-        flush(&mut session);
-        line.clear();
+    let mut stdout = std::io::stdout().lock();
+    let read_line = || {
+        let mut line = Vec::new();
         match input.read_until(b'\n', &mut line) {
-            Ok(0) | Err(_) => {
-                session.end_of_input();
-                flush(&mut session);
-                return ExitCode::SUCCESS;
+            Ok(0) | Err(_) => None,
+            Ok(_) => {
+                if line.last() == Some(&b'\n') {
+                    line.pop();
+                }
+                Some(String::from_utf8_lossy(&line).into_owned())
             }
-            Ok(_) => {}
         }
-        if line.last() == Some(&b'\n') {
-            line.pop();
-        }
-        let text = String::from_utf8_lossy(&line);
-        let control = session.feed_line(&text);
-        flush(&mut session);
-        if control == Control::Exit {
-            return ExitCode::SUCCESS;
-        }
-    }
+    };
+    // A closed stdout (e.g. `| head`) ends output quietly, as with any tool.
+    let write = |text: &str| {
+        let _ = stdout.write_all(text.as_bytes());
+        let _ = stdout.flush();
+    };
+    drive(&mut session, read_line, write);
+    ExitCode::SUCCESS
 }
 
 /// A terminal: line editing, history, completion of names and keywords.
@@ -138,9 +129,32 @@ fn history_path() -> Option<PathBuf> {
 }
 
 const KEYWORDS: &[&str] = &[
-    "aggregate(", "select(", "range(", "zip(", "len(", "def", "return", "for", "in", "if", "else", "and", "or",
-    "not", "round", "indicator", "load", "draw", "set example", "show example", "examples on", "examples off",
-    "full seq display on", "full seq display off", "exit", "quit",
+    "aggregate(",
+    "select(",
+    "range(",
+    "zip(",
+    "len(",
+    "def",
+    "return",
+    "for",
+    "in",
+    "if",
+    "else",
+    "and",
+    "or",
+    "not",
+    "round",
+    "indicator",
+    "load",
+    "draw",
+    "set example",
+    "show example",
+    "examples on",
+    "examples off",
+    "full seq display on",
+    "full seq display off",
+    "exit",
+    "quit",
 ];
 
 struct RaspHelper {

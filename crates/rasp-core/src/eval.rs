@@ -108,13 +108,18 @@ fn identical(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Atom(x), Value::Atom(y)) => match (x, y) {
             (Atom::Float(p), Atom::Float(q)) => p.to_bits() == q.to_bits(),
-            _ => x.type_name() == y.type_name() && matches!(x, Atom::Bool(_)) == matches!(y, Atom::Bool(_)) && pyops::py_eq(x, y),
+            _ => {
+                x.type_name() == y.type_name()
+                    && matches!(x, Atom::Bool(_)) == matches!(y, Atom::Bool(_))
+                    && pyops::py_eq(x, y)
+            }
         },
         (Value::List(x), Value::List(y)) => same_input(x, y),
         (Value::Dict(x), Value::Dict(y)) => {
-            x.len() == y.len() && x.iter().zip(y.iter()).all(|((k1, v1), (k2, v2))| {
-                identical(&Value::Atom(k1.clone()), &Value::Atom(k2.clone())) && identical(v1, v2)
-            })
+            x.len() == y.len()
+                && x.iter().zip(y.iter()).all(|((k1, v1), (k2, v2))| {
+                    identical(&Value::Atom(k1.clone()), &Value::Atom(k2.clone())) && identical(v1, v2)
+                })
         }
         (Value::Sop(x), Value::Sop(y)) | (Value::Selector(x), Value::Selector(y)) => x == y,
         (Value::Function(x), Value::Function(y)) => Rc::ptr_eq(x, y),
@@ -127,7 +132,10 @@ fn seq_of(results: &HashMap<NodeId, NodeValue>, id: NodeId) -> EvalResult<&Rc<Se
 }
 
 fn sel_of(results: &HashMap<NodeId, NodeValue>, id: NodeId) -> EvalResult<&Rc<SelectorMatrix>> {
-    results.get(&id).and_then(NodeValue::as_sel).ok_or_else(|| EvalError::rasp("internal error: missing selector value"))
+    results
+        .get(&id)
+        .and_then(NodeValue::as_sel)
+        .ok_or_else(|| EvalError::rasp("internal error: missing selector value"))
 }
 
 fn evaluate_node(
@@ -137,7 +145,8 @@ fn evaluate_node(
     results: &HashMap<NodeId, NodeValue>,
 ) -> EvalResult<NodeValue> {
     let n = input.len();
-    let seq = |values: Vec<Value>| Sequence::from_values(values, Shown::Tuple, graph).map(|s| NodeValue::Seq(Rc::new(s)));
+    let seq =
+        |values: Vec<Value>| Sequence::from_values(values, Shown::Tuple, graph).map(|s| NodeValue::Seq(Rc::new(s)));
     match graph.kind(id) {
         NodeKind::Tokens(conversion) => {
             let values = input.iter().map(|v| convert_token(*conversion, v)).collect::<EvalResult<Vec<_>>>()?;

@@ -92,8 +92,16 @@ pub enum MapOp {
     Arith(ArithOp),
     Compare(CmpOp),
     /// `x OP c` (or `c OP x` when `constant_on_left`) with a constant
-    ArithConst { op: ArithOp, constant: Value, constant_on_left: bool },
-    CompareConst { op: CmpOp, constant: Value, constant_on_left: bool },
+    ArithConst {
+        op: ArithOp,
+        constant: Value,
+        constant_on_left: bool,
+    },
+    CompareConst {
+        op: CmpOp,
+        constant: Value,
+        constant_on_left: bool,
+    },
     /// elementwise `bool(x) and bool(y)` / `or`
     And,
     Or,
@@ -111,9 +119,16 @@ pub enum NodeKind {
     Indices,
     /// A constant s-op (an atom used where an s-op was needed).
     Constant(Value),
-    Map { op: MapOp, inputs: Vec<NodeId> },
+    Map {
+        op: MapOp,
+        inputs: Vec<NodeId>,
+    },
     /// `select(key, query, predicate)`
-    Select { key: NodeId, query: NodeId, predicate: Predicate },
+    Select {
+        key: NodeId,
+        query: NodeId,
+        predicate: Predicate,
+    },
     /// The selector the reference builds for `atom in s-op` ("full average"):
     /// selects everything, reads no s-op.
     SelectAll,
@@ -121,7 +136,11 @@ pub enum NodeKind {
     SelectOr(NodeId, NodeId),
     SelectNot(NodeId),
     /// `aggregate(selector, values, default)`; no default means int 0.
-    Aggregate { selector: NodeId, values: NodeId, default: Option<Value> },
+    Aggregate {
+        selector: NodeId,
+        values: NodeId,
+        default: Option<Value>,
+    },
 }
 
 impl NodeKind {

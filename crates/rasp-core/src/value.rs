@@ -172,12 +172,7 @@ pub trait NodeNames {
 }
 
 fn unsupported(op: &str, a: &Value, b: &Value) -> EvalError {
-    EvalError::python(format!(
-        "unsupported operand type(s) for {}: '{}' and '{}'",
-        op,
-        a.type_name(),
-        b.type_name()
-    ))
+    EvalError::python(format!("unsupported operand type(s) for {}: '{}' and '{}'", op, a.type_name(), b.type_name()))
 }
 
 /// Python's binary arithmetic on two values that are not s-ops or
@@ -190,10 +185,9 @@ pub fn value_arith(op: ArithOp, a: &Value, b: &Value) -> EvalResult<Value> {
             items.extend(y.iter().cloned());
             Ok(Value::list(items))
         }
-        (Value::List(x), other) if op == ArithOp::Add => Err(EvalError::python(format!(
-            "can only concatenate list (not \"{}\") to list",
-            other.type_name()
-        ))),
+        (Value::List(x), other) if op == ArithOp::Add => {
+            Err(EvalError::python(format!("can only concatenate list (not \"{}\") to list", other.type_name())))
+        }
         (Value::List(l), Value::Atom(n)) | (Value::Atom(n), Value::List(l)) if op == ArithOp::Mul => {
             let times = repeat_count(n, l.len(), if matches!(a, Value::List(_)) { b } else { a })?;
             let mut items = Vec::with_capacity(l.len() * times);
@@ -202,10 +196,9 @@ pub fn value_arith(op: ArithOp, a: &Value, b: &Value) -> EvalResult<Value> {
             }
             Ok(Value::list(items))
         }
-        (Value::List(_), other) | (other, Value::List(_)) if op == ArithOp::Mul => Err(EvalError::python(format!(
-            "can't multiply sequence by non-int of type '{}'",
-            other.type_name()
-        ))),
+        (Value::List(_), other) | (other, Value::List(_)) if op == ArithOp::Mul => {
+            Err(EvalError::python(format!("can't multiply sequence by non-int of type '{}'", other.type_name())))
+        }
         _ => Err(unsupported(op.symbol(), a, b)),
     }
 }

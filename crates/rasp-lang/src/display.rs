@@ -148,8 +148,7 @@ impl Session {
 
     /// `print_select`: the example along the top, one row per query.
     pub(crate) fn print_select(&mut self, example: &Value, matrix: &SelectorMatrix, extra_pref: &str) {
-        let elements: Vec<String> =
-            example_elements(example, self).iter().map(|v| v.py_str(&self.graph)).collect();
+        let elements: Vec<String> = example_elements(example, self).iter().map(|v| v.py_str(&self.graph)).collect();
         self.write(&format!("{extra_pref} \t\t\t     {}\n", elements.join(" ")));
         for (q, label) in elements.iter().enumerate().take(matrix.len()) {
             let cells: Vec<&str> = (0..matrix.len()).map(|k| if matrix.get(q, k) { "1" } else { " " }).collect();

@@ -47,7 +47,9 @@ impl Env {
     fn base(&self) -> Vec<(String, Value)> {
         // Every scope has the same base constants; take them from this one.
         let mut base: Vec<(String, Value)> = Vec::new();
-        for name in ["tokens_asis", "tokens_str", "tokens_int", "tokens_bool", "tokens_float", "indices", "True", "False"] {
+        for name in
+            ["tokens_asis", "tokens_str", "tokens_int", "tokens_bool", "tokens_float", "indices", "True", "False"]
+        {
             if let Some(v) = self.constants.get(name) {
                 base.push((name.to_string(), v.clone()));
             }

@@ -44,7 +44,10 @@ pub enum Outcome {
     /// Named values (`x = ...;`, `x;`, `out`, a def, a multi-assignment).
     Named(Vec<(String, Value)>),
     /// An s-op or selector applied to an input (`rev("abc");`, `draw(...)`).
-    Applied { value: NodeValue, input: Value },
+    Applied {
+        value: NodeValue,
+        input: Value,
+    },
     Nothing,
 }
 
@@ -239,7 +242,7 @@ impl Session {
             ExprKind::Aggregate { selector, values, default } => {
                 let sel = self.eval_expr(ctx, selector)?;
                 let vals = self.eval_expr(ctx, values)?;
-                let vals = self.to_sop(vals);
+                let vals = self.constant_sop(vals);
                 let default = match default {
                     Some(d) => Some(self.eval_expr(ctx, d)?),
                     None => None,
@@ -256,8 +259,8 @@ impl Session {
             ExprKind::Select { key, query, op } => {
                 let k = self.eval_expr(ctx, key)?;
                 let q = self.eval_expr(ctx, query)?;
-                let k = self.to_sop(k);
-                let q = self.to_sop(q);
+                let k = self.constant_sop(k);
+                let q = self.constant_sop(q);
                 let (key, query) = (self.sop_id(&k)?, self.sop_id(&q)?);
                 let predicate = predicate(*op);
                 Value::Selector(self.graph.add(NodeKind::Select { key, query, predicate }, "plain select", true))
@@ -370,7 +373,7 @@ impl Session {
 
     /// The reference's `toseq`: anything but an s-op becomes a constant s-op
     /// named by its Python `str`.
-    pub(crate) fn to_sop(&mut self, v: Value) -> Value {
+    pub(crate) fn constant_sop(&mut self, v: Value) -> Value {
         match v {
             Value::Sop(_) => v,
             other => {
@@ -403,7 +406,7 @@ impl Session {
                     return rasp_err("Cannot apply and/or between selector and non-selector");
                 }
                 let name = format!("( {} {} {})", self.value_name(&l), op.symbol(), self.value_name(&r));
-                let (a, b) = (self.to_sop(l), self.to_sop(r));
+                let (a, b) = (self.constant_sop(l), self.constant_sop(r));
                 let inputs = vec![self.sop_id(&a)?, self.sop_id(&b)?];
                 return Ok(self.map(if and { MapOp::And } else { MapOp::Or }, inputs, &name));
             }
@@ -530,7 +533,7 @@ impl Session {
         if matches!(c, Value::Sop(_) | Value::Selector(_)) {
             let t = self.eval_expr(ctx, then)?;
             let o = self.eval_expr(ctx, otherwise)?;
-            let (c, t, o) = (self.to_sop(c), self.to_sop(t), self.to_sop(o));
+            let (c, t, o) = (self.constant_sop(c), self.constant_sop(t), self.constant_sop(o));
             let inputs = vec![self.sop_id(&c)?, self.sop_id(&t)?, self.sop_id(&o)?];
             let name = format!(
                 "{} if {} else {}",
@@ -571,10 +574,7 @@ impl Session {
             values.push(self.eval_expr(ctx, e)?);
         }
         if !(1..=3).contains(&values.len()) {
-            return rasp_err(format!(
-                "wrong number of inputs to range, expected: 1, 2, or 3, got: {}",
-                values.len()
-            ));
+            return rasp_err(format!("wrong number of inputs to range, expected: 1, 2, or 3, got: {}", values.len()));
         }
         let mut ints = Vec::new();
         for v in &values {
@@ -606,7 +606,9 @@ impl Session {
         };
         let count = (span + stride - 1) / stride;
         if count > MAX_LIST_LEN as i128 {
-            return python_err(format!("range too long to build a list ({count} elements; the limit is {MAX_LIST_LEN})"));
+            return python_err(format!(
+                "range too long to build a list ({count} elements; the limit is {MAX_LIST_LEN})"
+            ));
         }
         let items = (0..count as i64).map(|i| Value::int(start + i * step)).collect();
         Ok(Value::list(items))
@@ -682,18 +684,16 @@ impl Session {
                         "s-op",
                         true,
                     );
-                    let indicator = self.graph.add(
-                        NodeKind::Map { op: MapOp::Indicator, inputs: vec![indicator] },
-                        "s-op",
-                        true,
-                    );
+                    let indicator =
+                        self.graph.add(NodeKind::Map { op: MapOp::Indicator, inputs: vec![indicator] }, "s-op", true);
                     let all = self.graph.select_all();
                     let mean = self.graph.add(
                         NodeKind::Aggregate { selector: all, values: indicator, default: None },
                         "s-op",
                         true,
                     );
-                    let map_op = MapOp::CompareConst { op: CmpOp::Gt, constant: Value::int(0), constant_on_left: false };
+                    let map_op =
+                        MapOp::CompareConst { op: CmpOp::Gt, constant: Value::int(0), constant_on_left: false };
                     Ok(self.map(map_op, vec![mean], "( s-op > 0 )"))
                 }
                 other => rasp_err(format!(
@@ -805,7 +805,7 @@ impl Session {
                 };
                 let source = self.graph.name(*s).to_string();
                 let where_ = if position >= 0 {
-                    self.to_sop(i.clone())
+                    self.constant_sop(i.clone())
                 } else {
                     // `length + i`, as the reference: one more layer.
                     let length = env::lookup(&ctx.env, "length")?;
@@ -933,7 +933,10 @@ impl Session {
 pub enum Called {
     Value(Value),
     /// An s-op or selector applied to an input: shown, not a value.
-    Applied { value: NodeValue, input: Value },
+    Applied {
+        value: NodeValue,
+        input: Value,
+    },
 }
 
 fn reflect(op: CmpOp) -> CmpOp {

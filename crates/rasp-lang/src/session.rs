@@ -28,7 +28,6 @@ impl SourceLoader for NoFiles {
 /// The graph nodes of the built-in s-ops.
 #[derive(Debug, Clone, Copy)]
 pub struct Builtins {
-    pub tokens_str: NodeId,
     pub indices: NodeId,
 }
 
@@ -45,8 +44,16 @@ pub enum Control {
 enum Pending {
     /// Ready text: errors and messages.
     Text(String),
-    Named { name: String, value: Value, print: bool },
-    Applied { value: NodeValue, input: Value, print: bool },
+    Named {
+        name: String,
+        value: Value,
+        print: bool,
+    },
+    Applied {
+        value: NodeValue,
+        input: Value,
+        print: bool,
+    },
     Example(Subset),
 }
 
@@ -90,7 +97,7 @@ impl Session {
     /// reference starts (the banner is printed by `banner`).
     pub fn new(loader: Box<dyn SourceLoader>) -> Session {
         let mut graph = Graph::new();
-        let mut token = |graph: &mut Graph, c, name: &str| graph.add(NodeKind::Tokens(c), name, true);
+        let token = |graph: &mut Graph, c, name: &str| graph.add(NodeKind::Tokens(c), name, true);
         let tokens_str = token(&mut graph, TokenConversion::Str, "tokens_str");
         let tokens_int = token(&mut graph, TokenConversion::Int, "tokens_int");
         let tokens_float = token(&mut graph, TokenConversion::Float, "tokens_float");
@@ -112,7 +119,7 @@ impl Session {
         let mut session = Session {
             graph,
             evaluator: Evaluator::new(),
-            builtins: Builtins { tokens_str, indices },
+            builtins: Builtins { indices },
             base_env: env::snapshot(&console),
             console,
             sop_example: hello.clone(),
@@ -142,22 +149,27 @@ impl Session {
         self.console.borrow_mut().storing_in_constants = true;
         let console = self.console.clone();
         // The library's file scope steals every public name into the
-        // console, where they become reserved constants (spec §2.9).
-        let _ = self.load_text(LIBRARY_PATH, library::SOURCE, &console);
+        // console, where they become reserved constants (spec §2.9). Like
+        // the reference, a `RASP_support/rasplib.rasp` beside the user
+        // replaces it (the reference's own tests swap in broken libraries).
+        let source = self.loader.load(&format!("{LIBRARY_PATH}.rasp"));
+        let source = source.as_deref().unwrap_or(library::SOURCE);
+        let _ = self.load_text(LIBRARY_PATH, source, &console);
         self.base_env = env::snapshot(&self.console);
         self.console.borrow_mut().storing_in_constants = false;
         self.feed_line("tokens=tokens_str;");
         self.pending_text.clear();
         self.continuing = false;
         self.base_env = env::snapshot(&self.console);
-        self.output.clear();
         self.silent = false;
     }
 
-    /// `RASP 0.1⏎running example is: hello⏎`
+    /// `RASP 0.1⏎running example is: hello⏎`. The reference prints it before
+    /// loading the library, so it goes before anything loading printed
+    /// (errors in a replaced library).
     pub fn banner(&mut self) {
         let example = self.sop_example.py_str(&self.graph);
-        self.write(&format!("RASP 0.1\nrunning example is: {example}\n"));
+        self.output.insert_str(0, &format!("RASP 0.1\nrunning example is: {example}\n"));
     }
 
     /// Takes everything printed so far.
@@ -165,10 +177,17 @@ impl Session {
         std::mem::take(&mut self.output)
     }
 
+    /// Writes a result. While the library loads, results are silent.
     pub(crate) fn write(&mut self, text: &str) {
         if !self.silent {
             self.output.push_str(text);
         }
+    }
+
+    /// Writes an error or message: the reference prints these even while
+    /// silent (they bypass its result printer).
+    fn write_message(&mut self, text: &str) {
+        self.output.push_str(text);
     }
 
     /// The prompt for the next line: `>> `, or `.. ` plus two spaces per
@@ -185,6 +204,11 @@ impl Session {
     /// Whether a statement is part-way typed.
     pub fn is_continuing(&self) -> bool {
         self.continuing
+    }
+
+    /// The value a name has at the console, if any.
+    pub fn lookup(&self, name: &str) -> Option<Value> {
+        env::lookup(&self.console, name).ok()
     }
 
     /// Every name visible at the console (for completion).
@@ -312,7 +336,7 @@ impl Session {
     fn print_pending(&mut self, p: Pending) {
         let failed = match p {
             Pending::Text(t) => {
-                self.write(&t);
+                self.write_message(&t);
                 Ok(())
             }
             Pending::Named { name, value, print } => {
@@ -388,10 +412,9 @@ impl Session {
                         }
                         Ok(vec![])
                     }
-                    Ok(v) => Err(Failure::Eval(EvalError::rasp(format!(
-                        "example not iterable: {}",
-                        v.py_str(&self.graph)
-                    )))),
+                    Ok(v) => {
+                        Err(Failure::Eval(EvalError::rasp(format!("example not iterable: {}", v.py_str(&self.graph)))))
+                    }
                     Err(e) => Err(e),
                 }
             }
@@ -434,7 +457,10 @@ impl Session {
     /// loaded names when done.
     pub(crate) fn load_file(&mut self, path: &str, into: &EnvRef) -> Result<(), Failure> {
         let file = format!("{path}.rasp");
-        let text = if path == LIBRARY_PATH { Some(library::SOURCE.to_string()) } else { self.loader.load(&file) };
+        let mut text = self.loader.load(&file);
+        if text.is_none() && path == LIBRARY_PATH {
+            text = Some(library::SOURCE.to_string());
+        }
         let Some(text) = text else {
             return Err(Failure::Eval(EvalError::rasp(format!("could not find file: {file}"))));
         };
@@ -462,7 +488,7 @@ impl Session {
                     pending.clear();
                     // Syntax errors in a file print at once (spec §3.2).
                     let message = format!("\t!! antlr exception: {} \t-- ignoring input\n", e.message);
-                    self.write(&message);
+                    self.write_message(&message);
                 }
                 ParseOutcome::Complete(statements) => {
                     pending.clear();

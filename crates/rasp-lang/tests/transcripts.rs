@@ -44,7 +44,9 @@ fn compare(expected: &str, actual: &str) -> Result<(), Failed> {
     let a: Vec<&str> = actual.split('\n').collect();
     for (i, (x, y)) in e.iter().zip(&a).enumerate() {
         if !lines_match(x, y) {
-            return Err(format!("line {}:\n expected: {x:?}\n   actual: {y:?}\n--- whole output:\n{actual}", i + 1).into());
+            return Err(
+                format!("line {}:\n expected: {x:?}\n   actual: {y:?}\n--- whole output:\n{actual}", i + 1).into()
+            );
         }
     }
     if e.len() != a.len() {
@@ -60,11 +62,14 @@ fn main() {
     for suite in ["conformance", "transcripts"] {
         let dir = root.join(suite);
         let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        let mut names: Vec<PathBuf> =
-            entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "in")).collect();
+        let mut names: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "in"))
+            .collect();
         names.sort();
         for path in names {
-            let name = format!("{suite}::{}", path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default());
+            let name =
+                format!("{suite}::{}", path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default());
             let dir = dir.clone();
             trials.push(Trial::test(name, move || {
                 let input = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;

@@ -1,0 +1,122 @@
+//! `rasp analyze FILE --sop NAME`: the layers and heads of an s-op.
+
+use clap::{Args, ValueEnum};
+use rasp_analyze::{AnalyzeOptions, Schedule, analyze_with};
+use rasp_core::Value;
+use rasp_lang::{Session, SourceLoader};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const ABOUT: &str = "Count the layers and attention heads a transformer needs to compute an s-op";
+
+const LONG_ABOUT: &str = "\
+Count the layers and attention heads a transformer needs to compute an s-op.
+
+Runs FILE as if typed at the REPL (its output is not shown), then analyses the
+s-op NAME as \"Thinking Like Transformers\" compiles RASP:
+
+  * every aggregate is an attention head; aggregates that use the same
+    selector in the same layer share one head;
+  * everything elementwise (+, ==, round, indicator, ternaries, ...) is an
+    MLP; it runs after the attention of its layer, so it never adds a layer;
+  * a select can only read s-ops computed in earlier layers, so an aggregate
+    whose selector or values need a head's result goes one layer later.
+
+Layer 0 is the embedding (tokens, indices, constants and MLPs of those).
+The report lists, for every layer, its heads (selector, keys, queries,
+predicate, the aggregates computed with it) and its MLPs.
+
+By default the counts are exactly those of the reference implementation
+(tech-srl/RASP): every s-op is placed as early as possible, and the
+library's selector_width costs two heads.";
+
+#[derive(Args, Debug)]
+#[command(about = ABOUT, long_about = LONG_ABOUT)]
+pub struct AnalyzeArgs {
+    /// The .rasp file that defines the s-op; `load` inside it reads paths
+    /// relative to the current directory.
+    pub file: PathBuf,
+    /// The s-op to analyse: a name FILE defines (or a library name such as
+    /// `length`).
+    #[arg(long, value_name = "NAME")]
+    pub sop: String,
+    /// Print the analysis as JSON instead of the report.
+    #[arg(long)]
+    pub json: bool,
+    /// How heads are assigned to layers.
+    #[arg(long, value_enum, default_value_t = ScheduleArg::Greedy)]
+    pub schedule: ScheduleArg,
+    /// Assume a BOS token at position 0: the library's selector_width then
+    /// needs one head instead of two (the paper's count for histograms).
+    #[arg(long)]
+    pub bos: bool,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScheduleArg {
+    /// The reference's: every head in the earliest layer it can go.
+    Greedy,
+    /// Same number of layers, heads moved between layers so the widest
+    /// layer has as few heads as possible.
+    Best,
+}
+
+/// Reads `load`ed files relative to the working directory, as the REPL.
+struct FileLoader;
+
+impl SourceLoader for FileLoader {
+    fn load(&self, path: &str) -> Option<String> {
+        std::fs::read_to_string(path).ok()
+    }
+}
+
+pub fn run(args: AnalyzeArgs) -> ExitCode {
+    let file = args.file.display().to_string();
+    let text = match std::fs::read_to_string(&args.file) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("rasp: cannot read {file}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut session = Session::new(Box::new(FileLoader));
+    session.run_file(&file, &text);
+    let output = session.take_output();
+    if session.had_file_errors() {
+        eprint!("{output}");
+        eprintln!("rasp: {file} has errors; nothing analysed");
+        return ExitCode::FAILURE;
+    }
+    let name = &args.sop;
+    let root = match session.lookup(name) {
+        Some(Value::Sop(id)) => id,
+        None => {
+            eprintln!("rasp: {name} is not defined in {file}");
+            return ExitCode::FAILURE;
+        }
+        Some(Value::Selector(_)) => {
+            eprintln!("rasp: {name} is a selector; analyze takes an s-op");
+            return ExitCode::FAILURE;
+        }
+        Some(Value::Function(_)) => {
+            eprintln!("rasp: {name} is a function; analyze takes an s-op (define one with it, e.g. x = {name}(...);)");
+            return ExitCode::FAILURE;
+        }
+        Some(other) => {
+            eprintln!("rasp: {name} is a value of type {}; analyze takes an s-op", other.type_name());
+            return ExitCode::FAILURE;
+        }
+    };
+    let schedule = match args.schedule {
+        ScheduleArg::Greedy => Schedule::Greedy,
+        ScheduleArg::Best => Schedule::Best,
+    };
+    let analysis = analyze_with(&session.graph, root, AnalyzeOptions { schedule, bos_selector_width: args.bos });
+    let text = if args.json { analysis.to_json(&session.graph) } else { analysis.report(&session.graph) };
+    let mut out = std::io::stdout().lock();
+    // A closed stdout (e.g. `| head`) ends output quietly.
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+    ExitCode::SUCCESS
+}
