@@ -442,7 +442,10 @@ impl Session {
                         self.file_errors += 1;
                         let plain = match &failure {
                             Failure::NotImplemented => "this form of expression cannot be evaluated".to_string(),
-                            Failure::Eval(e) => e.message.replace('\n', " ").replace('\t', ""),
+                            Failure::Eval(e) => {
+                                let one_line = e.message.replace('\n', " ").replace('\t', "");
+                                one_line.strip_prefix("Error: ").unwrap_or(&one_line).to_string()
+                            }
                         };
                         vec![Pending::Text(format!("{at}: error: {plain}\n"))]
                     }
