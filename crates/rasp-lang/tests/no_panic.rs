@@ -84,14 +84,17 @@ const FRAGMENTS: &[&str] = &[
     "§",
 ];
 
-fn run_lines(lines: Vec<String>) -> Session {
+/// Runs the lines, then checks the session still answers: returns what
+/// `indices;` prints afterwards.
+fn run_lines(lines: Vec<String>) -> String {
     let mut session = Session::new(Box::new(NoFiles));
     for line in &lines {
         session.feed_line(line);
         let _ = session.take_output();
     }
-    session.end_of_input();
-    session
+    session.discard_pending();
+    session.feed_line("indices;");
+    session.take_output()
 }
 
 /// Well-formed expressions over s-ops, atoms, selectors and library calls.
@@ -154,8 +157,8 @@ proptest! {
         prop::collection::vec(prop::sample::select(FRAGMENTS), 0..12).prop_map(|w| w.join(" ")),
         1..8,
     )) {
-        let s = rasp_lang::with_large_stack(move || { run_lines(lines); });
-        prop_assert_eq!(s, ());
+        let after = rasp_lang::with_large_stack(move || run_lines(lines));
+        prop_assert!(after.starts_with("     s-op: indices\n"), "{}", after);
     }
 
     #[test]
@@ -168,8 +171,8 @@ proptest! {
             "full seq display on".to_string(),
             format!("z({apply});"),
         ];
-        let s = rasp_lang::with_large_stack(move || { run_lines(lines); });
-        prop_assert_eq!(s, ());
+        let after = rasp_lang::with_large_stack(move || run_lines(lines));
+        prop_assert!(after.starts_with("     s-op: indices\n"), "{}", after);
     }
 
     /// After any statement, good or bad, an earlier definition still works.
