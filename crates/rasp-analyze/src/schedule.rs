@@ -110,21 +110,52 @@ impl Problem {
         self.depth.clone()
     }
 
-    /// The schedule with the narrowest widest layer, and whether it is
-    /// proven so.
+    /// The schedule with the narrowest widest layer (then the fewest heads
+    /// in total, then the earliest), and whether its widest layer is proven
+    /// narrowest.
+    ///
+    /// Phase 1 finds the narrowest widest layer W: for W from a lower bound
+    /// up, a depth-first search for a schedule with at most W heads per
+    /// layer. Phase 2 is a branch and bound on (widest, total) from that
+    /// schedule. Both have budgets; past them the best schedule found is
+    /// improved by moving single heads, so the result is always a valid
+    /// schedule and never worse than greedy.
     pub fn best(&self) -> (Vec<usize>, bool) {
+        self.best_with_budget(SEARCH_BUDGET)
+    }
+
+    fn best_with_budget(&self, budget: usize) -> (Vec<usize>, bool) {
         let mut search = Search::new(self);
-        let optimal = if search.at_lower_bound() {
-            true
-        } else if self.units.len() <= SEARCH_MAX_UNITS {
+        if search.at_lower_bound() {
+            // Greedy (every unit at its earliest) is also the earliest schedule.
+            return (self.greedy(), true);
+        }
+        let mut widest_proven = search.best.0 <= search.lower.0;
+        if !widest_proven && self.units.len() <= SEARCH_MAX_UNITS {
+            let mut all_refuted = true;
+            for w in search.lower.0..search.best.0 {
+                search.budget = budget;
+                search.exhausted = false;
+                if search.fits(w, 0) {
+                    search.best = search.score_of(&search.found.clone());
+                    search.best_layers = search.found.clone();
+                    break;
+                }
+                all_refuted &= !search.exhausted;
+            }
+            widest_proven = all_refuted;
+        }
+        let mut exact = false;
+        if self.units.len() <= SEARCH_MAX_UNITS {
+            search.budget = budget;
+            search.exhausted = false;
             search.dfs(0);
-            !search.exhausted || search.at_lower_bound()
-        } else {
-            false
-        };
-        if !optimal {
+            exact = !search.exhausted;
+        }
+        if !exact {
             search.improve_locally();
         }
+        let optimal = exact || widest_proven || search.best.0 <= search.lower.0;
         let mut out = vec![0; self.aggregates.len()];
         for (u, unit) in self.units.iter().enumerate() {
             for &a in unit {
@@ -190,6 +221,12 @@ struct Search {
     total: usize,
     best: Score,
     best_layers: Vec<usize>,
+    /// Whether `best` was found by the running branch and bound (a later
+    /// schedule with the same score is then not taken: the first one found
+    /// is the earliest).
+    best_is_ours: bool,
+    /// The schedule `fits` found.
+    found: Vec<usize>,
     lower: Score,
     budget: usize,
     exhausted: bool,
@@ -262,8 +299,10 @@ impl Search {
             total: 0,
             best: (usize::MAX, usize::MAX),
             best_layers: greedy.clone(),
+            best_is_ours: false,
+            found: Vec::new(),
             lower,
-            budget: SEARCH_BUDGET,
+            budget: 0,
             exhausted: false,
         };
         for (u, &l) in greedy.iter().enumerate() {
@@ -309,6 +348,47 @@ impl Search {
         self.unit_deps[u].iter().map(|&v| self.layer[v] + 1).max().unwrap_or(1).max(1)
     }
 
+    fn score_of(&mut self, layers: &[usize]) -> Score {
+        for (u, &l) in layers.iter().enumerate() {
+            self.place(u, l);
+        }
+        let s = self.score();
+        for u in 0..layers.len() {
+            self.unplace(u);
+        }
+        s
+    }
+
+    /// Whether units `i..` can be placed with at most `w` heads in any
+    /// layer (the schedule goes to `found`). Layers where the unit's head
+    /// already is come first (they cost nothing), then the earliest.
+    fn fits(&mut self, w: usize, i: usize) -> bool {
+        if self.budget == 0 {
+            self.exhausted = true;
+            return false;
+        }
+        self.budget -= 1;
+        if i == self.layer.len() {
+            self.found = self.layer.clone();
+            return true;
+        }
+        let u = i;
+        let key = self.unit_key[u];
+        let (lo, hi) = (self.earliest(u), self.latest[u]);
+        let shared = (lo..=hi).filter(|&l| self.count[l * self.keys + key] > 0);
+        let fresh = (lo..=hi).filter(|&l| self.count[l * self.keys + key] == 0 && self.width[l] < w);
+        let candidates: Vec<usize> = shared.chain(fresh).collect();
+        for l in candidates {
+            self.place(u, l);
+            let done = self.fits(w, i + 1);
+            self.unplace(u);
+            if done || self.exhausted {
+                return done;
+            }
+        }
+        false
+    }
+
     /// Branch and bound over units in topological order, layers ascending,
     /// so the first optimum found is the earliest one.
     fn dfs(&mut self, i: usize) {
@@ -319,9 +399,10 @@ impl Search {
         self.budget -= 1;
         if i == self.layer.len() {
             let s = self.score();
-            if s < self.best {
+            if s < self.best || (s == self.best && !self.best_is_ours) {
                 self.best = s;
                 self.best_layers = self.layer.clone();
+                self.best_is_ours = true;
             }
             return;
         }
@@ -330,11 +411,12 @@ impl Search {
             self.place(u, l);
             // Placing more never lowers the score: a partial score bounds
             // every completion.
-            if self.score() < self.best {
+            let s = self.score();
+            if s < self.best || (s == self.best && !self.best_is_ours) {
                 self.dfs(i + 1);
             }
             self.unplace(u);
-            if self.exhausted || self.at_lower_bound() {
+            if self.exhausted || (self.best_is_ours && self.at_lower_bound()) {
                 return;
             }
         }
@@ -390,5 +472,47 @@ impl Search {
         let squares = self.width.iter().map(|w| w * w).sum();
         self.unplace(u);
         (widest, total, squares)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::depth::depths;
+    use rasp_core::pyops::ArithOp;
+    use rasp_core::{MapOp, Predicate, TokenConversion};
+
+    #[test]
+    fn without_budget_local_moves_balance_the_layers() {
+        // A chain of 6 heads and 17 heads that can go anywhere: 23 heads in
+        // 6 layers need 4 in the widest.
+        let mut g = Graph::new();
+        let tokens = g.add(NodeKind::Tokens(TokenConversion::Str), "tokens", true);
+        let indices = g.add(NodeKind::Indices, "indices", true);
+        let mut x = tokens;
+        for _ in 0..6 {
+            let s = g.add(NodeKind::Select { key: x, query: x, predicate: Predicate::Eq }, "s", true);
+            x = g.add(NodeKind::Aggregate { selector: s, values: x, default: None }, "a", true);
+        }
+        let mut root = x;
+        for _ in 0..17 {
+            let s = g.add(NodeKind::Select { key: tokens, query: indices, predicate: Predicate::Lt }, "f", true);
+            let f = g.add(NodeKind::Aggregate { selector: s, values: indices, default: None }, "f", true);
+            let op = MapOp::Arith(ArithOp::Add);
+            root = g.add(NodeKind::Map { op, inputs: vec![root, f] }, "sum", false);
+        }
+        let depth = depths(&g, root);
+        let problem = Problem::new(&g, root, &depth, 6, false);
+        let (layers, optimal) = problem.best_with_budget(0);
+        let mut width = [0; 7];
+        for &l in &layers {
+            width[l] += 1;
+        }
+        assert_eq!(width.iter().max(), Some(&4), "{width:?}");
+        assert!(optimal, "4 is the lower bound");
+        // Every chain head still follows the one before it.
+        let chain: Vec<usize> =
+            problem.aggregates.iter().enumerate().filter(|(_, a)| g.name(**a) == "a").map(|(i, _)| layers[i]).collect();
+        assert_eq!(chain, vec![1, 2, 3, 4, 5, 6]);
     }
 }

@@ -1,6 +1,8 @@
 //! Layer and head counts from `tests/data/counts.table` (format in the file),
 //! one test per line.
 
+mod common;
+
 use libtest_mimic::{Arguments, Failed, Trial};
 use rasp_analyze::{AnalyzeOptions, Schedule, analyze_with};
 use rasp_core::Value;
@@ -93,12 +95,8 @@ fn run(case: Case) -> Result<(), Failed> {
             )
             .into());
         }
-        if analysis.heads_per_layer.len() != analysis.layers
-            || analysis.layer_details.len() != analysis.layers + 1
-            || analysis.max_heads() != analysis.heads_per_layer.iter().copied().max().unwrap_or(0)
-        {
-            return Err("inconsistent analysis".into());
-        }
+        common::check_schedule(&session.graph, root, &analysis)
+            .map_err(|e| format!("{e}\n{}", analysis.report(&session.graph)))?;
         Ok(())
     })
 }

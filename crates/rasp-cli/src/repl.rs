@@ -76,7 +76,8 @@ fn piped(mut session: Session) -> ExitCode {
 
 /// A terminal: line editing, history, completion of names and keywords.
 fn interactive(mut session: Session) -> ExitCode {
-    let mut editor: Editor<RaspHelper, rustyline::history::FileHistory> = match Editor::new() {
+    let config = rustyline::Config::builder().completion_type(rustyline::CompletionType::List).build();
+    let mut editor: Editor<RaspHelper, rustyline::history::FileHistory> = match Editor::with_config(config) {
         Ok(e) => e,
         Err(e) => {
             eprintln!("rasp: cannot start the line editor ({e}); reading plain lines");
@@ -84,6 +85,7 @@ fn interactive(mut session: Session) -> ExitCode {
         }
     };
     editor.set_helper(Some(RaspHelper { names: session.names() }));
+    session.colors = colors_wanted();
     let history = history_path();
     if let Some(h) = &history {
         let _ = editor.load_history(h);
@@ -122,6 +124,13 @@ fn interactive(mut session: Session) -> ExitCode {
         let _ = editor.save_history(h);
     }
     ExitCode::SUCCESS
+}
+
+/// Colours at a terminal unless NO_COLOR is set (any value) or TERM=dumb.
+fn colors_wanted() -> bool {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
+    std::io::stdout().is_terminal() && !no_color && !dumb
 }
 
 fn history_path() -> Option<PathBuf> {

@@ -37,8 +37,11 @@ impl NodeValue {
 /// the running example and application inputs; a few slots cover that.
 const CACHED_INPUTS: usize = 4;
 
-/// Largest input length accepted: a selector is n × n bits.
+/// Largest input length accepted.
 pub const MAX_INPUT_LEN: usize = 100_000;
+
+/// Largest input a selector matrix is built for: n × n bits, 50 MB at this size.
+pub const MAX_MATRIX_LEN: usize = 20_000;
 
 struct InputCache {
     input: Vec<Value>,
@@ -145,6 +148,11 @@ fn evaluate_node(
     results: &HashMap<NodeId, NodeValue>,
 ) -> EvalResult<NodeValue> {
     let n = input.len();
+    if n > MAX_MATRIX_LEN && graph.is_selector(id) {
+        return Err(EvalError::rasp(format!(
+            "input too long for a selector: {n} positions (selectors are n × n matrices here, at most {MAX_MATRIX_LEN} positions)"
+        )));
+    }
     let seq =
         |values: Vec<Value>| Sequence::from_values(values, Shown::Tuple, graph).map(|s| NodeValue::Seq(Rc::new(s)));
     match graph.kind(id) {
@@ -190,7 +198,8 @@ fn evaluate_node(
 }
 
 /// Python's `str`/`int`/`float`/`bool` of one input element (spec §2.2).
-fn convert_token(conversion: TokenConversion, v: &Value) -> EvalResult<Value> {
+/// Public so the fast engine (`crate::fast`) applies the very same rule.
+pub fn convert_token(conversion: TokenConversion, v: &Value) -> EvalResult<Value> {
     match (conversion, v) {
         (TokenConversion::AsIs, _) => Ok(v.clone()),
         (TokenConversion::Bool, _) => Ok(Value::bool(v.truthy())),
@@ -209,7 +218,9 @@ fn convert_token(conversion: TokenConversion, v: &Value) -> EvalResult<Value> {
     }
 }
 
-fn apply_map(op: &MapOp, args: &[&Atom], inputs: &[NodeId], graph: &Graph) -> EvalResult<Value> {
+/// One position of a map node: `args` are the inputs' atoms at that
+/// position. Public so the fast engine (`crate::fast`) applies the very same rule.
+pub fn apply_map(op: &MapOp, args: &[&Atom], inputs: &[NodeId], graph: &Graph) -> EvalResult<Value> {
     let arg = |i: usize| -> EvalResult<&Atom> {
         args.get(i).copied().ok_or_else(|| EvalError::rasp("internal error: missing map argument"))
     };

@@ -41,6 +41,16 @@ fn example_elements(example: &Value, session: &Session) -> Vec<Value> {
 }
 
 impl Session {
+    /// Text of a value, in the reference's value colour when colours are on.
+    fn val(&self, text: &str) -> String {
+        if self.colors { format!("\x1b[36m{text}\x1b[0m") } else { text.to_string() }
+    }
+
+    /// Text of a label, in the reference's general (dark grey) colour.
+    fn label(&self, text: &str) -> String {
+        if self.colors { format!("\x1b[90m{text}\x1b[0m") } else { text.to_string() }
+    }
+
     /// `print_named_val` (spec §3.2). Writes as it goes: an evaluation
     /// failure part-way leaves what was printed, like the reference.
     pub(crate) fn print_named_val(
@@ -54,7 +64,7 @@ impl Session {
         match value {
             Value::Sop(id) => {
                 let shown = name.map(str::to_string).unwrap_or_else(|| self.graph.name(*id).to_string());
-                self.write(&format!("{pref} {extra}    s-op: {shown}\n"));
+                self.write(&format!("{}\n", self.label(&format!("{pref} {extra}    s-op: {shown}"))));
                 if self.show_sop_examples {
                     let example = self.sop_example.clone();
                     let desc = format!("{shown}({}) =", formatstr(&example, self));
@@ -69,14 +79,18 @@ impl Session {
                     } else {
                         let result = self.call_node(*id, &example)?;
                         if let NodeValue::Seq(seq) = result {
-                            self.write(&format!("{pref} \t Example: {desc} {}\n", sequence_text(&seq)));
+                            self.write(&format!(
+                                "{} {}\n",
+                                self.label(&format!("{pref} \t Example: {desc}")),
+                                self.val(&sequence_text(&seq))
+                            ));
                         }
                     }
                 }
             }
             Value::Selector(id) => {
                 let shown = name.map(str::to_string).unwrap_or_else(|| self.graph.name(*id).to_string());
-                self.write(&format!("{pref} {extra}    selector: {shown}\n"));
+                self.write(&format!("{}\n", self.label(&format!("{pref} {extra}    selector: {shown}"))));
                 if self.show_sel_examples {
                     self.write(&format!("{pref} \t Example:\n"));
                     let example = self.sel_example.clone();
@@ -87,14 +101,14 @@ impl Session {
                 }
             }
             Value::Function(f) => {
-                self.write(&format!("{pref} {extra}    {}\n", f.describe()));
+                self.write(&format!("{}\n", self.label(&format!("{pref} {extra}    {}", f.describe()))));
             }
             Value::List(items) => {
                 let named = format!("   list: {}", name.map(|n| format!("{n} = ")).unwrap_or_default());
                 self.write(&format!("{pref} {extra} {named}"));
                 if items.iter().all(is_flat) {
                     let text = value.py_str(&self.graph);
-                    self.write(&format!("{text}\n"));
+                    self.write(&format!("{}\n", self.val(&text)));
                 } else {
                     self.write(&format!("{pref} [\n"));
                     for item in items.iter() {
@@ -108,7 +122,7 @@ impl Session {
                 self.write(&format!("{pref} {extra} {named}"));
                 if d.iter().all(|(_, v)| is_flat(v)) {
                     let text = value.py_str(&self.graph);
-                    self.write(&format!("{text}\n"));
+                    self.write(&format!("{}\n", self.val(&text)));
                 } else {
                     self.write(&format!("{pref} {{\n"));
                     let entries: Vec<(Atom, Value)> = d.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
@@ -122,7 +136,7 @@ impl Session {
             Value::Atom(_) => {
                 let named = name.map(|n| format!("{n} = ")).unwrap_or_default();
                 let text = formatstr(value, self);
-                self.write(&format!("{pref}    value: {named} {text}\n"));
+                self.write(&format!("{} {}\n", self.label(&format!("{pref}    value: {named}")), self.val(&text)));
             }
         }
         Ok(())
@@ -141,7 +155,7 @@ impl Session {
             }
             NodeValue::Seq(seq) => {
                 let text = sequence_text(seq);
-                self.write(&format!("\t =  {text}\n"));
+                self.write(&format!("\t =  {}\n", self.val(&text)));
             }
         }
     }
@@ -149,10 +163,10 @@ impl Session {
     /// `print_select`: the example along the top, one row per query.
     pub(crate) fn print_select(&mut self, example: &Value, matrix: &SelectorMatrix, extra_pref: &str) {
         let elements: Vec<String> = example_elements(example, self).iter().map(|v| v.py_str(&self.graph)).collect();
-        self.write(&format!("{extra_pref} \t\t\t     {}\n", elements.join(" ")));
+        self.write(&format!("{extra_pref} \t\t\t     {}\n", self.val(&elements.join(" "))));
         for (q, label) in elements.iter().enumerate().take(matrix.len()) {
             let cells: Vec<&str> = (0..matrix.len()).map(|k| if matrix.get(q, k) { "1" } else { " " }).collect();
-            self.write(&format!("{extra_pref} \t\t\t {label} | {}\n", cells.join(" ")));
+            self.write(&format!("{extra_pref} \t\t\t {} | {}\n", self.val(label), self.val(&cells.join(" "))));
         }
     }
 
@@ -162,7 +176,7 @@ impl Session {
         let values = &seq.values;
         if all_equal(values) {
             let text = sequence_text(seq);
-            self.write(&format!(" {desc} {text} [skipped full display: identical values]\n"));
+            self.write(&format!(" {desc} {} [skipped full display: identical values]\n", self.val(&text)));
             return;
         }
         self.write("\n");

@@ -70,6 +70,8 @@ pub struct Session {
     pub sop_example: Value,
     pub sel_example: Value,
     pub verbose: bool,
+    /// ANSI colours in output (the front end turns them on for terminals).
+    pub colors: bool,
     pub show_sop_examples: bool,
     pub show_sel_examples: bool,
     silent: bool,
@@ -125,6 +127,7 @@ impl Session {
             sop_example: hello.clone(),
             sel_example: hello,
             verbose: false,
+            colors: false,
             show_sop_examples: true,
             show_sel_examples: true,
             silent: false,
@@ -185,9 +188,17 @@ impl Session {
     }
 
     /// Writes an error or message: the reference prints these even while
-    /// silent (they bypass its result printer).
+    /// silent (they bypass its result printer). Red when colours are on.
     fn write_message(&mut self, text: &str) {
-        self.output.push_str(text);
+        if self.colors {
+            let body = text.strip_suffix('\n').unwrap_or(text);
+            self.output.push_str(&format!("\x1b[31m{body}\x1b[0m"));
+            if text.ends_with('\n') {
+                self.output.push('\n');
+            }
+        } else {
+            self.output.push_str(text);
+        }
     }
 
     /// The prompt for the next line: `>> `, or `.. ` plus two spaces per
@@ -228,7 +239,7 @@ impl Session {
             }
             ParseOutcome::Error(e) => {
                 self.reset_pending();
-                self.write(&format!("\t!! antlr exception: {} \t-- ignoring input\n", e.message));
+                self.write_message(&format!("\t!! antlr exception: {} \t-- ignoring input\n", e.message));
                 Control::Continue
             }
             ParseOutcome::Complete(statements) => {
@@ -278,7 +289,7 @@ impl Session {
                     let at = locate(e.span.start);
                     pending.clear();
                     self.file_errors += 1;
-                    self.write(&format!("{at}: syntax error: {}\n", e.message));
+                    self.write_message(&format!("{at}: syntax error: {}\n", e.message));
                 }
                 ParseOutcome::Complete(statements) => {
                     let at = statements.first().map(|s| locate(s.span.start)).unwrap_or_else(|| locate(0));

@@ -93,6 +93,8 @@ fn run_lines(lines: Vec<String>) -> String {
         let _ = session.take_output();
     }
     session.discard_pending();
+    // Random lines may have set an example no s-op can run on.
+    session.feed_line("set example \"hello\"");
     session.feed_line("indices;");
     session.take_output()
 }

@@ -1,0 +1,75 @@
+//! `rasp analyze` run as a program, from the workspace root.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn rasp(args: &[&str]) -> Output {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    Command::new(env!("CARGO_BIN_EXE_rasp")).args(args).current_dir(root).output().expect("run rasp")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn json_of_reverse_example() {
+    let out = rasp(&["analyze", "examples/reverse.rasp", "--sop", "reverse", "--json"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(stdout.starts_with('{') && stdout.trim_end().ends_with('}'), "{stdout}");
+    for needle in [
+        "\"sop\": \"reverse\",",
+        "\"layers\": 2,",
+        "\"heads_per_layer\": [1, 1],",
+        "\"max_heads\": 1,",
+        "\"selector\": \"_mirror\",",
+        "\"layer\": 2,",
+    ] {
+        assert!(stdout.contains(needle), "{needle} not in\n{stdout}");
+    }
+}
+
+#[test]
+fn report_and_options() {
+    let out = rasp(&["analyze", "examples/histogram.rasp", "--sop", "hist"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("hist: 1 layer, heads per layer 2 (greedy schedule)\n"));
+    let out = rasp(&["analyze", "examples/histogram.rasp", "--sop", "hist", "--bos", "--schedule", "best"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("hist: 1 layer, heads per layer 1 (best schedule;"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn names_that_are_not_sops() {
+    let out = rasp(&["analyze", "examples/reverse.rasp", "--sop", "nothing"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("nothing is not defined in examples/reverse.rasp"));
+    let out = rasp(&["analyze", "examples/reverse.rasp", "--sop", "_mirror"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("_mirror is a selector; analyze takes an s-op"));
+    let out = rasp(&["analyze", "examples/no_such_file.rasp", "--sop", "x"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn running_a_file_still_works() {
+    let out = rasp(&["-q", "examples/reverse.rasp"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("s-op: reverse"));
+}
+
+#[test]
+fn files_with_errors_are_not_analysed() {
+    let dir = std::env::temp_dir().join(format!("rasp-analyze-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("broken.rasp");
+    std::fs::write(&file, "x = aggregate(select(indices, indices, ==), tokens);\ny = undefined_name + 1;\n")
+        .expect("write");
+    let path = file.display().to_string();
+    let out = rasp(&["analyze", &path, "--sop", "x"]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).is_empty());
+    assert!(text(&out.stderr).contains("has errors"), "{}", text(&out.stderr));
+}

@@ -1,0 +1,280 @@
+//! Counts and sums over structured selectors in O(n log n).
+//!
+//! For every query q, and a selector given as a signed sum of conjunctions
+//! (`plan.rs`), this computes over the selected keys k: how many there are,
+//! the sum of their positions (when exactly one is selected, that is its
+//! position), and the sum of integer weights (the values, when their sum
+//! is provably what Python's left-to-right sum gives).
+//!
+//! In one conjunction the literals on one key column intersect into one
+//! interval of that column's ranks. A column whose interval is the same for
+//! every query (`select(indices, 0, ==)`, `select(flag, True, ==)`) only
+//! filters the keys. What remains is a range query in 0, 1 or 2 dimensions:
+//! a total, a prefix-sum lookup, or an offline sweep with a Fenwick tree.
+//! Three or more varying dimensions give up (the caller goes row by row).
+
+use super::order::{Bounds, ColumnOrder, OrderCache};
+use super::plan::{LitOp, Term};
+use crate::graph::NodeId;
+use crate::sequence::Sequence;
+use std::ops::{AddAssign, Sub};
+use std::rc::Rc;
+
+/// Count, position sum and weight sum over some keys.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Acc {
+    pub count: i64,
+    pub positions: i64,
+    pub weights: i128,
+}
+
+impl AddAssign for Acc {
+    fn add_assign(&mut self, o: Acc) {
+        self.count += o.count;
+        self.positions += o.positions;
+        self.weights += o.weights;
+    }
+}
+
+impl Sub for Acc {
+    type Output = Acc;
+    fn sub(self, o: Acc) -> Acc {
+        Acc { count: self.count - o.count, positions: self.positions - o.positions, weights: self.weights - o.weights }
+    }
+}
+
+/// Per query totals, accumulated over terms with their signs.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Total {
+    pub count: i128,
+    pub positions: i128,
+    pub weights: i128,
+}
+
+impl Total {
+    fn add(&mut self, coefficient: i64, a: Acc) {
+        let c = i128::from(coefficient);
+        self.count += c * i128::from(a.count);
+        self.positions += c * i128::from(a.positions);
+        self.weights += c * a.weights;
+    }
+}
+
+fn point(k: usize, weights: Option<&[i64]>) -> Acc {
+    Acc { count: 1, positions: k as i64, weights: weights.map_or(0, |w| i128::from(w[k])) }
+}
+
+/// The interval of key ranks `key OP query` selects, given the query's
+/// bounds among `m` distinct keys.
+pub(crate) fn interval(op: LitOp, lower: u32, upper: u32, m: u32) -> (u32, u32) {
+    match op {
+        LitOp::Eq => (lower, upper),
+        LitOp::Lt => (0, lower),
+        LitOp::Le => (0, upper),
+        LitOp::Gt => (upper, m),
+        LitOp::Ge => (lower, m),
+    }
+}
+
+/// One key column of a conjunction: each query's interval of ranks.
+struct Dim {
+    order: Rc<ColumnOrder>,
+    lo: Vec<u32>,
+    hi: Vec<u32>,
+}
+
+/// Totals per query for a selector's terms, or `None` when a column is not
+/// sortable or a conjunction has more than two varying dimensions.
+pub(crate) fn term_totals<'a>(
+    terms: &[super::plan::Term],
+    n: usize,
+    column: &dyn Fn(NodeId) -> Option<&'a Sequence>,
+    cache: &mut OrderCache,
+    weights: Option<&[i64]>,
+) -> Option<Vec<Total>> {
+    let mut totals = vec![Total::default(); n];
+    if n == 0 {
+        return Some(totals);
+    }
+    for term in terms {
+        add_term(term, n, column, cache, weights, &mut totals)?;
+    }
+    Some(totals)
+}
+
+fn add_term<'a>(
+    term: &Term,
+    n: usize,
+    column: &dyn Fn(NodeId) -> Option<&'a Sequence>,
+    cache: &mut OrderCache,
+    weights: Option<&[i64]>,
+    totals: &mut [Total],
+) -> Option<()> {
+    // Group the literals by key column (they are sorted by key).
+    let mut dims: Vec<Dim> = Vec::new();
+    let mut statics: Vec<(Rc<ColumnOrder>, u32, u32)> = Vec::new();
+    let mut i = 0;
+    while i < term.literals.len() {
+        let key = term.literals[i].key;
+        let mut j = i;
+        while j < term.literals.len() && term.literals[j].key == key {
+            j += 1;
+        }
+        let keys = column(key)?;
+        let order = cache.order(key, keys)?;
+        let m = order.distinct as u32;
+        let mut lo = vec![0u32; n];
+        let mut hi = vec![m; n];
+        for literal in &term.literals[i..j] {
+            let queries = column(literal.query)?;
+            let (_, bounds) = cache.bounds(key, keys, literal.query, queries)?;
+            match (bounds.as_ref(), literal.op) {
+                (Bounds::Mismatch, LitOp::Eq) => hi.fill(0),
+                // An ordering between str and number raised at the select.
+                (Bounds::Mismatch, _) => return None,
+                (Bounds::Ranks { lower, upper }, op) => {
+                    for q in 0..n {
+                        let (a, b) = interval(op, lower[q], upper[q], m);
+                        lo[q] = lo[q].max(a);
+                        hi[q] = hi[q].min(b);
+                    }
+                }
+            }
+        }
+        for q in 0..n {
+            if lo[q] >= hi[q] {
+                lo[q] = 0;
+                hi[q] = 0;
+            }
+        }
+        let (lo0, hi0) = (lo[0], hi[0]);
+        if lo.iter().all(|&x| x == lo0) && hi.iter().all(|&x| x == hi0) {
+            if lo0 == hi0 {
+                return Some(()); // selects nothing for any query
+            }
+            statics.push((order, lo0, hi0));
+        } else {
+            dims.push(Dim { order, lo, hi });
+        }
+        i = j;
+    }
+    if dims.len() > 2 {
+        return None;
+    }
+    let included: Vec<u32> = (0..n as u32)
+        .filter(|&k| statics.iter().all(|(o, lo, hi)| (*lo..*hi).contains(&o.rank[k as usize])))
+        .collect();
+    let c = term.coefficient;
+    match dims.as_slice() {
+        [] => {
+            let mut all = Acc::default();
+            for &k in &included {
+                all += point(k as usize, weights);
+            }
+            for t in totals.iter_mut() {
+                t.add(c, all);
+            }
+        }
+        [x] => {
+            let mut prefix = vec![Acc::default(); x.order.distinct + 1];
+            for &k in &included {
+                prefix[x.order.rank[k as usize] as usize + 1] += point(k as usize, weights);
+            }
+            for r in 1..prefix.len() {
+                let before = prefix[r - 1];
+                prefix[r] += before;
+            }
+            for (q, t) in totals.iter_mut().enumerate() {
+                let (a, b) = (x.lo[q] as usize, x.hi[q] as usize);
+                if a < b {
+                    t.add(c, prefix[b] - prefix[a]);
+                }
+            }
+        }
+        [x, y] => sweep(x, y, &included, weights, c, totals),
+        _ => return None,
+    }
+    Some(())
+}
+
+/// Fenwick tree over ranks `0..m` of a `y` dimension.
+struct Fenwick {
+    tree: Vec<Acc>,
+}
+
+impl Fenwick {
+    fn new(m: usize) -> Fenwick {
+        Fenwick { tree: vec![Acc::default(); m + 1] }
+    }
+
+    fn add(&mut self, rank: usize, a: Acc) {
+        let mut i = rank + 1;
+        while i < self.tree.len() {
+            self.tree[i] += a;
+            i += i & i.wrapping_neg();
+        }
+    }
+
+    /// Sum over ranks `< y`.
+    fn prefix(&self, y: usize) -> Acc {
+        let mut s = Acc::default();
+        let mut i = y;
+        while i > 0 {
+            s += self.tree[i];
+            i &= i - 1;
+        }
+        s
+    }
+}
+
+/// Buckets `items` by `key(item) < buckets`, stably.
+fn bucket<T: Copy>(items: &[T], buckets: usize, key: impl Fn(&T) -> usize) -> (Vec<T>, Vec<usize>) {
+    let mut start = vec![0usize; buckets + 1];
+    for it in items {
+        start[key(it) + 1] += 1;
+    }
+    for b in 1..=buckets {
+        start[b] += start[b - 1];
+    }
+    let mut fill = start.clone();
+    let mut out = items.to_vec(); // every slot is overwritten once
+    for it in items {
+        let b = key(it);
+        out[fill[b]] = *it;
+        fill[b] += 1;
+    }
+    (out, start)
+}
+
+/// Two varying dimensions: per query, the keys in a rectangle of ranks.
+/// F(x, y) = the keys with x-rank < x and y-rank < y; a rectangle is
+/// F(xh, yh) - F(xl, yh) - F(xh, yl) + F(xl, yl), all four taken in one
+/// sweep over x.
+fn sweep(x: &Dim, y: &Dim, included: &[u32], weights: Option<&[i64]>, c: i64, totals: &mut [Total]) {
+    let (mx, my) = (x.order.distinct, y.order.distinct);
+    let (points, point_start) = bucket(included, mx, |&k| x.order.rank[k as usize] as usize);
+    // (x, y, query, sign)
+    let mut events: Vec<(u32, u32, u32, i8)> = Vec::with_capacity(4 * totals.len());
+    for q in 0..totals.len() {
+        let (xl, xh, yl, yh) = (x.lo[q], x.hi[q], y.lo[q], y.hi[q]);
+        if xl >= xh || yl >= yh {
+            continue;
+        }
+        for (ex, ey, sign) in [(xh, yh, 1), (xl, yh, -1), (xh, yl, -1), (xl, yl, 1)] {
+            if ex > 0 && ey > 0 {
+                events.push((ex, ey, q as u32, sign));
+            }
+        }
+    }
+    let (events, event_start) = bucket(&events, mx + 1, |e| e.0 as usize);
+    let mut tree = Fenwick::new(my);
+    for ex in 1..=mx {
+        // Now every key with x-rank < ex is in the tree.
+        for &k in &points[point_start[ex - 1]..point_start[ex]] {
+            tree.add(y.order.rank[k as usize] as usize, point(k as usize, weights));
+        }
+        for &(_, ey, q, sign) in &events[event_start[ex]..event_start[ex + 1]] {
+            totals[q as usize].add(c * i64::from(sign), tree.prefix(ey as usize));
+        }
+    }
+}
