@@ -1,7 +1,9 @@
 //! The REPL front end: a line editor on a terminal, plain line reading
 //! otherwise (so piped transcripts print exactly what the reference prints).
 
-use rasp_lang::{Control, Session, SourceLoader, drive};
+use rasp_analyze::Schedule;
+use rasp_core::{EvalError, Graph, Value};
+use rasp_lang::{Control, NativeFn, Session, SourceLoader, drive};
 use rustyline::completion::{Completer, Pair};
 use rustyline::error::ReadlineError;
 use rustyline::highlight::Highlighter;
@@ -11,6 +13,7 @@ use rustyline::{Context, Editor, Helper};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::rc::Rc;
 
 /// Reads `load`ed files relative to the working directory, as the reference.
 struct FileLoader;
@@ -23,6 +26,7 @@ impl SourceLoader for FileLoader {
 
 pub fn run(file: Option<PathBuf>, quiet: bool) -> ExitCode {
     let mut session = Session::new(Box::new(FileLoader));
+    add_builtins(&mut session);
     if let Some(path) = file {
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
@@ -38,6 +42,17 @@ pub fn run(file: Option<PathBuf>, quiet: bool) -> ExitCode {
         }
     }
     if std::io::stdin().is_terminal() { interactive(session) } else { piped(session) }
+}
+
+/// REPL commands beyond the reference's: `analyze(sop);` prints the layers
+/// and heads the s-op needs (as `rasp analyze` does).
+fn add_builtins(session: &mut Session) {
+    let analyze: NativeFn = Rc::new(|graph: &Graph, args: &[Value]| match args {
+        [Value::Sop(id)] => Ok(rasp_analyze::analyze(graph, *id, Schedule::Greedy).report(graph)),
+        [other] => Err(EvalError::rasp(format!("analyze expects an s-op, got: {}", other.py_str(graph)))),
+        _ => Err(EvalError::rasp("analyze expects one s-op")),
+    });
+    session.register_native("analyze", &["sop"], analyze);
 }
 
 fn flush(session: &mut Session) {

@@ -5,6 +5,7 @@
 use crate::env::{self, EnvRef};
 use crate::function::Function;
 use crate::names::{self, strdesc};
+use crate::native::Native;
 use crate::session::Session;
 use rasp_core::graph::{MapOp, NodeKind, Predicate};
 use rasp_core::pyops::{self, ArithOp, CmpOp};
@@ -48,6 +49,8 @@ pub enum Outcome {
         value: NodeValue,
         input: Value,
     },
+    /// A built-in's report, printed as it is.
+    Message(String),
     Nothing,
 }
 
@@ -206,6 +209,7 @@ impl Session {
             ExprKind::Call { callee, args } => match self.eval_call(ctx, callee, args)? {
                 Called::Applied { value, input } => Ok(Outcome::Applied { value, input }),
                 Called::Value(v) => Ok(Outcome::Named(vec![("out".to_string(), v)])),
+                Called::Printed(text) => Ok(Outcome::Message(text)),
             },
             ExprKind::Var(name) => Ok(Outcome::Named(vec![(name.clone(), self.eval_expr(ctx, expr)?)])),
             _ => Ok(Outcome::Named(vec![("out".to_string(), self.eval_expr(ctx, expr)?)])),
@@ -223,6 +227,9 @@ impl Session {
                     return rasp_err(
                         "the result of applying an s-op or selector to an input can only be shown, not used in an expression",
                     );
+                }
+                Called::Printed(_) => {
+                    return rasp_err("a built-in report can only be shown, not used in an expression");
                 }
             },
             ExprKind::Var(name) => env::lookup(&ctx.env, name)?,
@@ -875,6 +882,21 @@ impl Session {
                 Ok(Called::Applied { value, input })
             }
             Value::Function(func) => {
+                if let Some(native) = func.as_any().downcast_ref::<Native>() {
+                    let mut values = Vec::with_capacity(args.len());
+                    for a in args {
+                        values.push(self.eval_expr(ctx, a)?);
+                    }
+                    if values.len() != native.params.len() {
+                        return rasp_err(format!(
+                            "wrong number of args for {}- expected: {}, got: {}.",
+                            native.name,
+                            native.params.len(),
+                            values.len()
+                        ));
+                    }
+                    return Ok(Called::Printed((native.run)(&self.graph, &values)?));
+                }
                 let Some(function) = func.as_any().downcast_ref::<Function>() else {
                     return Err(Failure::NotImplemented);
                 };
@@ -937,6 +959,8 @@ pub enum Called {
         value: NodeValue,
         input: Value,
     },
+    /// A built-in's report.
+    Printed(String),
 }
 
 fn reflect(op: CmpOp) -> CmpOp {

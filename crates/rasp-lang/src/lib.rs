@@ -14,11 +14,13 @@ mod function;
 mod interp;
 mod library;
 mod names;
+mod native;
 mod session;
 
 pub use display::sequence_text;
 pub use function::Function;
 pub use library::SOURCE as LIBRARY_SOURCE;
+pub use native::{Native, NativeFn};
 pub use session::{Control, LIBRARY_PATH, NoFiles, Session, SourceLoader, drive};
 
 /// Runs `f` on a thread with a large stack: deep RASP recursion and long

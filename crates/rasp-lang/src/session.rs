@@ -55,6 +55,8 @@ enum Pending {
         print: bool,
     },
     Example(Subset),
+    /// A built-in's report (printed as a result, not as an error).
+    Message(String),
 }
 
 /// The name the library file has in the reference (it prints in function
@@ -217,6 +219,14 @@ impl Session {
         self.continuing
     }
 
+    /// Adds a built-in function to the console (not reserved: user code
+    /// may rebind the name).
+    pub fn register_native(&mut self, name: &str, params: &[&str], run: crate::NativeFn) {
+        let native =
+            crate::Native { name: name.to_string(), params: params.iter().map(|p| p.to_string()).collect(), run };
+        let _ = env::assign(&self.console, name, Value::Function(std::rc::Rc::new(native)));
+    }
+
     /// The value a name has at the console, if any.
     pub fn lookup(&self, name: &str) -> Option<Value> {
         env::lookup(&self.console, name).ok()
@@ -367,6 +377,10 @@ impl Session {
                 self.print_example(subset);
                 Ok(())
             }
+            Pending::Message(text) => {
+                self.write(&text);
+                Ok(())
+            }
         };
         if let Err(e) = failed {
             // A failure while showing a value (spec §3.4).
@@ -437,6 +451,7 @@ impl Session {
                         .map(|(name, value)| Pending::Named { print: shown(&name), name, value })
                         .collect(),
                     Outcome::Applied { value, input } => vec![Pending::Applied { value, input, print: is_console }],
+                    Outcome::Message(text) => vec![Pending::Message(text)],
                     Outcome::Nothing => vec![],
                 })
             }

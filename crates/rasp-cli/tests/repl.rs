@@ -1,0 +1,76 @@
+//! The `rasp` binary end to end: piped REPL output, running files, built-ins.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn rasp(args: &[&str], stdin: &str, cwd: &Path) -> (String, String, i32) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rasp"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start rasp");
+    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+    let out = child.wait_with_output().expect("run rasp");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+#[test]
+fn piped_repl_prints_the_reference_transcript() {
+    let dir = repo().join("tests/conformance");
+    for case in ["reverse_program", "load_file", "exit_quit", "missing_semicolon"] {
+        let input = std::fs::read_to_string(dir.join(format!("{case}.in"))).expect("case input");
+        let expected = std::fs::read_to_string(dir.join(format!("{case}.out"))).expect("case output");
+        let (out, err, code) = rasp(&[], &input, &dir);
+        assert_eq!(out, expected, "{case}: stderr {err}");
+        assert_eq!(code, 0);
+    }
+}
+
+#[test]
+fn running_a_file_names_file_line_and_column_of_errors() {
+    let dir = std::env::temp_dir().join(format!("rasp-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("prog.rasp");
+    std::fs::write(&file, "x = indices + 1;\ny = x + tokens;\n\n  z = nope;\nw = (1 +\n  2) * ;\n").expect("write");
+    let (out, _, code) = rasp(&["-q", "prog.rasp"], "", &dir);
+    assert!(out.contains("x(\"hello\") = [1, 2, 3, 4, 5] (ints)"), "{out}");
+    assert!(out.contains("prog.rasp:2:1: error: unsupported operand type(s) for +: 'int' and 'str'"), "{out}");
+    assert!(out.contains("prog.rasp:4:3: error: Undefined variable: nope"), "{out}");
+    assert!(out.contains("prog.rasp:6:8: syntax error:"), "{out}");
+    assert_eq!(code, 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_file_then_the_repl_keeps_its_definitions() {
+    let (out, _, code) = rasp(&["examples/reverse.rasp"], "reverse(\"abc\");\n", &repo());
+    assert!(out.contains(">> \t =  [c, b, a] (strings)\n"), "{out}");
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn analyze_is_a_repl_builtin() {
+    let (out, _, _) = rasp(&[], "load \"examples/reverse\";\nanalyze(reverse);\nanalyze(3);\n", &repo());
+    assert!(out.contains("reverse: 2 layers, heads per layer 1/1"), "{out}");
+    assert!(out.contains("analyze expects an s-op, got: 3"), "{out}");
+}
+
+#[test]
+fn a_missing_file_is_a_clear_error() {
+    let (_, err, code) = rasp(&["-q", "no/such/file.rasp"], "", &repo());
+    assert!(err.contains("cannot read no/such/file.rasp"), "{err}");
+    assert_eq!(code, 2);
+}

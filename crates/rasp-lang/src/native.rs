@@ -1,0 +1,35 @@
+//! Built-in functions a front end adds to the console (e.g. `analyze(sop);`
+//! from the CLI): they read the graph and print a report. They are ordinary
+//! console variables, so user code may rebind their names.
+
+use rasp_core::{Callable, EvalResult, Graph, Value};
+use std::rc::Rc;
+
+/// What a built-in does: given the graph and its arguments, a report to print.
+pub type NativeFn = Rc<dyn Fn(&Graph, &[Value]) -> EvalResult<String>>;
+
+pub struct Native {
+    pub name: String,
+    pub params: Vec<String>,
+    pub run: NativeFn,
+}
+
+impl std::fmt::Debug for Native {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Native({})", self.name)
+    }
+}
+
+impl Callable for Native {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn describe(&self) -> String {
+        format!("built-in function: {}({})", self.name, self.params.join(", "))
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
