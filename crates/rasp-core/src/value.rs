@@ -29,6 +29,10 @@ pub enum Value {
     Sop(NodeId),
     Selector(NodeId),
     Function(Rc<dyn Callable>),
+    /// A Python object the reference lets escape into expressions with no
+    /// meaning in RASP (the `JustVal` wrapper of an application's result);
+    /// it only has a type name, for Python's error messages.
+    Opaque(&'static str),
 }
 
 /// A Python dict with atom keys: insertion order, Python key equality
@@ -108,6 +112,7 @@ impl Value {
             Value::Sop(_) => "UnfinishedSequence",
             Value::Selector(_) => "UnfinishedSelect",
             Value::Function(_) => "RASPFunction",
+            Value::Opaque(name) => name,
         }
     }
 
@@ -162,6 +167,7 @@ impl Value {
             Value::Sop(id) => format!("UnfinishedSequence object, name: {} id: {}", names.node_name(*id), id.0),
             Value::Selector(id) => format!("UnfinishedSelect object, name: {} id: {}", names.node_name(*id), id.0),
             Value::Function(f) => format!("<RASPFunction {}>", f.name()),
+            Value::Opaque(name) => format!("<{name} object>"),
         }
     }
 }
@@ -171,7 +177,9 @@ pub trait NodeNames {
     fn node_name(&self, id: NodeId) -> String;
 }
 
-fn unsupported(op: &str, a: &Value, b: &Value) -> EvalError {
+fn unsupported(op: ArithOp, a: &Value, b: &Value) -> EvalError {
+    // Python names `pow` in this message as the operator and the builtin.
+    let op = if op == ArithOp::Pow { "** or pow()" } else { op.symbol() };
     EvalError::python(format!("unsupported operand type(s) for {}: '{}' and '{}'", op, a.type_name(), b.type_name()))
 }
 
@@ -180,6 +188,13 @@ fn unsupported(op: &str, a: &Value, b: &Value) -> EvalError {
 pub fn value_arith(op: ArithOp, a: &Value, b: &Value) -> EvalResult<Value> {
     match (a, b) {
         (Value::Atom(x), Value::Atom(y)) => pyops::arith(op, x, y).map(Value::Atom),
+        // A str on the left is a Python sequence: its own rules speak first.
+        (Value::Atom(Atom::Str(_)), other) if op == ArithOp::Add => {
+            Err(EvalError::python(format!("can only concatenate str (not \"{}\") to str", other.type_name())))
+        }
+        (Value::Atom(Atom::Str(_)), other) if op == ArithOp::Mul => {
+            Err(EvalError::python(format!("can't multiply sequence by non-int of type '{}'", other.type_name())))
+        }
         (Value::List(x), Value::List(y)) if op == ArithOp::Add => {
             let mut items = x.as_ref().clone();
             items.extend(y.iter().cloned());
@@ -199,7 +214,7 @@ pub fn value_arith(op: ArithOp, a: &Value, b: &Value) -> EvalResult<Value> {
         (Value::List(_), other) | (other, Value::List(_)) if op == ArithOp::Mul => {
             Err(EvalError::python(format!("can't multiply sequence by non-int of type '{}'", other.type_name())))
         }
-        _ => Err(unsupported(op.symbol(), a, b)),
+        _ => Err(unsupported(op, a, b)),
     }
 }
 
@@ -224,15 +239,18 @@ fn repeat_count(n: &Atom, unit: usize, shown: &Value) -> EvalResult<usize> {
     Ok(count)
 }
 
-/// Python `==` between plain values. S-ops/selectors/functions compare by identity.
+/// Python `==` between plain values, as a truth value. Selectors and
+/// functions compare by identity; `==` with an s-op builds an s-op, which is
+/// truthy, so it counts as equal (`"l" in [0, tokens]` is True in the reference).
 pub fn value_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
+        (Value::Sop(_), _) | (_, Value::Sop(_)) => true,
         (Value::Atom(x), Value::Atom(y)) => pyops::py_eq(x, y),
         (Value::List(x), Value::List(y)) => x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| value_eq(p, q)),
         (Value::Dict(x), Value::Dict(y)) => {
             x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| value_eq(v, w)))
         }
-        (Value::Sop(x), Value::Sop(y)) | (Value::Selector(x), Value::Selector(y)) => x == y,
+        (Value::Selector(x), Value::Selector(y)) => x == y,
         (Value::Function(x), Value::Function(y)) => Rc::ptr_eq(x, y),
         _ => false,
     }

@@ -133,7 +133,7 @@ impl Session {
                     self.write(&format!("{pref}{}}}\n", " ".repeat(named.chars().count() + 2)));
                 }
             }
-            Value::Atom(_) => {
+            Value::Atom(_) | Value::Opaque(_) => {
                 let named = name.map(|n| format!("{n} = ")).unwrap_or_default();
                 let text = formatstr(value, self);
                 self.write(&format!("{} {}\n", self.label(&format!("{pref}    value: {named}")), self.val(&text)));

@@ -223,11 +223,9 @@ impl Session {
             ExprKind::Paren(inner) => return self.eval_expr(ctx, inner),
             ExprKind::Call { callee, args } => match self.eval_call(ctx, callee, args)? {
                 Called::Value(v) => return Ok(v),
-                Called::Applied { .. } => {
-                    return rasp_err(
-                        "the result of applying an s-op or selector to an input can only be shown, not used in an expression",
-                    );
-                }
+                // The reference hands its `JustVal` wrapper on (spec §3.2);
+                // Python then fails on it by that type name.
+                Called::Applied { .. } => Value::Opaque("JustVal"),
                 Called::Printed(_) => {
                     return rasp_err("a built-in report can only be shown, not used in an expression");
                 }
@@ -461,19 +459,6 @@ impl Session {
             }
             (Value::Sop(s), other) | (other, Value::Sop(s)) => {
                 let sop_left = matches!(l, Value::Sop(_));
-                // Python tries the left operand first: a list on the left of
-                // `+`/`*` raises before the s-op's reflected operator runs.
-                if !sop_left && let Value::List(_) = other {
-                    match op {
-                        BinaryOp::Add => {
-                            return python_err("can only concatenate list (not \"UnfinishedSequence\") to list");
-                        }
-                        BinaryOp::Mul => {
-                            return python_err("can't multiply sequence by non-int of type 'UnfinishedSequence'");
-                        }
-                        _ => {}
-                    }
-                }
                 let (s, other) = (*s, other.clone());
                 let other_name = other.py_str(&self.graph);
                 let sop_name = self.graph.name(s).to_string();

@@ -23,6 +23,7 @@ pub fn strdesc(v: &Value, cap: Option<usize>, graph: &Graph) -> String {
             capped(text, cap, "(dict)")
         }
         Value::Function(f) => f.describe(),
+        Value::Opaque(_) => v.py_repr(graph),
     }
 }
 
