@@ -66,8 +66,39 @@ pub struct Ctx {
 /// Python's `range` and friends may not build absurd lists.
 const MAX_LIST_LEN: usize = 10_000_000;
 
-/// Recursion limit for RASP function calls (the reference has Python's).
+/// A backstop on RASP call depth; Python's frame limit below comes first.
 pub const MAX_CALL_DEPTH: usize = 800;
+
+/// Python's default recursion limit. The reference's recursion depth is
+/// Python's, so rasp counts the Python frames the reference would be in
+/// and fails where it fails: `f(n)` recursing through `0 if n < 1 else
+/// f(n - 1)` works up to n = 140 there, through `n * fact(n - 1)` up to 108.
+pub const PY_RECURSION_LIMIT: usize = 1000;
+
+/// Frames below the reference's `Evaluator.evaluate` for a console statement
+/// (the interpreter's main loop), measured against the reference.
+pub const STATEMENT_BASE_FRAMES: usize = 7;
+
+/// An expression evaluates at least as `evaluateExpr` → `format_return` → `set_out`.
+const LEAF_FRAMES: usize = 3;
+
+/// The reference's Python frames from an expression's `evaluateExpr` down to
+/// the `evaluateExpr` of its sub-expressions.
+fn python_frames(kind: &ExprKind) -> usize {
+    match kind {
+        ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Str(_) | ExprKind::Var(_) => 0,
+        // evaluateExpr → evaluateExpr (calls add their own frames inside)
+        ExprKind::Paren(_) | ExprKind::Call { .. } => 1,
+        // evaluateExpr → _evaluateList → <listcomp>; _evaluateZip → <listcomp>
+        ExprKind::List(_) | ExprKind::Zip(_) => 3,
+        // evaluateExpr → _evaluateRange → evaluateExprsList → <listcomp>;
+        // evaluateExpr → _evaluateDict → <dictcomp> → make_dict_key
+        ExprKind::Range(_) | ExprKind::Dict(_) => 4,
+        ExprKind::DictComp { .. } => 3,
+        // evaluateExpr → _evaluate<Kind>
+        _ => 2,
+    }
+}
 
 impl Session {
     pub(crate) fn new_ctx(&self, env: EnvRef) -> Ctx {
@@ -76,7 +107,12 @@ impl Session {
 
     // ---- statements -------------------------------------------------------
 
+    /// One statement: the reference's `Evaluator.evaluate`, one Python frame.
     pub(crate) fn eval_statement(&mut self, ctx: &mut Ctx, stmt: &Statement) -> Result<Outcome> {
+        self.framed(1, |s| s.eval_statement_framed(ctx, stmt))
+    }
+
+    fn eval_statement_framed(&mut self, ctx: &mut Ctx, stmt: &Statement) -> Result<Outcome> {
         match &stmt.kind {
             StatementKind::Expr(e) => self.eval_top_expr(ctx, e),
             StatementKind::Assign { names, values } => self.eval_assign(ctx, names, values),
@@ -87,29 +123,11 @@ impl Session {
                 Ok(Outcome::Named(vec![(def.name.name.clone(), f)]))
             }
             StatementKind::Draw { sop, input } => self.eval_draw(ctx, sop, input.as_ref()),
-            StatementKind::For { names, iterable, body } => {
-                let over = self.eval_expr(ctx, iterable)?;
-                let items = match &over {
-                    Value::List(_) | Value::Dict(_) => over.iter_elements().unwrap_or_default(),
-                    other => {
-                        return rasp_err(format!(
-                            "for loop needs to iterate over a list or dict, but got: {}",
-                            other.py_str(&self.graph)
-                        ));
-                    }
-                };
-                for item in items {
-                    let env = ctx.env.clone();
-                    self.bind_iteration(&env, names, item)?;
-                    for s in body {
-                        self.eval_statement(ctx, s)?;
-                    }
-                }
-                Ok(Outcome::Nothing)
-            }
+            StatementKind::For { names, iterable, body } => self.framed(1, |s| s.eval_for(ctx, names, iterable, body)),
             StatementKind::Load { path } => {
                 let env = ctx.env.clone();
-                self.load_file(path, &env)?;
+                // loadFile → run → evaluate_tree → (the file's statements)
+                self.framed(3, |s| s.load_file(path, &env))?;
                 Ok(Outcome::Nothing)
             }
             // REPL commands are handled by the session before getting here.
@@ -117,11 +135,31 @@ impl Session {
         }
     }
 
-    fn eval_assign(&mut self, ctx: &mut Ctx, names: &[Ident], exprs: &[Expr]) -> Result<Outcome> {
-        let mut values = Vec::with_capacity(exprs.len());
-        for e in exprs {
-            values.push(self.eval_expr(ctx, e)?);
+    /// `for names in iterable { body }`: the body runs in the current scope.
+    fn eval_for(&mut self, ctx: &mut Ctx, names: &[Ident], iterable: &Expr, body: &[Statement]) -> Result<Outcome> {
+        let over = self.eval_expr(ctx, iterable)?;
+        let items = match &over {
+            Value::List(_) | Value::Dict(_) => over.iter_elements().unwrap_or_default(),
+            other => {
+                return rasp_err(format!(
+                    "for loop needs to iterate over a list or dict, but got: {}",
+                    other.py_str(&self.graph)
+                ));
+            }
+        };
+        for item in items {
+            let env = ctx.env.clone();
+            self.bind_iteration(&env, names, item)?;
+            for s in body {
+                self.eval_statement(ctx, s)?;
+            }
         }
+        Ok(Outcome::Nothing)
+    }
+
+    fn eval_assign(&mut self, ctx: &mut Ctx, names: &[Ident], exprs: &[Expr]) -> Result<Outcome> {
+        // assign → evaluateExprsList → <listcomp>
+        let mut values = self.framed(3, |s| exprs.iter().map(|e| s.eval_expr(ctx, e)).collect::<Result<Vec<_>>>())?;
         let value = if values.len() == 1 { values.pop().unwrap_or(Value::int(0)) } else { Value::list(values) };
         if names.len() == 1 {
             let name = &names[0].name;
@@ -205,8 +243,8 @@ impl Session {
     /// anything else `out`; an application is shown, not named.
     fn eval_top_expr(&mut self, ctx: &mut Ctx, expr: &Expr) -> Result<Outcome> {
         match &expr.kind {
-            ExprKind::Paren(inner) => self.eval_top_expr(ctx, inner),
-            ExprKind::Call { callee, args } => match self.eval_call(ctx, callee, args)? {
+            ExprKind::Paren(inner) => self.framed(1, |s| s.eval_top_expr(ctx, inner)),
+            ExprKind::Call { callee, args } => match self.framed(1, |s| s.eval_call(ctx, callee, args))? {
                 Called::Applied { value, input } => Ok(Outcome::Applied { value, input }),
                 Called::Value(v) => Ok(Outcome::Named(vec![("out".to_string(), v)])),
                 Called::Printed(text) => Ok(Outcome::Message(text)),
@@ -219,6 +257,24 @@ impl Session {
     /// Evaluates an expression to a value, with the reference's eager check
     /// of every s-op/selector and update of `out`.
     pub(crate) fn eval_expr(&mut self, ctx: &mut Ctx, expr: &Expr) -> Result<Value> {
+        let chain = python_frames(&expr.kind);
+        self.framed(chain, |s| s.eval_expr_framed(ctx, expr))
+    }
+
+    /// Runs `f` as `frames` more Python frames of the reference deep,
+    /// failing as Python does past its recursion limit. Every expression
+    /// ends in two more frames (`format_return`, then `set_out`).
+    pub(crate) fn framed<T>(&mut self, frames: usize, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        if self.py_frames + frames.max(LEAF_FRAMES) > PY_RECURSION_LIMIT {
+            return python_err("maximum recursion depth exceeded");
+        }
+        self.py_frames += frames;
+        let result = f(self);
+        self.py_frames -= frames;
+        result
+    }
+
+    fn eval_expr_framed(&mut self, ctx: &mut Ctx, expr: &Expr) -> Result<Value> {
         let value = match &expr.kind {
             ExprKind::Paren(inner) => return self.eval_expr(ctx, inner),
             ExprKind::Call { callee, args } => match self.eval_call(ctx, callee, args)? {
@@ -856,7 +912,8 @@ impl Session {
                         args.len()
                     ));
                 }
-                let input = self.eval_expr(ctx, &args[0])?;
+                // evaluateExpr → _evaluateApplication → evaluateExpr
+                let input = self.framed(1, |s| s.eval_expr(ctx, &args[0]))?;
                 if !input.is_iterable() {
                     return rasp_err(format!(
                         "Applying unfinished expects iterable input, got: {}",
@@ -868,10 +925,8 @@ impl Session {
             }
             Value::Function(func) => {
                 if let Some(native) = func.as_any().downcast_ref::<Native>() {
-                    let mut values = Vec::with_capacity(args.len());
-                    for a in args {
-                        values.push(self.eval_expr(ctx, a)?);
-                    }
+                    let values =
+                        self.framed(1, |s| args.iter().map(|a| s.eval_expr(ctx, a)).collect::<Result<Vec<_>>>())?;
                     if values.len() != native.params.len() {
                         return rasp_err(format!(
                             "wrong number of args for {}- expected: {}, got: {}.",
@@ -885,11 +940,11 @@ impl Session {
                 let Some(function) = func.as_any().downcast_ref::<Function>() else {
                     return Err(Failure::NotImplemented);
                 };
-                let mut values = Vec::with_capacity(args.len());
-                for a in args {
-                    values.push(self.eval_expr(ctx, a)?);
-                }
-                let result = self.call_function(function, &values)?;
+                // evaluateExpr → _evaluateRASPFunction → <genexpr> → evaluateExpr
+                let values =
+                    self.framed(2, |s| args.iter().map(|a| s.eval_expr(ctx, a)).collect::<Result<Vec<_>>>())?;
+                // evaluateExpr → _evaluateRASPFunction → RASPFunction.call
+                let result = self.framed(2, |s| s.call_function(function, &values))?;
                 if let Value::Sop(id) | Value::Selector(id) = result {
                     let shown: Vec<String> = values.iter().map(|v| strdesc(v, Some(20), &self.graph)).collect();
                     self.graph.rename(id, &format!("{}({})", function.def.name.name, shown.join(" , ")));
@@ -928,10 +983,9 @@ impl Session {
         for s in &def.body {
             self.eval_statement(&mut ctx, s)?;
         }
-        let mut results = Vec::with_capacity(def.returns.len());
-        for e in &def.returns {
-            results.push(self.eval_expr(&mut ctx, e)?);
-        }
+        // call → evaluateExprsList → <listcomp> → evaluateExpr
+        let mut results =
+            self.framed(2, |s| def.returns.iter().map(|e| s.eval_expr(&mut ctx, e)).collect::<Result<Vec<_>>>())?;
         Ok(if results.len() == 1 { results.pop().unwrap_or(Value::int(0)) } else { Value::list(results) })
     }
 }

@@ -85,6 +85,8 @@ pub struct Session {
     pending_text: String,
     continuing: bool,
     pub(crate) call_depth: usize,
+    /// Python frames the reference would be in (see `interp::PY_RECURSION_LIMIT`).
+    pub(crate) py_frames: usize,
     load_depth: usize,
     /// `draw` requests made by statements, for the front end to render.
     pub drawings: Vec<(NodeId, Value)>,
@@ -140,6 +142,7 @@ impl Session {
             pending_text: String::new(),
             continuing: false,
             call_depth: 0,
+            py_frames: crate::interp::STATEMENT_BASE_FRAMES,
             load_depth: 0,
             drawings: Vec::new(),
             location: None,
