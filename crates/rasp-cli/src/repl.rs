@@ -2,7 +2,7 @@
 //! otherwise (so piped transcripts print exactly what the reference prints).
 
 use rasp_analyze::Schedule;
-use rasp_core::{EvalError, Graph, Value};
+use rasp_core::{EvalError, Graph, NodeId, Value};
 use rasp_lang::{Control, NativeFn, Session, SourceLoader, drive};
 use rustyline::completion::{Completer, Pair};
 use rustyline::error::ReadlineError;
@@ -55,6 +55,36 @@ fn add_builtins(session: &mut Session) {
     session.register_native("analyze", &["sop"], analyze);
 }
 
+/// `draw(sop[, input]);` writes `comp_flows/NAME(INPUT).svg`, where the
+/// reference wrote a PDF. The REPL prints what the reference prints; at a
+/// terminal it also says where the picture went.
+fn render_drawings(session: &mut Session, announce: bool) {
+    for (root, input) in std::mem::take(&mut session.drawings) {
+        let result = draw_to_file(&session.graph, root, &input);
+        if announce {
+            let note = match result {
+                Ok(path) => format!("\t(drawn to {path})\n"),
+                Err(e) => format!("\t(no drawing: {e})\n"),
+            };
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(session.take_output().as_bytes());
+            let _ = out.write_all(note.as_bytes());
+        }
+    }
+}
+
+fn draw_to_file(graph: &Graph, root: NodeId, input: &Value) -> Result<String, String> {
+    let elements = input.iter_elements().ok_or("the input is not a sequence")?;
+    let analysis = rasp_analyze::analyze(graph, root, Schedule::Greedy);
+    let drawing = rasp_draw::Drawing::new(graph, root, &elements, &analysis).map_err(|e| e.to_string())?;
+    let path = rasp_draw::default_path(graph, root, input);
+    if let Some(dir) = std::path::Path::new(&path).parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::fs::write(&path, drawing.to_svg()).map_err(|e| format!("{path}: {e}"))?;
+    Ok(path)
+}
+
 fn flush(session: &mut Session) {
     let text = session.take_output();
     let mut out = std::io::stdout().lock();
@@ -85,7 +115,7 @@ fn piped(mut session: Session) -> ExitCode {
         let _ = stdout.write_all(text.as_bytes());
         let _ = stdout.flush();
     };
-    drive(&mut session, read_line, write);
+    drive(&mut session, read_line, |s| render_drawings(s, false), write);
     ExitCode::SUCCESS
 }
 
@@ -115,6 +145,7 @@ fn interactive(mut session: Session) -> ExitCode {
                     let _ = editor.add_history_entry(line.as_str());
                 }
                 let control = session.feed_line(&line);
+                render_drawings(&mut session, true);
                 flush(&mut session);
                 if let Some(helper) = editor.helper_mut() {
                     helper.names = session.names();

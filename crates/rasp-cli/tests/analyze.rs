@@ -23,7 +23,7 @@ fn json_of_reverse_example() {
         "\"layers\": 2,",
         "\"heads_per_layer\": [1, 1],",
         "\"max_heads\": 1,",
-        "\"selector\": \"_mirror\",",
+        "\"selector\": \"flip\",",
         "\"layer\": 2,",
     ] {
         assert!(stdout.contains(needle), "{needle} not in\n{stdout}");
@@ -45,9 +45,9 @@ fn names_that_are_not_sops() {
     let out = rasp(&["analyze", "examples/reverse.rasp", "--sop", "nothing"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("nothing is not defined in examples/reverse.rasp"));
-    let out = rasp(&["analyze", "examples/reverse.rasp", "--sop", "_mirror"]);
+    let out = rasp(&["analyze", "examples/reverse.rasp", "--sop", "flip"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("_mirror is a selector; analyze takes an s-op"));
+    assert!(text(&out.stderr).contains("flip is a selector; analyze takes an s-op"));
     let out = rasp(&["analyze", "examples/no_such_file.rasp", "--sop", "x"]);
     assert_eq!(out.status.code(), Some(2));
 }

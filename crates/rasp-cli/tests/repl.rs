@@ -74,3 +74,15 @@ fn a_missing_file_is_a_clear_error() {
     assert!(err.contains("cannot read no/such/file.rasp"), "{err}");
     assert_eq!(code, 2);
 }
+
+#[test]
+fn draw_in_the_repl_prints_the_value_and_writes_an_svg() {
+    let dir = std::env::temp_dir().join(format!("rasp-cli-draw-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let input = "flip = select(indices, length - indices - 1, ==);\nreverse = aggregate(flip, tokens);\ndraw(reverse, \"abc\");\n";
+    let (out, _, _) = rasp(&[], input, &dir);
+    assert!(out.contains(">> \t =  [c, b, a] (strings)\n"), "{out}");
+    let svg = std::fs::read_to_string(dir.join("comp_flows/reverse(\"abc\").svg")).expect("the drawing was written");
+    assert!(svg.starts_with("<?xml") && svg.contains("flip") && svg.contains("layer 2"), "{svg}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

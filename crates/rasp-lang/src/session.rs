@@ -582,9 +582,15 @@ pub(crate) fn error_text(e: &EvalError) -> String {
 
 /// The piped REPL: banner, then for each line the prompt and what the line
 /// prints; at the end of input a newline (not after `exit`). `read_line`
-/// gives lines without their newline, `None` at the end; `write` receives
+/// gives lines without their newline, `None` at the end; `after_line` runs
+/// after each line (the CLI renders `draw` requests there); `write` receives
 /// the output as it is produced. The CLI and the transcript tests share it.
-pub fn drive(session: &mut Session, mut read_line: impl FnMut() -> Option<String>, mut write: impl FnMut(&str)) {
+pub fn drive(
+    session: &mut Session,
+    mut read_line: impl FnMut() -> Option<String>,
+    mut after_line: impl FnMut(&mut Session),
+    mut write: impl FnMut(&str),
+) {
     session.banner();
     write(&session.take_output());
     loop {
@@ -595,6 +601,7 @@ pub fn drive(session: &mut Session, mut read_line: impl FnMut() -> Option<String
             return;
         };
         let control = session.feed_line(&line);
+        after_line(session);
         write(&session.take_output());
         if control == Control::Exit {
             return;

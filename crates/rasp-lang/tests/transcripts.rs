@@ -25,7 +25,7 @@ fn run_case(dir: &Path, input: &str) -> String {
         // Lines as Python's input() gives them (split on \n only).
         let mut lines = input.split_inclusive('\n').map(|l| l.strip_suffix('\n').unwrap_or(l).to_string());
         let mut out = String::new();
-        drive(&mut session, || lines.next(), |s| out.push_str(s));
+        drive(&mut session, || lines.next(), |_| {}, |s| out.push_str(s));
         out
     })
 }

@@ -1,0 +1,306 @@
+//! Serialising a scene: a standalone SVG (hover text as `<title>`), or a
+//! self-contained HTML page with the same SVG inline and hover details
+//! drawn by a few lines of inline script (no network).
+
+use crate::layout::Scene;
+use crate::scene::{Anchor, Font, Group, Item, Path, Rect, Text};
+use std::fmt::Write;
+
+pub const MONO: &str = "ui-monospace, 'SF Mono', Menlo, Consolas, 'DejaVu Sans Mono', 'Liberation Mono', monospace";
+pub const SANS: &str = "Inter, system-ui, -apple-system, 'Segoe UI', 'Helvetica Neue', Arial, 'DejaVu Sans', 'Liberation Sans', sans-serif";
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// `<title>` children for tooltips; `xmlns` for a standalone file.
+    Standalone,
+    /// `data-tip` attributes read by the page's script; no `xmlns`.
+    Inline,
+}
+
+/// Escapes text for XML content and attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            // Characters XML 1.0 forbids, whatever the value held.
+            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A coordinate: at most two decimals, no trailing zeros.
+fn num(v: f64) -> String {
+    let r = (v * 100.0).round() / 100.0;
+    if r == r.trunc() { format!("{}", r as i64) } else { format!("{r}").trim_end_matches('0').to_string() }
+}
+
+struct Writer {
+    out: String,
+    mode: Mode,
+    depth: usize,
+}
+
+impl Writer {
+    fn indent(&mut self) {
+        for _ in 0..self.depth {
+            self.out.push_str("  ");
+        }
+    }
+
+    fn tip_attr(&mut self, tip: &Option<String>) {
+        if let (Mode::Inline, Some(t)) = (self.mode, tip) {
+            let _ = write!(self.out, " data-tip=\"{}\"", escape(t));
+        }
+    }
+
+    fn data_attrs(&mut self, data: &[(&'static str, String)]) {
+        for (name, value) in data {
+            let _ = write!(self.out, " data-{name}=\"{}\"", escape(value));
+        }
+    }
+
+    /// Closes an element, with a `<title>` child in a standalone SVG.
+    fn close(&mut self, tag: &str, tip: &Option<String>, content: Option<&str>) {
+        match (self.mode, tip) {
+            (Mode::Standalone, Some(t)) => {
+                let _ = write!(self.out, "><title>{}</title>{}</{tag}>", escape(t), content.unwrap_or(""));
+            }
+            _ => match content {
+                Some(c) => {
+                    let _ = write!(self.out, ">{c}</{tag}>");
+                }
+                None => self.out.push_str("/>"),
+            },
+        }
+        self.out.push('\n');
+    }
+
+    fn group(&mut self, g: &Group) {
+        self.indent();
+        self.out.push_str("<g");
+        if !g.class.is_empty() {
+            let _ = write!(self.out, " class=\"{}\"", g.class);
+        }
+        if let Some(id) = &g.id {
+            let _ = write!(self.out, " id=\"{}\"", escape(id));
+        }
+        if g.x != 0.0 || g.y != 0.0 {
+            let _ = write!(self.out, " transform=\"translate({} {})\"", num(g.x), num(g.y));
+        }
+        self.data_attrs(&g.data);
+        self.tip_attr(&g.tip);
+        self.out.push_str(">\n");
+        if let (Mode::Standalone, Some(t)) = (self.mode, &g.tip) {
+            self.indent();
+            let _ = writeln!(self.out, "  <title>{}</title>", escape(t));
+        }
+        self.depth += 1;
+        for item in &g.items {
+            match item {
+                Item::Group(child) => self.group(child),
+                Item::Rect(r) => self.rect(r),
+                Item::Text(t) => self.text(t),
+                Item::Path(p) => self.path(p),
+            }
+        }
+        self.depth -= 1;
+        self.indent();
+        self.out.push_str("</g>\n");
+    }
+
+    fn rect(&mut self, r: &Rect) {
+        self.indent();
+        self.out.push_str("<rect");
+        if !r.class.is_empty() {
+            let _ = write!(self.out, " class=\"{}\"", r.class);
+        }
+        let _ = write!(
+            self.out,
+            " x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"",
+            num(r.x),
+            num(r.y),
+            num(r.width),
+            num(r.height)
+        );
+        if r.radius > 0.0 {
+            let _ = write!(self.out, " rx=\"{}\"", num(r.radius));
+        }
+        let _ = write!(self.out, " fill=\"{}\"", r.fill);
+        if let Some((colour, width)) = r.stroke {
+            let _ = write!(self.out, " stroke=\"{colour}\" stroke-width=\"{}\"", num(width));
+        }
+        self.data_attrs(&r.data);
+        self.tip_attr(&r.tip);
+        self.close("rect", &r.tip, None);
+    }
+
+    fn text(&mut self, t: &Text) {
+        self.indent();
+        self.out.push_str("<text");
+        if !t.class.is_empty() {
+            let _ = write!(self.out, " class=\"{}\"", t.class);
+        }
+        let _ = write!(self.out, " x=\"{}\" y=\"{}\"", num(t.x), num(t.y));
+        match t.anchor {
+            Anchor::Start => {}
+            Anchor::Middle => self.out.push_str(" text-anchor=\"middle\""),
+            Anchor::End => self.out.push_str(" text-anchor=\"end\""),
+        }
+        let family = match t.font {
+            Font::Mono => "mono",
+            Font::Sans => "sans",
+        };
+        let _ = write!(self.out, " font-family=\"{}\" font-size=\"{}\"", family_value(family), num(t.size));
+        if t.bold {
+            self.out.push_str(" font-weight=\"bold\"");
+        }
+        let _ = write!(self.out, " fill=\"{}\"", t.fill);
+        // Keep spaces inside values (`" "` tokens) as they are.
+        if t.text.starts_with(' ') || t.text.ends_with(' ') || t.text.contains("  ") {
+            self.out.push_str(" xml:space=\"preserve\"");
+        }
+        self.tip_attr(&t.tip);
+        let mut content = escape(&t.text);
+        for span in &t.spans {
+            let family = match span.font {
+                Font::Mono => "mono",
+                Font::Sans => "sans",
+            };
+            let _ = write!(
+                content,
+                "<tspan class=\"{}\" dx=\"{}\" font-family=\"{}\" font-size=\"{}\" font-weight=\"{}\" fill=\"{}\">{}</tspan>",
+                span.class,
+                num(span.gap),
+                family_value(family),
+                num(span.size),
+                if span.bold { "bold" } else { "normal" },
+                span.fill,
+                escape(&span.text)
+            );
+        }
+        self.close("text", &t.tip, Some(&content));
+    }
+
+    fn path(&mut self, p: &Path) {
+        self.indent();
+        let _ = writeln!(
+            self.out,
+            "<path class=\"{}\" d=\"{}\" fill=\"{}\" stroke=\"{}\" stroke-width=\"{}\" stroke-linejoin=\"round\"/>",
+            p.class,
+            p.d,
+            p.fill,
+            p.stroke,
+            num(p.width)
+        );
+    }
+}
+
+fn family_value(family: &str) -> String {
+    escape(if family == "mono" { MONO } else { SANS })
+}
+
+fn svg(scene: &Scene, mode: Mode) -> String {
+    let mut w = Writer { out: String::new(), mode, depth: 1 };
+    let (width, height) = (num(scene.width), num(scene.height));
+    let xmlns = match mode {
+        Mode::Standalone => " xmlns=\"http://www.w3.org/2000/svg\"",
+        Mode::Inline => "",
+    };
+    let _ = writeln!(
+        w.out,
+        "<svg{xmlns} width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"{}\">",
+        escape(&scene.label)
+    );
+    let _ = writeln!(
+        w.out,
+        "  <rect class=\"page\" width=\"{width}\" height=\"{height}\" fill=\"{}\"/>",
+        crate::layout::palette::PAGE
+    );
+    w.group(&scene.root);
+    w.out.push_str("</svg>\n");
+    w.out
+}
+
+pub fn to_svg(scene: &Scene) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    out.push_str(&svg(scene, Mode::Standalone));
+    out
+}
+
+const STYLE: &str = r#"
+  body { margin: 0; padding: 24px; background: #f5f5f4; color: #1f2937;
+         font-family: Inter, system-ui, -apple-system, 'Segoe UI', 'Helvetica Neue', Arial, sans-serif; }
+  .frame { display: inline-block; background: #fff; border-radius: 12px;
+           box-shadow: 0 1px 3px rgba(0,0,0,.08), 0 8px 24px rgba(0,0,0,.06); }
+  svg { display: block; }
+  svg text { pointer-events: none; }
+  svg text[data-tip] { pointer-events: auto; }
+  rect.cell, rect.key, rect.query, rect.value, rect.result, rect.input, rect.operand, rect.output { cursor: default; }
+  rect.hl { stroke: #111827; stroke-width: 1.5; }
+  rect.cell.off.hl { fill: #ddd6fe; }
+  rect.cell:hover, rect.key:hover, rect.query:hover, rect.value:hover, rect.result:hover,
+  rect.input:hover, rect.operand:hover, rect.output:hover { stroke: #111827; stroke-width: 2; }
+  #tip { position: fixed; z-index: 10; display: none; max-width: 520px; padding: 8px 10px;
+         background: #111827; color: #f9fafb; border-radius: 6px; white-space: pre-wrap;
+         font: 12px/1.45 ui-monospace, 'SF Mono', Menlo, Consolas, 'DejaVu Sans Mono', monospace;
+         box-shadow: 0 4px 14px rgba(0,0,0,.25); pointer-events: none; }
+  p.hint { color: #6b7280; font-size: 13px; margin: 12px 4px 0; }
+"#;
+
+/// Shows `data-tip` of what is under the pointer; over a grid cell, also
+/// outlines its query row and key column in that head.
+const SCRIPT: &str = r#"
+(function () {
+  var tip = document.getElementById('tip');
+  var lit = [];
+  function clear() { lit.forEach(function (e) { e.classList.remove('hl'); }); lit = []; }
+  function light(el) {
+    clear();
+    var head = el.closest('g.head');
+    if (!head || !el.classList.contains('cell')) return;
+    var q = el.getAttribute('data-q'), k = el.getAttribute('data-k');
+    head.querySelectorAll('rect[data-q="' + q + '"], rect[data-k="' + k + '"]').forEach(function (e) {
+      if (e !== el) { e.classList.add('hl'); lit.push(e); }
+    });
+  }
+  document.addEventListener('mousemove', function (ev) {
+    var el = ev.target.closest ? ev.target.closest('[data-tip]') : null;
+    if (!el) { tip.style.display = 'none'; clear(); return; }
+    if (tip.dataset.owner !== el.id + el.getAttribute('data-tip')) {
+      tip.textContent = el.getAttribute('data-tip');
+      tip.dataset.owner = el.id + el.getAttribute('data-tip');
+      light(el);
+    }
+    tip.style.display = 'block';
+    var x = ev.clientX + 14, y = ev.clientY + 14;
+    var w = tip.offsetWidth, h = tip.offsetHeight;
+    if (x + w > window.innerWidth - 8) x = ev.clientX - w - 14;
+    if (y + h > window.innerHeight - 8) y = ev.clientY - h - 14;
+    tip.style.left = Math.max(8, x) + 'px';
+    tip.style.top = Math.max(8, y) + 'px';
+  });
+})();
+"#;
+
+pub fn to_html(scene: &Scene, title: &str) -> String {
+    let mut out = String::new();
+    out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    let _ = writeln!(out, "<title>{}</title>", escape(title));
+    let _ = writeln!(out, "<style>{STYLE}</style>\n</head>\n<body>");
+    out.push_str("<div class=\"frame\">\n");
+    out.push_str(&svg(scene, Mode::Inline));
+    out.push_str("</div>\n");
+    out.push_str(
+        "<p class=\"hint\">Hover over a cell for its positions and values, over a head or an MLP for what it computes.</p>\n",
+    );
+    out.push_str("<div id=\"tip\"></div>\n");
+    let _ = writeln!(out, "<script>{SCRIPT}</script>\n</body>\n</html>");
+    out
+}
