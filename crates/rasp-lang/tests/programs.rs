@@ -6,16 +6,12 @@
 //! Python over the task's definition) and checked against the reference.
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use rasp_lang::{Session, SourceLoader};
+use rasp_lang::Session;
 use std::path::{Path, PathBuf};
 
-struct DirLoader(PathBuf);
+mod common;
 
-impl SourceLoader for DirLoader {
-    fn load(&self, path: &str) -> Option<String> {
-        std::fs::read_to_string(self.0.join(path)).ok()
-    }
-}
+use common::DirLoader;
 
 fn check_file(root: PathBuf, text: String) -> Result<usize, String> {
     rasp_lang::with_large_stack(move || {

@@ -6,16 +6,12 @@
 //! syntax-error report only needs the same prompt and to say it is an error.
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use rasp_lang::{Session, SourceLoader, drive};
+use rasp_lang::{Session, drive};
 use std::path::{Path, PathBuf};
 
-struct DirLoader(PathBuf);
+mod common;
 
-impl SourceLoader for DirLoader {
-    fn load(&self, path: &str) -> Option<String> {
-        std::fs::read_to_string(self.0.join(path)).ok()
-    }
-}
+use common::DirLoader;
 
 fn run_case(dir: &Path, input: &str) -> String {
     let dir = dir.to_path_buf();
