@@ -15,8 +15,23 @@ use crate::parser::SyntaxError;
 /// The kind of a token. The variants are declared in the reference grammar's
 /// token-type order, so sorting by kind gives ANTLR's order in
 /// "expecting {…}" sets (spec §1.5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum TokenKind {
+/// Declares `TokenKind` and `TokenKind::ALL` from one list, so the two
+/// cannot drift apart.
+macro_rules! token_kinds {
+    ($( $(#[$doc:meta])* $name:ident, )*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum TokenKind {
+            $( $(#[$doc])* $name, )*
+        }
+
+        impl TokenKind {
+            /// Every kind, in declaration (= ANTLR token-type) order.
+            pub const ALL: &'static [TokenKind] = &[$(TokenKind::$name,)*];
+        }
+    };
+}
+
+token_kinds! {
     /// End of input (always the last token of [`tokenize`]'s list).
     Eof,
     Semi,
@@ -157,71 +172,6 @@ impl TokenKind {
             Id => "ID",
         }
     }
-
-    /// Every kind, in declaration (= ANTLR token-type) order.
-    pub const ALL: [TokenKind; 58] = {
-        use TokenKind::*;
-        [
-            Eof,
-            Semi,
-            Set,
-            SOp,
-            Selector,
-            Example,
-            Show,
-            FullSeqDisplay,
-            On,
-            Off,
-            Examples,
-            ExitCall,
-            Exit,
-            Quit,
-            QuitCall,
-            Load,
-            Assign,
-            Draw,
-            LParen,
-            Comma,
-            RParen,
-            Colon,
-            Def,
-            LBrace,
-            RBrace,
-            For,
-            In,
-            Return,
-            AggregateOpen,
-            LBracket,
-            RBracket,
-            Not,
-            Minus,
-            Plus,
-            Round,
-            Indicator,
-            Caret,
-            Star,
-            Slash,
-            Percent,
-            EqEq,
-            Le,
-            Ge,
-            Gt,
-            Lt,
-            SelectOpen,
-            NotEq,
-            And,
-            Or,
-            If,
-            Else,
-            RangeOpen,
-            ZipOpen,
-            LenOpen,
-            Float,
-            PosInt,
-            Str,
-            Id,
-        ]
-    };
 }
 
 /// One token: its kind and the byte span of its text.

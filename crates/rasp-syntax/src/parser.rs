@@ -127,7 +127,7 @@ impl TokenSet {
     /// order otherwise (`Comment` sits between `String` and `ID`).
     fn describe(self) -> String {
         let mut names = Vec::new();
-        for kind in TokenKind::ALL {
+        for &kind in TokenKind::ALL {
             if kind == TokenKind::Id && self.0 & COMMENT_BIT != 0 {
                 names.push("Comment");
             }
