@@ -11,6 +11,7 @@
 pub mod atom;
 pub mod error;
 pub mod eval;
+pub mod fast;
 pub mod graph;
 pub mod pyfmt;
 pub mod pyops;
@@ -20,6 +21,7 @@ pub mod value;
 pub use atom::Atom;
 pub use error::{ErrorKind, EvalError, EvalResult};
 pub use eval::{Evaluator, NodeValue};
+pub use fast::{BatchEvaluator, BatchInput, OwnedNodeValue, OwnedValue};
 pub use graph::{Graph, MapOp, Node, NodeId, NodeKind, Predicate, TokenConversion};
 pub use sequence::{SelectorMatrix, SeqType, Sequence};
 pub use value::{Callable, Dict, Value};

@@ -9,7 +9,6 @@ use crate::atom::Atom;
 use crate::graph::NodeId;
 use crate::sequence::{SeqType, Sequence};
 use std::cmp::Ordering;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 /// A number of a sortable column: never NaN.
@@ -97,35 +96,26 @@ impl ColumnOrder {
     pub(crate) fn new(seq: &Sequence) -> Option<ColumnOrder> {
         let n = seq.values.len();
         let mut rank = vec![0u32; n];
-        let mut representative = Vec::new();
+        let mut representative = Vec::with_capacity(n);
         match domain(seq) {
             Domain::Str => {
-                let mut ids: HashMap<&str, u32> = HashMap::new();
-                let mut first: Vec<u32> = Vec::new();
-                for (k, a) in seq.values.iter().enumerate() {
-                    let next = ids.len() as u32;
-                    let id = *ids.entry(str_of(a)).or_insert_with(|| {
-                        first.push(k as u32);
-                        next
-                    });
-                    rank[k] = id;
-                }
-                let mut by_value: Vec<u32> = (0..first.len() as u32).collect();
-                by_value.sort_unstable_by(|&x, &y| {
-                    str_of(&seq.values[first[x as usize] as usize])
-                        .cmp(str_of(&seq.values[first[y as usize] as usize]))
-                });
-                let mut rank_of_id = vec![0u32; first.len()];
-                for (r, &id) in by_value.iter().enumerate() {
-                    rank_of_id[id as usize] = r as u32;
-                    representative.push(first[id as usize]);
-                }
-                for r in &mut rank {
-                    *r = rank_of_id[*r as usize];
+                let mut sorted: Vec<u32> = (0..n as u32).collect();
+                sorted.sort_unstable_by(|&x, &y| str_of(&seq.values[x as usize]).cmp(str_of(&seq.values[y as usize])));
+                let mut previous: Option<&str> = None;
+                for &k in &sorted {
+                    let v = str_of(&seq.values[k as usize]);
+                    if previous != Some(v) {
+                        representative.push(k);
+                        previous = Some(v);
+                    }
+                    rank[k as usize] = representative.len() as u32 - 1;
                 }
             }
             Domain::Num => {
-                let keys: Vec<NumKey> = seq.values.iter().map(NumKey::of).collect::<Option<_>>()?;
+                let mut keys: Vec<NumKey> = Vec::with_capacity(n);
+                for a in &seq.values {
+                    keys.push(NumKey::of(a)?);
+                }
                 let mut sorted: Vec<u32> = (0..n as u32).collect();
                 if keys.iter().all(|k| matches!(k, NumKey::I(_))) {
                     let ints: Vec<i64> = keys.iter().map(|k| if let NumKey::I(v) = k { *v } else { 0 }).collect();
@@ -169,92 +159,97 @@ pub(crate) enum Bounds {
     Ranks { lower: Vec<u32>, upper: Vec<u32> },
 }
 
+/// Python's order between two atoms of sortable columns of one domain.
+fn atom_cmp(a: &Atom, b: &Atom) -> Ordering {
+    match (a, b) {
+        (Atom::Int(x), Atom::Int(y)) => x.cmp(y),
+        (Atom::Str(x), Atom::Str(y)) => x.as_ref().cmp(y.as_ref()),
+        _ => match (NumKey::of(a), NumKey::of(b)) {
+            (Some(x), Some(y)) => num_cmp(x, y),
+            _ => Ordering::Equal,
+        },
+    }
+}
+
 impl Bounds {
-    /// `None` when the query column is not sortable.
-    pub(crate) fn new(keys: &Sequence, order: &ColumnOrder, queries: &Sequence, same: bool) -> Option<Bounds> {
+    /// Merges the distinct values of both columns (both sortable).
+    pub(crate) fn new(
+        keys: &Sequence,
+        key_order: &ColumnOrder,
+        queries: &Sequence,
+        query_order: &ColumnOrder,
+        same: bool,
+    ) -> Bounds {
         if same {
-            let upper = order.rank.iter().map(|r| r + 1).collect();
-            return Some(Bounds::Ranks { lower: order.rank.clone(), upper });
+            let upper = key_order.rank.iter().map(|r| r + 1).collect();
+            return Bounds::Ranks { lower: key_order.rank.clone(), upper };
         }
-        let n = queries.values.len();
-        let mut lower = Vec::with_capacity(n);
-        let mut upper = Vec::with_capacity(n);
-        let distinct = |r: usize| &keys.values[order.representative[r] as usize];
-        match (order.domain, domain(queries)) {
-            (Domain::Str, Domain::Str) => {
-                let sorted: Vec<&str> = (0..order.distinct).map(|r| str_of(distinct(r))).collect();
-                for q in &queries.values {
-                    let q = str_of(q);
-                    let lo = sorted.partition_point(|s| *s < q);
-                    let hi = lo + sorted[lo..].partition_point(|s| *s <= q);
-                    lower.push(lo as u32);
-                    upper.push(hi as u32);
-                }
-            }
-            (Domain::Num, Domain::Num) => {
-                let sorted: Vec<NumKey> = (0..order.distinct).map(|r| NumKey::of(distinct(r))).collect::<Option<_>>()?;
-                for q in &queries.values {
-                    let q = NumKey::of(q)?;
-                    let lo = sorted.partition_point(|s| num_cmp(*s, q) == Ordering::Less);
-                    let hi = lo + sorted[lo..].partition_point(|s| num_cmp(*s, q) != Ordering::Greater);
-                    lower.push(lo as u32);
-                    upper.push(hi as u32);
-                }
-            }
-            _ => return Some(Bounds::Mismatch),
+        if key_order.domain != query_order.domain {
+            return Bounds::Mismatch;
         }
-        Some(Bounds::Ranks { lower, upper })
+        let key = |r: usize| &keys.values[key_order.representative[r] as usize];
+        let m = key_order.distinct;
+        let mut lower_of = Vec::with_capacity(query_order.distinct);
+        let mut upper_of = Vec::with_capacity(query_order.distinct);
+        let mut k = 0;
+        for &position in &query_order.representative {
+            let v = &queries.values[position as usize];
+            while k < m && atom_cmp(key(k), v) == Ordering::Less {
+                k += 1;
+            }
+            lower_of.push(k as u32);
+            upper_of.push((k + usize::from(k < m && atom_cmp(key(k), v) == Ordering::Equal)) as u32);
+        }
+        let lower = query_order.rank.iter().map(|&r| lower_of[r as usize]).collect();
+        let upper = query_order.rank.iter().map(|&r| upper_of[r as usize]).collect();
+        Bounds::Ranks { lower, upper }
     }
 }
 
 /// Largest prefix-mask table kept per key column (8 MB).
 const MAX_MASK_WORDS: usize = 1 << 20;
 
+/// `(key, query)` and their bounds (`None`: not sortable).
+type KnownBounds = ((NodeId, NodeId), Option<Rc<Bounds>>);
+
 /// Column orders and bounds of one input, computed once and shared by every
-/// selector that compares the same columns.
+/// selector that compares the same columns. Indexed by node id; cleared
+/// between inputs by resetting only what was set.
 #[derive(Default)]
 pub(crate) struct OrderCache {
-    orders: HashMap<NodeId, Option<Rc<ColumnOrder>>>,
-    bounds: HashMap<(NodeId, NodeId), Option<Rc<Bounds>>>,
-    masks: HashMap<NodeId, Option<Rc<Vec<u64>>>>,
+    orders: Vec<Option<Option<Rc<ColumnOrder>>>>,
+    masks: Vec<Option<Option<Rc<Vec<u64>>>>>,
+    touched: Vec<usize>,
+    /// Few pairs per program: a list beats hashing.
+    bounds: Vec<KnownBounds>,
 }
 
 impl OrderCache {
-    pub(crate) fn clear(&mut self) {
-        self.orders.clear();
-        self.bounds.clear();
-        self.masks.clear();
+    pub(crate) fn new(nodes: usize) -> OrderCache {
+        OrderCache { orders: vec![None; nodes], masks: vec![None; nodes], touched: Vec::new(), bounds: Vec::new() }
     }
 
-    /// For a sortable key column, `(m + 1)` bit rows: row `r` holds the
-    /// keys of rank `< r`. `None` when that would take more than
-    /// `MAX_MASK_WORDS` words.
-    pub(crate) fn masks(&mut self, key: NodeId, order: &ColumnOrder) -> Option<Rc<Vec<u64>>> {
-        self.masks
-            .entry(key)
-            .or_insert_with(|| {
-                let n = order.rank.len();
-                let words = n.div_ceil(64);
-                let m = order.distinct;
-                if (m + 1).saturating_mul(words) > MAX_MASK_WORDS {
-                    return None;
-                }
-                let mut masks = vec![0u64; (m + 1) * words];
-                for (k, &r) in order.rank.iter().enumerate() {
-                    masks[(r as usize + 1) * words + k / 64] |= 1 << (k % 64);
-                }
-                for r in 1..=m {
-                    for w in 0..words {
-                        masks[r * words + w] |= masks[(r - 1) * words + w];
-                    }
-                }
-                Some(Rc::new(masks))
-            })
-            .clone()
+    pub(crate) fn clear(&mut self) {
+        for &i in &self.touched {
+            self.orders[i] = None;
+            self.masks[i] = None;
+        }
+        self.touched.clear();
+        self.bounds.clear();
     }
 
     pub(crate) fn order(&mut self, id: NodeId, seq: &Sequence) -> Option<Rc<ColumnOrder>> {
-        self.orders.entry(id).or_insert_with(|| ColumnOrder::new(seq).map(Rc::new)).clone()
+        let i = id.index();
+        if i >= self.orders.len() {
+            return ColumnOrder::new(seq).map(Rc::new);
+        }
+        if let Some(known) = &self.orders[i] {
+            return known.clone();
+        }
+        let order = ColumnOrder::new(seq).map(Rc::new);
+        self.orders[i] = Some(order.clone());
+        self.touched.push(i);
+        order
     }
 
     pub(crate) fn bounds(
@@ -265,11 +260,43 @@ impl OrderCache {
         queries: &Sequence,
     ) -> Option<(Rc<ColumnOrder>, Rc<Bounds>)> {
         let order = self.order(key, keys)?;
-        let bounds = self
-            .bounds
-            .entry((key, query))
-            .or_insert_with(|| Bounds::new(keys, &order, queries, key == query).map(Rc::new))
-            .clone()?;
-        Some((order, bounds))
+        if let Some((_, known)) = self.bounds.iter().find(|(pair, _)| *pair == (key, query)) {
+            return Some((order, known.clone()?));
+        }
+        let bounds = self.order(query, queries).map(|q| Rc::new(Bounds::new(keys, &order, queries, &q, key == query)));
+        self.bounds.push(((key, query), bounds.clone()));
+        Some((order, bounds?))
+    }
+
+    /// For a sortable key column, `(m + 1)` bit rows: row `r` holds the
+    /// keys of rank `< r`. `None` when that would take more than
+    /// `MAX_MASK_WORDS` words.
+    pub(crate) fn masks(&mut self, key: NodeId, order: &ColumnOrder) -> Option<Rc<Vec<u64>>> {
+        let i = key.index();
+        if let Some(Some(known)) = self.masks.get(i) {
+            return known.clone();
+        }
+        let n = order.rank.len();
+        let words = n.div_ceil(64);
+        let m = order.distinct;
+        let masks = if (m + 1).saturating_mul(words) > MAX_MASK_WORDS {
+            None
+        } else {
+            let mut masks = vec![0u64; (m + 1) * words];
+            for (k, &r) in order.rank.iter().enumerate() {
+                masks[(r as usize + 1) * words + k / 64] |= 1 << (k % 64);
+            }
+            for r in 1..=m {
+                for w in 0..words {
+                    masks[r * words + w] |= masks[(r - 1) * words + w];
+                }
+            }
+            Some(Rc::new(masks))
+        };
+        if i < self.masks.len() {
+            self.masks[i] = Some(masks.clone());
+            self.touched.push(i);
+        }
+        masks
     }
 }

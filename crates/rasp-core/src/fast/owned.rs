@@ -69,7 +69,12 @@ pub enum OwnedValue {
     Dict(Vec<(OwnedAtom, OwnedValue)>),
     Sop(NodeId),
     Selector(NodeId),
-    Function { name: String, description: String },
+    Function {
+        name: String,
+        description: String,
+    },
+    /// See `Value::Opaque`.
+    Opaque(&'static str),
 }
 
 impl OwnedValue {
@@ -83,6 +88,7 @@ impl OwnedValue {
             Value::Sop(id) => OwnedValue::Sop(*id),
             Value::Selector(id) => OwnedValue::Selector(*id),
             Value::Function(f) => OwnedValue::Function { name: f.name().to_string(), description: f.describe() },
+            Value::Opaque(name) => OwnedValue::Function { name: name.to_string(), description: name.to_string() },
         }
     }
 
@@ -102,6 +108,7 @@ impl OwnedValue {
             OwnedValue::Function { name, description } => {
                 Value::Function(Rc::new(NamedFunction { name: name.clone(), description: description.clone() }))
             }
+            OwnedValue::Opaque(name) => Value::Opaque(name),
         }
     }
 }

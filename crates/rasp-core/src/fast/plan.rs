@@ -42,18 +42,27 @@ const MAX_TERMS: usize = 64;
 
 type Expansion = BTreeMap<Vec<Literal>, i64>;
 
+/// How a selector that an aggregate or a root reads is evaluated.
+#[derive(Debug, Clone)]
+pub(crate) struct SelectorPlan {
+    /// Its signed sum of conjunctions, or `None` when the expansion is too
+    /// large (then it goes row by row).
+    pub terms: Option<Vec<Term>>,
+    /// Its selector sub-DAG in ascending id order, for row by row.
+    pub dag: Vec<NodeId>,
+}
+
 /// The evaluation plan for a set of roots.
 #[derive(Debug, Clone)]
 pub(crate) struct Plan {
     /// Every node a root depends on, ascending (a topological order).
     pub order: Vec<NodeId>,
     pub roots: Vec<NodeId>,
-    /// For each selector an aggregate reads: its terms, or `None` when the
-    /// expansion is too large (then it is evaluated row by row).
-    pub expansions: HashMap<NodeId, Option<Vec<Term>>>,
-    /// For each selector an aggregate or a root reads: its selector
-    /// sub-DAG in ascending id order, for row-by-row evaluation.
-    pub row_programs: HashMap<NodeId, Vec<NodeId>>,
+    /// Per position in `order`: the positions of the node's inputs.
+    pub inputs: Vec<Vec<u32>>,
+    /// Per position in `order`: the plan of a selector that an aggregate
+    /// or a root reads.
+    pub selectors: Vec<Option<SelectorPlan>>,
     /// Id → position in `order` (`u32::MAX` if not planned).
     pub slot_of: Vec<u32>,
 }
@@ -82,30 +91,33 @@ impl Plan {
         for (i, id) in order.iter().enumerate() {
             slot_of[id.index()] = i as u32;
         }
-        let mut expansions = HashMap::new();
-        let mut row_programs = HashMap::new();
+        let inputs =
+            order.iter().map(|id| graph.kind(*id).inputs().iter().map(|p| slot_of[p.index()]).collect()).collect();
+        let mut selectors: Vec<Option<SelectorPlan>> = vec![None; order.len()];
         let mut memo: HashMap<NodeId, Option<Expansion>> = HashMap::new();
-        let mut wanted: Vec<NodeId> = Vec::new();
-        for &id in &order {
-            if let NodeKind::Aggregate { selector, .. } = graph.kind(id) {
-                if !expansions.contains_key(selector) {
-                    let terms = expand(graph, *selector, &mut memo).map(|e| {
-                        e.into_iter().map(|(literals, coefficient)| Term { coefficient, literals }).collect()
-                    });
-                    expansions.insert(*selector, terms);
-                }
-                wanted.push(*selector);
+        let read = order.iter().filter_map(|id| match graph.kind(*id) {
+            NodeKind::Aggregate { selector, .. } => Some(*selector),
+            _ => None,
+        });
+        let wanted: Vec<NodeId> =
+            read.chain(roots.iter().copied().filter(|r| r.index() < graph.len() && graph.is_selector(*r))).collect();
+        for sel in wanted {
+            let slot = slot_of[sel.index()] as usize;
+            if selectors[slot].is_none() {
+                let terms = expand(graph, sel, &mut memo)
+                    .map(|e| e.into_iter().map(|(literals, coefficient)| Term { coefficient, literals }).collect());
+                selectors[slot] = Some(SelectorPlan { terms, dag: selector_dag(graph, sel) });
             }
         }
-        wanted.extend(roots.iter().copied().filter(|r| r.index() < graph.len() && graph.is_selector(*r)));
-        for sel in wanted {
-            row_programs.entry(sel).or_insert_with(|| selector_dag(graph, sel));
-        }
-        Plan { order, roots: roots.to_vec(), expansions, row_programs, slot_of }
+        Plan { order, roots: roots.to_vec(), inputs, selectors, slot_of }
     }
 
     pub(crate) fn slot(&self, id: NodeId) -> Option<usize> {
         self.slot_of.get(id.index()).filter(|&&s| s != u32::MAX).map(|&s| s as usize)
+    }
+
+    pub(crate) fn selector(&self, id: NodeId) -> Option<&SelectorPlan> {
+        self.slot(id).and_then(|s| self.selectors[s].as_ref())
     }
 }
 

@@ -9,11 +9,11 @@
 use super::order::{Bounds, ColumnOrder, OrderCache};
 use super::plan::LitOp;
 use super::structured::interval;
+use crate::atom::Atom;
 use crate::error::{EvalError, EvalResult};
 use crate::graph::{Graph, NodeId, NodeKind, Predicate};
 use crate::pyops::{self, CmpOp};
 use crate::sequence::Sequence;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 enum RowOp {
@@ -26,6 +26,8 @@ enum RowOp {
         negate: bool,
     },
     Constant(bool),
+    /// One word per query (inputs of at most 64 positions).
+    Words(Vec<u64>),
     Cells {
         keys: Rc<Sequence>,
         queries: Rc<Sequence>,
@@ -37,11 +39,14 @@ enum RowOp {
     Not(usize),
 }
 
-/// The rows of one selector on one input.
+/// The rows of one selector on one input: one query at a time, or every
+/// row of every node of the DAG at once (`all`: a whole matrix).
 pub(crate) struct Rows {
     ops: Vec<RowOp>,
     n: usize,
     words: usize,
+    /// Rows kept per node: 1, or n when all are kept.
+    kept: usize,
     buffers: Vec<u64>,
 }
 
@@ -64,17 +69,24 @@ impl Rows {
         n: usize,
         column: &dyn Fn(NodeId) -> Option<Rc<Sequence>>,
         cache: &mut OrderCache,
+        mut buffers: Vec<u64>,
+        all: bool,
     ) -> EvalResult<Rows> {
         let missing = || EvalError::rasp("internal error: missing s-op value");
-        let mut index: HashMap<NodeId, usize> = HashMap::new();
         let mut ops = Vec::with_capacity(dag.len());
         for &id in dag {
-            let at = |x: &NodeId| index.get(x).copied().ok_or_else(|| EvalError::rasp("internal error: selector order"));
+            // `dag` is sorted, and holds every input of its members.
+            let at = |x: &NodeId| dag.binary_search(x).map_err(|_| EvalError::rasp("internal error: selector order"));
             let op = match graph.kind(id) {
                 NodeKind::Select { key, query, predicate } => {
                     let keys = column(*key).ok_or_else(missing)?;
                     let queries = column(*query).ok_or_else(missing)?;
                     let (op, negate) = literal_op(*predicate);
+                    let small = if n <= 64 { small_rows(&keys, &queries, *predicate) } else { None };
+                    if let Some(words) = small {
+                        ops.push(RowOp::Words(words));
+                        continue;
+                    }
                     match cache.bounds(*key, &keys, *query, &queries) {
                         Some((_, bounds)) if matches!(*bounds, Bounds::Mismatch) && op == LitOp::Eq => {
                             RowOp::Constant(negate)
@@ -92,20 +104,42 @@ impl Rows {
                 NodeKind::SelectNot(a) => RowOp::Not(at(a)?),
                 _ => return Err(EvalError::rasp("internal error: not a selector")),
             };
-            index.insert(id, ops.len());
             ops.push(op);
         }
         let words = n.div_ceil(64);
-        Ok(Rows { buffers: vec![0; ops.len() * words], ops, n, words })
+        let kept = if all { n } else { 1 };
+        buffers.clear();
+        buffers.resize(ops.len() * kept * words, 0);
+        let mut rows = Rows { buffers, ops, n, words, kept };
+        if all {
+            for q in 0..n {
+                rows.compute(q, q)?;
+            }
+        }
+        Ok(rows)
     }
 
-    /// The row of query `q`: bit k set iff key k is selected.
+    /// The row buffers, for the next `Rows` to reuse.
+    pub(crate) fn into_buffers(self) -> Vec<u64> {
+        self.buffers
+    }
+
+    /// The row of query `q` of the last node: bit k set iff key k is
+    /// selected.
     pub(crate) fn fill(&mut self, q: usize) -> EvalResult<&[u64]> {
+        self.compute(q, 0)?;
         let words = self.words;
+        let at = (self.ops.len().saturating_sub(1) * self.kept) * words;
+        Ok(&self.buffers[at..at + words])
+    }
+
+    /// Every node's row of query `q`, into row slot `slot` of each node.
+    fn compute(&mut self, q: usize, slot: usize) -> EvalResult<()> {
+        let (words, kept) = (self.words, self.kept);
         for i in 0..self.ops.len() {
-            let (before, rest) = self.buffers.split_at_mut(i * words);
+            let (before, rest) = self.buffers.split_at_mut((i * kept + slot) * words);
             let out = &mut rest[..words];
-            let row = |j: usize| &before[j * words..(j + 1) * words];
+            let row = |j: usize| &before[(j * kept + slot) * words..(j * kept + slot + 1) * words];
             match &self.ops[i] {
                 RowOp::Ranks { order, bounds, masks, op, negate } => {
                     let Bounds::Ranks { lower, upper } = bounds.as_ref() else {
@@ -116,8 +150,8 @@ impl Rows {
                     match masks {
                         Some(m) => {
                             let (a, b) = (&m[lo * words..(lo + 1) * words], &m[hi * words..(hi + 1) * words]);
-                            for w in 0..words {
-                                out[w] = a[w] ^ b[w];
+                            for ((o, x), y) in out.iter_mut().zip(a).zip(b) {
+                                *o = x ^ y;
                             }
                         }
                         None => {
@@ -130,14 +164,19 @@ impl Rows {
                         }
                     }
                     if *negate {
-                        for w in 0..words {
-                            out[w] ^= self_valid(self.n, w);
+                        for (w, o) in out.iter_mut().enumerate() {
+                            *o ^= self_valid(self.n, w);
                         }
                     }
                 }
+                RowOp::Words(rows) => {
+                    if let (Some(o), Some(w)) = (out.first_mut(), rows.get(q)) {
+                        *o = *w;
+                    }
+                }
                 RowOp::Constant(on) => {
-                    for w in 0..words {
-                        out[w] = if *on { self_valid(self.n, w) } else { 0 };
+                    for (w, o) in out.iter_mut().enumerate() {
+                        *o = if *on { self_valid(self.n, w) } else { 0 };
                     }
                 }
                 RowOp::Cells { keys, queries, op } => {
@@ -150,33 +189,69 @@ impl Rows {
                     }
                 }
                 RowOp::All => {
-                    for w in 0..words {
-                        out[w] = self_valid(self.n, w);
+                    for (w, o) in out.iter_mut().enumerate() {
+                        *o = self_valid(self.n, w);
                     }
                 }
                 RowOp::And(a, b) => {
                     let (a, b) = (row(*a), row(*b));
-                    for w in 0..words {
-                        out[w] = a[w] & b[w];
+                    for ((o, x), y) in out.iter_mut().zip(a).zip(b) {
+                        *o = x & y;
                     }
                 }
                 RowOp::Or(a, b) => {
                     let (a, b) = (row(*a), row(*b));
-                    for w in 0..words {
-                        out[w] = a[w] | b[w];
+                    for ((o, x), y) in out.iter_mut().zip(a).zip(b) {
+                        *o = x | y;
                     }
                 }
                 RowOp::Not(a) => {
                     let a = row(*a);
-                    for w in 0..words {
-                        out[w] = !a[w] & self_valid(self.n, w);
+                    for (w, (o, x)) in out.iter_mut().zip(a).enumerate() {
+                        *o = !x & self_valid(self.n, w);
                     }
                 }
             }
         }
-        let last = self.ops.len().saturating_sub(1);
-        Ok(&self.buffers[last * words..(last + 1) * words])
+        Ok(())
     }
+}
+
+/// An int column (bools count as ints), for direct comparison.
+fn small_ints(seq: &Sequence) -> Option<Vec<i64>> {
+    let mut out = Vec::with_capacity(seq.values.len());
+    for a in &seq.values {
+        out.push(match a {
+            Atom::Int(v) => *v,
+            Atom::Bool(b) => i64::from(*b),
+            _ => return None,
+        });
+    }
+    Some(out)
+}
+
+fn small_words(keys: &[i64], queries: &[i64], predicate: Predicate) -> Vec<u64> {
+    fn words(keys: &[i64], queries: &[i64], hit: impl Fn(i64, i64) -> bool) -> Vec<u64> {
+        queries
+            .iter()
+            .map(|&q| keys.iter().enumerate().fold(0u64, |w, (k, &key)| w | (u64::from(hit(key, q)) << k)))
+            .collect()
+    }
+    match predicate {
+        Predicate::Eq => words(keys, queries, |k, q| k == q),
+        Predicate::Ne => words(keys, queries, |k, q| k != q),
+        Predicate::Lt => words(keys, queries, |k, q| k < q),
+        Predicate::Le => words(keys, queries, |k, q| k <= q),
+        Predicate::Gt => words(keys, queries, |k, q| k > q),
+        Predicate::Ge => words(keys, queries, |k, q| k >= q),
+    }
+}
+
+/// The rows of `select(keys, queries, predicate)` on ints, for at most 64
+/// positions, by direct comparison; `None` for other columns (strs are
+/// cheaper sorted once than compared n² times).
+fn small_rows(keys: &Sequence, queries: &Sequence, predicate: Predicate) -> Option<Vec<u64>> {
+    Some(small_words(&small_ints(keys)?, &small_ints(queries)?, predicate))
 }
 
 /// The bits of word `w` that are real keys.
@@ -197,4 +272,73 @@ pub(crate) fn selected(row: &[u64]) -> impl Iterator<Item = usize> + '_ {
             Some(w * 64 + bit)
         })
     })
+}
+
+/// Whole selector matrices of one input, n rows of n/64 words, kept per
+/// selector node while they are small: aggregates whose selectors share
+/// parts (`sel or at0`, `sel and at0`) then compute those parts once.
+#[derive(Default)]
+pub(crate) struct Matrices {
+    by_node: Vec<Option<Rc<Vec<u64>>>>,
+    touched: Vec<usize>,
+}
+
+impl Matrices {
+    pub(crate) fn new(nodes: usize) -> Matrices {
+        Matrices { by_node: vec![None; nodes], touched: Vec::new() }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        for &i in &self.touched {
+            self.by_node[i] = None;
+        }
+        self.touched.clear();
+    }
+
+    /// The matrix of the last node of `dag` (ascending, closed under
+    /// selector inputs), computing the missing ones of `dag` in order.
+    pub(crate) fn matrix(
+        &mut self,
+        graph: &Graph,
+        dag: &[NodeId],
+        n: usize,
+        column: &dyn Fn(NodeId) -> Option<Rc<Sequence>>,
+        cache: &mut OrderCache,
+    ) -> EvalResult<Rc<Vec<u64>>> {
+        let words = n.div_ceil(64);
+        let size = n * words;
+        let internal = || EvalError::rasp("internal error: selector matrix");
+        for &id in dag {
+            let i = id.index();
+            if self.by_node.get(i).is_none_or(Option::is_some) {
+                continue;
+            }
+            let get = |m: &Matrices, x: &NodeId| m.by_node.get(x.index()).cloned().flatten().ok_or_else(internal);
+            let matrix: Vec<u64> = match graph.kind(id) {
+                NodeKind::Select { .. } | NodeKind::SelectAll => {
+                    Rows::new(graph, &[id], n, column, cache, Vec::new(), true)?.into_buffers()
+                }
+                NodeKind::SelectAnd(a, b) => {
+                    let (a, b) = (get(self, a)?, get(self, b)?);
+                    a.iter().zip(b.iter()).map(|(x, y)| x & y).collect()
+                }
+                NodeKind::SelectOr(a, b) => {
+                    let (a, b) = (get(self, a)?, get(self, b)?);
+                    a.iter().zip(b.iter()).map(|(x, y)| x | y).collect()
+                }
+                NodeKind::SelectNot(a) => {
+                    let a = get(self, a)?;
+                    a.iter().enumerate().map(|(j, x)| !x & self_valid(n, j % words.max(1))).collect()
+                }
+                _ => return Err(internal()),
+            };
+            if matrix.len() != size {
+                return Err(internal());
+            }
+            self.by_node[i] = Some(Rc::new(matrix));
+            self.touched.push(i);
+        }
+        let last = dag.last().ok_or_else(internal)?;
+        self.by_node.get(last.index()).cloned().flatten().ok_or_else(internal)
+    }
 }

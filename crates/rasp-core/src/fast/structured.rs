@@ -113,6 +113,7 @@ fn add_term<'a>(
     // Group the literals by key column (they are sorted by key).
     let mut dims: Vec<Dim> = Vec::new();
     let mut statics: Vec<(Rc<ColumnOrder>, u32, u32)> = Vec::new();
+    let mut active: Option<Vec<bool>> = None;
     let mut i = 0;
     while i < term.literals.len() {
         let key = term.literals[i].key;
@@ -147,10 +148,19 @@ fn add_term<'a>(
                 hi[q] = 0;
             }
         }
-        let (lo0, hi0) = (lo[0], hi[0]);
-        if lo.iter().all(|&x| x == lo0) && hi.iter().all(|&x| x == hi0) {
-            if lo0 == hi0 {
-                return Some(()); // selects nothing for any query
+        // A column is static when every query that selects anything there
+        // selects the same interval: it then only filters keys (and turns
+        // the other queries off).
+        let Some(first) = (0..n).find(|&q| lo[q] < hi[q]) else {
+            return Some(()); // selects nothing for any query
+        };
+        let (lo0, hi0) = (lo[first], hi[first]);
+        if (0..n).all(|q| lo[q] == hi[q] || (lo[q], hi[q]) == (lo0, hi0)) {
+            if (0..n).any(|q| lo[q] == hi[q]) {
+                let active = active.get_or_insert_with(|| vec![true; n]);
+                for q in 0..n {
+                    active[q] &= lo[q] < hi[q];
+                }
             }
             statics.push((order, lo0, hi0));
         } else {
@@ -161,9 +171,9 @@ fn add_term<'a>(
     if dims.len() > 2 {
         return None;
     }
-    let included: Vec<u32> = (0..n as u32)
-        .filter(|&k| statics.iter().all(|(o, lo, hi)| (*lo..*hi).contains(&o.rank[k as usize])))
-        .collect();
+    let included: Vec<u32> =
+        (0..n as u32).filter(|&k| statics.iter().all(|(o, lo, hi)| (*lo..*hi).contains(&o.rank[k as usize]))).collect();
+    let on = |q: usize| active.as_ref().is_none_or(|a| a[q]);
     let c = term.coefficient;
     match dims.as_slice() {
         [] => {
@@ -171,8 +181,10 @@ fn add_term<'a>(
             for &k in &included {
                 all += point(k as usize, weights);
             }
-            for t in totals.iter_mut() {
-                t.add(c, all);
+            for (q, t) in totals.iter_mut().enumerate() {
+                if on(q) {
+                    t.add(c, all);
+                }
             }
         }
         [x] => {
@@ -186,31 +198,37 @@ fn add_term<'a>(
             }
             for (q, t) in totals.iter_mut().enumerate() {
                 let (a, b) = (x.lo[q] as usize, x.hi[q] as usize);
-                if a < b {
+                if a < b && on(q) {
                     t.add(c, prefix[b] - prefix[a]);
                 }
             }
         }
-        [x, y] => sweep(x, y, &included, weights, c, totals),
+        [x, y] => sweep(x, y, &included, weights, c, active.as_deref(), totals),
         _ => return None,
     }
     Some(())
 }
 
-/// Fenwick tree over ranks `0..m` of a `y` dimension.
+/// Fenwick tree over ranks `0..m` of a `y` dimension: counts and
+/// position sums, and weight sums only when there are weights.
 struct Fenwick {
-    tree: Vec<Acc>,
+    counts: Vec<(i64, i64)>,
+    weights: Option<Vec<i128>>,
 }
 
 impl Fenwick {
-    fn new(m: usize) -> Fenwick {
-        Fenwick { tree: vec![Acc::default(); m + 1] }
+    fn new(m: usize, weighted: bool) -> Fenwick {
+        Fenwick { counts: vec![(0, 0); m + 1], weights: weighted.then(|| vec![0; m + 1]) }
     }
 
-    fn add(&mut self, rank: usize, a: Acc) {
+    fn add(&mut self, rank: usize, position: usize, weight: i64) {
         let mut i = rank + 1;
-        while i < self.tree.len() {
-            self.tree[i] += a;
+        while i < self.counts.len() {
+            self.counts[i].0 += 1;
+            self.counts[i].1 += position as i64;
+            if let Some(w) = &mut self.weights {
+                w[i] += i128::from(weight);
+            }
             i += i & i.wrapping_neg();
         }
     }
@@ -220,7 +238,11 @@ impl Fenwick {
         let mut s = Acc::default();
         let mut i = y;
         while i > 0 {
-            s += self.tree[i];
+            s.count += self.counts[i].0;
+            s.positions += self.counts[i].1;
+            if let Some(w) = &self.weights {
+                s.weights += w[i];
+            }
             i &= i - 1;
         }
         s
@@ -250,14 +272,22 @@ fn bucket<T: Copy>(items: &[T], buckets: usize, key: impl Fn(&T) -> usize) -> (V
 /// F(x, y) = the keys with x-rank < x and y-rank < y; a rectangle is
 /// F(xh, yh) - F(xl, yh) - F(xh, yl) + F(xl, yl), all four taken in one
 /// sweep over x.
-fn sweep(x: &Dim, y: &Dim, included: &[u32], weights: Option<&[i64]>, c: i64, totals: &mut [Total]) {
+fn sweep(
+    x: &Dim,
+    y: &Dim,
+    included: &[u32],
+    weights: Option<&[i64]>,
+    c: i64,
+    active: Option<&[bool]>,
+    totals: &mut [Total],
+) {
     let (mx, my) = (x.order.distinct, y.order.distinct);
     let (points, point_start) = bucket(included, mx, |&k| x.order.rank[k as usize] as usize);
     // (x, y, query, sign)
     let mut events: Vec<(u32, u32, u32, i8)> = Vec::with_capacity(4 * totals.len());
     for q in 0..totals.len() {
         let (xl, xh, yl, yh) = (x.lo[q], x.hi[q], y.lo[q], y.hi[q]);
-        if xl >= xh || yl >= yh {
+        if xl >= xh || yl >= yh || active.is_some_and(|a| !a[q]) {
             continue;
         }
         for (ex, ey, sign) in [(xh, yh, 1), (xl, yh, -1), (xh, yl, -1), (xl, yl, 1)] {
@@ -267,11 +297,12 @@ fn sweep(x: &Dim, y: &Dim, included: &[u32], weights: Option<&[i64]>, c: i64, to
         }
     }
     let (events, event_start) = bucket(&events, mx + 1, |e| e.0 as usize);
-    let mut tree = Fenwick::new(my);
+    let mut tree = Fenwick::new(my, weights.is_some());
     for ex in 1..=mx {
         // Now every key with x-rank < ex is in the tree.
         for &k in &points[point_start[ex - 1]..point_start[ex]] {
-            tree.add(y.order.rank[k as usize] as usize, point(k as usize, weights));
+            let k = k as usize;
+            tree.add(y.order.rank[k] as usize, k, weights.map_or(0, |w| w[k]));
         }
         for &(_, ey, q, sign) in &events[event_start[ex]..event_start[ex + 1]] {
             totals[q as usize].add(c * i64::from(sign), tree.prefix(ey as usize));

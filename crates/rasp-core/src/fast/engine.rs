@@ -1,0 +1,548 @@
+//! One input through a plan, node by node in id order, with the plain
+//! evaluator's rules for every s-op and lazy selectors.
+//!
+//! Elementwise nodes (tokens, constants, maps) call the very functions the
+//! plain evaluator calls, position by position, so their values and errors
+//! are the same by construction. Selectors are not materialised: a
+//! `select` only checks that it would not raise; an aggregate reads its
+//! selector through counting (`structured.rs`) or row by row (`rows.rs`).
+//!
+//! A failing node fails every node that reads it; each root reports the
+//! error of its failing ancestor with the smallest id, which is the error
+//! the plain evaluator stops at when asked for that root alone.
+
+use super::Strategy;
+use super::order::OrderCache;
+use super::plan::Plan;
+use super::rows::{Matrices, Rows, selected};
+use super::structured::{Total, term_totals};
+use crate::atom::Atom;
+use crate::error::{EvalError, EvalResult};
+use crate::eval::{MAX_INPUT_LEN, MAX_MATRIX_LEN, NodeValue, apply_map, convert_token};
+use crate::graph::{Graph, MapOp, NodeId, NodeKind, Predicate, TokenConversion};
+use crate::pyops::{self, ArithOp};
+use crate::sequence::{SelectorMatrix, SeqType, Sequence, Shown, classify};
+use crate::value::Value;
+use std::rc::Rc;
+
+/// Up to this length `Strategy::Auto` reads selectors row by row: with
+/// rows of a few words and prefix masks that beats sorting.
+pub(crate) const ROWS_UP_TO: usize = 256;
+
+/// Largest selector DAG kept as whole matrices (words, 2 MB).
+const MATRIX_WORDS: usize = 1 << 18;
+
+#[derive(Debug, Clone)]
+enum Slot {
+    Empty,
+    Seq(Rc<Sequence>),
+    /// A selector: nothing is stored, it is read through its definition.
+    Sel,
+    /// Failed, with the failing ancestor of smallest id and its error.
+    Failed(NodeId, Rc<EvalError>),
+}
+
+/// The per-thread state: one slot per planned node, buffers reused from
+/// one input to the next.
+pub(crate) struct Engine {
+    slots: Vec<Slot>,
+    pool: Vec<Vec<Atom>>,
+    cache: OrderCache,
+    /// Row buffers of the last `Rows`, reused.
+    row_buffers: Vec<u64>,
+    matrices: Matrices,
+    strategy: Strategy,
+}
+
+/// Values of a sequence under construction: atoms, until a value that is
+/// not an atom arrives (only the reference's error message needs those).
+struct Builder {
+    atoms: Vec<Atom>,
+    values: Option<Vec<Value>>,
+}
+
+impl Builder {
+    fn new(mut atoms: Vec<Atom>) -> Builder {
+        atoms.clear();
+        Builder { atoms, values: None }
+    }
+
+    fn push(&mut self, v: Value) {
+        match (&mut self.values, v) {
+            (None, Value::Atom(a)) => self.atoms.push(a),
+            (None, other) => {
+                let mut values: Vec<Value> = self.atoms.drain(..).map(Value::Atom).collect();
+                values.push(other);
+                self.values = Some(values);
+            }
+            (Some(values), v) => values.push(v),
+        }
+    }
+
+    fn push_atom(&mut self, a: Atom) {
+        match &mut self.values {
+            None => self.atoms.push(a),
+            Some(values) => values.push(Value::Atom(a)),
+        }
+    }
+
+    /// As `Sequence::from_values`: the same type label, the same errors.
+    fn finish(self, shown: Shown, graph: &Graph) -> EvalResult<Sequence> {
+        match self.values {
+            Some(values) => Sequence::from_values(values, shown, graph),
+            None => match classify(&self.atoms) {
+                Some(seq_type) => Ok(Sequence { values: self.atoms, seq_type }),
+                None => Sequence::from_atoms(self.atoms, shown, graph),
+            },
+        }
+    }
+}
+
+fn missing() -> EvalError {
+    EvalError::rasp("internal error: missing s-op value")
+}
+
+fn seq_in<'a>(slots: &'a [Slot], plan: &Plan, id: NodeId) -> Option<&'a Rc<Sequence>> {
+    match plan.slot(id).map(|s| &slots[s]) {
+        Some(Slot::Seq(rc)) => Some(rc),
+        _ => None,
+    }
+}
+
+impl Engine {
+    pub(crate) fn new(plan: &Plan, strategy: Strategy) -> Engine {
+        Engine {
+            slots: vec![Slot::Empty; plan.order.len()],
+            pool: Vec::new(),
+            cache: OrderCache::new(plan.slot_of.len()),
+            row_buffers: Vec::new(),
+            matrices: Matrices::new(plan.slot_of.len()),
+            strategy,
+        }
+    }
+
+    /// Every root's value on `input`, or the error the plain evaluator
+    /// gives for that root.
+    pub(crate) fn run(&mut self, graph: &Graph, plan: &Plan, input: &[Value]) -> Vec<EvalResult<NodeValue>> {
+        if input.len() > MAX_INPUT_LEN {
+            let e = EvalError::rasp(format!("input too long: {} elements (the limit is {MAX_INPUT_LEN})", input.len()));
+            return plan.roots.iter().map(|_| Err(e.clone())).collect();
+        }
+        self.recycle();
+        self.cache.clear();
+        self.matrices.clear();
+        for (i, &id) in plan.order.iter().enumerate() {
+            let inherited = plan.inputs[i]
+                .iter()
+                .filter_map(|&p| match self.slots.get(p as usize) {
+                    Some(Slot::Failed(origin, e)) => Some((*origin, e)),
+                    _ => None,
+                })
+                .min_by_key(|(origin, _)| *origin)
+                .map(|(origin, e)| (origin, e.clone()));
+            self.slots[i] = match inherited {
+                Some((origin, e)) => Slot::Failed(origin, e),
+                None => match self.node(graph, plan, id, input) {
+                    Ok(slot) => slot,
+                    Err(e) => Slot::Failed(id, Rc::new(e)),
+                },
+            };
+        }
+        plan.roots.iter().map(|&root| self.root_value(graph, plan, root, input.len())).collect()
+    }
+
+    /// Gives the buffers of the last input's sequences back to the pool.
+    fn recycle(&mut self) {
+        for slot in &mut self.slots {
+            if let Slot::Seq(rc) = std::mem::replace(slot, Slot::Empty)
+                && let Ok(seq) = Rc::try_unwrap(rc)
+            {
+                let mut values = seq.values;
+                values.clear();
+                self.pool.push(values);
+            }
+        }
+    }
+
+    fn builder(&mut self, n: usize) -> Builder {
+        let mut b = Builder::new(self.pool.pop().unwrap_or_default());
+        b.atoms.reserve(n);
+        b
+    }
+
+    fn root_value(&mut self, graph: &Graph, plan: &Plan, root: NodeId, n: usize) -> EvalResult<NodeValue> {
+        match plan.slot(root).map(|s| &self.slots[s]) {
+            Some(Slot::Seq(rc)) => Ok(NodeValue::Seq(rc.clone())),
+            Some(Slot::Failed(_, e)) => Err(e.as_ref().clone()),
+            Some(Slot::Sel) => {
+                // Only a selector asked for as a value is materialised, and
+                // the plain evaluator's limit on that holds here too.
+                if n > MAX_MATRIX_LEN {
+                    return Err(EvalError::rasp(format!(
+                        "input too long for a selector: {n} positions (selectors are n × n matrices here, at most {MAX_MATRIX_LEN} positions)"
+                    )));
+                }
+                let dag = &plan.selector(root).ok_or_else(|| EvalError::rasp("internal error: no rows"))?.dag;
+                let slots = &self.slots;
+                let column = |id: NodeId| seq_in(slots, plan, id).cloned();
+                let mut rows = Rows::new(graph, dag, n, &column, &mut self.cache, Vec::new(), false)?;
+                let mut matrix = SelectorMatrix::empty(n);
+                for q in 0..n {
+                    for k in selected(rows.fill(q)?) {
+                        matrix.set(q, k);
+                    }
+                }
+                Ok(NodeValue::Sel(Rc::new(matrix)))
+            }
+            _ => Err(EvalError::rasp("internal error: node not evaluated")),
+        }
+    }
+
+    fn seq(&self, plan: &Plan, id: NodeId) -> EvalResult<&Rc<Sequence>> {
+        seq_in(&self.slots, plan, id).ok_or_else(missing)
+    }
+
+    fn node(&mut self, graph: &Graph, plan: &Plan, id: NodeId, input: &[Value]) -> EvalResult<Slot> {
+        let n = input.len();
+        let seq = |s: Sequence| Ok(Slot::Seq(Rc::new(s)));
+        match graph.kind(id) {
+            NodeKind::Tokens(conversion) => {
+                let mut b = self.builder(n);
+                for v in input {
+                    match (conversion, v) {
+                        // `str(s)` is `s`: share it instead of copying.
+                        (TokenConversion::Str | TokenConversion::AsIs, Value::Atom(a @ Atom::Str(_))) => {
+                            b.push_atom(a.clone())
+                        }
+                        _ => b.push(convert_token(*conversion, v)?),
+                    }
+                }
+                seq(b.finish(Shown::List, graph)?)
+            }
+            NodeKind::Indices => {
+                let mut b = self.builder(n);
+                b.atoms.extend((0..n).map(|i| Atom::Int(i as i64)));
+                seq(Sequence { values: b.atoms, seq_type: SeqType::Int })
+            }
+            NodeKind::Constant(v) => {
+                let mut b = self.builder(n);
+                for _ in 0..n {
+                    b.push(v.clone());
+                }
+                seq(b.finish(Shown::Tuple, graph)?)
+            }
+            NodeKind::Map { op, inputs } => {
+                let mut b = self.builder(n);
+                let columns = inputs.iter().map(|&p| self.seq(plan, p)).collect::<EvalResult<Vec<_>>>()?;
+                let columns: Vec<&[Atom]> = columns.iter().map(|c| c.values.as_slice()).collect();
+                if !map_atoms(op, &columns, &mut b.atoms)? {
+                    let mut args: Vec<&Atom> = Vec::with_capacity(columns.len());
+                    for i in 0..n {
+                        args.clear();
+                        args.extend(columns.iter().map(|c| &c[i]));
+                        b.push(apply_map(op, &args, inputs, graph)?);
+                    }
+                }
+                seq(b.finish(Shown::Tuple, graph)?)
+            }
+            NodeKind::Select { key, query, predicate } => {
+                let keys = self.seq(plan, *key)?;
+                let queries = self.seq(plan, *query)?;
+                let ordering = !matches!(predicate, Predicate::Eq | Predicate::Ne);
+                // Columns hold one kind each (str, or numbers), so an
+                // ordering raises iff the kinds differ, and then at the
+                // first cell (spec §2.5: `query OP' key`).
+                if ordering && n > 0 && ((keys.seq_type == SeqType::Str) != (queries.seq_type == SeqType::Str)) {
+                    pyops::compare(predicate.mirrored_on_query(), &queries.values[0], &keys.values[0])?;
+                }
+                Ok(Slot::Sel)
+            }
+            NodeKind::SelectAll | NodeKind::SelectAnd(..) | NodeKind::SelectOr(..) | NodeKind::SelectNot(_) => {
+                Ok(Slot::Sel)
+            }
+            NodeKind::Aggregate { selector, values, default } => {
+                seq(self.aggregate(graph, plan, *selector, *values, default.as_ref(), n)?)
+            }
+        }
+    }
+
+    /// The reference's aggregate (spec §2.6), as `eval::aggregate` computes
+    /// it, on a lazy selector.
+    fn aggregate(
+        &mut self,
+        graph: &Graph,
+        plan: &Plan,
+        selector: NodeId,
+        values: NodeId,
+        default: Option<&Value>,
+        n: usize,
+    ) -> EvalResult<Sequence> {
+        let column = self.seq(plan, values)?.clone();
+        let default = default.cloned().unwrap_or(Value::int(0));
+        let numeric = column.seq_type.is_numeric();
+        let weights = if numeric { weights_of(&column) } else { None };
+        let mut b = self.builder(n);
+        let use_rows = match self.strategy {
+            Strategy::Rows => true,
+            Strategy::Structured => false,
+            Strategy::Auto => n <= ROWS_UP_TO,
+        };
+        let slots = &self.slots;
+        let selector_plan = plan.selector(selector).ok_or_else(|| EvalError::rasp("internal error: no rows"))?;
+        let totals = if use_rows {
+            None
+        } else {
+            selector_plan.terms.as_ref().and_then(|terms| {
+                let column_of = |id: NodeId| seq_in(slots, plan, id).map(Rc::as_ref);
+                term_totals(terms, n, &column_of, &mut self.cache, weights.as_deref()).filter(|t| consistent(t, n))
+            })
+        };
+        let dag = &selector_plan.dag;
+        let column_rc = |id: NodeId| seq_in(slots, plan, id).cloned();
+        let mut rows: Option<Rows> = None;
+        match totals {
+            Some(totals) => {
+                for (q, t) in totals.iter().enumerate() {
+                    match t.count {
+                        0 => b.push(default.clone()),
+                        1 => b.push_atom(column.values[t.positions as usize].clone()),
+                        count => {
+                            if !numeric {
+                                return Err(non_numbers(&column, graph));
+                            }
+                            let mean = if weights.is_some() {
+                                t.weights as f64 / count as f64
+                            } else {
+                                let rows = match &mut rows {
+                                    Some(r) => r,
+                                    None => rows.insert(Rows::new(
+                                        graph,
+                                        dag,
+                                        n,
+                                        &column_rc,
+                                        &mut self.cache,
+                                        std::mem::take(&mut self.row_buffers),
+                                        false,
+                                    )?),
+                                };
+                                ordered_mean(rows.fill(q)?, &column, count as usize)?
+                            };
+                            b.push_atom(Atom::Float(mean));
+                        }
+                    }
+                }
+                if let Some(r) = rows {
+                    self.row_buffers = r.into_buffers();
+                }
+            }
+            None => {
+                // Small selectors are kept whole and shared between
+                // aggregates; large ones go one row at a time.
+                let words = n.div_ceil(64);
+                let whole = n.saturating_mul(words).saturating_mul(dag.len()) <= MATRIX_WORDS;
+                let matrix =
+                    if whole { Some(self.matrices.matrix(graph, dag, n, &column_rc, &mut self.cache)?) } else { None };
+                let mut lazy = match matrix {
+                    Some(_) => None,
+                    None => Some(Rows::new(
+                        graph,
+                        dag,
+                        n,
+                        &column_rc,
+                        &mut self.cache,
+                        std::mem::take(&mut self.row_buffers),
+                        false,
+                    )?),
+                };
+                // 0/1 weights (indicators): a sum is a popcount.
+                let ones: Option<Vec<u64>> =
+                    weights.as_ref().filter(|w| w.iter().all(|&x| x == 0 || x == 1)).map(|w| {
+                        let mut bits = vec![0u64; n.div_ceil(64)];
+                        for (k, _) in w.iter().enumerate().filter(|(_, x)| **x == 1) {
+                            bits[k / 64] |= 1 << (k % 64);
+                        }
+                        bits
+                    });
+                for q in 0..n {
+                    let row = match (&mut lazy, &matrix) {
+                        (Some(rows), _) => rows.fill(q)?,
+                        (None, Some(m)) => &m[q * words..(q + 1) * words],
+                        (None, None) => return Err(EvalError::rasp("internal error: no rows")),
+                    };
+                    let count: usize = row.iter().map(|w| w.count_ones() as usize).sum();
+                    match count {
+                        0 => b.push(default.clone()),
+                        1 => {
+                            let k = selected(row).next().unwrap_or(0);
+                            b.push_atom(column.values[k].clone());
+                        }
+                        _ => {
+                            if !numeric {
+                                return Err(non_numbers(&column, graph));
+                            }
+                            let mean = match (&ones, &weights) {
+                                (Some(bits), _) => {
+                                    let total: u32 = row.iter().zip(bits).map(|(r, b)| (r & b).count_ones()).sum();
+                                    f64::from(total) / count as f64
+                                }
+                                (None, Some(w)) => {
+                                    let total: i128 = selected(row).map(|k| i128::from(w[k])).sum();
+                                    total as f64 / count as f64
+                                }
+                                (None, None) => ordered_mean(row, &column, count)?,
+                            };
+                            b.push_atom(Atom::Float(mean));
+                        }
+                    }
+                }
+                if let Some(rows) = lazy {
+                    self.row_buffers = rows.into_buffers();
+                }
+            }
+        }
+        b.finish(Shown::Tuple, graph)
+    }
+}
+
+/// A map whose results are atoms, position by position with the same
+/// functions `eval::apply_map` calls, without wrapping each atom in a
+/// `Value`. `Ok(false)` (nothing pushed) for the maps it leaves to
+/// `apply_map`: lookups, and constants that are not atoms.
+fn map_atoms(op: &MapOp, columns: &[&[Atom]], out: &mut Vec<Atom>) -> EvalResult<bool> {
+    let (Some(&a), b) = (columns.first(), columns.get(1).copied()) else {
+        return Ok(false);
+    };
+    match (op, b) {
+        (MapOp::Neg, _) => {
+            for x in a {
+                out.push(pyops::neg(x)?);
+            }
+        }
+        (MapOp::Pos, _) => {
+            for x in a {
+                out.push(pyops::pos(x)?);
+            }
+        }
+        (MapOp::Round, _) => {
+            for x in a {
+                out.push(pyops::round(x)?);
+            }
+        }
+        (MapOp::Not, _) => out.extend(a.iter().map(|x| Atom::Bool(!pyops::truthy(x)))),
+        (MapOp::Indicator, _) => out.extend(a.iter().map(|x| Atom::Int(i64::from(pyops::truthy(x))))),
+        (MapOp::Arith(o), Some(b)) => {
+            for (x, y) in a.iter().zip(b) {
+                out.push(pyops::arith(*o, x, y)?);
+            }
+        }
+        (MapOp::Compare(o), Some(b)) => {
+            for (x, y) in a.iter().zip(b) {
+                out.push(Atom::Bool(pyops::compare(*o, x, y)?));
+            }
+        }
+        (MapOp::ArithConst { op, constant: Value::Atom(c), constant_on_left }, _) => {
+            for x in a {
+                out.push(if *constant_on_left { pyops::arith(*op, c, x)? } else { pyops::arith(*op, x, c)? });
+            }
+        }
+        (MapOp::CompareConst { op, constant: Value::Atom(c), constant_on_left }, _) => {
+            for x in a {
+                let holds = if *constant_on_left { pyops::compare(*op, c, x)? } else { pyops::compare(*op, x, c)? };
+                out.push(Atom::Bool(holds));
+            }
+        }
+        (MapOp::And, Some(b)) => {
+            out.extend(a.iter().zip(b).map(|(x, y)| Atom::Bool(pyops::truthy(x) && pyops::truthy(y))));
+        }
+        (MapOp::Or, Some(b)) => {
+            out.extend(a.iter().zip(b).map(|(x, y)| Atom::Bool(pyops::truthy(x) || pyops::truthy(y))));
+        }
+        (MapOp::Ternary, Some(then)) => {
+            let Some(&otherwise) = columns.get(2) else {
+                return Ok(false);
+            };
+            for ((c, x), y) in a.iter().zip(then).zip(otherwise) {
+                out.push(if pyops::truthy(c) { x.clone() } else { y.clone() });
+            }
+        }
+        (MapOp::InList(items), _) => out.extend(a.iter().map(|x| Atom::Bool(items.iter().any(|v| pyops::py_eq(x, v))))),
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// Counts must be counts, and a single selection a position: anything
+/// else would be a bug in the counting, and the rows are taken instead.
+fn consistent(totals: &[Total], n: usize) -> bool {
+    let n = n as i128;
+    totals.iter().all(|t| (0..=n).contains(&t.count) && (t.count != 1 || (0..n).contains(&t.positions)))
+}
+
+/// Integer weights whose sum over any selection is exactly the sum Python
+/// computes left to right: ints of an int column; for a float column,
+/// integral values whose absolute values add up to at most 2**53 (every
+/// partial sum is then exact, in any order). `None` otherwise.
+fn weights_of(column: &Sequence) -> Option<Vec<i64>> {
+    const EXACT: i64 = 1 << 53;
+    match column.seq_type {
+        SeqType::Int => column
+            .values
+            .iter()
+            .map(|a| match a {
+                Atom::Int(v) => Some(*v),
+                Atom::Bool(b) => Some(i64::from(*b)),
+                _ => None,
+            })
+            .collect(),
+        SeqType::Float => {
+            let mut budget: i128 = 0;
+            let mut out = Vec::with_capacity(column.values.len());
+            for a in &column.values {
+                let w = match a {
+                    Atom::Bool(b) => i64::from(*b),
+                    Atom::Int(v) if (-EXACT..=EXACT).contains(v) => *v,
+                    Atom::Float(f) if f.fract() == 0.0 && f.abs() <= EXACT as f64 => *f as i64,
+                    _ => return None,
+                };
+                budget += i128::from(w.unsigned_abs());
+                if budget > i128::from(EXACT) {
+                    return None;
+                }
+                out.push(w);
+            }
+            Some(out)
+        }
+        _ => None,
+    }
+}
+
+/// `sum(selected) * 1.0 / count` exactly as `eval::aggregate` takes it.
+fn ordered_mean(row: &[u64], column: &Sequence, count: usize) -> EvalResult<f64> {
+    if column.seq_type == SeqType::Int {
+        let mut total: i128 = 0;
+        let mut exact = true;
+        for k in selected(row) {
+            match &column.values[k] {
+                Atom::Int(v) => total += i128::from(*v),
+                Atom::Bool(b) => total += i128::from(*b),
+                _ => exact = false,
+            }
+        }
+        if exact {
+            return Ok(total as f64 / count as f64);
+        }
+    }
+    let mut total = Atom::Int(0);
+    for k in selected(row) {
+        total = pyops::arith(ArithOp::Add, &total, &column.values[k])?;
+    }
+    Ok(pyops::to_f64(&total)? / count as f64)
+}
+
+fn non_numbers(column: &Sequence, graph: &Graph) -> EvalError {
+    let shown: Vec<Value> = column.values.iter().cloned().map(Value::Atom).collect();
+    EvalError::python(format!(
+        "asked to average multiple values, but they are non-numbers: {}",
+        Value::list(shown).py_repr(graph)
+    ))
+}

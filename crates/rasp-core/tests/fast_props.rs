@@ -1,0 +1,363 @@
+//! Property tests: on random graphs (compositions of tokens, indices,
+//! constants, maps, selects with every predicate, and/or/not, aggregates
+//! with and without defaults) and random inputs (ints, floats, strs, bools,
+//! mixed), the fast engine gives exactly the plain evaluator's results —
+//! the same values with the same types, or the same error — with every
+//! strategy, one input at a time and in parallel batches.
+
+use proptest::prelude::*;
+use rasp_core::fast::{BatchEvaluator, OwnedValue, Strategy as Path, same_result};
+use rasp_core::graph::{Graph, MapOp, NodeId, NodeKind, Predicate, TokenConversion};
+use rasp_core::pyops::{ArithOp, CmpOp};
+use rasp_core::{Atom, Evaluator, Value};
+
+#[derive(Debug, Clone)]
+enum Step {
+    Constant(Value),
+    Unary(u8, usize),
+    ArithConst(ArithOp, Value, bool, usize),
+    CompareConst(CmpOp, Value, bool, usize),
+    Binary(u8, usize, usize),
+    Ternary(usize, usize, usize),
+    Select(usize, usize, Predicate),
+    SelectAll,
+    And(usize, usize),
+    Or(usize, usize),
+    Not(usize),
+    Aggregate(usize, usize, Option<Value>),
+    /// The library's `selector_width(sel)`, node for node.
+    Width(usize),
+}
+
+fn atom_value() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        (-3i64..5).prop_map(Value::int),
+        // past i64 after a product or two: big ints, not sortable
+        Just(Value::int(1 << 62)),
+        prop_oneof![Just(0.5), Just(-1.5), Just(2.0), Just(0.0), Just(1e300), Just(-0.0)]
+            .prop_map(|f| Value::Atom(Atom::Float(f))),
+        prop_oneof![Just("a"), Just("b"), Just(""), Just("1")].prop_map(Value::str),
+        any::<bool>().prop_map(Value::bool),
+    ]
+}
+
+fn predicate() -> impl Strategy<Value = Predicate> {
+    prop_oneof![
+        Just(Predicate::Eq),
+        Just(Predicate::Ne),
+        Just(Predicate::Lt),
+        Just(Predicate::Gt),
+        Just(Predicate::Le),
+        Just(Predicate::Ge)
+    ]
+}
+
+fn cmp_op() -> impl Strategy<Value = CmpOp> {
+    prop_oneof![Just(CmpOp::Eq), Just(CmpOp::Ne), Just(CmpOp::Lt), Just(CmpOp::Le), Just(CmpOp::Gt), Just(CmpOp::Ge)]
+}
+
+fn arith_op() -> impl Strategy<Value = ArithOp> {
+    prop_oneof![Just(ArithOp::Add), Just(ArithOp::Sub), Just(ArithOp::Mul), Just(ArithOp::Div), Just(ArithOp::Mod)]
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    let i = || any::<usize>();
+    prop_oneof![
+        1 => atom_value().prop_map(Step::Constant),
+        2 => (0u8..5, i()).prop_map(|(op, a)| Step::Unary(op, a)),
+        2 => (arith_op(), atom_value(), any::<bool>(), i()).prop_map(|(o, c, l, a)| Step::ArithConst(o, c, l, a)),
+        2 => (cmp_op(), atom_value(), any::<bool>(), i()).prop_map(|(o, c, l, a)| Step::CompareConst(o, c, l, a)),
+        2 => (0u8..11, i(), i()).prop_map(|(op, a, b)| Step::Binary(op, a, b)),
+        1 => (i(), i(), i()).prop_map(|(c, a, b)| Step::Ternary(c, a, b)),
+        5 => (i(), i(), predicate()).prop_map(|(k, q, p)| Step::Select(k, q, p)),
+        1 => Just(Step::SelectAll),
+        2 => (i(), i()).prop_map(|(a, b)| Step::And(a, b)),
+        2 => (i(), i()).prop_map(|(a, b)| Step::Or(a, b)),
+        1 => i().prop_map(Step::Not),
+        6 => (i(), i(), proptest::option::of(atom_value())).prop_map(|(s, v, d)| Step::Aggregate(s, v, d)),
+        2 => i().prop_map(Step::Width),
+    ]
+}
+
+/// Builds the graph; every node is a root.
+fn build(steps: &[Step], conversion: TokenConversion) -> (Graph, Vec<NodeId>) {
+    let mut g = Graph::new();
+    let mut sops = vec![g.add(NodeKind::Tokens(conversion), "tokens", true), g.add(NodeKind::Indices, "indices", true)];
+    let mut sels: Vec<NodeId> = Vec::new();
+    let map = |g: &mut Graph, op: MapOp, inputs: Vec<NodeId>| g.add(NodeKind::Map { op, inputs }, "m", false);
+    for step in steps {
+        let s = |i: &usize| sops[i % sops.len()];
+        match step {
+            Step::Constant(v) => sops.push(g.add(NodeKind::Constant(v.clone()), "c", false)),
+            Step::Unary(op, a) => {
+                let op = [MapOp::Neg, MapOp::Pos, MapOp::Round, MapOp::Not, MapOp::Indicator][*op as usize].clone();
+                let a = s(a);
+                sops.push(map(&mut g, op, vec![a]));
+            }
+            Step::ArithConst(op, constant, left, a) => {
+                let op = MapOp::ArithConst { op: *op, constant: constant.clone(), constant_on_left: *left };
+                let a = s(a);
+                sops.push(map(&mut g, op, vec![a]));
+            }
+            Step::CompareConst(op, constant, left, a) => {
+                let op = MapOp::CompareConst { op: *op, constant: constant.clone(), constant_on_left: *left };
+                let a = s(a);
+                sops.push(map(&mut g, op, vec![a]));
+            }
+            Step::Binary(op, a, b) => {
+                let op = match op {
+                    0 => MapOp::Arith(ArithOp::Add),
+                    1 => MapOp::Arith(ArithOp::Sub),
+                    2 => MapOp::Arith(ArithOp::Mul),
+                    3 => MapOp::Arith(ArithOp::Div),
+                    4 => MapOp::Compare(CmpOp::Lt),
+                    5 => MapOp::Compare(CmpOp::Eq),
+                    6 => MapOp::Compare(CmpOp::Ge),
+                    7 => MapOp::And,
+                    8 => MapOp::Or,
+                    9 => MapOp::Arith(ArithOp::Mod),
+                    _ => MapOp::InList(std::rc::Rc::new(vec![Atom::str("a"), Atom::Int(1)])),
+                };
+                let (a, b) = (s(a), s(b));
+                let inputs = if matches!(op, MapOp::InList(_)) { vec![a] } else { vec![a, b] };
+                sops.push(map(&mut g, op, inputs));
+            }
+            Step::Ternary(c, a, b) => {
+                let inputs = vec![s(c), s(a), s(b)];
+                sops.push(map(&mut g, MapOp::Ternary, inputs));
+            }
+            Step::Select(k, q, p) => {
+                let (key, query) = (s(k), s(q));
+                sels.push(g.add(NodeKind::Select { key, query, predicate: *p }, "sel", false));
+            }
+            Step::SelectAll => sels.push(g.select_all()),
+            Step::And(a, b) | Step::Or(a, b) if !sels.is_empty() => {
+                let (a, b) = (sels[a % sels.len()], sels[b % sels.len()]);
+                let kind =
+                    if matches!(step, Step::And(..)) { NodeKind::SelectAnd(a, b) } else { NodeKind::SelectOr(a, b) };
+                sels.push(g.add(kind, "sel", false));
+            }
+            Step::Not(a) if !sels.is_empty() => {
+                let a = sels[a % sels.len()];
+                sels.push(g.add(NodeKind::SelectNot(a), "sel", false));
+            }
+            Step::Aggregate(sel, v, default) if !sels.is_empty() => {
+                let selector = sels[sel % sels.len()];
+                let values = s(v);
+                sops.push(g.add(NodeKind::Aggregate { selector, values, default: default.clone() }, "agg", false));
+            }
+            Step::Width(sel) if !sels.is_empty() => {
+                let sel = sels[sel % sels.len()];
+                sops.push(selector_width(&mut g, sel, sops[1]));
+            }
+            _ => {}
+        }
+    }
+    let roots = g.ids().collect();
+    (g, roots)
+}
+
+/// rasplib's `selector_width`: `sel or select(indices, 0, ==)` holds
+/// position 0 in every row, whose share of the mean gives the width.
+fn selector_width(g: &mut Graph, sel: NodeId, indices: NodeId) -> NodeId {
+    let map = |g: &mut Graph, op: MapOp, inputs: Vec<NodeId>| g.add(NodeKind::Map { op, inputs }, "m", false);
+    let zero = g.add(NodeKind::Constant(Value::int(0)), "0", false);
+    let one = g.add(NodeKind::Constant(Value::int(1)), "1", false);
+    let at0 = g.add(NodeKind::Select { key: indices, query: zero, predicate: Predicate::Eq }, "at0", false);
+    let and0 = g.add(NodeKind::SelectAnd(sel, at0), "sAND0", false);
+    let or0 = g.add(NodeKind::SelectOr(sel, at0), "sOR0", false);
+    let is0 =
+        map(g, MapOp::CompareConst { op: CmpOp::Eq, constant: Value::int(0), constant_on_left: false }, vec![indices]);
+    let ind = map(g, MapOp::Indicator, vec![is0]);
+    let inverted = g.add(NodeKind::Aggregate { selector: or0, values: ind, default: None }, "inverted", false);
+    let recip =
+        map(g, MapOp::ArithConst { op: ArithOp::Div, constant: Value::int(1), constant_on_left: true }, vec![inverted]);
+    let except0 =
+        map(g, MapOp::ArithConst { op: ArithOp::Sub, constant: Value::int(1), constant_on_left: false }, vec![recip]);
+    let valat0 =
+        g.add(NodeKind::Aggregate { selector: and0, values: one, default: Some(Value::int(0)) }, "valat0", false);
+    let sum = map(g, MapOp::Arith(ArithOp::Add), vec![except0, valat0]);
+    map(g, MapOp::Round, vec![sum])
+}
+
+fn conversion() -> impl Strategy<Value = TokenConversion> {
+    prop_oneof![
+        3 => Just(TokenConversion::AsIs),
+        3 => Just(TokenConversion::Str),
+        1 => Just(TokenConversion::Int),
+        1 => Just(TokenConversion::Float),
+        1 => Just(TokenConversion::Bool),
+    ]
+}
+
+/// Inputs of one kind (ints, digit strs, letters, floats) or mixed.
+fn input(max_len: usize) -> impl Strategy<Value = Vec<Value>> {
+    let element = prop_oneof![
+        (-2i64..4).prop_map(Value::int),
+        prop_oneof![Just("a"), Just("b"), Just("c")].prop_map(Value::str),
+        prop_oneof![Just("0"), Just("1"), Just("2")].prop_map(Value::str),
+        prop_oneof![Just(0.5), Just(1.0), Just(-2.0), Just(f64::NAN), Just(3.25)]
+            .prop_map(|f| Value::Atom(Atom::Float(f))),
+    ];
+    let ints = proptest::collection::vec((-2i64..4).prop_map(Value::int), 1..max_len);
+    let letters =
+        proptest::collection::vec(prop_oneof![Just("a"), Just("b"), Just("c")].prop_map(Value::str), 1..max_len);
+    let digits =
+        proptest::collection::vec(prop_oneof![Just("0"), Just("1"), Just("2")].prop_map(Value::str), 1..max_len);
+    let floats = proptest::collection::vec(
+        prop_oneof![4 => Just(0.5), 4 => Just(1.0), 4 => Just(-2.0), 4 => Just(3.25), 1 => Just(f64::NAN), 1 => Just(f64::INFINITY)]
+            .prop_map(|f| Value::Atom(Atom::Float(f))),
+        1..max_len,
+    );
+    prop_oneof![
+        3 => ints,
+        3 => letters,
+        2 => digits,
+        1 => floats,
+        1 => proptest::collection::vec(element, 1..max_len),
+    ]
+}
+
+fn check(steps: &[Step], conversion: TokenConversion, inputs: &[Vec<Value>]) -> Result<(), TestCaseError> {
+    let (graph, roots) = build(steps, conversion);
+    let mut expected = Vec::new();
+    for input in inputs {
+        let mut plain = Evaluator::new();
+        expected.push(roots.iter().map(|&r| plain.evaluate(&graph, r, input)).collect::<Vec<_>>());
+    }
+    for strategy in [Path::Auto, Path::Structured, Path::Rows] {
+        let mut fast = BatchEvaluator::new(&graph, &roots).with_strategy(strategy);
+        for (input, want) in inputs.iter().zip(&expected) {
+            let got = fast.eval(input);
+            for ((root, w), g) in roots.iter().zip(want).zip(&got) {
+                prop_assert!(
+                    same_result(w, g),
+                    "{strategy:?}, node {root:?} = {:?} on {input:?}:\nplain {w:?}\nfast  {g:?}",
+                    graph.kind(*root)
+                );
+            }
+        }
+    }
+    let owned: Vec<Vec<OwnedValue>> = inputs.iter().map(|i| i.iter().map(OwnedValue::from_value).collect()).collect();
+    let batch = BatchEvaluator::new(&graph, &roots).eval_batch(&owned);
+    for ((input, want), got) in inputs.iter().zip(&expected).zip(&batch) {
+        for ((root, w), g) in roots.iter().zip(want).zip(got) {
+            let g = g.as_ref().map(|v| v.to_node_value()).map_err(Clone::clone);
+            prop_assert!(same_result(w, &g), "batch, node {root:?} on {input:?}:\nplain {w:?}\nfast  {g:?}");
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn fast_equals_plain_short(
+        steps in proptest::collection::vec(step(), 1..32),
+        conversion in conversion(),
+        inputs in proptest::collection::vec(input(40), 1..4),
+    ) {
+        check(&steps, conversion, &inputs)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 100, ..ProptestConfig::default() })]
+
+    /// Long enough for `Strategy::Auto` to count rather than go row by row,
+    /// and for rows of several words.
+    #[test]
+    fn fast_equals_plain_long(
+        steps in proptest::collection::vec(step(), 1..16),
+        conversion in conversion(),
+        inputs in proptest::collection::vec(input(400), 1..2),
+    ) {
+        check(&steps, conversion, &inputs)?;
+    }
+}
+
+/// A selector tree over a few int columns.
+#[derive(Debug, Clone)]
+enum Tree {
+    Select(usize, usize, Predicate),
+    All,
+    And(Box<Tree>, Box<Tree>),
+    Or(Box<Tree>, Box<Tree>),
+    Not(Box<Tree>),
+}
+
+fn tree() -> impl Strategy<Value = Tree> {
+    let leaf = prop_oneof![
+        8 => (0usize..5, 0usize..5, predicate()).prop_map(|(k, q, p)| Tree::Select(k, q, p)),
+        1 => Just(Tree::All),
+    ];
+    leaf.prop_recursive(4, 16, 2, |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| Tree::And(Box::new(a), Box::new(b))),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| Tree::Or(Box::new(a), Box::new(b))),
+            inner.prop_map(|a| Tree::Not(Box::new(a))),
+        ]
+    })
+}
+
+fn add_tree(g: &mut Graph, t: &Tree, columns: &[NodeId]) -> NodeId {
+    match t {
+        Tree::Select(k, q, p) => {
+            g.add(NodeKind::Select { key: columns[*k], query: columns[*q], predicate: *p }, "sel", false)
+        }
+        Tree::All => g.select_all(),
+        Tree::And(a, b) => {
+            let (a, b) = (add_tree(g, a, columns), add_tree(g, b, columns));
+            g.add(NodeKind::SelectAnd(a, b), "sel", false)
+        }
+        Tree::Or(a, b) => {
+            let (a, b) = (add_tree(g, a, columns), add_tree(g, b, columns));
+            g.add(NodeKind::SelectOr(a, b), "sel", false)
+        }
+        Tree::Not(a) => {
+            let a = add_tree(g, a, columns);
+            g.add(NodeKind::SelectNot(a), "sel", false)
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// Selector trees over int and float columns with many ties, read by
+    /// means, counts, single lookups and the library's selector_width: the
+    /// counting paths, where nearly every result is a value, not an error.
+    #[test]
+    fn fast_equals_plain_on_selector_trees(
+        trees in proptest::collection::vec(tree(), 1..4),
+        tokens in proptest::collection::vec(-3i64..4, 1..200),
+    ) {
+        let mut g = Graph::new();
+        let t = g.add(NodeKind::Tokens(TokenConversion::AsIs), "tokens", true);
+        let i = g.add(NodeKind::Indices, "indices", true);
+        let map = |g: &mut Graph, op: MapOp, inputs: Vec<NodeId>| g.add(NodeKind::Map { op, inputs }, "m", false);
+        let half = map(&mut g, MapOp::ArithConst { op: ArithOp::Div, constant: Value::int(2), constant_on_left: false }, vec![t]);
+        let zero = g.add(NodeKind::Constant(Value::int(0)), "0", false);
+        let sum = map(&mut g, MapOp::Arith(ArithOp::Add), vec![t, i]);
+        let columns = [t, i, half, zero, sum];
+        let one = g.add(NodeKind::Constant(Value::int(1)), "1", false);
+        let mut roots = Vec::new();
+        for tr in &trees {
+            let sel = add_tree(&mut g, tr, &columns);
+            for (values, default) in [(i, None), (one, Some(Value::int(0))), (half, Some(Value::str("-"))), (t, None)] {
+                roots.push(g.add(NodeKind::Aggregate { selector: sel, values, default }, "agg", false));
+            }
+            roots.push(selector_width(&mut g, sel, i));
+        }
+        let input: Vec<Value> = tokens.iter().map(|&v| Value::int(v)).collect();
+        let mut plain = Evaluator::new();
+        let want: Vec<_> = roots.iter().map(|&r| plain.evaluate(&g, r, &input)).collect();
+        for strategy in [Path::Auto, Path::Structured, Path::Rows] {
+            let got = BatchEvaluator::new(&g, &roots).with_strategy(strategy).eval(&input);
+            for ((root, w), gv) in roots.iter().zip(&want).zip(&got) {
+                prop_assert!(same_result(w, gv), "{strategy:?}, node {root:?}:\nplain {w:?}\nfast  {gv:?}");
+            }
+        }
+    }
+}
