@@ -63,6 +63,9 @@ pub struct Ctx {
     pub example: Value,
 }
 
+/// Inputs longer than this are evaluated by `rasp_core::fast`.
+const FAST_ENGINE_FROM: usize = 2_000;
+
 /// Python's `range` and friends may not build absurd lists.
 const MAX_LIST_LEN: usize = 10_000_000;
 
@@ -422,6 +425,12 @@ impl Session {
                 )));
             }
         };
+        if elements.len() > FAST_ENGINE_FROM {
+            // Long inputs go to the structured engine (identical results,
+            // O(n log n) selectors instead of n × n matrices).
+            let mut fast = rasp_core::fast::BatchEvaluator::new(&self.graph, &[id]);
+            return fast.eval(&elements).pop().unwrap_or_else(|| Err(EvalError::rasp("internal error: no result")));
+        }
         self.evaluator.evaluate(&self.graph, id, &elements)
     }
 
