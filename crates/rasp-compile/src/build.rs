@@ -1,0 +1,862 @@
+//! Residual dimensions, readouts and blocks (attention heads and MLPs).
+//!
+//! Dimensions are symbolic here (in creation order); `assemble` orders them
+//! by the layer that writes them and drops the ones nothing reads.
+
+use crate::error::CompileError;
+use crate::mlp::{self, Dim, Neuron, Row, UnitIn, add_into, normalize};
+use crate::plan::{Basis, Plan, Planner, Source, Unit, affine_op};
+use crate::values::{number, show};
+use rasp_core::{Atom, NodeId, NodeKind};
+use rasp_model::Encoding;
+use std::collections::HashMap;
+
+pub const START: Dim = 0;
+pub const ONE: Dim = 1;
+
+#[derive(Debug, Clone)]
+pub struct SubspaceInfo {
+    pub name: String,
+    pub node: Option<NodeId>,
+    pub encoding: Encoding,
+    pub dims: Vec<Dim>,
+    pub values: Vec<Atom>,
+    pub implicit: Option<Atom>,
+    /// The item that writes it (`None`: the embedding).
+    pub item: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct HeadItem {
+    /// Bilinear form: logit = scale * Σ w * x_q[a] * x_k[b] over (a, b, w).
+    pub qk: Vec<(Dim, Dim, f64)>,
+    /// Value-to-output map: out[b] += Σ w * x_k[a] over (a, b, w).
+    pub ov: Vec<(Dim, Dim, f64)>,
+    pub scale: f64,
+    pub selector: String,
+    pub computes: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum ItemKind {
+    Head(HeadItem),
+    Mlp(Vec<Neuron>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub name: String,
+    pub kind: ItemKind,
+    /// Must run in the MLP right after this attention item (a default's
+    /// correction), whatever its inputs say.
+    pub after: Option<usize>,
+}
+
+/// A categorical side of an attention score: boolean functions ("classes")
+/// of a few bases, on the combinations inputs can produce.
+#[derive(Debug, Clone)]
+pub struct Feature {
+    pub units: Vec<Basis>,
+    pub points: Vec<Vec<usize>>,
+    /// classes[c][i]: whether class c holds at points[i].
+    pub classes: Vec<Vec<bool>>,
+    pub name: String,
+    index: HashMap<Vec<usize>, usize>,
+}
+
+impl Feature {
+    pub fn new(units: Vec<Basis>, points: Vec<Vec<usize>>, classes: Vec<Vec<bool>>, name: String) -> Feature {
+        let index = points.iter().enumerate().map(|(i, p)| (p.clone(), i)).collect();
+        Feature { units, points, classes, name, index }
+    }
+
+    pub fn class_values(&self, point: &[usize]) -> Vec<bool> {
+        match self.index.get(point) {
+            Some(&i) => self.classes.iter().map(|c| c[i]).collect(),
+            None => vec![false; self.classes.len()],
+        }
+    }
+}
+
+pub struct Builder<'p, 'a> {
+    pub p: &'p Planner<'a>,
+    pub labels: Vec<String>,
+    pub subspaces: Vec<SubspaceInfo>,
+    pub items: Vec<Item>,
+    pub token_dims: Vec<Option<Dim>>,
+    pub position_dims: Vec<Option<Dim>>,
+    cat_out: HashMap<NodeId, Vec<Row>>,
+    num_out: HashMap<NodeId, Row>,
+    pub features: Vec<Feature>,
+    feature_rows: HashMap<usize, Vec<Row>>,
+    pub leak: f64,
+    forms: HashMap<NodeId, crate::selector::Form>,
+    live: HashMap<NodeId, Vec<bool>>,
+    /// Facts for the report (one line each).
+    pub notes: Vec<String>,
+}
+
+impl<'p, 'a> Builder<'p, 'a> {
+    pub fn new(p: &'p Planner<'a>, leak: f64) -> Builder<'p, 'a> {
+        let mut b = Builder {
+            p,
+            labels: vec!["start".to_string(), "one".to_string()],
+            subspaces: Vec::new(),
+            items: Vec::new(),
+            token_dims: Vec::new(),
+            position_dims: Vec::new(),
+            cat_out: HashMap::new(),
+            num_out: HashMap::new(),
+            features: Vec::new(),
+            feature_rows: HashMap::new(),
+            leak,
+            forms: HashMap::new(),
+            live: HashMap::new(),
+            notes: Vec::new(),
+        };
+        b.subspace("start", None, Encoding::Numerical, vec![START], vec![], None, None);
+        b.subspace("one", None, Encoding::Numerical, vec![ONE], vec![], None, None);
+        let raw = p.inf.raw_tokens.clone();
+        let implicit_token = if p.inf.bos { 0 } else { raw.len().saturating_sub(1) };
+        let mut dims = Vec::new();
+        for (i, t) in raw.iter().enumerate() {
+            if i == implicit_token {
+                b.token_dims.push(None);
+            } else {
+                let d = b.new_dim(format!("tokens:{t}"));
+                dims.push(d);
+                b.token_dims.push(Some(d));
+            }
+        }
+        let values: Vec<Atom> =
+            raw.iter().enumerate().filter(|&(i, _)| i != implicit_token).map(|(_, t)| Atom::str(t)).collect();
+        b.subspace(
+            "tokens",
+            None,
+            Encoding::Categorical,
+            dims,
+            values,
+            raw.get(implicit_token).map(|t| Atom::str(t)),
+            None,
+        );
+        let n_pos = p.inf.n_pos;
+        let mut dims = Vec::new();
+        for i in 0..n_pos {
+            if i + 1 == n_pos {
+                b.position_dims.push(None);
+            } else {
+                let d = b.new_dim(format!("indices:{i}"));
+                dims.push(d);
+                b.position_dims.push(Some(d));
+            }
+        }
+        let values = (0..n_pos.saturating_sub(1)).map(|i| Atom::Int(i as i64)).collect();
+        let implicit = n_pos.checked_sub(1).map(|i| Atom::Int(i as i64));
+        b.subspace("indices", None, Encoding::Categorical, dims, values, implicit, None);
+        b
+    }
+
+    pub fn new_dim(&mut self, label: String) -> Dim {
+        self.labels.push(label);
+        self.labels.len() - 1
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn subspace(
+        &mut self,
+        name: &str,
+        node: Option<NodeId>,
+        encoding: Encoding,
+        dims: Vec<Dim>,
+        values: Vec<Atom>,
+        implicit: Option<Atom>,
+        item: Option<usize>,
+    ) {
+        self.subspaces.push(SubspaceInfo { name: name.to_string(), node, encoding, dims, values, implicit, item });
+    }
+
+    fn name(&self, id: NodeId) -> String {
+        format!("{}#{}", self.p.graph.name(id), id.0)
+    }
+
+    /// One-hot rows over a basis's values.
+    pub fn basis_rows(&self, b: Basis) -> Result<Vec<Row>, CompileError> {
+        let one_hot = |dims: &[Option<Dim>]| -> Vec<Row> {
+            dims.iter()
+                .map(|d| match d {
+                    Some(d) => vec![(*d, 1.0)],
+                    None => {
+                        let mut r = vec![(ONE, 1.0)];
+                        r.extend(dims.iter().flatten().map(|&o| (o, -1.0)));
+                        r
+                    }
+                })
+                .collect()
+        };
+        match b {
+            Basis::Token => Ok(one_hot(&self.token_dims)),
+            Basis::Position => Ok(one_hot(&self.position_dims)),
+            Basis::Const => Ok(vec![vec![(ONE, 1.0)]]),
+            Basis::Node(m) => {
+                if let Some(rows) = self.cat_out.get(&m) {
+                    return Ok(rows.clone());
+                }
+                let row = self.num_out.get(&m).ok_or_else(|| internal(self, m, "read before it is computed"))?;
+                let xs = self.p.inf.values(m).numbers().unwrap_or_default();
+                if xs.len() != 2 {
+                    return Err(internal(self, m, "a scalar with more than two values read as one-hot"));
+                }
+                let (v0, v1) = (xs[0], xs[1]);
+                let mut low = vec![(ONE, v1 / (v1 - v0))];
+                add_into(&mut low, row, -1.0 / (v1 - v0));
+                let mut high = vec![(ONE, -v0 / (v1 - v0))];
+                add_into(&mut high, row, 1.0 / (v1 - v0));
+                Ok(vec![normalize(&low), normalize(&high)])
+            }
+        }
+    }
+
+    /// The one-hot rows of an s-op, one per value of its value set.
+    pub fn cat_rows(&self, id: NodeId) -> Result<Vec<Row>, CompileError> {
+        let Plan::Single { basis, table } = self.p.plan(id) else {
+            return Err(internal(self, id, "read as one-hot but not a function of one source"));
+        };
+        let rows = self.basis_rows(*basis)?;
+        let vs = self.p.inf.values(id);
+        let mut out: Vec<Row> = vec![Row::new(); vs.len()];
+        for (b, v) in table.iter().enumerate() {
+            let Some(v) = v else { continue };
+            let i = vs.position(v).ok_or_else(|| internal(self, id, "a value missing from its inferred value set"))?;
+            add_into(&mut out[i], &rows[b], 1.0);
+        }
+        Ok(out.iter().map(normalize).collect())
+    }
+
+    /// The scalar row of a numeric s-op.
+    pub fn num_row(&self, id: NodeId) -> Result<Row, CompileError> {
+        match self.p.plan(id) {
+            Plan::Single { basis, table } => {
+                if let Basis::Node(m) = basis
+                    && !self.cat_out.contains_key(m)
+                {
+                    let row = self.num_out.get(m).ok_or_else(|| internal(self, *m, "read before it is computed"))?;
+                    let (a, c) = self
+                        .p
+                        .affine_in_basis(*basis, table)
+                        .ok_or_else(|| internal(self, id, "read as a scalar but not affine in its source"))?;
+                    let mut out = vec![(ONE, c)];
+                    add_into(&mut out, row, a);
+                    return Ok(normalize(&out));
+                }
+                let rows = self.basis_rows(*basis)?;
+                let mut out = Row::new();
+                for (b, v) in table.iter().enumerate() {
+                    if let Some(x) = v.as_ref().and_then(number) {
+                        add_into(&mut out, &rows[b], x);
+                    }
+                }
+                Ok(normalize(&out))
+            }
+            Plan::Multi => {
+                let NodeKind::Map { op, inputs } = self.p.graph.kind(id) else {
+                    return Err(internal(self, id, "not a map"));
+                };
+                let (coefs, c) = affine_op(self.p.graph, op, inputs)
+                    .ok_or_else(|| internal(self, id, "read as a scalar but not affine"))?;
+                let mut out = vec![(ONE, c)];
+                for (&i, &w) in inputs.iter().zip(&coefs) {
+                    if w != 0.0 {
+                        add_into(&mut out, &self.num_row(i)?, w);
+                    }
+                }
+                Ok(normalize(&out))
+            }
+        }
+    }
+
+    /// Builds every block, in topological order.
+    pub fn build_all(&mut self) -> Result<(), CompileError> {
+        let nodes = self.p.nodes.clone();
+        // Selector forms first: they decide which values of a one-hot that
+        // only selects read can ever matter.
+        for &id in &nodes {
+            if let NodeKind::Aggregate { selector, .. } = self.p.graph.kind(id) {
+                let averaging = self.p.inf.averaging.contains(&id);
+                let form = self.selector_form(*selector, averaging)?;
+                self.forms.insert(id, form);
+            }
+        }
+        self.live = self.live_from_forms();
+        for id in nodes {
+            let Some(m) = self.p.mat.get(&id).cloned() else { continue };
+            if matches!(self.p.graph.kind(id), NodeKind::Aggregate { .. }) {
+                self.build_head(id, m.cat == Some(Source::Attention))?;
+                if m.cat == Some(Source::Mlp) {
+                    self.build_mlp_node(id, true)?;
+                }
+            } else {
+                self.build_mlp_node(id, m.cat.is_some())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// For each one-hot basis, the values some score term or feature reads
+    /// (a non-zero table row or column, a feature class that holds there).
+    fn live_from_forms(&self) -> HashMap<NodeId, Vec<bool>> {
+        use crate::selector::Side;
+        let mut live: HashMap<NodeId, Vec<bool>> = HashMap::new();
+        let mut mark = |x: NodeId, v: usize, n: usize| {
+            let e = live.entry(x).or_insert_with(|| vec![false; n]);
+            if v < e.len() {
+                e[v] = true;
+            }
+        };
+        for form in self.forms.values() {
+            for t in &form.terms {
+                for (side, query) in [(&t.q, true), (&t.k, false)] {
+                    match side {
+                        Side::Basis(Basis::Node(x)) => {
+                            let n = self.p.inf.values(*x).len();
+                            for v in 0..n {
+                                let used = if query {
+                                    t.m.get(v).is_some_and(|row| row.iter().any(|w| *w != 0.0))
+                                } else {
+                                    t.m.iter().any(|row| row.get(v).is_some_and(|w| *w != 0.0))
+                                };
+                                if used {
+                                    mark(*x, v, n);
+                                }
+                            }
+                        }
+                        Side::Feature(f) => {
+                            let feature = &self.features[*f];
+                            for (u, b) in feature.units.iter().enumerate() {
+                                let Basis::Node(x) = b else { continue };
+                                let n = self.p.inf.values(*x).len();
+                                for (i, p) in feature.points.iter().enumerate() {
+                                    if feature.classes.iter().any(|c| c[i]) {
+                                        mark(*x, p[u], n);
+                                    }
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        live
+    }
+
+    fn unit_in(&self, u: Unit, owner: NodeId) -> Result<UnitIn, CompileError> {
+        let as_num = |id: NodeId, row: Row| -> Result<UnitIn, CompileError> {
+            let values =
+                self.p.inf.values(id).numbers().ok_or_else(|| internal(self, id, "a scalar of non-numbers"))?;
+            Ok(UnitIn::Num { row, values })
+        };
+        match u {
+            Unit::Basis(Basis::Node(m)) if m == owner => as_num(m, self.num_out.get(&m).cloned().unwrap_or_default()),
+            Unit::Basis(b) if self.p.unit_is_cat(u) => Ok(UnitIn::Cat(self.basis_rows(b)?)),
+            Unit::Basis(Basis::Node(m)) => as_num(m, self.num_out.get(&m).cloned().unwrap_or_default()),
+            Unit::Basis(_) => Err(CompileError::general("internal error: an embedding read as a scalar")),
+            Unit::Virtual(i) => {
+                let row = self.num_row(i)?;
+                if self.p.unit_is_cat(u) {
+                    let xs = self.p.inf.values(i).numbers().unwrap_or_default();
+                    let (v0, v1) = (xs[0], xs[1]);
+                    let mut low = vec![(ONE, v1 / (v1 - v0))];
+                    add_into(&mut low, &row, -1.0 / (v1 - v0));
+                    let mut high = vec![(ONE, -v0 / (v1 - v0))];
+                    add_into(&mut high, &row, 1.0 / (v1 - v0));
+                    Ok(UnitIn::Cat(vec![normalize(&low), normalize(&high)]))
+                } else {
+                    as_num(i, row)
+                }
+            }
+        }
+    }
+
+    /// An MLP computing a node from its inputs' sources.
+    fn build_mlp_node(&mut self, id: NodeId, categorical: bool) -> Result<(), CompileError> {
+        let (units, _) = self.p.mlp_units(id);
+        let points = self.p.joint_points(&units);
+        let values = self.p.eval_definition(id, &units, &points);
+        let ins = units.iter().map(|&u| self.unit_in(u, id)).collect::<Result<Vec<_>, _>>()?;
+        let vs = self.p.inf.values(id).clone();
+        let name = self.name(id);
+        let item = self.items.len();
+        if categorical {
+            // Values no select can match (when only selects read it) need
+            // nothing; otherwise the most frequent value is implicit.
+            let live = match self.live.get(&id) {
+                Some(l) if self.p.select_only.contains(&id) => l.clone(),
+                _ => vec![true; vs.len()],
+            };
+            let mut counts = vec![0usize; vs.len()];
+            for v in values.iter().flatten() {
+                if let Some(i) = vs.position(v) {
+                    counts[i] += 1;
+                }
+            }
+            let implicit = if live.iter().all(|&l| l) {
+                (0..vs.len()).max_by_key(|&i| (counts[i], std::cmp::Reverse(i))).unwrap_or(0)
+            } else {
+                usize::MAX
+            };
+            // A value whose indicator is a function of one one-hot input (or
+            // never holds) is read from that input: no dimension, no neurons.
+            let class_of: Vec<Option<usize>> = values.iter().map(|v| v.as_ref().and_then(|v| vs.position(v))).collect();
+            let linear: Vec<Option<Row>> = (0..vs.len())
+                .map(|i| if i == implicit || !live[i] { None } else { linear_class(&ins, &points, &class_of, i) })
+                .collect();
+            let mut dims = Vec::new();
+            let mut dim_of = vec![None; vs.len()];
+            for (i, a) in vs.atoms().iter().enumerate() {
+                if i != implicit && live[i] && linear[i].is_none() {
+                    let d = self.new_dim(format!("{name}:{}", show(a)));
+                    dim_of[i] = Some(dims.len());
+                    dims.push(d);
+                }
+            }
+            let outputs: Vec<Option<Vec<f64>>> = values
+                .iter()
+                .map(|v| {
+                    let i = vs.position(v.as_ref()?)?;
+                    let mut out = vec![0.0; dims.len()];
+                    if let Some(k) = dim_of[i] {
+                        out[k] = 1.0;
+                    }
+                    Some(out)
+                })
+                .collect();
+            let neurons =
+                mlp::build(&ins, &points, &outputs, &dims, ONE).map_err(|e| CompileError::at(self.p.graph, id, &e))?;
+            let mut rows: Vec<Row> = (0..vs.len())
+                .map(|i| match (&linear[i], dim_of[i]) {
+                    (Some(r), _) => r.clone(),
+                    (None, Some(k)) => vec![(dims[k], 1.0)],
+                    (None, None) => Row::new(),
+                })
+                .collect();
+            if implicit < vs.len() {
+                let mut r = vec![(ONE, 1.0)];
+                for (i, row) in rows.iter().enumerate() {
+                    if i != implicit {
+                        add_into(&mut r, row, -1.0);
+                    }
+                }
+                rows[implicit] = normalize(&r);
+            }
+            for (i, row) in rows.iter_mut().enumerate() {
+                if !live[i] {
+                    row.clear();
+                }
+            }
+            self.cat_out.insert(id, rows);
+            let vals = vs
+                .atoms()
+                .iter()
+                .enumerate()
+                .filter(|&(i, _)| i != implicit && live[i])
+                .map(|(_, a)| a.clone())
+                .collect();
+            self.subspace(
+                &name,
+                Some(id),
+                Encoding::Categorical,
+                dims,
+                vals,
+                vs.atoms().get(implicit).cloned(),
+                Some(item),
+            );
+            self.items.push(Item { name, kind: ItemKind::Mlp(neurons), after: None });
+        } else {
+            let d = self.new_dim(name.clone());
+            let outputs: Vec<Option<Vec<f64>>> = values.iter().map(|v| Some(vec![number(v.as_ref()?)?])).collect();
+            let neurons =
+                mlp::build(&ins, &points, &outputs, &[d], ONE).map_err(|e| CompileError::at(self.p.graph, id, &e))?;
+            self.num_out.insert(id, vec![(d, 1.0)]);
+            self.subspace(&name, Some(id), Encoding::Numerical, vec![d], vs.atoms().to_vec(), None, Some(item));
+            self.items.push(Item { name, kind: ItemKind::Mlp(neurons), after: None });
+        }
+        Ok(())
+    }
+
+    /// The attention head of an aggregate.
+    fn build_head(&mut self, id: NodeId, categorical: bool) -> Result<(), CompileError> {
+        let NodeKind::Aggregate { selector, values, default } = self.p.graph.kind(id).clone() else {
+            return Err(internal(self, id, "not an aggregate"));
+        };
+        let averaging = self.p.inf.averaging.contains(&id);
+        let form = match self.forms.remove(&id) {
+            Some(f) => f,
+            None => self.selector_form(selector, averaging)?,
+        };
+        let mut qk: HashMap<(Dim, Dim), f64> = HashMap::new();
+        for term in &form.terms {
+            let rq = self.side_rows(&term.q)?;
+            let rk = self.side_rows(&term.k)?;
+            for (c, row) in term.m.iter().enumerate() {
+                for (c2, &w) in row.iter().enumerate() {
+                    if w == 0.0 {
+                        continue;
+                    }
+                    for &(a, x) in &rq[c] {
+                        for &(b, y) in &rk[c2] {
+                            *qk.entry((a, b)).or_insert(0.0) += w * x * y;
+                        }
+                    }
+                }
+            }
+        }
+        // A real query scores the start position ½ (between "not selected",
+        // ≤ 0, and "selected", ≥ 1); the start query looks only at itself.
+        *qk.entry((ONE, START)).or_insert(0.0) += 0.5;
+        *qk.entry((START, START)).or_insert(0.0) += 1.0;
+        let name = self.name(id);
+        let item = self.items.len();
+        let vs = self.p.inf.values(id).clone();
+        let default = match default {
+            Some(rasp_core::Value::Atom(a)) => a,
+            _ => Atom::Int(0),
+        };
+        let mut ov: Vec<(Dim, Dim, f64)> = Vec::new();
+        let mut correction: Option<Row> = None;
+        let range;
+        if categorical {
+            let implicit = vs.position(&default).unwrap_or(0);
+            let mut dims = Vec::new();
+            let mut dim_of = vec![None; vs.len()];
+            for (i, a) in vs.atoms().iter().enumerate() {
+                if i != implicit {
+                    let d = self.new_dim(format!("{name}:{}", show(a)));
+                    dim_of[i] = Some(dims.len());
+                    dims.push(d);
+                }
+            }
+            let rows = self.cat_rows(values)?;
+            for (i, a) in self.p.inf.values(values).atoms().iter().enumerate() {
+                let Some(k) = vs.position(a).and_then(|j| dim_of[j]) else { continue };
+                for &(src, w) in &rows[i] {
+                    ov.push((src, dims[k], w));
+                }
+            }
+            range = 1.0;
+            self.cat_out.insert(id, one_hot_rows(&dim_of, &dims));
+            let vals = vs.atoms().iter().enumerate().filter(|&(i, _)| i != implicit).map(|(_, a)| a.clone()).collect();
+            self.subspace(
+                &name,
+                Some(id),
+                Encoding::Categorical,
+                dims,
+                vals,
+                vs.atoms().get(implicit).cloned(),
+                Some(item),
+            );
+        } else {
+            let d = self.new_dim(name.clone());
+            let row = self.num_row(values)?;
+            for &(src, w) in &row {
+                ov.push((src, d, w));
+            }
+            let dv = number(&default)
+                .ok_or_else(|| CompileError::at(self.p.graph, id, "a numerical aggregate needs a numeric default"))?;
+            if dv != 0.0 {
+                // Keys carry value − default (the start key carries 0); the
+                // MLP adds the default back at every real position.
+                ov.push((ONE, d, -dv));
+                correction = Some(vec![(d, dv)]);
+            }
+            let nums = self.p.inf.values(values).numbers().unwrap_or_default();
+            range = nums.iter().map(|x| (x - dv).abs()).fold(dv.abs(), f64::max).max(1.0);
+            self.num_out.insert(id, vec![(d, 1.0)]);
+            self.subspace(&name, Some(id), Encoding::Numerical, vec![d], vs.atoms().to_vec(), None, Some(item));
+        }
+        // Every unwanted key scores at least ½ below the wanted ones, so its
+        // weight is at most e^(−scale/2) of theirs: pick the scale that keeps
+        // the total leak below `leak` of the value range.
+        // A scalar output is read by MLPs that tolerate an error of a quarter
+        // of the gap between its neighbouring values: keep the leak far below.
+        let mut leak = self.leak;
+        if !categorical && let Some(xs) = vs.numbers() {
+            let gap =
+                xs.windows(2).map(|w| w[1] - w[0]).filter(|g| *g > 1e-9 * (1.0 + range)).fold(f64::INFINITY, f64::min);
+            if gap.is_finite() {
+                leak = leak.min(gap / (8.0 * range));
+                if gap / range < 1e-5 {
+                    self.notes.push(format!(
+                        "{name}: values only {gap:.2e} apart (range {range}): near f32 precision, verify before use"
+                    ));
+                }
+            }
+        }
+        let keys = (self.p.inf.n_pos + 1) as f64;
+        let scale = (2.0 * (keys * range / leak).ln()).max(8.0);
+        let selector_text = describe_selector(self.p.graph, selector);
+        self.notes.push(format!(
+            "{name}: head over {selector_text} ({}, {} terms), scale {scale:.2}",
+            if averaging { "uniform weights: may average" } else { "selects at most one on defined inputs" },
+            form.terms.len()
+        ));
+        let mut qk: Vec<(Dim, Dim, f64)> =
+            qk.into_iter().filter(|(_, w)| w.abs() > 1e-12).map(|((a, b), w)| (a, b, w)).collect();
+        qk.sort_by_key(|x| (x.0, x.1));
+        self.items.push(Item {
+            name: name.clone(),
+            kind: ItemKind::Head(HeadItem { qk, ov, scale, selector: selector_text, computes: name.clone() }),
+            after: None,
+        });
+        if let Some(out) = correction {
+            self.items.push(Item {
+                name: format!("{name} default"),
+                kind: ItemKind::Mlp(vec![Neuron { input: vec![(ONE, 1.0)], output: out }]),
+                after: Some(item),
+            });
+        }
+        Ok(())
+    }
+
+    /// The rows of one side of a score term, one per class.
+    pub fn side_rows(&mut self, side: &crate::selector::Side) -> Result<Vec<Row>, CompileError> {
+        use crate::selector::Side;
+        match side {
+            Side::Const => Ok(vec![vec![(ONE, 1.0)]]),
+            Side::Basis(b) => self.basis_rows(*b),
+            Side::Feature(f) => self.feature_rows(*f),
+        }
+    }
+
+    fn feature_rows(&mut self, f: usize) -> Result<Vec<Row>, CompileError> {
+        if let Some(r) = self.feature_rows.get(&f) {
+            return Ok(r.clone());
+        }
+        let feature = self.features[f].clone();
+        let rows = match feature.units.len() {
+            0 => feature
+                .classes
+                .iter()
+                .map(|c| if c.first().copied().unwrap_or(false) { vec![(ONE, 1.0)] } else { vec![] })
+                .collect(),
+            1 => {
+                let base = self.basis_rows(feature.units[0])?;
+                let mut rows = vec![Row::new(); feature.classes.len()];
+                for (i, p) in feature.points.iter().enumerate() {
+                    for (c, class) in feature.classes.iter().enumerate() {
+                        if class[i] {
+                            add_into(&mut rows[c], &base[p[0]], 1.0);
+                        }
+                    }
+                }
+                rows.iter().map(normalize).collect()
+            }
+            _ => {
+                let (ins, points, per_point) = match self.look_through(&feature)? {
+                    Some(x) => x,
+                    None => {
+                        let ins = feature.units.iter().map(|&b| self.basis_rows(b).map(UnitIn::Cat)).collect::<Result<
+                            Vec<_>,
+                            _,
+                        >>(
+                        )?;
+                        let per_point: Vec<Option<Vec<bool>>> = (0..feature.points.len())
+                            .map(|i| Some(feature.classes.iter().map(|c| c[i]).collect()))
+                            .collect();
+                        (ins, feature.points.clone(), per_point)
+                    }
+                };
+                // When the classes partition every input, the largest one
+                // needs no dimension: it is `one` minus the others.
+                let n_classes = feature.classes.len();
+                let partition = per_point.iter().flatten().all(|v| v.iter().filter(|&&b| b).count() == 1);
+                let implicit = if partition {
+                    let mut counts = vec![0usize; n_classes];
+                    for v in per_point.iter().flatten() {
+                        if let Some(c) = v.iter().position(|&b| b) {
+                            counts[c] += 1;
+                        }
+                    }
+                    (0..n_classes).max_by_key(|&c| (counts[c], std::cmp::Reverse(c)))
+                } else {
+                    None
+                };
+                let mut dims = Vec::new();
+                let mut rows = Vec::new();
+                let mut live = Vec::new();
+                for (c, class) in feature.classes.iter().enumerate() {
+                    if class.iter().any(|&b| b) && Some(c) != implicit {
+                        let d = self.new_dim(format!("{}:{c}", feature.name));
+                        dims.push(d);
+                        live.push(c);
+                        rows.push(vec![(d, 1.0)]);
+                    } else {
+                        rows.push(vec![]);
+                    }
+                }
+                if let Some(c) = implicit {
+                    let mut r = vec![(ONE, 1.0)];
+                    r.extend(dims.iter().map(|&d| (d, -1.0)));
+                    rows[c] = r;
+                }
+                let outputs: Vec<Option<Vec<f64>>> = per_point
+                    .iter()
+                    .map(|v| v.as_ref().map(|v| live.iter().map(|&c| f64::from(u8::from(v[c]))).collect()))
+                    .collect();
+                let neurons = mlp::build(&ins, &points, &outputs, &dims, ONE)
+                    .map_err(|e| CompileError::general(format!("{}: {e}", feature.name)))?;
+                let item = self.items.len();
+                self.subspace(
+                    &feature.name,
+                    None,
+                    Encoding::Categorical,
+                    dims,
+                    live.iter().map(|&c| Atom::Int(c as i64)).collect(),
+                    implicit.map(|c| Atom::Int(c as i64)),
+                    Some(item),
+                );
+                self.items.push(Item { name: feature.name.clone(), kind: ItemKind::Mlp(neurons), after: None });
+                rows
+            }
+        };
+        self.feature_rows.insert(f, rows.clone());
+        Ok(rows)
+    }
+
+    /// A feature over MLP-made one-hots, computed instead from those MLPs'
+    /// own inputs, so that it is ready in the same layer as they are.
+    #[allow(clippy::type_complexity)]
+    fn look_through(
+        &self,
+        feature: &Feature,
+    ) -> Result<Option<(Vec<UnitIn>, Vec<Vec<usize>>, Vec<Option<Vec<bool>>>)>, CompileError> {
+        let mut units: Vec<Unit> = Vec::new();
+        let mut expanded: Vec<NodeId> = Vec::new();
+        for &b in &feature.units {
+            match b {
+                Basis::Node(m)
+                    if matches!(self.p.graph.kind(m), NodeKind::Map { .. })
+                        && self.p.mat.get(&m).is_some_and(|x| x.cat == Some(Source::Mlp)) =>
+                {
+                    expanded.push(m);
+                    for u in self.p.mlp_units(m).0 {
+                        if !units.contains(&u) {
+                            units.push(u);
+                        }
+                    }
+                }
+                _ => {
+                    if !units.contains(&Unit::Basis(b)) {
+                        units.push(Unit::Basis(b));
+                    }
+                }
+            }
+        }
+        let scalars = units.iter().filter(|&&u| !self.p.unit_is_cat(u)).count();
+        if expanded.is_empty() || scalars > 1 || self.p.domain_size(&units) > 20_000 {
+            return Ok(None);
+        }
+        let points = self.p.joint_points(&units);
+        let values: HashMap<NodeId, Vec<Option<Atom>>> =
+            expanded.iter().map(|&m| (m, self.p.eval_definition(m, &units, &points))).collect();
+        let mut per_point = Vec::with_capacity(points.len());
+        for (i, p) in points.iter().enumerate() {
+            let mut original = Vec::with_capacity(feature.units.len());
+            let mut defined = true;
+            for &b in &feature.units {
+                let idx = match b {
+                    Basis::Node(m) if values.contains_key(&m) => {
+                        values[&m][i].as_ref().and_then(|v| self.p.inf.values(m).position(v))
+                    }
+                    _ => units.iter().position(|&u| u == Unit::Basis(b)).map(|k| p[k]),
+                };
+                match idx {
+                    Some(x) => original.push(x),
+                    None => defined = false,
+                }
+            }
+            per_point.push(defined.then(|| feature.class_values(&original)));
+        }
+        let ins = units.iter().map(|&u| self.unit_in(u, NodeId(u32::MAX))).collect::<Result<Vec<_>, _>>()?;
+        Ok(Some((ins, points, per_point)))
+    }
+
+    /// The readout of the output s-op: (encoding, values, one row per column).
+    pub fn readout(&self) -> Result<(Encoding, Vec<Atom>, Vec<Row>), CompileError> {
+        let root = self.p.root;
+        let vs = self.p.inf.values(root);
+        if self.p.cat_ok(root) {
+            Ok((Encoding::Categorical, vs.atoms().to_vec(), self.cat_rows(root)?))
+        } else if self.p.num_ok(root) {
+            Ok((Encoding::Numerical, vs.atoms().to_vec(), vec![self.num_row(root)?]))
+        } else {
+            Err(internal(self, root, "the output cannot be read"))
+        }
+    }
+}
+
+/// The row of "the output is value `class`" when that indicator is a
+/// function of one one-hot input alone (an empty row when it never holds).
+fn linear_class(ins: &[UnitIn], points: &[Vec<usize>], class_of: &[Option<usize>], class: usize) -> Option<Row> {
+    if !class_of.contains(&Some(class)) {
+        return Some(Row::new());
+    }
+    for (k, unit) in ins.iter().enumerate() {
+        let UnitIn::Cat(rows) = unit else { continue };
+        let mut at: Vec<Option<bool>> = vec![None; rows.len()];
+        let mut consistent = true;
+        for (p, c) in points.iter().zip(class_of) {
+            let Some(c) = c else { continue };
+            let holds = *c == class;
+            match at[p[k]] {
+                None => at[p[k]] = Some(holds),
+                Some(h) if h != holds => {
+                    consistent = false;
+                    break;
+                }
+                Some(_) => {}
+            }
+        }
+        if consistent {
+            let mut row = Row::new();
+            for (a, h) in at.iter().enumerate() {
+                if *h == Some(true) {
+                    add_into(&mut row, &rows[a], 1.0);
+                }
+            }
+            return Some(normalize(&row));
+        }
+    }
+    None
+}
+
+fn one_hot_rows(dim_of: &[Option<usize>], dims: &[Dim]) -> Vec<Row> {
+    dim_of
+        .iter()
+        .map(|k| match k {
+            Some(k) => vec![(dims[*k], 1.0)],
+            None => {
+                let mut r = vec![(ONE, 1.0)];
+                r.extend(dims.iter().map(|&d| (d, -1.0)));
+                r
+            }
+        })
+        .collect()
+}
+
+fn internal(b: &Builder, id: NodeId, what: &str) -> CompileError {
+    CompileError::at(b.p.graph, id, &format!("internal error: {what}"))
+}
+
+/// A selector as RASP would write it (names of its s-ops).
+pub fn describe_selector(graph: &rasp_core::Graph, id: NodeId) -> String {
+    match graph.kind(id) {
+        NodeKind::Select { key, query, predicate } => {
+            format!("select({}, {}, {})", graph.name(*key), graph.name(*query), predicate.symbol())
+        }
+        NodeKind::SelectAll => "select all".to_string(),
+        NodeKind::SelectAnd(a, b) => format!("({} and {})", describe_selector(graph, *a), describe_selector(graph, *b)),
+        NodeKind::SelectOr(a, b) => format!("({} or {})", describe_selector(graph, *a), describe_selector(graph, *b)),
+        NodeKind::SelectNot(a) => format!("not {}", describe_selector(graph, *a)),
+        _ => graph.name(id).to_string(),
+    }
+}

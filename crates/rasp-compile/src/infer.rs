@@ -1,0 +1,292 @@
+//! Value-set inference: the values each s-op can take on any input of the
+//! vocabulary up to the maximum length.
+//!
+//! Where the interpreter's values are a function of something small, the
+//! function itself is kept (its "support"): an s-op built only from
+//! `tokens`, `indices` and constants is a function of the (token, position)
+//! pair at its position, and only the pairs an input can have are
+//! enumerated (with BOS: BOS at position 0 and only there); an s-op built
+//! from one aggregate (and constants) is a function of that aggregate's
+//! value. Everything else gets the image of the product of its inputs' sets
+//! (sound, possibly larger than needed). Means are exact: every sum of k
+//! values is enumerated as a rational.
+
+use crate::error::CompileError;
+use crate::values::{ValueSet, apply, convert_token, means};
+use rasp_core::{Atom, Graph, NodeId, NodeKind, Predicate, Value};
+use std::collections::{HashMap, HashSet};
+
+/// Largest number of argument tuples a map's value set is computed from.
+pub const MAX_PRODUCT: usize = 1 << 20;
+/// Largest value set of a mean.
+pub const MAX_MEANS: usize = 20_000;
+
+#[derive(Debug, Clone)]
+pub enum Support {
+    Const(Atom),
+    /// One value per reachable (token, position) pair; `None` where the
+    /// interpreter raises.
+    Local(Vec<Option<Atom>>),
+    /// One value per value (by index) of an aggregate.
+    Over(NodeId, Vec<Option<Atom>>),
+    /// Only the value set is known.
+    Free,
+}
+
+pub struct Inference {
+    /// The input tokens the embedding knows: BOS first (if any), then the vocab.
+    pub raw_tokens: Vec<String>,
+    pub bos: bool,
+    /// Program positions: max_len (+1 with BOS).
+    pub n_pos: usize,
+    /// (raw token index, position) pairs an input can have.
+    pub reachable: Vec<(usize, usize)>,
+    pub value_sets: HashMap<NodeId, ValueSet>,
+    pub support: HashMap<NodeId, Support>,
+    /// Aggregates that may average several values.
+    pub averaging: HashSet<NodeId>,
+    empty: ValueSet,
+}
+
+impl Inference {
+    pub fn values(&self, id: NodeId) -> &ValueSet {
+        self.value_sets.get(&id).unwrap_or(&self.empty)
+    }
+}
+
+pub fn infer(
+    graph: &Graph,
+    nodes: &[NodeId],
+    vocab: &[String],
+    bos: Option<&str>,
+    max_len: usize,
+) -> Result<Inference, CompileError> {
+    let mut raw_tokens = Vec::new();
+    if let Some(b) = bos {
+        raw_tokens.push(b.to_string());
+    }
+    raw_tokens.extend(vocab.iter().cloned());
+    let n_pos = max_len + usize::from(bos.is_some());
+    let mut reachable = Vec::new();
+    if bos.is_some() {
+        reachable.push((0, 0));
+        for p in 1..n_pos {
+            for t in 1..raw_tokens.len() {
+                reachable.push((t, p));
+            }
+        }
+    } else {
+        for p in 0..n_pos {
+            for t in 0..raw_tokens.len() {
+                reachable.push((t, p));
+            }
+        }
+    }
+    let mut inf = Inference {
+        raw_tokens,
+        bos: bos.is_some(),
+        n_pos,
+        reachable,
+        value_sets: HashMap::new(),
+        support: HashMap::new(),
+        averaging: HashSet::new(),
+        empty: ValueSet::default(),
+    };
+    for &id in nodes {
+        let support = match graph.kind(id) {
+            NodeKind::Tokens(conversion) => {
+                let converted: Vec<Option<Atom>> =
+                    inf.raw_tokens.iter().map(|t| convert_token(*conversion, &Value::str(t))).collect();
+                Support::Local(inf.reachable.iter().map(|&(t, _)| converted[t].clone()).collect())
+            }
+            NodeKind::Indices => {
+                Support::Local(inf.reachable.iter().map(|&(_, p)| Some(Atom::Int(p as i64))).collect())
+            }
+            NodeKind::Constant(v) => match v {
+                Value::Atom(a) => Support::Const(a.clone()),
+                _ => return Err(CompileError::at(graph, id, "a constant s-op must hold a number, bool or string")),
+            },
+            NodeKind::Map { op, inputs } => {
+                let (support, free) = map_support(graph, &inf, id, op, inputs)?;
+                if let Some(set) = free {
+                    inf.value_sets.insert(id, set);
+                }
+                support
+            }
+            NodeKind::Aggregate { selector, values, default } => {
+                let vals = inf.values(*values).clone();
+                let default = match default {
+                    None => Atom::Int(0),
+                    Some(Value::Atom(a)) => a.clone(),
+                    Some(_) => {
+                        return Err(CompileError::at(graph, id, "the default of an aggregate must be a single value"));
+                    }
+                };
+                let numeric = vals.atoms().iter().any(|a| matches!(a, Atom::Int(_) | Atom::BigInt(_) | Atom::Float(_)));
+                let mut atoms: Vec<Atom> = vals.atoms().to_vec();
+                if numeric && !at_most_one(graph, &inf, *selector) && inf.n_pos >= 2 {
+                    inf.averaging.insert(id);
+                    let ms = means(&vals, inf.n_pos, MAX_MEANS).map_err(|n| {
+                        CompileError::at(
+                            graph,
+                            id,
+                            &format!(
+                                "averaging `{}` can give more than {MAX_MEANS} different values ({n} sums); \
+                                 a mean of a mean or of many different numbers cannot be decoded exactly",
+                                graph.name(*values)
+                            ),
+                        )
+                    })?;
+                    atoms.extend(ms);
+                }
+                atoms.push(default);
+                let set = ValueSet::from_atoms(atoms);
+                let table = set.atoms().iter().cloned().map(Some).collect();
+                inf.value_sets.insert(id, set);
+                inf.support.insert(id, Support::Over(id, table));
+                continue;
+            }
+            _ => continue,
+        };
+        let set = match &support {
+            Support::Const(a) => ValueSet::from_atoms([a.clone()]),
+            Support::Local(t) | Support::Over(_, t) => ValueSet::from_atoms(t.iter().flatten().cloned()),
+            Support::Free => inf.values(id).clone(),
+        };
+        if set.is_empty() {
+            return Err(CompileError::at(
+                graph,
+                id,
+                "fails on every input of this vocabulary and length (the interpreter raises an error)",
+            ));
+        }
+        inf.value_sets.insert(id, set);
+        inf.support.insert(id, support);
+    }
+    Ok(inf)
+}
+
+fn map_support(
+    graph: &Graph,
+    inf: &Inference,
+    id: NodeId,
+    op: &rasp_core::MapOp,
+    inputs: &[NodeId],
+) -> Result<(Support, Option<ValueSet>), CompileError> {
+    let supports: Vec<&Support> = inputs.iter().filter_map(|i| inf.support.get(i)).collect();
+    if supports.len() != inputs.len() {
+        return Err(CompileError::at(graph, id, "internal error: an input has no value set"));
+    }
+    let all_const = supports.iter().all(|s| matches!(s, Support::Const(_)));
+    let all_local = supports.iter().all(|s| matches!(s, Support::Const(_) | Support::Local(_)));
+    let over: HashSet<NodeId> =
+        supports.iter().filter_map(|s| if let Support::Over(a, _) = s { Some(*a) } else { None }).collect();
+    let all_over = over.len() == 1 && supports.iter().all(|s| matches!(s, Support::Const(_) | Support::Over(..)));
+    if all_const {
+        let cols: Vec<Vec<Atom>> =
+            supports.iter().map(|s| if let Support::Const(a) = s { vec![a.clone()] } else { vec![] }).collect();
+        return match apply(op, &cols).into_iter().next().flatten() {
+            Some(a) => Ok((Support::Const(a), None)),
+            None => Err(CompileError::at(graph, id, "the interpreter raises an error computing this constant")),
+        };
+    }
+    if all_local || all_over {
+        let len = supports
+            .iter()
+            .find_map(|s| match s {
+                Support::Local(t) | Support::Over(_, t) => Some(t.len()),
+                _ => None,
+            })
+            .unwrap_or(0);
+        let table = apply_columns(op, &supports, len);
+        return Ok((
+            if all_local { Support::Local(table) } else { Support::Over(over.into_iter().next().unwrap_or(id), table) },
+            None,
+        ));
+    }
+    // The product of the inputs' value sets.
+    let sets: Vec<&ValueSet> = inputs.iter().map(|i| inf.values(*i)).collect();
+    let total = sets.iter().try_fold(1usize, |acc, s| acc.checked_mul(s.len()).filter(|&n| n <= MAX_PRODUCT));
+    let Some(total) = total else {
+        return Err(CompileError::at(
+            graph,
+            id,
+            &format!(
+                "its inputs can take too many combinations of values (more than {MAX_PRODUCT}): {}",
+                inputs
+                    .iter()
+                    .map(|i| format!("`{}` has {}", graph.name(*i), inf.values(*i).len()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    };
+    let mut cols: Vec<Vec<Atom>> = vec![Vec::with_capacity(total); sets.len()];
+    for row in 0..total {
+        let mut r = row;
+        for (c, s) in cols.iter_mut().zip(&sets).rev() {
+            c.push(s.atoms()[r % s.len()].clone());
+            r /= s.len();
+        }
+    }
+    let result = apply(op, &cols);
+    Ok((Support::Free, Some(ValueSet::from_atoms(result.into_iter().flatten()))))
+}
+
+/// Applies `op` row-wise to inputs given as constants or tables of one length.
+fn apply_columns(op: &rasp_core::MapOp, supports: &[&Support], len: usize) -> Vec<Option<Atom>> {
+    let defined: Vec<usize> = (0..len)
+        .filter(|&r| {
+            supports.iter().all(|s| match s {
+                Support::Local(t) | Support::Over(_, t) => t[r].is_some(),
+                _ => true,
+            })
+        })
+        .collect();
+    let cols: Vec<Vec<Atom>> = supports
+        .iter()
+        .map(|s| {
+            defined
+                .iter()
+                .map(|&r| match s {
+                    Support::Const(a) => a.clone(),
+                    Support::Local(t) | Support::Over(_, t) => t[r].clone().unwrap_or(Atom::Int(0)),
+                    Support::Free => Atom::Int(0),
+                })
+                .collect()
+        })
+        .collect();
+    let results = apply(op, &cols);
+    let mut table = vec![None; len];
+    for (r, v) in defined.into_iter().zip(results) {
+        table[r] = v;
+    }
+    table
+}
+
+/// Whether every query selects at most one key: an equality select whose
+/// key is a one-to-one function of the position (e.g. `indices`), or an
+/// `and` with such a selector.
+pub fn at_most_one(graph: &Graph, inf: &Inference, selector: NodeId) -> bool {
+    match graph.kind(selector) {
+        NodeKind::Select { key, predicate: Predicate::Eq, .. } => position_injective(inf, *key),
+        NodeKind::SelectAnd(a, b) => at_most_one(graph, inf, *a) || at_most_one(graph, inf, *b),
+        _ => false,
+    }
+}
+
+fn position_injective(inf: &Inference, id: NodeId) -> bool {
+    let Some(Support::Local(table)) = inf.support.get(&id) else { return false };
+    let mut at: Vec<Option<&Atom>> = vec![None; inf.n_pos];
+    for (&(_, p), v) in inf.reachable.iter().zip(table) {
+        let Some(v) = v else { continue };
+        match at[p] {
+            None => at[p] = Some(v),
+            Some(w) if rasp_core::pyops::py_eq(v, w) => {}
+            Some(_) => return false,
+        }
+    }
+    let vals: Vec<&Atom> = at.into_iter().flatten().collect();
+    let set = ValueSet::from_atoms(vals.iter().map(|a| (*a).clone()));
+    set.len() == vals.len()
+}

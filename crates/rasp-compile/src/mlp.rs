@@ -1,0 +1,343 @@
+//! Exact ReLU MLPs for functions on finite domains.
+//!
+//! Inputs ("units") are one-hots (read as sums of residual dimensions) and
+//! at most one scalar with a known finite value set. The output is a vector
+//! per input combination (a one-hot, a scalar, or feature bits).
+//!
+//! * One-hots only: the combinations with the same output vector are
+//!   covered by disjoint boxes X₁×…×Xₚ (combinations the input never
+//!   produces are free to include); a box is one neuron
+//!   `relu(Σᵢ Σ_{a∈Xᵢ} xᵢ[a] − (p−1))`, exactly 1 inside and 0 outside.
+//! * With a scalar x of sorted values v₀<…<v_{K−1}: for each one-hot
+//!   combination the function of x is f(v₀) plus steps at the midpoints;
+//!   a step at t of height Δ is `Δ·(relu(L(x−t)+½) − relu(L(x−t)−½))`
+//!   with L = 2/gap, which is exactly 0 below t−gap/4 and exactly 1 above
+//!   t+gap/4, so x may be off by a quarter of the gap. The step is gated
+//!   to its box by adding C·(box sum − p) with C large enough to push it
+//!   below zero outside. Steps with equal heights share boxes.
+
+use std::collections::{BTreeMap, HashMap};
+
+pub type Dim = usize;
+/// A linear functional of the residual stream: (dimension, weight) pairs.
+pub type Row = Vec<(Dim, f64)>;
+
+pub enum UnitIn {
+    /// One row per value (their sum is the `one` direction).
+    Cat(Vec<Row>),
+    /// A scalar and its possible values, ascending.
+    Num { row: Row, values: Vec<f64> },
+}
+
+#[derive(Debug, Clone)]
+pub struct Neuron {
+    pub input: Row,
+    pub output: Row,
+}
+
+pub fn add_into(row: &mut Row, other: &[(Dim, f64)], factor: f64) {
+    for &(d, w) in other {
+        row.push((d, w * factor));
+    }
+}
+
+/// Sums weights of equal dimensions and drops zeros; sorted by dimension.
+pub fn normalize(row: &Row) -> Row {
+    let mut m: BTreeMap<Dim, f64> = BTreeMap::new();
+    for &(d, w) in row {
+        *m.entry(d).or_insert(0.0) += w;
+    }
+    m.into_iter().filter(|(_, w)| w.abs() > 1e-12).collect()
+}
+
+/// Builds the neurons. `points[i]` gives a value index per unit and
+/// `outputs[i]` the output vector there (`None`: the interpreter fails
+/// there, any output will do). Output vectors have one entry per `out_dims`.
+pub fn build(
+    units: &[UnitIn],
+    points: &[Vec<usize>],
+    outputs: &[Option<Vec<f64>>],
+    out_dims: &[Dim],
+    one: Dim,
+) -> Result<Vec<Neuron>, String> {
+    let num_k = units.iter().position(|u| matches!(u, UnitIn::Num { .. }));
+    let cat_ks: Vec<usize> = (0..units.len()).filter(|&k| Some(k) != num_k).collect();
+    let lens: Vec<usize> = cat_ks
+        .iter()
+        .map(|&k| match &units[k] {
+            UnitIn::Cat(rows) => rows.len(),
+            UnitIn::Num { .. } => 0,
+        })
+        .collect();
+    let width = out_dims.len();
+    // Per one-hot combination, the output along the scalar's values.
+    let k_len = match num_k.map(|k| &units[k]) {
+        Some(UnitIn::Num { values, .. }) => values.len(),
+        _ => 1,
+    };
+    let mut combos: BTreeMap<Vec<usize>, Vec<Option<Vec<f64>>>> = BTreeMap::new();
+    for (p, out) in points.iter().zip(outputs) {
+        let key: Vec<usize> = cat_ks.iter().map(|&k| p[k]).collect();
+        let j = num_k.map_or(0, |k| p[k]);
+        let slot = combos.entry(key).or_insert_with(|| vec![None; k_len]);
+        if let Some(o) = out {
+            slot[j] = Some(o.clone());
+        }
+    }
+    // Scalar values closer than float precision can tell apart form one
+    // cluster; a function must agree on a cluster.
+    let values: &[f64] = match num_k.map(|k| &units[k]) {
+        Some(UnitIn::Num { values, .. }) => values,
+        _ => &[0.0],
+    };
+    let mut clusters: Vec<(usize, usize)> = Vec::new();
+    for j in 0..k_len {
+        match clusters.last_mut() {
+            Some((_, hi)) if values[j] - values[*hi] <= 1e-9 * (1.0 + values[j].abs()) => *hi = j,
+            _ => clusters.push((j, j)),
+        }
+    }
+    // Per combination, the output on each cluster; undefined clusters take
+    // the previous one's output so that they add no step.
+    let mut filled: Vec<(Vec<usize>, Vec<Vec<f64>>)> = Vec::new();
+    for (key, column) in combos {
+        let Some(first) = column.iter().flatten().next().cloned() else { continue };
+        let mut last = first;
+        let mut col = Vec::with_capacity(clusters.len());
+        for &(lo, hi) in &clusters {
+            let mut seen: Option<&Vec<f64>> = None;
+            for v in column[lo..=hi].iter().flatten() {
+                match seen {
+                    Some(w) if w != v => {
+                        return Err(format!(
+                            "an input of its MLP takes the values {} and {}, only {:.1e} apart, with different \
+                             results; a float32 network cannot tell them apart",
+                            values[lo],
+                            values[hi],
+                            values[hi] - values[lo]
+                        ));
+                    }
+                    _ => seen = Some(v),
+                }
+            }
+            if let Some(v) = seen {
+                last = v.clone();
+            }
+            col.push(last.clone());
+        }
+        filled.push((key, col));
+    }
+    let keys: Vec<Vec<usize>> = filled.iter().map(|(k, _)| k.clone()).collect();
+    let cat_rows: Vec<&Vec<Row>> = cat_ks
+        .iter()
+        .filter_map(|&k| match &units[k] {
+            UnitIn::Cat(rows) => Some(rows),
+            UnitIn::Num { .. } => None,
+        })
+        .collect();
+    let mut neurons = Vec::new();
+    let base: Vec<Vec<f64>> = filled.iter().map(|(_, c)| c[0].clone()).collect();
+    for (boxes, vector) in cover(&keys, &base, &lens) {
+        let (gate, p) = box_sum(&boxes, &cat_rows, &lens);
+        let mut input = gate;
+        input.push((one, -(p as f64 - 1.0)));
+        if p == 0 {
+            input = vec![(one, 1.0)];
+        }
+        neurons.push(Neuron { input: normalize(&input), output: output_row(out_dims, &vector, 1.0) });
+    }
+    if let Some(UnitIn::Num { row, values }) = num_k.map(|k| &units[k]) {
+        let v_max = values.last().copied().unwrap_or(0.0);
+        for c in 1..clusters.len() {
+            let steps: Vec<Vec<f64>> =
+                filled.iter().map(|(_, col)| col[c].iter().zip(&col[c - 1]).map(|(a, b)| a - b).collect()).collect();
+            if steps.iter().all(|s| s.iter().all(|v| v.abs() < 1e-12)) {
+                continue;
+            }
+            let (below, above) = (values[clusters[c - 1].1], values[clusters[c].0]);
+            let gap = above - below;
+            let t = (above + below) / 2.0;
+            let slope = 2.0 / gap;
+            let big = slope * (v_max - t) + 1.5;
+            for (boxes, vector) in cover(&keys, &steps, &lens) {
+                let (gate, p) = box_sum(&boxes, &cat_rows, &lens);
+                for (offset, sign) in [(0.5, 1.0), (-0.5, -1.0)] {
+                    let mut input = Row::new();
+                    add_into(&mut input, row, slope);
+                    input.push((one, -slope * t + offset));
+                    if p > 0 {
+                        add_into(&mut input, &gate, big);
+                        input.push((one, -big * p as f64));
+                    }
+                    neurons.push(Neuron { input: normalize(&input), output: output_row(out_dims, &vector, sign) });
+                }
+            }
+        }
+    }
+    let _ = width;
+    Ok(merge(neurons))
+}
+
+fn output_row(out_dims: &[Dim], vector: &[f64], factor: f64) -> Row {
+    out_dims.iter().zip(vector).filter(|(_, v)| v.abs() > 1e-12).map(|(&d, &v)| (d, v * factor)).collect()
+}
+
+/// The sum of the rows of a box's one-hot sets, skipping units whose set is
+/// everything (their sum is `one`, which the offset already counts); and the
+/// number of units counted.
+fn box_sum(boxes: &[Vec<bool>], cat_rows: &[&Vec<Row>], lens: &[usize]) -> (Row, usize) {
+    let mut row = Row::new();
+    let mut p = 0;
+    for (i, set) in boxes.iter().enumerate() {
+        if set.iter().filter(|&&b| b).count() == lens[i] {
+            continue;
+        }
+        p += 1;
+        for (a, &inside) in set.iter().enumerate() {
+            if inside {
+                add_into(&mut row, &cat_rows[i][a], 1.0);
+            }
+        }
+    }
+    (row, p)
+}
+
+/// Neurons with the same input add their outputs.
+fn merge(neurons: Vec<Neuron>) -> Vec<Neuron> {
+    let mut index: HashMap<Vec<(Dim, u64)>, usize> = HashMap::new();
+    let mut out: Vec<Neuron> = Vec::new();
+    for n in neurons {
+        let key: Vec<(Dim, u64)> = n.input.iter().map(|&(d, w)| (d, w.to_bits())).collect();
+        match index.get(&key) {
+            Some(&i) => {
+                let mut o = out[i].output.clone();
+                add_into(&mut o, &n.output, 1.0);
+                out[i].output = normalize(&o);
+            }
+            None => {
+                index.insert(key, out.len());
+                out.push(n);
+            }
+        }
+    }
+    out.retain(|n| !n.output.is_empty());
+    out
+}
+
+/// Disjoint boxes covering, for each non-zero output vector, the
+/// combinations that have it, and no combination that has another vector.
+/// Combinations not in `keys` are free.
+pub fn cover(keys: &[Vec<usize>], vectors: &[Vec<f64>], lens: &[usize]) -> Vec<(Vec<Vec<bool>>, Vec<f64>)> {
+    let bits = |v: &Vec<f64>| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+    let mut groups: BTreeMap<Vec<u64>, (Vec<f64>, Vec<usize>)> = BTreeMap::new();
+    for (i, v) in vectors.iter().enumerate() {
+        if v.iter().all(|x| x.abs() < 1e-12) {
+            continue;
+        }
+        groups.entry(bits(v)).or_insert_with(|| (v.clone(), Vec::new())).1.push(i);
+    }
+    let p = lens.len();
+    let mut out = Vec::new();
+    for (_, (vector, members)) in groups {
+        let member_set: std::collections::HashSet<usize> = members.iter().copied().collect();
+        // forbidden[(unit, value)] = combinations (indices) with that value.
+        let mut forbidden: HashMap<(usize, usize), Vec<usize>> = HashMap::new();
+        for (i, key) in keys.iter().enumerate() {
+            if !member_set.contains(&i) {
+                for (u, &v) in key.iter().enumerate() {
+                    forbidden.entry((u, v)).or_default().push(i);
+                }
+            }
+        }
+        let mut covered = vec![false; keys.len()];
+        for &start in &members {
+            if covered[start] {
+                continue;
+            }
+            let mut sets: Vec<Vec<bool>> = lens.iter().map(|&l| vec![false; l]).collect();
+            for u in 0..p {
+                sets[u][keys[start][u]] = true;
+            }
+            if p <= 8 && keys.len() <= 200_000 {
+                for u in 0..p {
+                    for v in 0..lens[u] {
+                        if sets[u][v] {
+                            continue;
+                        }
+                        let clash = forbidden
+                            .get(&(u, v))
+                            .is_some_and(|list| list.iter().any(|&i| (0..p).all(|w| w == u || sets[w][keys[i][w]])));
+                        if !clash {
+                            sets[u][v] = true;
+                        }
+                    }
+                }
+            }
+            for &i in &members {
+                if !covered[i] && (0..p).all(|w| sets[w][keys[i][w]]) {
+                    covered[i] = true;
+                    // A covered combination must not be covered again.
+                    for (u, &v) in keys[i].iter().enumerate() {
+                        forbidden.entry((u, v)).or_default().push(i);
+                    }
+                }
+            }
+            out.push((sets, vector.clone()));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eval(neurons: &[Neuron], x: &HashMap<Dim, f64>, n_out: usize) -> Vec<f64> {
+        let mut out = vec![0.0; n_out];
+        for n in neurons {
+            let h: f64 = n.input.iter().map(|(d, w)| w * x.get(d).copied().unwrap_or(0.0)).sum::<f64>().max(0.0);
+            for &(d, w) in &n.output {
+                out[d - 100] += h * w;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn two_one_hots_and_a_scalar() {
+        // units: a in 0..3 (dims 10..13), b in 0..2 (dims 20..22), x in {0, 0.5, 2}
+        let one = 1;
+        let cat = |base: usize, n: usize| UnitIn::Cat((0..n).map(|i| vec![(base + i, 1.0)]).collect());
+        let xs = [0.0, 0.5, 2.0];
+        let units = vec![cat(10, 3), cat(20, 2), UnitIn::Num { row: vec![(30, 1.0)], values: xs.to_vec() }];
+        let f = |a: usize, b: usize, x: f64| -> f64 {
+            if b == 1 { (a as f64) * x } else { (a == 2) as u8 as f64 + x.floor() }
+        };
+        let mut points = Vec::new();
+        let mut outputs = Vec::new();
+        for a in 0..3 {
+            for b in 0..2 {
+                for (j, &x) in xs.iter().enumerate() {
+                    points.push(vec![a, b, j]);
+                    outputs.push(Some(vec![f(a, b, x)]));
+                }
+            }
+        }
+        let neurons = build(&units, &points, &outputs, &[100], one).expect("builds");
+        for a in 0..3 {
+            for b in 0..2 {
+                for &x in &xs {
+                    for noise in [-0.1, 0.0, 0.1] {
+                        let mut input = HashMap::new();
+                        input.insert(one, 1.0);
+                        input.insert(10 + a, 1.0);
+                        input.insert(20 + b, 1.0);
+                        input.insert(30, x + noise);
+                        let y = eval(&neurons, &input, 1)[0];
+                        assert!((y - f(a, b, x)).abs() < 1e-9, "a={a} b={b} x={x}: {y}");
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,761 @@
+//! Which s-ops get residual dimensions, and how they are encoded.
+//!
+//! Only three things write to the residual stream: the embeddings (input
+//! tokens and positions, one-hot), attention heads (aggregates) and MLPs.
+//! Every other s-op is read *linearly* from what is there:
+//! * a function of one categorical source (a one-hot) is a sum of its
+//!   dimensions (`tokens == "a"`, `indices + 1`, `length - 1` of a one-hot
+//!   length): categorical maps of one input never need an MLP;
+//! * a numerical source gives a scalar; affine maps of scalars (`x + y`,
+//!   `x - 1`, `3 * x`) stay scalars;
+//! * a scalar with two values is also a one-hot (x and 1 - x, rescaled).
+//!
+//! A node is *materialized* (given its own dimensions, by an MLP) only when
+//! a consumer needs a form it cannot read linearly: a selector needs
+//! one-hot keys and queries, an aggregate needs a one-hot or a scalar value,
+//! the output needs either. Materialization is a fixpoint: each round
+//! materializes what the last round could not read.
+
+use crate::error::CompileError;
+use crate::infer::Inference;
+use crate::values::{ValueSet, apply, convert_token, number};
+use rasp_core::pyops::ArithOp;
+use rasp_core::{Atom, Graph, MapOp, NodeId, NodeKind, Value};
+use rasp_model::Encoding;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+/// Largest input domain (argument combinations) of one MLP.
+pub const MAX_MLP_DOMAIN: usize = 1 << 17;
+
+/// Something one-hot or scalar in the residual stream that other s-ops are
+/// functions of.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub enum Basis {
+    /// The input token (one-hot over BOS and the vocabulary).
+    Token,
+    /// The position (one-hot over 0..n_pos).
+    Position,
+    /// Nothing: constants (the `one` direction).
+    Const,
+    /// A materialized s-op.
+    Node(NodeId),
+}
+
+#[derive(Clone, Debug)]
+pub enum Plan {
+    /// A function of one basis: `table[i]` is the value for the basis's
+    /// i-th value (`None` where the interpreter raises).
+    Single { basis: Basis, table: Vec<Option<Atom>> },
+    /// A function of several bases, not materialized.
+    Multi,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Source {
+    Attention,
+    Mlp,
+}
+
+/// How a materialized node is held; both may be present (an averaging
+/// aggregate's scalar plus a one-hot copy made by an MLP).
+#[derive(Clone, Debug, Default)]
+pub struct Mat {
+    pub cat: Option<Source>,
+    pub num: Option<Source>,
+}
+
+/// An input of an MLP.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
+pub enum Unit {
+    Basis(Basis),
+    /// An affine combination of scalars, read as a scalar.
+    Virtual(NodeId),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Need {
+    Cat,
+    Num,
+    Any,
+}
+
+pub struct Planner<'a> {
+    pub graph: &'a Graph,
+    pub inf: &'a Inference,
+    /// Ancestors of the root, topological order.
+    pub nodes: Vec<NodeId>,
+    pub root: NodeId,
+    pub mat: BTreeMap<NodeId, Mat>,
+    pub plans: HashMap<NodeId, Plan>,
+    consumers: HashMap<NodeId, Vec<NodeId>>,
+    multi: Plan,
+    /// MLP-made one-hots read only by selects: values no select can match
+    /// need no dimension.
+    pub select_only: HashSet<NodeId>,
+}
+
+impl<'a> Planner<'a> {
+    pub fn new(
+        graph: &'a Graph,
+        inf: &'a Inference,
+        nodes: Vec<NodeId>,
+        root: NodeId,
+        overrides: &[(String, Encoding)],
+    ) -> Result<Planner<'a>, CompileError> {
+        let mut consumers: HashMap<NodeId, Vec<NodeId>> = HashMap::new();
+        for &id in &nodes {
+            for i in graph.kind(id).inputs() {
+                consumers.entry(i).or_default().push(id);
+            }
+        }
+        let mut p = Planner {
+            graph,
+            inf,
+            nodes,
+            root,
+            mat: BTreeMap::new(),
+            plans: HashMap::new(),
+            consumers,
+            multi: Plan::Multi,
+            select_only: HashSet::new(),
+        };
+        p.initial(overrides)?;
+        p.fixpoint()?;
+        p.select_only = p.find_select_only();
+        Ok(p)
+    }
+
+    fn values(&self, id: NodeId) -> &ValueSet {
+        self.inf.values(id)
+    }
+
+    fn override_for(&self, id: NodeId, overrides: &[(String, Encoding)]) -> Option<Encoding> {
+        overrides.iter().rev().find(|(name, _)| name == self.graph.name(id)).map(|(_, e)| *e)
+    }
+
+    /// Aggregates are attention heads; their encoding is decided up front.
+    fn initial(&mut self, overrides: &[(String, Encoding)]) -> Result<(), CompileError> {
+        for (name, _) in overrides {
+            if !self.nodes.iter().any(|&id| self.graph.name(id) == name && !self.graph.is_selector(id)) {
+                return Err(CompileError::general(format!(
+                    "--encoding names `{name}`, which is not an s-op the output depends on"
+                )));
+            }
+        }
+        for i in 0..self.nodes.len() {
+            let id = self.nodes[i];
+            let forced = self.override_for(id, overrides);
+            match self.graph.kind(id) {
+                NodeKind::Aggregate { .. } => {
+                    let averaging = self.inf.averaging.contains(&id);
+                    let numeric = self.values(id).all_numeric();
+                    let enc = match forced {
+                        Some(Encoding::Categorical) if averaging => {
+                            return Err(CompileError::at(
+                                self.graph,
+                                id,
+                                "cannot be categorical: it can average several positions, and an attention head \
+                                 averages one-hot vectors into a mixture, not into the one-hot of the mean",
+                            ));
+                        }
+                        Some(Encoding::Numerical) if !numeric => {
+                            return Err(CompileError::at(
+                                self.graph,
+                                id,
+                                "cannot be numerical: its values include strings",
+                            ));
+                        }
+                        Some(e) => e,
+                        None if averaging => Encoding::Numerical,
+                        None if !numeric => Encoding::Categorical,
+                        None if self.wants_one_hot(id) => Encoding::Categorical,
+                        None => Encoding::Numerical,
+                    };
+                    let m = match enc {
+                        Encoding::Categorical => Mat { cat: Some(Source::Attention), num: None },
+                        Encoding::Numerical => Mat { cat: None, num: Some(Source::Attention) },
+                    };
+                    self.mat.insert(id, m);
+                }
+                NodeKind::Map { .. } => match forced {
+                    Some(Encoding::Categorical) => {
+                        self.mat.insert(id, Mat { cat: Some(Source::Mlp), num: None });
+                    }
+                    Some(Encoding::Numerical) => {
+                        if !self.values(id).all_numeric() {
+                            return Err(CompileError::at(
+                                self.graph,
+                                id,
+                                "cannot be numerical: its values include strings",
+                            ));
+                        }
+                        self.mat.insert(id, Mat { cat: None, num: Some(Source::Mlp) });
+                    }
+                    None => {}
+                },
+                _ if forced.is_some() && !self.graph.is_selector(id) => {
+                    return Err(CompileError::at(
+                        self.graph,
+                        id,
+                        "its encoding is fixed (tokens and indices are one-hot embeddings, constants are the `one` direction)",
+                    ));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether an s-op (or a one-input map of it) is a select key or query.
+    fn wants_one_hot(&self, id: NodeId) -> bool {
+        let mut stack = vec![id];
+        let mut seen = HashSet::new();
+        while let Some(x) = stack.pop() {
+            if !seen.insert(x) {
+                continue;
+            }
+            for &c in self.consumers.get(&x).map(Vec::as_slice).unwrap_or(&[]) {
+                match self.graph.kind(c) {
+                    NodeKind::Select { .. } => return true,
+                    NodeKind::Map { inputs, .. } => {
+                        let others = inputs.iter().filter(|&&i| i != x && !self.is_const(i)).count();
+                        if others == 0 {
+                            stack.push(c);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        false
+    }
+
+    fn find_select_only(&self) -> HashSet<NodeId> {
+        let mut out = HashSet::new();
+        for (&x, m) in &self.mat {
+            if m.cat != Some(Source::Mlp) || !matches!(self.graph.kind(x), NodeKind::Map { .. }) {
+                continue;
+            }
+            let on_x = |y: NodeId| matches!(self.plan(y), Plan::Single { basis: Basis::Node(b), .. } if *b == x);
+            let ok = self.nodes.iter().filter(|&&y| on_x(y)).all(|&y| {
+                y != self.root
+                    && self.consumers.get(&y).map(Vec::as_slice).unwrap_or(&[]).iter().all(|&c| {
+                        match self.graph.kind(c) {
+                            NodeKind::Select { .. } => true,
+                            NodeKind::Map { .. } => on_x(c),
+                            _ => false,
+                        }
+                    })
+            });
+            if ok {
+                out.insert(x);
+            }
+        }
+        out
+    }
+
+    fn is_const(&self, id: NodeId) -> bool {
+        matches!(self.graph.kind(id), NodeKind::Constant(_))
+    }
+
+    fn fixpoint(&mut self) -> Result<(), CompileError> {
+        for _round in 0..10_000 {
+            // One change per round, earliest node first: giving an early
+            // node dimensions often makes later demands readable for free.
+            self.compute_plans();
+            let mut needs = self.demands()?;
+            needs.sort_by_key(|&(id, _)| id);
+            let mut changed = false;
+            for (id, need) in needs {
+                if self.satisfy(id, need)? {
+                    changed = true;
+                    break;
+                }
+            }
+            if !changed {
+                return Ok(());
+            }
+        }
+        Err(CompileError::general("internal error: materialization does not converge"))
+    }
+
+    pub fn basis_len(&self, b: Basis) -> usize {
+        match b {
+            Basis::Token => self.inf.raw_tokens.len(),
+            Basis::Position => self.inf.n_pos,
+            Basis::Const => 1,
+            Basis::Node(m) => self.values(m).len(),
+        }
+    }
+
+    fn compute_plans(&mut self) {
+        let mut plans = HashMap::new();
+        for &id in &self.nodes {
+            let plan = if self.mat.contains_key(&id) {
+                Plan::Single {
+                    basis: Basis::Node(id),
+                    table: self.values(id).atoms().iter().cloned().map(Some).collect(),
+                }
+            } else {
+                match self.graph.kind(id) {
+                    NodeKind::Tokens(conversion) => Plan::Single {
+                        basis: Basis::Token,
+                        table: self.inf.raw_tokens.iter().map(|t| convert_token(*conversion, &Value::str(t))).collect(),
+                    },
+                    NodeKind::Indices => Plan::Single {
+                        basis: Basis::Position,
+                        table: (0..self.inf.n_pos).map(|p| Some(Atom::Int(p as i64))).collect(),
+                    },
+                    NodeKind::Constant(Value::Atom(a)) => {
+                        Plan::Single { basis: Basis::Const, table: vec![Some(a.clone())] }
+                    }
+                    NodeKind::Map { op, inputs } => self.map_plan(&plans, op, inputs),
+                    _ => continue,
+                }
+            };
+            plans.insert(id, plan);
+        }
+        self.plans = plans;
+    }
+
+    fn map_plan(&self, plans: &HashMap<NodeId, Plan>, op: &MapOp, inputs: &[NodeId]) -> Plan {
+        let mut bases = BTreeSet::new();
+        let mut tables = Vec::with_capacity(inputs.len());
+        for i in inputs {
+            match plans.get(i) {
+                Some(Plan::Single { basis, table }) => {
+                    if *basis != Basis::Const {
+                        bases.insert(*basis);
+                    }
+                    tables.push((*basis, table));
+                }
+                _ => return Plan::Multi,
+            }
+        }
+        if bases.len() > 1 {
+            return Plan::Multi;
+        }
+        let basis = bases.into_iter().next().unwrap_or(Basis::Const);
+        let len = self.basis_len(basis);
+        let column = |(b, t): &(Basis, &Vec<Option<Atom>>), row: usize| -> Option<Atom> {
+            if *b == Basis::Const { t.first().cloned().flatten() } else { t.get(row).cloned().flatten() }
+        };
+        let defined: Vec<usize> = (0..len).filter(|&r| tables.iter().all(|t| column(t, r).is_some())).collect();
+        let cols: Vec<Vec<Atom>> =
+            tables.iter().map(|t| defined.iter().map(|&r| column(t, r).unwrap_or(Atom::Int(0))).collect()).collect();
+        let results = apply(op, &cols);
+        let mut table = vec![None; len];
+        for (r, v) in defined.into_iter().zip(results) {
+            table[r] = v;
+        }
+        Plan::Single { basis, table }
+    }
+
+    pub fn plan(&self, id: NodeId) -> &Plan {
+        self.plans.get(&id).unwrap_or(&self.multi)
+    }
+
+    /// Whether a basis can be read as a one-hot.
+    pub fn basis_cat(&self, b: Basis) -> bool {
+        match b {
+            Basis::Token | Basis::Position | Basis::Const => true,
+            Basis::Node(m) => {
+                let mat = self.mat.get(&m).cloned().unwrap_or_default();
+                mat.cat.is_some() || (mat.num.is_some() && self.values(m).len() == 2)
+            }
+        }
+    }
+
+    pub fn cat_ok(&self, id: NodeId) -> bool {
+        match self.plan(id) {
+            Plan::Single { basis, .. } => self.basis_cat(*basis),
+            Plan::Multi => false,
+        }
+    }
+
+    pub fn num_ok(&self, id: NodeId) -> bool {
+        if !self.values(id).all_numeric() {
+            return false;
+        }
+        match self.plan(id) {
+            Plan::Single { basis, table } => self.basis_cat(*basis) || self.affine_in_basis(*basis, table).is_some(),
+            Plan::Multi => self.is_virtual(id),
+        }
+    }
+
+    /// (a, c) with value = a * basis + c, for a scalar basis.
+    pub fn affine_in_basis(&self, basis: Basis, table: &[Option<Atom>]) -> Option<(f64, f64)> {
+        let Basis::Node(m) = basis else { return None };
+        let xs = self.values(m).numbers()?;
+        let points: Vec<(f64, f64)> =
+            xs.iter().zip(table).filter_map(|(&x, v)| Some((x, number(v.as_ref()?)?))).collect();
+        let (x0, y0) = *points.first()?;
+        let (a, c) = match points.iter().find(|(x, _)| *x != x0) {
+            Some(&(x1, y1)) => {
+                let a = (y1 - y0) / (x1 - x0);
+                (a, y0 - a * x0)
+            }
+            None => (0.0, y0),
+        };
+        let ok = points.iter().all(|&(x, y)| (a * x + c - y).abs() <= 1e-9 * (1.0 + y.abs()));
+        ok.then_some((a, c))
+    }
+
+    /// An affine map of scalars that needs no dimensions of its own.
+    pub fn is_virtual(&self, id: NodeId) -> bool {
+        let NodeKind::Map { op, inputs } = self.graph.kind(id) else { return false };
+        if !matches!(self.plan(id), Plan::Multi) {
+            return false;
+        }
+        affine_op(self.graph, op, inputs).is_some() && inputs.iter().all(|&i| self.num_ok(i))
+    }
+
+    fn demands(&self) -> Result<Vec<(NodeId, Need)>, CompileError> {
+        let mut out = vec![(self.root, Need::Any)];
+        for &id in &self.nodes {
+            match self.graph.kind(id) {
+                NodeKind::Aggregate { values, .. } => {
+                    let cat = self.mat.get(&id).is_some_and(|m| m.cat == Some(Source::Attention));
+                    out.push((*values, if cat { Need::Cat } else { Need::Num }));
+                }
+                NodeKind::Select { key, query, .. } => {
+                    out.push((*key, Need::Cat));
+                    out.push((*query, Need::Cat));
+                }
+                _ => {}
+            }
+        }
+        for (&id, m) in &self.mat {
+            if m.cat == Some(Source::Mlp) || m.num == Some(Source::Mlp) {
+                out.extend(self.mlp_demands(id)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn satisfy(&mut self, id: NodeId, need: Need) -> Result<bool, CompileError> {
+        let numeric = self.values(id).all_numeric();
+        match need {
+            Need::Cat if !self.cat_ok(id) => {
+                // A function of an MLP-made scalar with not many more values:
+                // make the scalar one-hot instead (its functions are then free).
+                if let Plan::Single { basis: Basis::Node(m), .. } = self.plan(id).clone()
+                    && m != id
+                    && self.mat.get(&m).is_some_and(|x| x.num == Some(Source::Mlp) && x.cat.is_none())
+                    && self.values(m).len() <= 2 * self.values(id).len() + 2
+                {
+                    self.mat.insert(m, Mat { cat: Some(Source::Mlp), num: None });
+                    return Ok(true);
+                }
+                let m = self.mat.entry(id).or_default();
+                m.cat = Some(Source::Mlp);
+                if m.num == Some(Source::Mlp) {
+                    m.num = None;
+                }
+                Ok(true)
+            }
+            Need::Num if !self.num_ok(id) => {
+                if !numeric {
+                    return Err(CompileError::at(self.graph, id, "is used as a number but its values include strings"));
+                }
+                if self.mat.get(&id).is_some_and(|m| m.cat.is_some() || m.num.is_some()) {
+                    return Err(CompileError::at(self.graph, id, "internal error: materialized but not readable"));
+                }
+                self.mat.insert(id, Mat { cat: None, num: Some(Source::Mlp) });
+                Ok(true)
+            }
+            Need::Any if !self.cat_ok(id) && !self.num_ok(id) => {
+                let m = if numeric {
+                    Mat { cat: None, num: Some(Source::Mlp) }
+                } else {
+                    Mat { cat: Some(Source::Mlp), num: None }
+                };
+                let entry = self.mat.entry(id).or_default();
+                if entry.cat.is_none() && entry.num.is_none() {
+                    *entry = m;
+                } else {
+                    entry.cat = Some(Source::Mlp);
+                }
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// The inputs of the MLP that materializes `id`, and the unmaterialized
+    /// multi-source maps folded into it.
+    pub fn mlp_units(&self, id: NodeId) -> (Vec<Unit>, Vec<NodeId>) {
+        let mut units = BTreeSet::new();
+        let mut expanded = Vec::new();
+        match self.graph.kind(id) {
+            NodeKind::Map { inputs, .. } => self.collect_units(inputs, &mut units, &mut expanded),
+            _ => {
+                units.insert(Unit::Basis(Basis::Node(id)));
+            }
+        }
+        (units.into_iter().collect(), expanded)
+    }
+
+    fn collect_units(&self, inputs: &[NodeId], units: &mut BTreeSet<Unit>, expanded: &mut Vec<NodeId>) {
+        for &i in inputs {
+            match self.plan(i) {
+                Plan::Single { basis: Basis::Const, .. } => {}
+                Plan::Single { basis, .. } => {
+                    units.insert(Unit::Basis(*basis));
+                }
+                Plan::Multi if self.is_virtual(i) => {
+                    units.insert(Unit::Virtual(i));
+                }
+                Plan::Multi => {
+                    if !expanded.contains(&i) {
+                        expanded.push(i);
+                        if let NodeKind::Map { inputs, .. } = self.graph.kind(i) {
+                            self.collect_units(inputs, units, expanded);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether an MLP reads a unit as a one-hot (else as a scalar).
+    pub fn unit_is_cat(&self, u: Unit) -> bool {
+        match u {
+            Unit::Basis(b) => self.basis_cat(b),
+            Unit::Virtual(i) => self.values(i).len() == 2,
+        }
+    }
+
+    pub fn unit_len(&self, u: Unit) -> usize {
+        match u {
+            Unit::Basis(b) => self.basis_len(b),
+            Unit::Virtual(i) => self.values(i).len(),
+        }
+    }
+
+    fn mlp_demands(&self, id: NodeId) -> Result<Vec<(NodeId, Need)>, CompileError> {
+        let (units, expanded) = self.mlp_units(id);
+        let mut out = Vec::new();
+        // One MLP layer computes exact step functions of one scalar; further
+        // scalars must first become one-hot.
+        let mut scalars: Vec<Unit> = units.iter().copied().filter(|&u| !self.unit_is_cat(u)).collect();
+        if scalars.len() > 1 {
+            // First choice: give dimensions to the largest folded
+            // sub-expressions that read one scalar each (`opens` and
+            // `closes` of `opens - closes + x`): their affine
+            // combinations then need no MLP at all.
+            let mut covered: HashSet<NodeId> = HashSet::new();
+            for &e in &expanded {
+                if covered.contains(&e) {
+                    continue;
+                }
+                let NodeKind::Map { inputs, .. } = self.graph.kind(e) else { continue };
+                let mut sub_units = BTreeSet::new();
+                let mut sub_expanded = Vec::new();
+                self.collect_units(inputs, &mut sub_units, &mut sub_expanded);
+                if sub_units.iter().filter(|&&u| !self.unit_is_cat(u)).count() <= 1 {
+                    out.push((e, Need::Any));
+                    covered.extend(sub_expanded);
+                }
+            }
+            if !out.is_empty() {
+                return Ok(out);
+            }
+            // Then: one-input functions of a scalar (`mean > 0`) as one-hots.
+            let mut frontier: Vec<NodeId> = match self.graph.kind(id) {
+                NodeKind::Map { inputs, .. } => inputs.clone(),
+                _ => vec![],
+            };
+            for &e in &expanded {
+                if let NodeKind::Map { inputs, .. } = self.graph.kind(e) {
+                    frontier.extend(inputs.iter().copied());
+                }
+            }
+            for x in frontier {
+                if let Plan::Single { basis: Basis::Node(m), .. } = self.plan(x)
+                    && *m != x
+                    && !self.basis_cat(Basis::Node(*m))
+                    && !out.contains(&(x, Need::Cat))
+                {
+                    out.push((x, Need::Cat));
+                }
+            }
+            if !out.is_empty() {
+                return Ok(out);
+            }
+            // Last: one-hot copies of all scalars but the one with most values.
+            scalars.sort_by_key(|&u| std::cmp::Reverse(self.unit_len(u)));
+            for &u in scalars.iter().skip(1) {
+                match u {
+                    Unit::Basis(Basis::Node(m)) | Unit::Virtual(m) => out.push((m, Need::Cat)),
+                    Unit::Basis(_) => {}
+                }
+            }
+            return Ok(out);
+        }
+        if self.domain_size(&units) > MAX_MLP_DOMAIN {
+            let top: Vec<NodeId> = match self.graph.kind(id) {
+                NodeKind::Map { inputs, .. } => inputs.iter().copied().filter(|i| expanded.contains(i)).collect(),
+                _ => vec![],
+            };
+            if top.is_empty() {
+                return Err(CompileError::at(
+                    self.graph,
+                    id,
+                    &format!(
+                        "the MLP computing it would read {} combinations of input values (limit {MAX_MLP_DOMAIN})",
+                        self.domain_size(&units)
+                    ),
+                ));
+            }
+            out.extend(top.into_iter().map(|i| (i, Need::Any)));
+        }
+        Ok(out)
+    }
+
+    pub fn domain_size(&self, units: &[Unit]) -> usize {
+        let both = units.contains(&Unit::Basis(Basis::Token)) && units.contains(&Unit::Basis(Basis::Position));
+        let mut size: usize = if both { self.inf.reachable.len() } else { 1 };
+        for &u in units {
+            if both && matches!(u, Unit::Basis(Basis::Token | Basis::Position)) {
+                continue;
+            }
+            size = size.saturating_mul(self.unit_len(u));
+        }
+        size
+    }
+
+    /// Every combination of unit values an input can produce (value indices
+    /// per unit, in `units` order); (token, position) pairs are only the
+    /// reachable ones.
+    pub fn joint_points(&self, units: &[Unit]) -> Vec<Vec<usize>> {
+        let ti = units.iter().position(|&u| u == Unit::Basis(Basis::Token));
+        let pi = units.iter().position(|&u| u == Unit::Basis(Basis::Position));
+        let mut points: Vec<Vec<usize>> = vec![vec![0; units.len()]];
+        if let (Some(ti), Some(pi)) = (ti, pi) {
+            points = self
+                .inf
+                .reachable
+                .iter()
+                .map(|&(t, p)| {
+                    let mut v = vec![0; units.len()];
+                    v[ti] = t;
+                    v[pi] = p;
+                    v
+                })
+                .collect();
+        }
+        for (k, &u) in units.iter().enumerate() {
+            if ti.is_some() && pi.is_some() && (Some(k) == ti || Some(k) == pi) {
+                continue;
+            }
+            let len = self.unit_len(u);
+            let mut next = Vec::with_capacity(points.len() * len);
+            for p in &points {
+                for v in 0..len {
+                    let mut q = p.clone();
+                    q[k] = v;
+                    next.push(q);
+                }
+            }
+            points = next;
+        }
+        points
+    }
+
+    /// The value of `id` at each point (its definition, even when `id` is
+    /// materialized: this is what its MLP computes).
+    pub fn eval_definition(&self, id: NodeId, units: &[Unit], points: &[Vec<usize>]) -> Vec<Option<Atom>> {
+        let mut memo = HashMap::new();
+        match self.graph.kind(id) {
+            NodeKind::Map { op, inputs } => self.eval_map(op, inputs, units, points, &mut memo),
+            _ => {
+                let k = units.iter().position(|&u| u == Unit::Basis(Basis::Node(id)));
+                points.iter().map(|p| k.and_then(|k| self.values(id).atoms().get(p[k]).cloned())).collect()
+            }
+        }
+    }
+
+    fn eval_map(
+        &self,
+        op: &MapOp,
+        inputs: &[NodeId],
+        units: &[Unit],
+        points: &[Vec<usize>],
+        memo: &mut HashMap<NodeId, Vec<Option<Atom>>>,
+    ) -> Vec<Option<Atom>> {
+        let cols: Vec<Vec<Option<Atom>>> = inputs.iter().map(|&i| self.eval_node(i, units, points, memo)).collect();
+        let defined: Vec<usize> = (0..points.len()).filter(|&r| cols.iter().all(|c| c[r].is_some())).collect();
+        let args: Vec<Vec<Atom>> =
+            cols.iter().map(|c| defined.iter().map(|&r| c[r].clone().unwrap_or(Atom::Int(0))).collect()).collect();
+        let results = apply(op, &args);
+        let mut out = vec![None; points.len()];
+        for (r, v) in defined.into_iter().zip(results) {
+            out[r] = v;
+        }
+        out
+    }
+
+    fn eval_node(
+        &self,
+        id: NodeId,
+        units: &[Unit],
+        points: &[Vec<usize>],
+        memo: &mut HashMap<NodeId, Vec<Option<Atom>>>,
+    ) -> Vec<Option<Atom>> {
+        if let Some(v) = memo.get(&id) {
+            return v.clone();
+        }
+        let out = if let Some(k) = units.iter().position(|&u| u == Unit::Virtual(id)) {
+            points.iter().map(|p| self.values(id).atoms().get(p[k]).cloned()).collect()
+        } else {
+            match self.plan(id) {
+                Plan::Single { basis: Basis::Const, table } => vec![table.first().cloned().flatten(); points.len()],
+                Plan::Single { basis, table } => match units.iter().position(|&u| u == Unit::Basis(*basis)) {
+                    Some(k) => points.iter().map(|p| table.get(p[k]).cloned().flatten()).collect(),
+                    None => vec![None; points.len()],
+                },
+                Plan::Multi => match self.graph.kind(id) {
+                    NodeKind::Map { op, inputs } => self.eval_map(op, inputs, units, points, memo),
+                    _ => vec![None; points.len()],
+                },
+            }
+        };
+        memo.insert(id, out.clone());
+        out
+    }
+}
+
+/// The affine form of a map: coefficients per input plus a constant, when
+/// the map is affine in its (numeric) inputs.
+pub fn affine_op(graph: &Graph, op: &MapOp, inputs: &[NodeId]) -> Option<(Vec<f64>, f64)> {
+    let constant = |id: NodeId| match graph.kind(id) {
+        NodeKind::Constant(Value::Atom(a)) => number(a),
+        _ => None,
+    };
+    let value_number = |v: &Value| v.as_atom().and_then(number);
+    match (op, inputs) {
+        (MapOp::Neg, [_]) => Some((vec![-1.0], 0.0)),
+        (MapOp::Pos, [_]) => Some((vec![1.0], 0.0)),
+        (MapOp::Arith(ArithOp::Add), [_, _]) => Some((vec![1.0, 1.0], 0.0)),
+        (MapOp::Arith(ArithOp::Sub), [_, _]) => Some((vec![1.0, -1.0], 0.0)),
+        (MapOp::Arith(ArithOp::Mul), [a, b]) => match (constant(*a), constant(*b)) {
+            (Some(c), _) => Some((vec![0.0, c], 0.0)),
+            (_, Some(c)) => Some((vec![c, 0.0], 0.0)),
+            _ => None,
+        },
+        (MapOp::Arith(ArithOp::Div), [_, b]) => constant(*b).filter(|c| *c != 0.0).map(|c| (vec![1.0 / c, 0.0], 0.0)),
+        (MapOp::ArithConst { op, constant, constant_on_left }, [_]) => {
+            let c = value_number(constant)?;
+            match (op, constant_on_left) {
+                (ArithOp::Add, _) => Some((vec![1.0], c)),
+                (ArithOp::Sub, false) => Some((vec![1.0], -c)),
+                (ArithOp::Sub, true) => Some((vec![-1.0], c)),
+                (ArithOp::Mul, _) => Some((vec![c], 0.0)),
+                (ArithOp::Div, false) if c != 0.0 => Some((vec![1.0 / c], 0.0)),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,207 @@
+//! Compiled model against the interpreter, on every input up to the
+//! maximum length (or, when there are too many, on every length with a
+//! seeded random sample).
+
+use rasp_core::{Atom, Evaluator, Graph, NodeId, NodeValue, Value};
+use rasp_model::{Model, Scalar};
+use std::time::Instant;
+
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    /// Check every input while there are at most this many.
+    pub exhaustive_limit: usize,
+    /// Otherwise, per length with more words than this, check this many random ones.
+    pub sample_per_length: usize,
+    pub seed: u64,
+    /// Mismatching inputs kept for the report.
+    pub keep: usize,
+    /// Inputs run through the model at once.
+    pub batch: usize,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> VerifyOptions {
+        VerifyOptions { exhaustive_limit: 1_000_000, sample_per_length: 20_000, seed: 0x5EED, keep: 10, batch: 256 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mismatch {
+    pub input: Vec<String>,
+    /// The interpreter's output.
+    pub expected: Vec<Scalar>,
+    /// The model's decoded output.
+    pub got: Vec<Scalar>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LengthReport {
+    pub length: usize,
+    pub words: f64,
+    pub checked: usize,
+    pub exhaustive: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifyReport {
+    /// Inputs run through both.
+    pub inputs_checked: usize,
+    /// Inputs on which the interpreter raised an error (not compared).
+    pub undefined: usize,
+    /// Inputs with at least one position decoded differently.
+    pub mismatches: usize,
+    pub examples: Vec<Mismatch>,
+    /// The smallest decision margin over every checked position (1 = perfect).
+    pub min_margin: f32,
+    pub min_margin_input: Vec<String>,
+    pub exhaustive: bool,
+    pub lengths: Vec<LengthReport>,
+    pub seed: u64,
+    pub seconds: f64,
+}
+
+/// A small deterministic generator (SplitMix64).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+fn scalar_atom(s: &Scalar) -> Atom {
+    match s {
+        Scalar::Bool(b) => Atom::Bool(*b),
+        Scalar::Int(v) => Atom::Int(*v),
+        Scalar::Float(v) => Atom::Float(*v),
+        Scalar::Str(t) => Atom::str(t),
+    }
+}
+
+fn same(expected: &Atom, got: &Scalar) -> bool {
+    let g = scalar_atom(got);
+    if rasp_core::pyops::py_eq(expected, &g) {
+        return true;
+    }
+    // The interpreter sums floats left to right; the value set is exact.
+    match (crate::values::number(expected), got.as_f64()) {
+        (Some(a), Some(b)) if matches!(expected, Atom::Float(_)) || matches!(g, Atom::Float(_)) => {
+            (a - b).abs() <= 1e-9 * (1.0 + a.abs())
+        }
+        _ => false,
+    }
+}
+
+/// Runs `model` and the interpreter (`root` of `graph`) on the inputs and compares.
+pub fn verify(graph: &Graph, root: NodeId, model: &Model, opts: &VerifyOptions) -> VerifyReport {
+    let start = Instant::now();
+    let vocab = &model.config.vocab;
+    let v = vocab.len();
+    let max_len = model.config.max_len;
+    let total: f64 = (1..=max_len).map(|n| (v as f64).powi(n as i32)).sum();
+    let exhaustive = total <= opts.exhaustive_limit as f64;
+    let mut rng = Rng(opts.seed);
+    let mut report = VerifyReport {
+        inputs_checked: 0,
+        undefined: 0,
+        mismatches: 0,
+        examples: Vec::new(),
+        min_margin: f32::INFINITY,
+        min_margin_input: Vec::new(),
+        exhaustive,
+        lengths: Vec::new(),
+        seed: opts.seed,
+        seconds: 0.0,
+    };
+    for n in 1..=max_len {
+        let words = (v as f64).powi(n as i32);
+        let all = exhaustive || words <= opts.sample_per_length as f64;
+        let count = if all { words as usize } else { opts.sample_per_length };
+        report.lengths.push(LengthReport { length: n, words, checked: count, exhaustive: all });
+        let mut batch: Vec<Vec<String>> = Vec::with_capacity(opts.batch);
+        for k in 0..count {
+            let word: Vec<String> = if all {
+                let mut r = k;
+                let mut w = vec![String::new(); n];
+                for slot in w.iter_mut().rev() {
+                    *slot = vocab[r % v].clone();
+                    r /= v;
+                }
+                w
+            } else {
+                (0..n).map(|_| vocab[rng.below(v)].clone()).collect()
+            };
+            batch.push(word);
+            if batch.len() == opts.batch {
+                check_batch(graph, root, model, &batch, &mut report, opts);
+                batch.clear();
+            }
+        }
+        if !batch.is_empty() {
+            check_batch(graph, root, model, &batch, &mut report, opts);
+        }
+    }
+    if report.min_margin == f32::INFINITY {
+        report.min_margin = 1.0;
+    }
+    report.seconds = start.elapsed().as_secs_f64();
+    report
+}
+
+fn check_batch(
+    graph: &Graph,
+    root: NodeId,
+    model: &Model,
+    words: &[Vec<String>],
+    report: &mut VerifyReport,
+    opts: &VerifyOptions,
+) {
+    let decoded = model.run(words);
+    for (i, word) in words.iter().enumerate() {
+        let mut input: Vec<Value> = Vec::with_capacity(word.len() + 1);
+        if let Some(b) = &model.config.bos {
+            input.push(Value::str(b));
+        }
+        input.extend(word.iter().map(|t| Value::str(t)));
+        let expected = match Evaluator::new().evaluate(graph, root, &input) {
+            Ok(NodeValue::Seq(s)) => s.values.clone(),
+            _ => {
+                report.undefined += 1;
+                continue;
+            }
+        };
+        report.inputs_checked += 1;
+        let got = match &decoded {
+            Ok(d) => d[i].clone(),
+            Err(_) => Vec::new(),
+        };
+        let mut ok = got.len() == expected.len();
+        for (e, g) in expected.iter().zip(&got) {
+            if !same(e, &g.value) {
+                ok = false;
+            }
+            if g.margin < report.min_margin {
+                report.min_margin = g.margin;
+                report.min_margin_input = word.clone();
+            }
+        }
+        if !ok {
+            report.mismatches += 1;
+            if report.examples.len() < opts.keep {
+                report.examples.push(Mismatch {
+                    input: word.clone(),
+                    expected: expected.iter().map(crate::values::to_scalar).collect(),
+                    got: got.iter().map(|d| d.value.clone()).collect(),
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! `model.json`: everything a reader needs besides the weights to rebuild and
+//! run the network (shapes, conventions, vocabulary, residual layout, readout).
+
+use serde::{Deserialize, Serialize};
+
+/// The name written in `format` and checked when loading.
+pub const FORMAT: &str = "rasp-compiled-transformer";
+/// The layout version of `model.json` and the tensor names.
+pub const FORMAT_VERSION: u32 = 1;
+/// The compiler's own start token: always at position 0, never part of the
+/// program's input; attention falls back to it when a selector selects nothing.
+pub const START_TOKEN: &str = "<start>";
+
+/// One value of a sequence as JSON shows it: a bool, int, float or string.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Scalar {
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+}
+
+impl Scalar {
+    /// The number a numerical encoding stores for it (bools as 0/1).
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Scalar::Bool(b) => Some(f64::from(u8::from(*b))),
+            Scalar::Int(v) => Some(*v as f64),
+            Scalar::Float(v) => Some(*v),
+            Scalar::Str(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Scalar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Scalar::Bool(b) => write!(f, "{}", if *b { "True" } else { "False" }),
+            Scalar::Int(v) => write!(f, "{v}"),
+            Scalar::Float(v) => write!(f, "{v:?}"),
+            Scalar::Str(s) => write!(f, "{s}"),
+        }
+    }
+}
+
+/// How an s-op is held in the residual stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Encoding {
+    /// One dimension per value (one-hot); a subspace may leave one value
+    /// implicit (all its dimensions zero).
+    Categorical,
+    /// One dimension holding the value.
+    Numerical,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProgramInfo {
+    /// The RASP source file stored beside the model (relative to the model directory).
+    pub file: String,
+    /// The s-op the model computes.
+    pub sop: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeadConfig {
+    /// Width of the query and key vectors.
+    pub d_head: usize,
+    /// Width of the value vector.
+    pub d_value: usize,
+    /// Logits are `scale * (x W_q)(x W_k)^T`.
+    pub scale: f32,
+    /// The aggregate this head computes.
+    pub computes: String,
+    /// The selector, as RASP would write it.
+    pub selector: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LayerConfig {
+    pub heads: Vec<HeadConfig>,
+    /// Hidden width of the MLP (0: no MLP in this layer).
+    pub mlp_hidden: usize,
+    /// What the MLP computes (s-op names or selector features).
+    pub mlp_computes: Vec<String>,
+}
+
+/// A residual dimension's label.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResidualDim {
+    pub dim: usize,
+    pub label: String,
+}
+
+/// A named group of residual dimensions holding one s-op (or a feature a
+/// selector needs, or the special `start`/`one` directions).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Subspace {
+    pub name: String,
+    /// The graph node it holds, when it holds an s-op.
+    pub node: Option<u32>,
+    pub encoding: Encoding,
+    pub dims: Vec<usize>,
+    /// For a categorical subspace, the value of each dimension (same order
+    /// as `dims`); `implicit` is the value held when all of them are zero.
+    pub values: Vec<Scalar>,
+    pub implicit: Option<Scalar>,
+    /// Written by: "embedding", "layer L attention" or "layer L mlp".
+    pub written_by: String,
+}
+
+/// How the output s-op is read from the final residual stream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Readout {
+    pub sop: String,
+    pub encoding: Encoding,
+    /// Categorical: the value of each column of `unembed` (argmax decodes).
+    /// Numerical: the possible values, ascending (the single column's value
+    /// is rounded to the nearest of them).
+    pub values: Vec<Scalar>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ParameterCount {
+    /// Every stored weight.
+    pub dense: usize,
+    /// Weights that are not zero.
+    pub nonzero: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelConfig {
+    pub format: String,
+    pub version: u32,
+    pub program: Option<ProgramInfo>,
+    pub d_model: usize,
+    pub n_layers: usize,
+    /// Always "relu".
+    pub activation: String,
+    /// Always false: no normalisation anywhere.
+    pub layer_norm: bool,
+    /// Always false: constant terms come from the `one` residual direction.
+    pub biases: bool,
+    /// The forward pass in words (also implemented by python/forward.py).
+    pub forward: String,
+    /// Embedding rows: token id i is `tokens[i]`. Id 0 is the start token.
+    pub tokens: Vec<String>,
+    pub start_token: String,
+    pub bos: Option<String>,
+    pub vocab: Vec<String>,
+    /// Longest word (not counting BOS and the start token).
+    pub max_len: usize,
+    /// Rows of the position embedding: max_len + 1 (start) + 1 if BOS.
+    pub n_positions: usize,
+    pub layers: Vec<LayerConfig>,
+    pub residual: Vec<ResidualDim>,
+    pub subspaces: Vec<Subspace>,
+    pub readout: Readout,
+    pub parameters: ParameterCount,
+    /// Free-form facts from the compiler (value-set sizes, margins, timing).
+    #[serde(default)]
+    pub compiler: serde_json::Value,
+}
+
+/// The forward pass, stated once for model.json and the docs.
+pub const FORWARD_DESCRIPTION: &str = "ids = [0 (start)] + [bos id if bos] + word ids; \
+x = embed.tokens[ids] + embed.positions[0..n]; for each layer: \
+x = x + sum_h softmax(scale_h * (x @ w_q)(x @ w_k)^T, over all positions, no mask) @ (x @ w_v) @ w_o; \
+then x = x + relu(x @ mlp.w_in) @ mlp.w_out; \
+out = x[1..] @ unembed (position 0, the start token, is not decoded); \
+categorical: argmax over readout.values; numerical: nearest of readout.values";

@@ -1,0 +1,372 @@
+//! rasp-model: a plain transformer as compiled from a RASP program.
+//!
+//! Input: weights (token and position embeddings, per layer attention heads
+//! with an explicit softmax scale and a ReLU MLP, a readout matrix) and the
+//! metadata of [`ModelConfig`]. Output: the forward pass on token sequences
+//! (batched, `ndarray` matrix multiplies, f32), decoding of the output s-op
+//! with a decision margin, and files: `model.safetensors` + `model.json`
+//! (and `model.onnx`). Invariants: no LayerNorm, no biases, no masks; token
+//! id 0 is the start token at position 0; what [`Model::save`] writes,
+//! [`Model::load`] reads back bit for bit.
+
+pub mod config;
+mod files;
+pub mod onnx;
+
+pub use config::{
+    Encoding, FORMAT, FORMAT_VERSION, FORWARD_DESCRIPTION, HeadConfig, LayerConfig, ModelConfig, ParameterCount,
+    ProgramInfo, Readout, ResidualDim, START_TOKEN, Scalar, Subspace,
+};
+pub use files::{CONFIG_FILE, WEIGHTS_FILE};
+
+use ndarray::{Array2, ArrayView2, Axis, s};
+use std::fmt;
+
+#[derive(Debug)]
+pub enum ModelError {
+    /// A token not in the vocabulary, or an input too long.
+    Input(String),
+    /// A file could not be read or written.
+    Io(String),
+    /// A file was read but does not hold a valid model.
+    Format(String),
+}
+
+impl fmt::Display for ModelError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ModelError::Input(m) => write!(f, "bad input: {m}"),
+            ModelError::Io(m) => write!(f, "{m}"),
+            ModelError::Format(m) => write!(f, "invalid model: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for ModelError {}
+
+/// One attention head. Shapes follow `y = x @ W` (rows are positions).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Head {
+    /// [d_model, d_head]
+    pub w_q: Array2<f32>,
+    /// [d_model, d_head]
+    pub w_k: Array2<f32>,
+    /// [d_model, d_value]
+    pub w_v: Array2<f32>,
+    /// [d_value, d_model]
+    pub w_o: Array2<f32>,
+    pub scale: f32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mlp {
+    /// [d_model, hidden]
+    pub w_in: Array2<f32>,
+    /// [hidden, d_model]
+    pub w_out: Array2<f32>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layer {
+    pub heads: Vec<Head>,
+    pub mlp: Option<Mlp>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    pub config: ModelConfig,
+    /// [n_tokens, d_model]
+    pub token_embedding: Array2<f32>,
+    /// [n_positions, d_model]
+    pub position_embedding: Array2<f32>,
+    pub layers: Vec<Layer>,
+    /// [d_model, n_out]
+    pub unembed: Array2<f32>,
+}
+
+/// The decoded output at one position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decoded {
+    pub value: Scalar,
+    /// How far the raw output is from a different decision: 1 is a perfect
+    /// one-hot (or exactly a value), 0 is on the boundary. Categorical:
+    /// best score minus second best (a clean one-hot gives 1); numerical:
+    /// 1 - distance to the chosen value / half the gap to the neighbour on
+    /// that side.
+    pub margin: f32,
+}
+
+impl Model {
+    pub fn d_model(&self) -> usize {
+        self.config.d_model
+    }
+
+    /// Token ids for a word: the start token, BOS (if the model has one),
+    /// then the word's tokens.
+    pub fn encode<S: AsRef<str>>(&self, word: &[S]) -> Result<Vec<u32>, ModelError> {
+        if word.len() > self.config.max_len {
+            return Err(ModelError::Input(format!(
+                "{} tokens, but the model was compiled for at most {}",
+                word.len(),
+                self.config.max_len
+            )));
+        }
+        let mut ids = vec![0u32];
+        if let Some(bos) = &self.config.bos {
+            ids.push(self.token_id(bos)?);
+        }
+        for t in word {
+            let t = t.as_ref();
+            if self.config.bos.as_deref() == Some(t) {
+                return Err(ModelError::Input(format!(
+                    "the BOS token {t:?} may only come first (it is added for you)"
+                )));
+            }
+            ids.push(self.token_id(t)?);
+        }
+        Ok(ids)
+    }
+
+    fn token_id(&self, t: &str) -> Result<u32, ModelError> {
+        self.config
+            .tokens
+            .iter()
+            .skip(1)
+            .position(|v| v == t)
+            .map(|p| (p + 1) as u32)
+            .ok_or_else(|| ModelError::Input(format!("token {t:?} is not in the vocabulary {:?}", self.config.vocab)))
+    }
+
+    /// Final residual streams, one [n, d_model] matrix per sequence
+    /// (sequences of equal length are run as one batch).
+    pub fn residuals(&self, batch: &[Vec<u32>]) -> Result<Vec<Array2<f32>>, ModelError> {
+        let mut out: Vec<Option<Array2<f32>>> = vec![None; batch.len()];
+        let mut lengths: Vec<usize> = batch.iter().map(Vec::len).collect();
+        lengths.sort_unstable();
+        lengths.dedup();
+        for n in lengths {
+            let members: Vec<usize> = (0..batch.len()).filter(|&i| batch[i].len() == n).collect();
+            let seqs: Vec<&[u32]> = members.iter().map(|&i| batch[i].as_slice()).collect();
+            let x = self.forward_equal(&seqs, None)?;
+            for (j, &i) in members.iter().enumerate() {
+                out[i] = Some(x.slice(s![j * n..(j + 1) * n, ..]).to_owned());
+            }
+        }
+        Ok(out.into_iter().map(|x| x.unwrap_or_else(|| Array2::zeros((0, self.config.d_model)))).collect())
+    }
+
+    /// The attention weights of every head on one sequence: `[layer][head]`,
+    /// each [n, n] with rows = queries (position 0 is the start token).
+    pub fn attention(&self, ids: &[u32]) -> Result<Vec<Vec<Array2<f32>>>, ModelError> {
+        let mut trace = Vec::new();
+        self.forward_equal(&[ids], Some(&mut trace))?;
+        Ok(trace)
+    }
+
+    /// The forward pass on sequences of one length n, stacked as [B*n, d].
+    fn forward_equal(
+        &self,
+        seqs: &[&[u32]],
+        mut trace: Option<&mut Vec<Vec<Array2<f32>>>>,
+    ) -> Result<Array2<f32>, ModelError> {
+        let d = self.config.d_model;
+        let n = seqs.first().map_or(0, |s| s.len());
+        if n > self.position_embedding.nrows() {
+            return Err(ModelError::Input(format!(
+                "sequence of {n} positions, the model has {}",
+                self.position_embedding.nrows()
+            )));
+        }
+        let b = seqs.len();
+        let mut x = Array2::<f32>::zeros((b * n, d));
+        for (j, seq) in seqs.iter().enumerate() {
+            for (p, &id) in seq.iter().enumerate() {
+                let id = id as usize;
+                if id >= self.token_embedding.nrows() {
+                    return Err(ModelError::Input(format!("token id {id} out of range")));
+                }
+                let mut row = x.row_mut(j * n + p);
+                row += &self.token_embedding.row(id);
+                row += &self.position_embedding.row(p);
+            }
+        }
+        for layer in &self.layers {
+            let mut update = Array2::<f32>::zeros((b * n, d));
+            let mut layer_trace = Vec::new();
+            for head in &layer.heads {
+                let q = x.dot(&head.w_q);
+                let k = x.dot(&head.w_k);
+                let v = x.dot(&head.w_v);
+                let mut mixed = Array2::<f32>::zeros((b * n, head.w_v.ncols()));
+                for j in 0..b {
+                    let rows = j * n..(j + 1) * n;
+                    let qj = q.slice(s![rows.clone(), ..]);
+                    let kj = k.slice(s![rows.clone(), ..]);
+                    let mut logits = qj.dot(&kj.t());
+                    logits *= head.scale;
+                    softmax_rows(&mut logits);
+                    let vj = v.slice(s![rows.clone(), ..]);
+                    mixed.slice_mut(s![rows, ..]).assign(&logits.dot(&vj));
+                    if trace.is_some() {
+                        layer_trace.push(logits);
+                    }
+                }
+                update += &mixed.dot(&head.w_o);
+            }
+            x += &update;
+            if let Some(mlp) = &layer.mlp {
+                let mut hidden = x.dot(&mlp.w_in);
+                hidden.mapv_inplace(|h| h.max(0.0));
+                x += &hidden.dot(&mlp.w_out);
+            }
+            if let Some(t) = trace.as_deref_mut() {
+                t.push(layer_trace);
+            }
+        }
+        Ok(x)
+    }
+
+    /// Decodes the program positions (all but the start token) of one
+    /// final residual stream.
+    pub fn decode(&self, residual: ArrayView2<f32>) -> Vec<Decoded> {
+        let out = residual.slice(s![1.., ..]).dot(&self.unembed);
+        out.axis_iter(Axis(0)).map(|row| self.decode_row(row.as_slice().unwrap_or(&[]))).collect()
+    }
+
+    fn decode_row(&self, row: &[f32]) -> Decoded {
+        let values = &self.config.readout.values;
+        match self.config.readout.encoding {
+            Encoding::Categorical => {
+                let mut best = 0usize;
+                for (i, &v) in row.iter().enumerate() {
+                    if v > row[best] {
+                        best = i;
+                    }
+                }
+                let second =
+                    row.iter().enumerate().filter(|&(i, _)| i != best).map(|(_, &v)| v).fold(f32::MIN, f32::max);
+                let margin = if row.len() < 2 { 1.0 } else { row[best] - second };
+                Decoded { value: values.get(best).cloned().unwrap_or(Scalar::Int(0)), margin }
+            }
+            Encoding::Numerical => {
+                let y = f64::from(row.first().copied().unwrap_or(0.0));
+                let nums: Vec<f64> = values.iter().map(|v| v.as_f64().unwrap_or(f64::NAN)).collect();
+                let mut best = 0usize;
+                for (i, &v) in nums.iter().enumerate() {
+                    if (y - v).abs() < (y - nums[best]).abs() {
+                        best = i;
+                    }
+                }
+                let chosen = nums.get(best).copied().unwrap_or(0.0);
+                let neighbour =
+                    if y >= chosen { nums.get(best + 1) } else { best.checked_sub(1).and_then(|i| nums.get(i)) };
+                let neighbour = neighbour.or_else(|| {
+                    if y >= chosen { best.checked_sub(1).and_then(|i| nums.get(i)) } else { nums.get(best + 1) }
+                });
+                let margin = match neighbour {
+                    Some(&other) => 1.0 - (y - chosen).abs() / ((other - chosen).abs() / 2.0),
+                    None => 1.0,
+                };
+                Decoded { value: values.get(best).cloned().unwrap_or(Scalar::Int(0)), margin: margin as f32 }
+            }
+        }
+    }
+
+    /// Runs words (BOS is added when the model has one) and decodes them.
+    pub fn run<S: AsRef<str>>(&self, words: &[Vec<S>]) -> Result<Vec<Vec<Decoded>>, ModelError> {
+        let ids = words.iter().map(|w| self.encode(w)).collect::<Result<Vec<_>, _>>()?;
+        let residuals = self.residuals(&ids)?;
+        Ok(residuals.iter().map(|r| self.decode(r.view())).collect())
+    }
+
+    /// The model as ONNX bytes (see [`onnx`]).
+    pub fn to_onnx(&self) -> Vec<u8> {
+        onnx::export(self)
+    }
+
+    /// Every stored weight, with its name, in file order.
+    pub fn tensors(&self) -> Vec<(String, &Array2<f32>)> {
+        let mut out = vec![
+            ("embed.tokens".to_string(), &self.token_embedding),
+            ("embed.positions".to_string(), &self.position_embedding),
+        ];
+        for (l, layer) in self.layers.iter().enumerate() {
+            for (h, head) in layer.heads.iter().enumerate() {
+                out.push((format!("layers.{l}.heads.{h}.w_q"), &head.w_q));
+                out.push((format!("layers.{l}.heads.{h}.w_k"), &head.w_k));
+                out.push((format!("layers.{l}.heads.{h}.w_v"), &head.w_v));
+                out.push((format!("layers.{l}.heads.{h}.w_o"), &head.w_o));
+            }
+            if let Some(mlp) = &layer.mlp {
+                out.push((format!("layers.{l}.mlp.w_in"), &mlp.w_in));
+                out.push((format!("layers.{l}.mlp.w_out"), &mlp.w_out));
+            }
+        }
+        out.push(("unembed".to_string(), &self.unembed));
+        out
+    }
+
+    pub fn parameter_count(&self) -> ParameterCount {
+        let mut count = ParameterCount::default();
+        for (_, t) in self.tensors() {
+            count.dense += t.len();
+            count.nonzero += t.iter().filter(|v| **v != 0.0).count();
+        }
+        count
+    }
+
+    /// Checks that shapes agree with each other and with the config.
+    pub fn validate(&self) -> Result<(), ModelError> {
+        let d = self.config.d_model;
+        let bad = |m: String| Err(ModelError::Format(m));
+        if self.token_embedding.dim() != (self.config.tokens.len(), d) {
+            return bad(format!("embed.tokens has shape {:?}", self.token_embedding.dim()));
+        }
+        if self.position_embedding.dim() != (self.config.n_positions, d) {
+            return bad(format!("embed.positions has shape {:?}", self.position_embedding.dim()));
+        }
+        if self.layers.len() != self.config.n_layers || self.config.layers.len() != self.config.n_layers {
+            return bad("layer count does not match the config".to_string());
+        }
+        for (l, (layer, lc)) in self.layers.iter().zip(&self.config.layers).enumerate() {
+            if layer.heads.len() != lc.heads.len() {
+                return bad(format!("layer {l}: head count does not match the config"));
+            }
+            for (h, (head, hc)) in layer.heads.iter().zip(&lc.heads).enumerate() {
+                let ok = head.w_q.dim() == (d, hc.d_head)
+                    && head.w_k.dim() == (d, hc.d_head)
+                    && head.w_v.dim() == (d, hc.d_value)
+                    && head.w_o.dim() == (hc.d_value, d);
+                if !ok {
+                    return bad(format!("layer {l} head {h}: shapes do not match d_head/d_value"));
+                }
+            }
+            let hidden = layer.mlp.as_ref().map_or(0, |m| m.w_in.ncols());
+            if hidden != lc.mlp_hidden {
+                return bad(format!("layer {l}: MLP width {hidden}, config says {}", lc.mlp_hidden));
+            }
+            if let Some(m) = &layer.mlp
+                && (m.w_in.nrows() != d || m.w_out.dim() != (hidden, d))
+            {
+                return bad(format!("layer {l}: MLP shapes"));
+            }
+        }
+        let n_out = match self.config.readout.encoding {
+            Encoding::Categorical => self.config.readout.values.len(),
+            Encoding::Numerical => 1,
+        };
+        if self.unembed.dim() != (d, n_out) {
+            return bad(format!("unembed has shape {:?}, expected ({d}, {n_out})", self.unembed.dim()));
+        }
+        Ok(())
+    }
+}
+
+fn softmax_rows(m: &mut Array2<f32>) {
+    for mut row in m.axis_iter_mut(Axis(0)) {
+        let max = row.fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+        row.mapv_inplace(|v| (v - max).exp());
+        let sum = row.sum();
+        row.mapv_inplace(|v| v / sum);
+    }
+}
