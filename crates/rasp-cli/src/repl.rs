@@ -53,6 +53,53 @@ fn add_builtins(session: &mut Session) {
         _ => Err(EvalError::rasp("analyze expects one s-op")),
     });
     session.register_native("analyze", &["sop"], analyze);
+    let compile: NativeFn = Rc::new(|graph: &Graph, args: &[Value]| match args {
+        [Value::Sop(id), vocab, max_len] => compile_and_verify(graph, *id, vocab, max_len),
+        [other, _, _] => Err(EvalError::rasp(format!("compile expects an s-op, got: {}", other.py_str(graph)))),
+        _ => Err(EvalError::rasp("compile expects an s-op, a vocabulary and a maximum length")),
+    });
+    session.register_native("compile", &["sop", "vocab", "max_len"], compile);
+}
+
+/// `compile(sop, ["a", "b"], 5);` at the REPL: compiles to transformer
+/// weights in memory, checks the model against the interpreter on every
+/// input (a sample per length when there are too many), and reports both.
+/// `rasp compile` writes the same model to files.
+fn compile_and_verify(graph: &Graph, root: NodeId, vocab: &Value, max_len: &Value) -> Result<String, EvalError> {
+    let tokens: Option<Vec<String>> = match vocab {
+        Value::List(items) => items.iter().map(|v| v.as_atom().map(rasp_core::pyfmt::py_str)).collect(),
+        Value::Atom(rasp_core::Atom::Str(s)) => Some(s.chars().map(String::from).collect()),
+        _ => None,
+    };
+    let Some(tokens) = tokens.filter(|t| !t.is_empty()) else {
+        return Err(EvalError::rasp(format!(
+            "compile expects the vocabulary as a non-empty list of atoms or a string, got: {}",
+            vocab.py_str(graph)
+        )));
+    };
+    let max_len = match max_len {
+        Value::Atom(rasp_core::Atom::Int(n)) if (1..=64).contains(n) => *n as usize,
+        other => {
+            return Err(EvalError::rasp(format!(
+                "compile expects a maximum length from 1 to 64, got: {}",
+                other.py_str(graph)
+            )));
+        }
+    };
+    let options = rasp_compile::CompileOptions::new(tokens, None, max_len);
+    let (model, report) = rasp_compile::compile(graph, root, &options).map_err(|e| EvalError::rasp(e.to_string()))?;
+    let verify_options = rasp_compile::verify::VerifyOptions { sample_per_length: 2_000, ..Default::default() };
+    let check = rasp_compile::verify::verify(graph, root, &model, &verify_options);
+    let how = if check.exhaustive { "every input" } else { "a random sample of inputs per length" };
+    Ok(format!(
+        "{}\ncompiled in {:.1} ms; checked {} ({} inputs): {} mismatches, smallest decision margin {:.6}\n",
+        crate::compile::summary(&model),
+        report.seconds * 1e3,
+        how,
+        check.inputs_checked,
+        check.mismatches,
+        check.min_margin
+    ))
 }
 
 /// `draw(sop[, input]);` writes `comp_flows/NAME(INPUT).svg`, where the
