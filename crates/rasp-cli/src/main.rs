@@ -2,7 +2,11 @@
 //! hands the work to the crates below.
 
 mod analyze;
+mod bench;
+mod compile;
+mod draw;
 mod repl;
+mod train;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -29,12 +33,28 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     Analyze(analyze::AnalyzeArgs),
+    Draw(draw::DrawArgs),
+    Bench(bench::BenchArgs),
+    Compile(compile::CompileArgs),
+    Verify(compile::VerifyArgs),
+    BenchCompile(compile::BenchCompileArgs),
+    Train(train::TrainArgs),
+    Attention(train::AttentionArgs),
+    Table(train::TableArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     rasp_lang::with_large_stack(move || match cli.command {
         Some(Command::Analyze(args)) => analyze::run(args),
+        Some(Command::Draw(args)) => draw::run(args),
+        Some(Command::Bench(args)) => bench::run(args),
+        Some(Command::Compile(args)) => compile::run_compile(args),
+        Some(Command::Verify(args)) => compile::run_verify(args),
+        Some(Command::BenchCompile(args)) => compile::run_bench(args),
+        Some(Command::Train(args)) => train::run_train(args),
+        Some(Command::Attention(args)) => train::run_attention(args),
+        Some(Command::Table(args)) => train::run_table(args),
         None => repl::run(cli.file, cli.quiet),
     })
 }

@@ -1,0 +1,561 @@
+//! `rasp train`, `rasp attention` and `rasp table`: transformers trained at
+//! the size a program compiles to, their attention beside the program's
+//! selectors, and the reduced Table 1 of the paper (docs/experiments.md).
+
+use clap::{Args, ValueEnum};
+use rasp_core::Value;
+use rasp_lang::{Session, SourceLoader};
+use rasp_train::attention::{Panel, PanelRow, attention_maps, heatmaps_svg, match_heads, normalised};
+use rasp_train::data::{InputKind, Labeler, Program, TaskSpec};
+use rasp_train::table::{self, Record, TASKS};
+use rasp_train::{Metrics, Progress, TrainConfig};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Reads `load`ed files relative to the working directory, as the REPL.
+struct FileLoader;
+
+impl SourceLoader for FileLoader {
+    fn load(&self, path: &str) -> Option<String> {
+        std::fs::read_to_string(path).ok()
+    }
+}
+
+/// Runs FILE and finds the s-op NAME in it.
+fn load_program(file: &Path, sop: &str) -> Result<(Session, rasp_core::NodeId), String> {
+    let shown = file.display().to_string();
+    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    let mut session = Session::new(Box::new(FileLoader));
+    session.run_file(&shown, &text);
+    let output = session.take_output();
+    if session.had_file_errors() {
+        return Err(format!("{output}{shown} has errors"));
+    }
+    match session.lookup(sop) {
+        Some(Value::Sop(id)) => Ok((session, id)),
+        None => Err(format!("{sop} is not defined in {shown}")),
+        Some(other) => Err(format!("{sop} is a {}, not an s-op", other.type_name())),
+    }
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputsArg {
+    /// Tokens uniform over the vocabulary.
+    Uniform,
+    /// Balanced strings, balanced prefixes with random tails, and random
+    /// strings, a third each (the paper's Dyck generator).
+    Dyck,
+}
+
+/// `a,b,c` → three tokens; text without commas → one token per character.
+fn parse_vocab(text: &str) -> Vec<String> {
+    if text.contains(',') {
+        text.split(',').map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect()
+    } else {
+        text.chars().map(|c| c.to_string()).collect()
+    }
+}
+
+const TRAIN_ABOUT: &str =
+    "Train a transformer encoder on an s-op's input/output pairs, at the size the program compiles to";
+
+const TRAIN_LONG_ABOUT: &str = "\
+Train a transformer encoder on an s-op's input/output pairs, at the size the
+program compiles to (the experiments of \"Thinking Like Transformers\").
+
+Every step draws fresh random inputs (lengths uniform in 1..=--max-len,
+tokens uniform over --vocab; with --bos the BOS token is put in front) and
+labels them by running the program. The model is the paper's: token
+embedding plus sinusoidal positions, post-LayerNorm blocks of multi-head
+attention and a ReLU feed-forward of width 2·d, a classifier at every
+position, padding masked. --layers and --heads default to the program's
+analysed size (with --bos the library's selector_width counts one head).
+
+Training stops when the token accuracy on 500 validation inputs has not
+improved for --patience evaluations (the learning rate halves half-way), or
+after --steps steps. The best checkpoint is measured on 2,000 test inputs
+(the same for every seed) and written to DIR: model.safetensors and
+metrics.json (accuracies, steps, seconds, size, seed, learning curve, and
+each program head's attention distance to the closest trained head).";
+
+#[derive(Args, Debug)]
+#[command(about = TRAIN_ABOUT, long_about = TRAIN_LONG_ABOUT)]
+pub struct TrainArgs {
+    /// The .rasp file that defines the s-op.
+    pub file: PathBuf,
+    /// The s-op to learn.
+    #[arg(long, value_name = "NAME")]
+    pub sop: String,
+    /// The input tokens: `a,b,c`, or text without commas for one token per
+    /// character (`abcdefghijklmnop`).
+    #[arg(long, value_name = "TOKENS", allow_hyphen_values = true)]
+    pub vocab: String,
+    /// Longest input (not counting BOS).
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub max_len: usize,
+    /// Shortest input.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub min_len: usize,
+    /// A beginning-of-sequence token put in front of every input (its
+    /// position is not scored).
+    #[arg(long, value_name = "TOKEN")]
+    pub bos: Option<String>,
+    /// How inputs are drawn.
+    #[arg(long, value_enum, default_value_t = InputsArg::Uniform)]
+    pub inputs: InputsArg,
+    /// Layers (default: the program's).
+    #[arg(long, value_name = "L")]
+    pub layers: Option<usize>,
+    /// Heads per layer (default: the most heads in one of the program's
+    /// layers).
+    #[arg(long, value_name = "H")]
+    pub heads: Option<usize>,
+    /// Model width (a multiple of the heads).
+    #[arg(long, value_name = "D", default_value_t = 64)]
+    pub d_model: usize,
+    /// The most training steps.
+    #[arg(long, value_name = "S", default_value_t = 20_000)]
+    pub steps: usize,
+    /// Inputs per step.
+    #[arg(long, value_name = "B", default_value_t = 32)]
+    pub batch: usize,
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// Steps between evaluations.
+    #[arg(long, value_name = "S", default_value_t = 250)]
+    pub eval_every: usize,
+    /// Evaluations without improvement before stopping.
+    #[arg(long, value_name = "K", default_value_t = 12)]
+    pub patience: usize,
+    #[arg(long, value_name = "K", default_value_t = 0)]
+    pub seed: u64,
+    /// Add C × the mean squared error between each supervised head's
+    /// attention and the program's selector of that layer and head (rows
+    /// normalised to sum to 1; rows that select nothing are not supervised).
+    #[arg(long, value_name = "C", default_value_t = 0.0)]
+    pub attn_supervision: f64,
+    /// Where to write model.safetensors and metrics.json.
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+}
+
+/// Prints training progress on stderr: one \r-updated line on a terminal,
+/// a line per evaluation otherwise.
+fn progress_printer(label: String) -> impl FnMut(&Progress) {
+    let tty = std::io::stderr().is_terminal();
+    move |p: &Progress| {
+        let evaluated = p.val_accuracy.is_some();
+        if !(evaluated || (tty && p.step.is_multiple_of(10))) {
+            return;
+        }
+        let line = format!(
+            "{label}step {}/{}  loss {:.4}  val acc {:.2}% (best {:.2}%)  lr {:.1e}  {:.0} s",
+            p.step,
+            p.max_steps,
+            p.loss,
+            100.0 * p.val_accuracy.unwrap_or(p.best_val_accuracy),
+            100.0 * p.best_val_accuracy,
+            p.lr,
+            p.seconds
+        );
+        let mut err = std::io::stderr().lock();
+        let _ = if tty { write!(err, "\r{line:<100}") } else { writeln!(err, "{line}") };
+        let _ = err.flush();
+    }
+}
+
+fn end_progress() {
+    if std::io::stderr().is_terminal() {
+        eprintln!();
+    }
+}
+
+fn summary(m: &Metrics) -> String {
+    let mut out = format!(
+        "{}: (L, H, d) = ({}, {}, {}), {} parameters; compiled size {:?}\n\
+         token accuracy {:.2}%, sequence accuracy {:.2}% on {} test inputs\n\
+         {} steps ({}; best at {}), {:.1} min, {:.0} ms/step\n",
+        m.task,
+        m.model.layers,
+        m.model.heads,
+        m.model.d_model,
+        m.params,
+        m.compiled_heads_per_layer,
+        100.0 * m.token_accuracy,
+        100.0 * m.sequence_accuracy,
+        m.config.test_inputs,
+        m.steps,
+        m.stop,
+        m.best_step,
+        m.seconds / 60.0,
+        m.ms_per_step
+    );
+    for h in &m.head_matches {
+        out.push_str(&match (h.best_head, h.distance) {
+            (Some(b), Some(d)) => format!(
+                "  program layer {} head {} ({}): closest trained head {}, distance {d:.3}\n",
+                h.layer,
+                h.index + 1,
+                h.selector,
+                b + 1
+            ),
+            _ => format!(
+                "  program layer {} head {} ({}): no trained layer {}\n",
+                h.layer,
+                h.index + 1,
+                h.selector,
+                h.layer
+            ),
+        });
+    }
+    out
+}
+
+pub fn run_train(args: TrainArgs) -> ExitCode {
+    let (session, root) = match load_program(&args.file, &args.sop) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("rasp: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let program = Program::new(&session.graph, root, args.bos.is_some());
+    let task = TaskSpec {
+        vocab: parse_vocab(&args.vocab),
+        min_len: args.min_len,
+        max_len: args.max_len,
+        bos: args.bos.clone(),
+        inputs: match args.inputs {
+            InputsArg::Uniform => InputKind::Uniform,
+            InputsArg::Dyck => InputKind::Dyck,
+        },
+    };
+    let layers = args.layers.unwrap_or(program.layers);
+    let heads = args.heads.unwrap_or(program.max_heads().max(1));
+    if layers == 0 {
+        eprintln!("rasp: {} needs no attention layer; give --layers to train anyway", args.sop);
+        return ExitCode::FAILURE;
+    }
+    let mut config = TrainConfig::new(task, layers, heads);
+    config.d_model = args.d_model;
+    config.max_steps = args.steps.max(1);
+    config.batch = args.batch.max(1);
+    config.lr = args.lr;
+    config.eval_every = args.eval_every.max(1);
+    config.patience = args.patience.max(1);
+    config.seed = args.seed;
+    config.attn_supervision = args.attn_supervision;
+    let result = rasp_train::train(&program, &config, &mut progress_printer(String::new()));
+    end_progress();
+    let (model, mut metrics) = match result {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("rasp: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    metrics.file = args.file.display().to_string();
+    if let Err(e) = rasp_train::save(&args.output, &model, &metrics) {
+        eprintln!("rasp: {e}");
+        return ExitCode::FAILURE;
+    }
+    print!("{}", summary(&metrics));
+    println!("wrote {0}/model.safetensors and {0}/metrics.json", args.output.display());
+    ExitCode::SUCCESS
+}
+
+const ATTENTION_ABOUT: &str =
+    "Draw a trained model's attention beside the program's selectors, and score how well they match";
+
+const ATTENTION_LONG_ABOUT: &str = "\
+Draw a trained model's attention beside the program's selectors, and score how
+well they match.
+
+Loads DIR (written by `rasp train`), runs the model and the program on the
+input, and writes an SVG with one row per layer: every trained head's
+attention as a heatmap (queries are rows, keys columns), then the program's
+selectors of the same layer with each row normalised to sum to 1 (the
+attention a head computing that aggregate would have).
+
+For every program head it prints the closest trained head of its layer and
+their mean total-variation distance (½·Σ|a−s| per query row, averaged over
+the rows the selector selects something in; 0 = the same pattern, 1 =
+disjoint), on the input and over --samples test inputs.";
+
+#[derive(Args, Debug)]
+#[command(about = ATTENTION_ABOUT, long_about = ATTENTION_LONG_ABOUT)]
+pub struct AttentionArgs {
+    /// A directory written by `rasp train`.
+    pub dir: PathBuf,
+    /// The input: one token per character when every token is one
+    /// character, else tokens separated by commas. The BOS token is added
+    /// in front when the model was trained with one.
+    #[arg(long, value_name = "STR", allow_hyphen_values = true)]
+    pub input: String,
+    /// The SVG to write.
+    #[arg(short, long, value_name = "OUT.svg")]
+    pub output: PathBuf,
+    /// The program file, if it moved since training.
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Random test inputs to average the match score over.
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub samples: usize,
+}
+
+pub fn run_attention(args: AttentionArgs) -> ExitCode {
+    match attention(&args) {
+        Ok(report) => {
+            print!("{report}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("rasp: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn attention(args: &AttentionArgs) -> Result<String, String> {
+    let (model, metrics) = rasp_train::load(&args.dir).map_err(|e| e.to_string())?;
+    let file = args.file.clone().unwrap_or_else(|| PathBuf::from(&metrics.file));
+    let (session, root) = load_program(&file, &metrics.task)?;
+    let spec = &metrics.config.task;
+    let program = Program::new(&session.graph, root, spec.bos.is_some());
+    let single = spec.vocab.iter().all(|t| t.chars().count() == 1);
+    let mut tokens: Vec<String> = if single {
+        args.input.chars().map(|c| c.to_string()).collect()
+    } else {
+        args.input.split(',').map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect()
+    };
+    if let Some(bos) = &spec.bos
+        && tokens.first() != Some(bos)
+    {
+        tokens.insert(0, bos.clone());
+    }
+    let body = tokens.len() - usize::from(spec.bos.is_some());
+    if body == 0 || tokens.len() > spec.max_positions() {
+        return Err(format!("the input must have 1 to {} tokens (the trained lengths)", spec.max_len));
+    }
+    if let Some(t) = tokens.iter().skip(usize::from(spec.bos.is_some())).find(|t| !spec.vocab.contains(t)) {
+        return Err(format!("{t:?} is not in the model's vocabulary {:?}", spec.vocab));
+    }
+    let mut labeler = Labeler::new(&program);
+    let example = labeler.label(tokens.clone()).map_err(|e| e.to_string())?;
+    let maps = attention_maps(&model, std::slice::from_ref(&example), spec).map_err(|e| e.to_string())?;
+    let here = match_heads(&model, &program, std::slice::from_ref(&example), spec).map_err(|e| e.to_string())?;
+    let mut rng = rasp_train::rng::Rng::stream(metrics.config.test_seed, 3);
+    let samples = labeler.examples(spec, &mut rng, args.samples).map_err(|e| e.to_string())?;
+    let overall = match_heads(&model, &program, &samples, spec).map_err(|e| e.to_string())?;
+
+    let layers = model.config.layers.max(program.layers);
+    let mut rows = Vec::new();
+    for layer in 1..=layers {
+        let mut panels = Vec::new();
+        if layer <= model.config.layers {
+            for (h, weights) in maps[0][layer - 1].iter().enumerate() {
+                panels.push(Panel {
+                    title: format!("trained head {}", h + 1),
+                    caption: String::new(),
+                    weights: weights.clone(),
+                });
+            }
+        }
+        for (j, ph) in program.heads.iter().enumerate().filter(|(_, ph)| ph.layer == layer) {
+            let caption = match (here[j].best_head, here[j].distance) {
+                (Some(b), Some(d)) => format!("closest: trained head {} (distance {d:.2})", b + 1),
+                _ => "no trained layer".to_string(),
+            };
+            panels.push(Panel {
+                title: format!("program head {}: {}", ph.index + 1, ph.expression),
+                caption,
+                weights: normalised(&example.selectors[j]),
+            });
+        }
+        rows.push(PanelRow { label: format!("Layer {layer}"), panels });
+    }
+    let classes = rasp_train::Classes::new(metrics.classes.clone());
+    let predicted = rasp_train::train::predict(&model, std::slice::from_ref(&example), spec, &classes)
+        .map_err(|e| e.to_string())?
+        .remove(0);
+    let title = format!(
+        "{} on {}: attention of the trained ({}, {}) model beside the program's selectors",
+        metrics.task,
+        tokens.join(""),
+        model.config.layers,
+        model.config.heads
+    );
+    let svg = heatmaps_svg(&title, &tokens, &rows);
+    std::fs::write(&args.output, svg).map_err(|e| format!("{}: {e}", args.output.display()))?;
+
+    let mut out = format!(
+        "input     {}\nprogram   {}\nmodel     {}\n",
+        tokens.join(" "),
+        example.labels.join(" "),
+        predicted.join(" ")
+    );
+    for (h, o) in here.iter().zip(&overall) {
+        out.push_str(&match (h.best_head, h.distance, o.best_head, o.distance) {
+            (Some(b), Some(d), Some(ob), Some(od)) => format!(
+                "program layer {} head {} ({}): closest trained head {} at distance {d:.3} on this input; head {} at {od:.3} over {} test inputs\n",
+                h.layer,
+                h.index + 1,
+                h.selector,
+                b + 1,
+                ob + 1,
+                args.samples
+            ),
+            _ => format!("program layer {} head {} ({}): the model has no layer {}\n", h.layer, h.index + 1, h.selector, h.layer),
+        });
+    }
+    out.push_str(&format!("wrote {}\n", args.output.display()));
+    Ok(out)
+}
+
+const TABLE_ABOUT: &str = "Build the reduced Table 1 of the paper, one run at a time (resumable)";
+
+const TABLE_LONG_ABOUT: &str = "\
+Build the reduced Table 1 of \"Thinking Like Transformers\" (docs/experiments.md):
+reverse, hist_bos, hist_nobos, double histogram, sort and Dyck-1, each at the
+size its program compiles to and at one layer or head fewer, two seeds each,
+lengths up to 16, alphabet 16, width 64.
+
+Runs are trained one at a time; each finished run is appended as one JSON line
+to --out, and runs already there are skipped, so the table can be built in
+several sessions (--limit bounds the runs of one invocation). --markdown only
+prints the table from --out.";
+
+#[derive(Args, Debug)]
+#[command(about = TABLE_ABOUT, long_about = TABLE_LONG_ABOUT)]
+pub struct TableArgs {
+    /// The results file (JSON lines).
+    #[arg(long, value_name = "FILE", default_value = "docs/experiments-results.jsonl")]
+    pub out: PathBuf,
+    /// Print the markdown table from --out and train nothing.
+    #[arg(long)]
+    pub markdown: bool,
+    /// Only these tasks (comma-separated: hist_bos, reverse, hist_nobos,
+    /// double_hist, sort, dyck1).
+    #[arg(long, value_name = "TASKS")]
+    pub tasks: Option<String>,
+    /// Train at most this many runs, then stop.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// The most steps of a run.
+    #[arg(long, value_name = "S", default_value_t = 20_000)]
+    pub max_steps: usize,
+    /// Where the example programs are.
+    #[arg(long, value_name = "DIR", default_value = "examples")]
+    pub examples: PathBuf,
+    /// Also save every run's model under DIR/TASK-L-H-D-SEED/.
+    #[arg(long, value_name = "DIR")]
+    pub models: Option<PathBuf>,
+    /// List the runs still to do and train nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+pub fn run_table(args: TableArgs) -> ExitCode {
+    match table_cmd(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("rasp: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn read_records(path: &Path) -> Result<Vec<Record>, String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => table::parse_records(&text).map_err(|e| format!("{}: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
+}
+
+fn table_cmd(args: &TableArgs) -> Result<(), String> {
+    let records = read_records(&args.out)?;
+    if args.markdown {
+        print!("{}", table::markdown(&records));
+        return Ok(());
+    }
+    let wanted: Option<Vec<String>> = args.tasks.as_ref().map(|t| t.split(',').map(|s| s.trim().to_string()).collect());
+    if let Some(w) = &wanted
+        && let Some(bad) = w.iter().find(|n| !TASKS.iter().any(|t| t.name == n.as_str()))
+    {
+        return Err(format!(
+            "unknown task {bad:?}; the tasks are {}",
+            TASKS.iter().map(|t| t.name).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    let done: std::collections::BTreeSet<_> = records.iter().map(Record::key).collect();
+    let mut pending = Vec::new();
+    for task in TASKS.iter().filter(|t| wanted.as_ref().is_none_or(|w| w.iter().any(|n| n == t.name))) {
+        for size in task.sizes {
+            for seed in table::SEEDS {
+                if !done.contains(&table::key(task, size, seed)) {
+                    pending.push((task, size, seed));
+                }
+            }
+        }
+    }
+    let limit = args.limit.unwrap_or(usize::MAX);
+    if args.dry_run {
+        for (task, size, seed) in pending.iter().take(limit) {
+            println!("{} ({}, {}, {}) seed {seed}: {}", task.name, size.layers, size.heads, size.d_model, size.role);
+        }
+        println!("{} runs to do", pending.len());
+        return Ok(());
+    }
+    for (n, (task, size, seed)) in pending.iter().take(limit).enumerate() {
+        let file = args.examples.join(task.file);
+        let (session, root) = load_program(&file, task.sop)?;
+        let program = Program::new(&session.graph, root, task.bos);
+        let spec = TaskSpec {
+            vocab: task.vocab(),
+            min_len: 1,
+            max_len: table::MAX_LEN,
+            bos: task.bos.then(|| table::BOS.to_string()),
+            inputs: task.inputs(),
+        };
+        let mut config = TrainConfig::new(spec, size.layers, size.heads);
+        config.d_model = size.d_model;
+        config.max_steps = args.max_steps;
+        config.seed = *seed;
+        let label = format!(
+            "[{}/{}] {} ({}, {}, {}) seed {seed}: ",
+            n + 1,
+            pending.len().min(limit),
+            task.name,
+            size.layers,
+            size.heads,
+            size.d_model
+        );
+        let result = rasp_train::train(&program, &config, &mut progress_printer(label.clone()));
+        end_progress();
+        let (model, mut metrics) = result.map_err(|e| format!("{}: {e}", task.name))?;
+        metrics.file = file.display().to_string();
+        if let Some(dir) = &args.models {
+            let sub = dir.join(format!("{}-{}-{}-{}-{seed}", task.name, size.layers, size.heads, size.d_model));
+            rasp_train::save(&sub, &model, &metrics).map_err(|e| e.to_string())?;
+        }
+        let record = Record::new(task, size, &metrics);
+        let line = record.to_json_line();
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&args.out)
+            .map_err(|e| format!("{}: {e}", args.out.display()))?;
+        writeln!(f, "{line}").map_err(|e| format!("{}: {e}", args.out.display()))?;
+        println!(
+            "{label}token {:.2}%, sequence {:.2}%, {} steps ({}), {:.1} min",
+            100.0 * metrics.token_accuracy,
+            100.0 * metrics.sequence_accuracy,
+            metrics.steps,
+            metrics.stop,
+            metrics.seconds / 60.0
+        );
+    }
+    Ok(())
+}

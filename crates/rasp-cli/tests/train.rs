@@ -1,0 +1,98 @@
+//! `rasp train`, `rasp attention` and `rasp table` run as programs, on
+//! sizes small enough to take seconds.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn rasp(args: &[&str]) -> Output {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    Command::new(env!("CARGO_BIN_EXE_rasp")).args(args).current_dir(root).output().expect("run rasp")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rasp-cli-train-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn train_then_draw_attention() {
+    let dir = scratch("hist");
+    let d = dir.to_str().expect("utf-8 path");
+    let out = rasp(&[
+        "train",
+        "examples/histogram.rasp",
+        "--sop",
+        "hist_bos",
+        "--vocab",
+        "abc",
+        "--max-len",
+        "4",
+        "--bos",
+        "§",
+        "--d-model",
+        "16",
+        "--steps",
+        "60",
+        "--eval-every",
+        "30",
+        "-o",
+        d,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with("hist_bos: (L, H, d) = (1, 1, 16)"), "{stdout}");
+    assert!(stdout.contains("on 2000 test inputs"), "{stdout}");
+    assert!(dir.join("model.safetensors").is_file());
+    let metrics = std::fs::read_to_string(dir.join("metrics.json")).expect("metrics.json");
+    for key in ["\"token_accuracy\"", "\"sequence_accuracy\"", "\"steps\": 60", "\"seconds\"", "\"seed\": 0"] {
+        assert!(metrics.contains(key), "{key} not in {metrics}");
+    }
+
+    let svg = dir.join("attention.svg");
+    let out = rasp(&["attention", d, "--input", "abca", "-o", svg.to_str().expect("utf-8"), "--samples", "20"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with("input     § a b c a\nprogram   0 2 1 1 2\n"), "{stdout}");
+    assert!(stdout.contains("program layer 1 head 1 ("), "{stdout}");
+    let picture = std::fs::read_to_string(&svg).expect("svg");
+    assert!(picture.starts_with("<svg"));
+    // one trained head and one program head, 5 × 5 cells each
+    assert_eq!(picture.matches("<rect x=").count(), 2 * 25, "{picture}");
+
+    let out = rasp(&["attention", d, "--input", "abz", "-o", svg.to_str().expect("utf-8")]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("\"z\" is not in the model's vocabulary"), "{}", text(&out.stderr));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn table_lists_and_prints() {
+    let dir = scratch("table");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let results = dir.join("results.jsonl");
+    let r = results.to_str().expect("utf-8");
+    let out = rasp(&["table", "--out", r, "--dry-run"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("reverse (1, 2, 128) seed 1: one layer fewer, 2× heads and width"), "{stdout}");
+    assert!(stdout.ends_with("26 runs to do\n"), "{stdout}");
+
+    let record = r#"{"task":"hist_bos","role":"compiled","layers":1,"heads":1,"d_model":64,"seed":0,"params":35014,"token_accuracy":0.995,"sequence_accuracy":0.98,"val_token_accuracy":1.0,"steps":100,"best_step":100,"stop":"perfect","seconds":60.0,"ms_per_step":30.0,"max_steps":20000,"head_distances":[0.1]}"#;
+    std::fs::write(&results, format!("{record}\n")).expect("write");
+    let out = rasp(&["table", "--out", r, "--dry-run", "--tasks", "hist_bos"]);
+    assert!(text(&out.stdout).ends_with("1 runs to do\n"), "{}", text(&out.stdout));
+    let out = rasp(&["table", "--out", r, "--markdown"]);
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("| hist_bos | (1, 1, 64) | compiled | 35014 | **99.50%** |"), "{stdout}");
+    assert!(stdout.contains("| reverse | (2, 1, 64) | compiled | | not run yet |"), "{stdout}");
+
+    let out = rasp(&["table", "--out", r, "--tasks", "nope"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("unknown task \"nope\""));
+    let _ = std::fs::remove_dir_all(&dir);
+}

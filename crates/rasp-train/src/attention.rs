@@ -1,0 +1,237 @@
+//! Trained attention against the program's selectors: a match score per
+//! program head, and heatmaps side by side as SVG.
+//!
+//! The score of a program head is the mean, over the query rows its
+//! selector selects something in, of the total-variation distance
+//! ½·Σₖ|a(q,k) − s(q,k)| between a trained head's attention row and the
+//! selector row normalised to sum to 1. It is 0 when the head attends
+//! exactly as the selector (uniformly over the selected keys) and 1 when
+//! they share no key. Each program head is compared with every trained head
+//! of the same layer (program layer l ↔ model layer l) and the closest is
+//! reported: a trained model may order its heads differently.
+
+use crate::TrainError;
+use crate::data::{Example, Program, TaskSpec};
+use crate::model::Model;
+use candle_core::Device;
+use rasp_core::SelectorMatrix;
+use serde::{Deserialize, Serialize};
+
+/// How well one program head is matched by the trained heads of its layer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeadMatch {
+    /// The program head's layer (1-based) and position in its layer.
+    pub layer: usize,
+    pub index: usize,
+    pub selector: String,
+    /// The closest trained head of the same layer (None: the model has no
+    /// such layer).
+    pub best_head: Option<usize>,
+    /// Its mean total-variation distance (0 = same pattern).
+    pub distance: Option<f64>,
+    /// The distance to every trained head of the layer.
+    pub distances: Vec<f64>,
+}
+
+/// `[layer][head]` → rows (queries) of key weights.
+pub type AttentionMaps = Vec<Vec<Vec<Vec<f64>>>>;
+
+/// Attention of every layer and head on each example:
+/// `[example][layer][head]` → n × n rows (queries) of keys, n the
+/// example's length.
+pub fn attention_maps(model: &Model, examples: &[Example], spec: &TaskSpec) -> Result<Vec<AttentionMaps>, TrainError> {
+    let classes = crate::data::Classes::new(Vec::new());
+    let mut out = Vec::with_capacity(examples.len());
+    for chunk in examples.chunks(100) {
+        let batch = crate::train::encode(chunk, spec, &classes, &[], model.dtype, &Device::Cpu)?;
+        let forward = model.forward(&batch.tokens, &batch.key_mask)?;
+        let mut layers = Vec::with_capacity(forward.attention.len());
+        for a in &forward.attention {
+            let (b, h, t, _) = a.dims4()?;
+            let flat: Vec<Vec<Vec<f32>>> = a.to_dtype(candle_core::DType::F32)?.reshape((b * h, t, t))?.to_vec3()?;
+            let v: Vec<Vec<Vec<Vec<f32>>>> = flat.chunks(h).map(|c| c.to_vec()).collect();
+            layers.push(v);
+        }
+        for (i, e) in chunk.iter().enumerate() {
+            let n = e.tokens.len();
+            let per_layer = layers
+                .iter()
+                .map(|l| {
+                    l[i].iter()
+                        .map(|head| {
+                            head[..n].iter().map(|row| row[..n].iter().map(|&x| f64::from(x)).collect()).collect()
+                        })
+                        .collect()
+                })
+                .collect();
+            out.push(per_layer);
+        }
+    }
+    Ok(out)
+}
+
+/// The selector as attention: each non-empty row normalised to sum to 1.
+pub fn normalised(m: &SelectorMatrix) -> Vec<Vec<f64>> {
+    (0..m.len())
+        .map(|q| {
+            let count = m.count(q);
+            (0..m.len()).map(|k| if m.get(q, k) { 1.0 / count as f64 } else { 0.0 }).collect()
+        })
+        .collect()
+}
+
+/// Sum over the selector's non-empty rows of the total-variation distance,
+/// and the number of such rows.
+pub fn tv_sum(attention: &[Vec<f64>], selector: &SelectorMatrix) -> (f64, usize) {
+    let target = normalised(selector);
+    let mut sum = 0.0;
+    let mut rows = 0;
+    for (q, row) in target.iter().enumerate() {
+        if selector.count(q) == 0 {
+            continue;
+        }
+        sum += 0.5 * row.iter().zip(&attention[q]).map(|(s, a)| (s - a).abs()).sum::<f64>();
+        rows += 1;
+    }
+    (sum, rows)
+}
+
+/// The match of every program head, over `examples`.
+pub fn match_heads(
+    model: &Model,
+    program: &Program,
+    examples: &[Example],
+    spec: &TaskSpec,
+) -> Result<Vec<HeadMatch>, TrainError> {
+    let maps = attention_maps(model, examples, spec)?;
+    let heads = model.config.heads;
+    let mut out = Vec::with_capacity(program.heads.len());
+    for (j, ph) in program.heads.iter().enumerate() {
+        let mut distances = Vec::new();
+        if ph.layer >= 1 && ph.layer <= model.config.layers {
+            for h in 0..heads {
+                let (mut sum, mut rows) = (0.0, 0usize);
+                for (e, m) in examples.iter().zip(&maps) {
+                    let (s, r) = tv_sum(&m[ph.layer - 1][h], &e.selectors[j]);
+                    sum += s;
+                    rows += r;
+                }
+                distances.push(if rows == 0 { 0.0 } else { sum / rows as f64 });
+            }
+        }
+        let best = distances.iter().enumerate().min_by(|a, b| a.1.total_cmp(b.1)).map(|(h, &d)| (h, d));
+        out.push(HeadMatch {
+            layer: ph.layer,
+            index: ph.index,
+            selector: ph.expression.clone(),
+            best_head: best.map(|b| b.0),
+            distance: best.map(|b| b.1),
+            distances,
+        });
+    }
+    Ok(out)
+}
+
+/// One heatmap: a title, a caption, and weights in [0, 1] (rows: queries).
+#[derive(Debug, Clone)]
+pub struct Panel {
+    pub title: String,
+    pub caption: String,
+    pub weights: Vec<Vec<f64>>,
+}
+
+/// A row of heatmaps.
+#[derive(Debug, Clone)]
+pub struct PanelRow {
+    pub label: String,
+    pub panels: Vec<Panel>,
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// White to violet.
+fn colour(w: f64) -> String {
+    let w = w.clamp(0.0, 1.0);
+    let mix = |from: f64, to: f64| (from + (to - from) * w).round() as u8;
+    format!("#{:02x}{:02x}{:02x}", mix(255.0, 0x5b as f64), mix(255.0, 0x21 as f64), mix(255.0, 0xb6 as f64))
+}
+
+const CELL: f64 = 18.0;
+const GAP: f64 = 28.0;
+const FONT: &str = "font-family=\"ui-monospace, Menlo, Consolas, monospace\"";
+
+/// Heatmaps in rows, with the input tokens along both axes (keys above,
+/// queries left). Each cell's tooltip gives its weight.
+pub fn heatmaps_svg(title: &str, tokens: &[String], rows: &[PanelRow]) -> String {
+    let n = tokens.len();
+    let label_w = 8.0 * tokens.iter().map(|t| t.chars().count()).max().unwrap_or(1) as f64 + 8.0;
+    let grid = CELL * n as f64;
+    let panel_w = label_w + grid;
+    let panel_h = 40.0 + label_w + grid;
+    let mut body = String::new();
+    let mut y = 40.0;
+    let mut width: f64 = 400.0;
+    for row in rows {
+        body.push_str(&format!(
+            "<text x=\"16\" y=\"{:.1}\" font-family=\"sans-serif\" font-size=\"14\" font-weight=\"bold\" fill=\"#374151\">{}</text>\n",
+            y + 14.0,
+            escape(&row.label)
+        ));
+        y += 24.0;
+        let mut x = 16.0;
+        for panel in &row.panels {
+            let gx = x + label_w;
+            let gy = y + 40.0 + label_w;
+            body.push_str(&format!(
+                "<g class=\"heatmap\"><text x=\"{x:.1}\" y=\"{:.1}\" font-family=\"sans-serif\" font-size=\"12\" font-weight=\"bold\" fill=\"#1f2937\">{}</text>\n",
+                y + 12.0,
+                escape(&panel.title)
+            ));
+            body.push_str(&format!(
+                "<text x=\"{x:.1}\" y=\"{:.1}\" {FONT} font-size=\"10\" fill=\"#6b7280\">{}</text>\n",
+                y + 28.0,
+                escape(&panel.caption)
+            ));
+            for (k, tok) in tokens.iter().enumerate() {
+                let cx = gx + CELL * k as f64 + CELL / 2.0 + 4.0;
+                body.push_str(&format!(
+                    "<text x=\"{cx:.1}\" y=\"{:.1}\" {FONT} font-size=\"11\" fill=\"#1d4ed8\" transform=\"rotate(-90 {cx:.1} {:.1})\">{}</text>\n",
+                    gy - 4.0,
+                    gy - 4.0,
+                    escape(tok)
+                ));
+            }
+            for (q, tok) in tokens.iter().enumerate() {
+                body.push_str(&format!(
+                    "<text x=\"{:.1}\" y=\"{:.1}\" {FONT} font-size=\"11\" fill=\"#15803d\" text-anchor=\"end\">{}</text>\n",
+                    gx - 4.0,
+                    gy + CELL * q as f64 + CELL * 0.7,
+                    escape(tok)
+                ));
+            }
+            for (q, weights) in panel.weights.iter().enumerate().take(n) {
+                for (k, &w) in weights.iter().enumerate().take(n) {
+                    body.push_str(&format!(
+                        "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{CELL}\" height=\"{CELL}\" fill=\"{}\" stroke=\"#e5e7eb\" stroke-width=\"0.5\"><title>query {q} ({}), key {k} ({}): {w:.3}</title></rect>\n",
+                        gx + CELL * k as f64,
+                        gy + CELL * q as f64,
+                        colour(w),
+                        escape(&tokens[q]),
+                        escape(&tokens[k])
+                    ));
+                }
+            }
+            body.push_str("</g>\n");
+            x += panel_w.max(8.0 * panel.title.chars().count().max(panel.caption.chars().count()) as f64) + GAP;
+        }
+        width = width.max(x);
+        y += panel_h + GAP;
+    }
+    let height = y;
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {width:.0} {height:.0}\" role=\"img\" aria-label=\"{t}\">\n<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n<text x=\"16\" y=\"24\" font-family=\"sans-serif\" font-size=\"16\" font-weight=\"bold\" fill=\"#1f2937\">{t}</text>\n{body}</svg>\n",
+        t = escape(title)
+    )
+}

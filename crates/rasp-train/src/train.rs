@@ -1,0 +1,485 @@
+//! The training loop: fresh labelled inputs every step, AdamW, evaluation
+//! on held-out inputs, early stop at the plateau, metrics.
+
+use crate::TrainError;
+use crate::attention::{HeadMatch, match_heads};
+use crate::data::{Classes, Example, Labeler, Program, TaskSpec};
+use crate::model::{Model, ModelConfig, log_softmax};
+use crate::rng::Rng;
+use candle_core::{D, DType, Device, Tensor};
+use candle_nn::{AdamW, Optimizer, ParamsAdamW};
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+
+/// Everything a run depends on. With the same config (and program) a run
+/// gives the same model and metrics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    pub task: TaskSpec,
+    pub layers: usize,
+    pub heads: usize,
+    pub d_model: usize,
+    /// Inputs per step.
+    pub batch: usize,
+    pub lr: f64,
+    pub weight_decay: f64,
+    /// Steps of linear learning-rate warm-up.
+    pub warmup: usize,
+    /// The cap; runs normally stop earlier, at the plateau.
+    pub max_steps: usize,
+    /// Steps between evaluations on the validation inputs.
+    pub eval_every: usize,
+    /// Evaluations without a better validation accuracy before stopping;
+    /// the learning rate halves after half as many.
+    pub patience: usize,
+    pub val_inputs: usize,
+    pub test_inputs: usize,
+    /// Seeds the initialisation, the training inputs and the validation
+    /// inputs.
+    pub seed: u64,
+    /// Seeds the test inputs (and the inputs that fix the output classes),
+    /// shared by all runs of a task so their accuracies are comparable.
+    pub test_seed: u64,
+    /// C of the attention-supervision loss (0: none).
+    pub attn_supervision: f64,
+}
+
+impl TrainConfig {
+    /// The reduced protocol's defaults (spec experiments.md §2.2).
+    pub fn new(task: TaskSpec, layers: usize, heads: usize) -> TrainConfig {
+        TrainConfig {
+            task,
+            layers,
+            heads,
+            d_model: 64,
+            batch: 32,
+            lr: 1e-3,
+            weight_decay: 0.0,
+            warmup: 200,
+            max_steps: 20_000,
+            eval_every: 250,
+            patience: 12,
+            val_inputs: 500,
+            test_inputs: 2000,
+            seed: 0,
+            test_seed: 1234,
+            attn_supervision: 0.0,
+        }
+    }
+}
+
+/// Reported to the caller while training.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    pub step: usize,
+    pub max_steps: usize,
+    /// Training loss, averaged over recent steps.
+    pub loss: f64,
+    /// Validation token accuracy, on steps that evaluated.
+    pub val_accuracy: Option<f64>,
+    pub best_val_accuracy: f64,
+    pub lr: f64,
+    pub seconds: f64,
+}
+
+/// One point of the learning curve.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CurvePoint {
+    pub step: usize,
+    pub loss: f64,
+    pub val_token_accuracy: f64,
+}
+
+/// What a run measured, and what is needed to load its model again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    /// The s-op's name.
+    pub task: String,
+    /// The program file (set by the front end).
+    pub file: String,
+    pub config: TrainConfig,
+    pub model: ModelConfig,
+    pub classes: Vec<String>,
+    /// The program's analysed size: heads per layer.
+    pub compiled_heads_per_layer: Vec<usize>,
+    pub params: usize,
+    pub steps: usize,
+    /// `plateau`, `perfect` (100% validation accuracy three evaluations
+    /// running) or `max_steps`.
+    pub stop: String,
+    pub seconds: f64,
+    pub ms_per_step: f64,
+    /// On the test inputs, BOS position excluded.
+    pub token_accuracy: f64,
+    pub sequence_accuracy: f64,
+    pub val_token_accuracy: f64,
+    pub best_step: usize,
+    /// For every program head: the trained head of the same layer whose
+    /// attention is closest to the row-normalised selector (mean
+    /// total-variation distance over 200 test inputs).
+    pub head_matches: Vec<HeadMatch>,
+    pub curve: Vec<CurvePoint>,
+}
+
+/// Inputs and targets as tensors.
+pub struct Batch {
+    pub tokens: Tensor,
+    pub key_mask: Tensor,
+    /// (batch, positions, classes) one-hot targets.
+    pub targets: Tensor,
+    /// (batch, positions): weight of each position in the loss, so that the
+    /// loss is the mean over sequences of the mean over their positions.
+    pub token_weight: Tensor,
+    /// Supervised heads: (model layer, head, target (batch, q, k), row
+    /// weight (batch, q)).
+    pub attention_targets: Vec<(usize, usize, Tensor, Tensor)>,
+    /// Class of every counted position (None: not counted, i.e. padding or
+    /// BOS; Some(None): a label outside the classes, always wrong).
+    pub classes: Vec<Vec<Option<Option<usize>>>>,
+}
+
+/// Which program heads a model of `layers` × `heads` can be supervised
+/// with: (model layer, model head, program head index).
+pub fn supervised_heads(program: &Program, layers: usize, heads: usize) -> Vec<(usize, usize, usize)> {
+    program
+        .heads
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| h.layer >= 1 && h.layer <= layers && h.index < heads)
+        .map(|(i, h)| (h.layer - 1, h.index, i))
+        .collect()
+}
+
+/// Encodes examples; `supervised` as [`supervised_heads`] gives.
+pub fn encode(
+    examples: &[Example],
+    spec: &TaskSpec,
+    classes: &Classes,
+    supervised: &[(usize, usize, usize)],
+    dtype: DType,
+    device: &Device,
+) -> Result<Batch, TrainError> {
+    let b = examples.len();
+    let t = examples.iter().map(|e| e.tokens.len()).max().unwrap_or(1);
+    let vocab = spec.input_tokens();
+    let skip = usize::from(spec.bos.is_some());
+    let c = classes.len().max(1);
+    let mut tokens = vec![0u32; b * t];
+    let mut key_mask = vec![0f32; b * t];
+    let mut targets = vec![0f32; b * t * c];
+    let mut weight = vec![0f32; b * t];
+    let mut class_ids = Vec::with_capacity(b);
+    for (i, e) in examples.iter().enumerate() {
+        let mut row = vec![None; t];
+        let counted: Vec<usize> = (skip..e.tokens.len()).collect();
+        let known = counted.iter().filter(|&&p| classes.id(&e.labels[p]).is_some()).count();
+        for (p, tok) in e.tokens.iter().enumerate() {
+            let id = vocab
+                .iter()
+                .position(|v| v == tok)
+                .ok_or_else(|| TrainError::Config(format!("token {tok:?} is not in the vocabulary")))?;
+            tokens[i * t + p] = id as u32;
+            key_mask[i * t + p] = 1.0;
+        }
+        for &p in &counted {
+            let class = classes.id(&e.labels[p]);
+            row[p] = Some(class);
+            if let Some(k) = class {
+                targets[(i * t + p) * c + k] = 1.0;
+                weight[i * t + p] = 1.0 / (known as f32 * b as f32);
+            }
+        }
+        class_ids.push(row);
+    }
+    let float = |v: Vec<f32>, shape: &[usize]| -> Result<Tensor, TrainError> {
+        Ok(Tensor::from_vec(v, shape, device)?.to_dtype(dtype)?)
+    };
+    let mut attention_targets = Vec::with_capacity(supervised.len());
+    for &(layer, head, j) in supervised {
+        let mut target = vec![0f32; b * t * t];
+        let mut rows = vec![0f32; b * t];
+        let mut total_rows = 0usize;
+        for (i, e) in examples.iter().enumerate() {
+            let m = &e.selectors[j];
+            for q in 0..m.len() {
+                let count = m.count(q);
+                // Empty rows have no distribution to match: skipped (the
+                // paper adds 1e-8 before normalising, i.e. uniform).
+                if count == 0 {
+                    continue;
+                }
+                rows[i * t + q] = 1.0;
+                total_rows += 1;
+                for k in m.selected(q) {
+                    target[(i * t + q) * t + k] = 1.0 / count as f32;
+                }
+            }
+        }
+        // Mean over the entries of the counted rows.
+        let scale = 1.0 / (total_rows.max(1) * t) as f32;
+        rows.iter_mut().for_each(|r| *r *= scale);
+        attention_targets.push((layer, head, float(target, &[b, t, t])?, float(rows, &[b, t])?));
+    }
+    Ok(Batch {
+        tokens: Tensor::from_vec(tokens, (b, t), device)?,
+        key_mask: float(key_mask, &[b, t])?,
+        targets: float(targets, &[b, t, c])?,
+        token_weight: float(weight, &[b, t])?,
+        attention_targets,
+        classes: class_ids,
+    })
+}
+
+/// The training loss: cross-entropy (mean over each sequence's positions,
+/// then over the batch) plus `c` × the attention MSE of supervised heads.
+/// Returns the total and the cross-entropy part.
+pub fn loss(model: &Model, batch: &Batch, c: f64) -> Result<(Tensor, Tensor), TrainError> {
+    let out = model.forward(&batch.tokens, &batch.key_mask)?;
+    let logp = log_softmax(&out.logits)?;
+    let nll = (batch.targets.mul(&logp)?.sum(D::Minus1)? * -1.0)?;
+    let ce = nll.mul(&batch.token_weight)?.sum_all()?;
+    let mut total = ce.clone();
+    if c != 0.0 {
+        for (layer, head, target, rows) in &batch.attention_targets {
+            let attn = out.attention[*layer].narrow(1, *head, 1)?.squeeze(1)?;
+            let mse = attn.sub(target)?.sqr()?.sum(D::Minus1)?.mul(rows)?.sum_all()?;
+            total = (total + (mse * c)?)?;
+        }
+    }
+    Ok((total, ce))
+}
+
+/// Token accuracy (counted positions) and whole-sequence accuracy.
+pub fn accuracy(
+    model: &Model,
+    examples: &[Example],
+    spec: &TaskSpec,
+    classes: &Classes,
+) -> Result<(f64, f64), TrainError> {
+    let (mut right, mut counted, mut seq_right) = (0usize, 0usize, 0usize);
+    for chunk in examples.chunks(250) {
+        let batch = encode(chunk, spec, classes, &[], model.dtype, &Device::Cpu)?;
+        let out = model.forward(&batch.tokens, &batch.key_mask)?;
+        let predicted: Vec<Vec<u32>> = out.logits.argmax(D::Minus1)?.to_vec2()?;
+        for (row, pred) in batch.classes.iter().zip(&predicted) {
+            let mut all = true;
+            for (p, class) in row.iter().enumerate() {
+                if let Some(class) = class {
+                    counted += 1;
+                    if *class == Some(pred[p] as usize) {
+                        right += 1;
+                    } else {
+                        all = false;
+                    }
+                }
+            }
+            seq_right += usize::from(all);
+        }
+    }
+    Ok((right as f64 / counted.max(1) as f64, seq_right as f64 / examples.len().max(1) as f64))
+}
+
+/// The model's output on every example, as class names; the BOS position
+/// shows the program's label there (it is not predicted).
+pub fn predict(
+    model: &Model,
+    examples: &[Example],
+    spec: &TaskSpec,
+    classes: &Classes,
+) -> Result<Vec<Vec<String>>, TrainError> {
+    let mut out = Vec::with_capacity(examples.len());
+    for chunk in examples.chunks(250) {
+        let batch = encode(chunk, spec, classes, &[], model.dtype, &Device::Cpu)?;
+        let logits = model.forward(&batch.tokens, &batch.key_mask)?.logits;
+        let ids: Vec<Vec<u32>> = logits.argmax(D::Minus1)?.to_vec2()?;
+        for (e, row) in chunk.iter().zip(ids) {
+            out.push(
+                (0..e.tokens.len())
+                    .map(|p| {
+                        if p == 0 && spec.bos.is_some() {
+                            e.labels[0].clone()
+                        } else {
+                            classes.names.get(row[p] as usize).cloned().unwrap_or_default()
+                        }
+                    })
+                    .collect(),
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// What training needs besides the config: the program's output classes
+/// and the fixed held-out inputs.
+pub struct Prepared {
+    pub classes: Classes,
+    pub val: Vec<Example>,
+    pub test: Vec<Example>,
+}
+
+/// Draws the test inputs (from `test_seed`), the validation inputs (from
+/// `seed`) and the classes (every label of 4,000 more inputs from
+/// `test_seed`, the validation and the test inputs).
+pub fn prepare(program: &Program, config: &TrainConfig) -> Result<Prepared, TrainError> {
+    config.task.check()?;
+    let mut labeler = Labeler::new(program);
+    let test = labeler.examples(&config.task, &mut Rng::stream(config.test_seed, 3), config.test_inputs)?;
+    let val = labeler.examples(&config.task, &mut Rng::stream(config.seed, 2), config.val_inputs)?;
+    let discovery = labeler.examples(&config.task, &mut Rng::stream(config.test_seed, 4), 4000)?;
+    let bos = config.task.bos.is_some();
+    let classes = Classes::from_examples([&discovery[..], &val[..], &test[..]], bos);
+    if classes.is_empty() {
+        return Err(TrainError::Config("the program has no outputs to learn".into()));
+    }
+    Ok(Prepared { classes, val, test })
+}
+
+/// Builds the model a config describes.
+pub fn build_model(config: &TrainConfig, classes: &Classes, dtype: DType) -> Result<Model, TrainError> {
+    let model_config = ModelConfig {
+        layers: config.layers,
+        heads: config.heads,
+        d_model: config.d_model,
+        d_ff: 2 * config.d_model,
+        n_tokens: config.task.input_tokens().len(),
+        n_classes: classes.len(),
+        max_positions: config.task.max_positions(),
+    };
+    if config.heads == 0 || !config.d_model.is_multiple_of(config.heads) {
+        return Err(TrainError::Config(format!(
+            "the width {} must be a positive multiple of the heads {}",
+            config.d_model, config.heads
+        )));
+    }
+    Ok(Model::new(model_config, config.seed, dtype, &Device::Cpu)?)
+}
+
+/// Trains a model of `config`'s size on `program` until the validation
+/// accuracy stops improving (or `max_steps`), then restores the best
+/// checkpoint and measures it on the test inputs.
+pub fn train(
+    program: &Program,
+    config: &TrainConfig,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<(Model, Metrics), TrainError> {
+    let start = Instant::now();
+    let Prepared { classes, val, test } = prepare(program, config)?;
+    let model = build_model(config, &classes, DType::F32)?;
+    let supervised = if config.attn_supervision != 0.0 {
+        supervised_heads(program, config.layers, config.heads)
+    } else {
+        Vec::new()
+    };
+    let mut optimizer = AdamW::new(
+        model.vars(),
+        ParamsAdamW { lr: config.lr, weight_decay: config.weight_decay, ..ParamsAdamW::default() },
+    )?;
+    let mut labeler = Labeler::new(program);
+    let mut rng = Rng::stream(config.seed, 5);
+    let mut smoothed: Option<f64> = None;
+    let mut best = (-1.0f64, 0usize);
+    let mut best_params = model.snapshot()?;
+    let mut since_best = 0usize;
+    let mut decay = 1.0f64;
+    let mut perfect_run = 0usize;
+    let mut curve = Vec::new();
+    let mut stop = "max_steps";
+    let mut steps = 0usize;
+    let train_start = Instant::now();
+    for step in 1..=config.max_steps {
+        steps = step;
+        let lr = config.lr * decay * (step as f64 / config.warmup.max(1) as f64).min(1.0);
+        optimizer.set_learning_rate(lr);
+        let examples = labeler.examples(&config.task, &mut rng, config.batch)?;
+        let batch = encode(&examples, &config.task, &classes, &supervised, DType::F32, &Device::Cpu)?;
+        let (total, _) = loss(&model, &batch, config.attn_supervision)?;
+        optimizer.backward_step(&total)?;
+        let value = f64::from(total.to_scalar::<f32>()?);
+        if !value.is_finite() {
+            return Err(TrainError::Diverged { step });
+        }
+        smoothed = Some(smoothed.map_or(value, |s| 0.95 * s + 0.05 * value));
+        let mut report = Progress {
+            step,
+            max_steps: config.max_steps,
+            loss: smoothed.unwrap_or(value),
+            val_accuracy: None,
+            best_val_accuracy: best.0.max(0.0),
+            lr,
+            seconds: start.elapsed().as_secs_f64(),
+        };
+        if step % config.eval_every == 0 || step == config.max_steps {
+            let (acc, _) = accuracy(&model, &val, &config.task, &classes)?;
+            curve.push(CurvePoint { step, loss: report.loss, val_token_accuracy: acc });
+            if acc > best.0 {
+                best = (acc, step);
+                best_params = model.snapshot()?;
+                since_best = 0;
+            } else {
+                since_best += 1;
+                if since_best * 2 == config.patience {
+                    decay *= 0.5;
+                }
+            }
+            perfect_run = if acc >= 1.0 { perfect_run + 1 } else { 0 };
+            report.val_accuracy = Some(acc);
+            report.best_val_accuracy = best.0;
+            progress(&report);
+            if perfect_run >= 3 {
+                stop = "perfect";
+                break;
+            }
+            if since_best >= config.patience {
+                stop = "plateau";
+                break;
+            }
+        } else {
+            progress(&report);
+        }
+    }
+    let train_seconds = train_start.elapsed().as_secs_f64();
+    model.restore(&best_params)?;
+    let (token_accuracy, sequence_accuracy) = accuracy(&model, &test, &config.task, &classes)?;
+    let head_matches = match_heads(&model, program, &test[..test.len().min(200)], &config.task)?;
+    let metrics = Metrics {
+        task: program.name.clone(),
+        file: String::new(),
+        config: config.clone(),
+        model: model.config,
+        classes: classes.names.clone(),
+        compiled_heads_per_layer: program.heads_per_layer.clone(),
+        params: model.param_count(),
+        steps,
+        stop: stop.to_string(),
+        seconds: start.elapsed().as_secs_f64(),
+        ms_per_step: 1000.0 * train_seconds / steps.max(1) as f64,
+        token_accuracy,
+        sequence_accuracy,
+        val_token_accuracy: best.0.max(0.0),
+        best_step: best.1,
+        head_matches,
+        curve,
+    };
+    Ok((model, metrics))
+}
+
+/// Writes `model.safetensors` and `metrics.json` into `dir`.
+pub fn save(dir: &std::path::Path, model: &Model, metrics: &Metrics) -> Result<(), TrainError> {
+    std::fs::create_dir_all(dir).map_err(|e| TrainError::Io(format!("{}: {e}", dir.display())))?;
+    model.save(&dir.join("model.safetensors"))?;
+    let json = serde_json::to_string_pretty(metrics).map_err(|e| TrainError::Io(e.to_string()))?;
+    let path = dir.join("metrics.json");
+    std::fs::write(&path, json + "\n").map_err(|e| TrainError::Io(format!("{}: {e}", path.display())))?;
+    Ok(())
+}
+
+/// Reads a run's metrics and model back.
+pub fn load(dir: &std::path::Path) -> Result<(Model, Metrics), TrainError> {
+    let path = dir.join("metrics.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| TrainError::Io(format!("{}: {e}", path.display())))?;
+    let metrics: Metrics =
+        serde_json::from_str(&text).map_err(|e| TrainError::Io(format!("{}: {e}", path.display())))?;
+    let mut model = Model::new(metrics.model, metrics.config.seed, DType::F32, &Device::Cpu)?;
+    model.load(&dir.join("model.safetensors"))?;
+    Ok((model, metrics))
+}
