@@ -498,3 +498,93 @@ fn fail(message: &str) -> ExitCode {
     eprintln!("rasp: {message}");
     ExitCode::FAILURE
 }
+
+/// Whether DIR holds a model written by `rasp compile` (not `rasp train`).
+pub fn is_compiled_dir(dir: &Path) -> bool {
+    dir.join(PROGRAM_FILE).is_file() && !dir.join("metrics.json").exists()
+}
+
+/// `rasp attention DIR` for a compiled model: each head's real softmax
+/// attention on the input, beside the program selector it implements
+/// (normalised per row), and how far apart they are. Position 0 of the
+/// model is its start token (where a row with no selection attends); the
+/// picture shows the word's positions.
+pub fn compiled_attention(dir: &Path, input: &str, output: &Path) -> Result<String, String> {
+    let model = Model::load(dir).map_err(|e| e.to_string())?;
+    let program = load_program(dir, &model)?;
+    let config = &model.config;
+    let single = config.vocab.iter().all(|t| t.chars().count() == 1);
+    let word: Vec<String> = if single {
+        input.chars().map(String::from).collect()
+    } else {
+        input.split(',').map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect()
+    };
+    let ids = model.encode(&word).map_err(|e| e.to_string())?;
+    let maps = model.attention(&ids).map_err(|e| e.to_string())?;
+    // The program sees the BOS (if any) and the word; the model also has
+    // its start token in front.
+    let mut tokens: Vec<String> = config.bos.iter().cloned().collect();
+    tokens.extend(word.iter().cloned());
+    let elements: Vec<Value> = tokens.iter().map(|t| Value::str(t)).collect();
+    let skip = ids.len() - tokens.len();
+    let mut evaluator = rasp_core::Evaluator::new();
+    let mut rows = Vec::new();
+    let mut report = String::new();
+    for (layer, (heads, layer_config)) in maps.iter().zip(&config.layers).enumerate() {
+        let mut panels = Vec::new();
+        for (h, (weights, head)) in heads.iter().zip(&layer_config.heads).enumerate() {
+            let real: Vec<Vec<f64>> =
+                (skip..ids.len()).map(|q| (skip..ids.len()).map(|k| f64::from(weights[[q, k]])).collect()).collect();
+            let selector = aggregate_selector(&program.graph, &head.computes);
+            let wanted = match selector.map(|s| evaluator.evaluate(&program.graph, s, &elements)) {
+                Some(Ok(rasp_core::NodeValue::Sel(m))) => Some(rasp_draw::heatmap::row_normalised(&m)),
+                _ => None,
+            };
+            let distance = wanted.as_ref().map(|w| max_difference(&real, w));
+            let caption = distance.map_or("selector not found".to_string(), |d| format!("max |difference| {d:.2e}"));
+            report.push_str(&format!(
+                "layer {} head {}: {} over {}: {}\n",
+                layer + 1,
+                h + 1,
+                head.computes,
+                head.selector,
+                caption
+            ));
+            panels.push(rasp_draw::heatmap::Panel {
+                title: format!("compiled head {}", h + 1),
+                caption: caption.clone(),
+                weights: real,
+            });
+            if let Some(w) = wanted {
+                panels.push(rasp_draw::heatmap::Panel {
+                    title: "program selector".to_string(),
+                    caption: head.selector.clone(),
+                    weights: w,
+                });
+            }
+        }
+        rows.push(rasp_draw::heatmap::PanelRow { label: format!("Layer {}", layer + 1), panels });
+    }
+    let title = format!("{} on {:?}: compiled attention beside the program's selectors", config.readout.sop, input);
+    let svg = rasp_draw::heatmap::heatmaps_svg(&title, &tokens, &rows);
+    std::fs::write(output, svg).map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+    report.push_str(&format!("wrote {}\n", output.display()));
+    Ok(report)
+}
+
+/// The selector of the aggregate a compiled head computes (`name#ID`).
+fn aggregate_selector(graph: &Graph, computes: &str) -> Option<NodeId> {
+    let id: u32 = computes.rsplit('#').next()?.parse().ok()?;
+    let id = NodeId(id);
+    if id.index() >= graph.len() {
+        return None;
+    }
+    match graph.kind(id) {
+        rasp_core::NodeKind::Aggregate { selector, .. } => Some(*selector),
+        _ => None,
+    }
+}
+
+fn max_difference(a: &[Vec<f64>], b: &[Vec<f64>]) -> f64 {
+    a.iter().zip(b).flat_map(|(x, y)| x.iter().zip(y).map(|(p, q)| (p - q).abs())).fold(0.0, f64::max)
+}

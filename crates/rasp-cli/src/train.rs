@@ -115,7 +115,7 @@ pub struct TrainArgs {
     #[arg(long, value_name = "D", default_value_t = 64)]
     pub d_model: usize,
     /// The most training steps.
-    #[arg(long, value_name = "S", default_value_t = 20_000)]
+    #[arg(long, value_name = "S", default_value_t = 40_000)]
     pub steps: usize,
     /// Inputs per step.
     #[arg(long, value_name = "B", default_value_t = 32)]
@@ -286,7 +286,7 @@ disjoint), on the input and over --samples test inputs.";
 #[derive(Args, Debug)]
 #[command(about = ATTENTION_ABOUT, long_about = ATTENTION_LONG_ABOUT)]
 pub struct AttentionArgs {
-    /// A directory written by `rasp train`.
+    /// A directory written by `rasp train` or `rasp compile`.
     pub dir: PathBuf,
     /// The input: one token per character when every token is one
     /// character, else tokens separated by commas. The BOS token is added
@@ -318,6 +318,9 @@ pub fn run_attention(args: AttentionArgs) -> ExitCode {
 }
 
 fn attention(args: &AttentionArgs) -> Result<String, String> {
+    if crate::compile::is_compiled_dir(&args.dir) {
+        return crate::compile::compiled_attention(&args.dir, &args.input, &args.output);
+    }
     let (model, metrics) = rasp_train::load(&args.dir).map_err(|e| e.to_string())?;
     let file = args.file.clone().unwrap_or_else(|| PathBuf::from(&metrics.file));
     let (session, root) = load_program(&file, &metrics.task)?;
@@ -442,8 +445,12 @@ pub struct TableArgs {
     /// Train at most this many runs, then stop.
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
+    /// Only these seeds (comma-separated; the table's are 0 and 1), e.g. to
+    /// run every row once before the second seeds.
+    #[arg(long, value_name = "SEEDS", value_delimiter = ',')]
+    pub seeds: Option<Vec<u64>>,
     /// The most steps of a run.
-    #[arg(long, value_name = "S", default_value_t = 20_000)]
+    #[arg(long, value_name = "S", default_value_t = 40_000)]
     pub max_steps: usize,
     /// Where the example programs are.
     #[arg(long, value_name = "DIR", default_value = "examples")]
@@ -494,6 +501,9 @@ fn table_cmd(args: &TableArgs) -> Result<(), String> {
     for task in TASKS.iter().filter(|t| wanted.as_ref().is_none_or(|w| w.iter().any(|n| n == t.name))) {
         for size in task.sizes {
             for seed in table::SEEDS {
+                if args.seeds.as_ref().is_some_and(|only| !only.contains(&seed)) {
+                    continue;
+                }
                 if !done.contains(&table::key(task, size, seed)) {
                     pending.push((task, size, seed));
                 }

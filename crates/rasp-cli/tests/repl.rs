@@ -86,3 +86,38 @@ fn draw_in_the_repl_prints_the_value_and_writes_an_svg() {
     assert!(svg.starts_with("<?xml") && svg.contains("flip") && svg.contains("layer 2"), "{svg}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn compiled_attention_is_drawn_beside_the_program_selectors() {
+    let dir = std::env::temp_dir().join(format!("rasp-cli-catt-{}", std::process::id()));
+    let model = dir.join("model");
+    let model_arg = model.display().to_string();
+    let (_, err, code) = rasp(
+        &[
+            "compile",
+            "examples/reverse.rasp",
+            "--sop",
+            "reverse",
+            "--vocab",
+            "a,b,c",
+            "--max-len",
+            "4",
+            "-o",
+            &model_arg,
+        ],
+        "",
+        &repo(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let svg_path = dir.join("attention.svg");
+    let svg_arg = svg_path.display().to_string();
+    let (out, err, code) = rasp(&["attention", &model_arg, "--input", "abc", "-o", &svg_arg], "", &repo());
+    assert_eq!(code, 0, "{err}");
+    // Layer 2's compiled head attends exactly as the flip selector.
+    let flip = out.lines().find(|l| l.starts_with("layer 2 head 1")).expect("layer 2 is reported");
+    let distance: f64 = flip.rsplit(' ').next().and_then(|d| d.parse().ok()).expect("a distance");
+    assert!(distance < 1e-3, "{out}");
+    let svg = std::fs::read_to_string(&svg_path).expect("the picture was written");
+    assert!(svg.contains("compiled head 1") && svg.contains("program selector"), "{svg}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

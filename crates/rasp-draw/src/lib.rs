@@ -17,6 +17,7 @@
 //! check all of these on every example program). No graphviz: the layers
 //! are the layout.
 
+pub mod heatmap;
 mod layout;
 mod model;
 mod scene;
