@@ -2,8 +2,6 @@
 
 use clap::{Args, ValueEnum};
 use rasp_analyze::{AnalyzeOptions, Schedule, analyze_with};
-use rasp_core::Value;
-use rasp_lang::{Session, SourceLoader};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -62,51 +60,10 @@ pub enum ScheduleArg {
     Best,
 }
 
-/// Reads `load`ed files relative to the working directory, as the REPL.
-struct FileLoader;
-
-impl SourceLoader for FileLoader {
-    fn load(&self, path: &str) -> Option<String> {
-        std::fs::read_to_string(path).ok()
-    }
-}
-
 pub fn run(args: AnalyzeArgs) -> ExitCode {
-    let file = args.file.display().to_string();
-    let text = match std::fs::read_to_string(&args.file) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("rasp: cannot read {file}: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let mut session = Session::new(Box::new(FileLoader));
-    session.run_file(&file, &text);
-    let output = session.take_output();
-    if session.had_file_errors() {
-        eprint!("{output}");
-        eprintln!("rasp: {file} has errors; nothing analysed");
-        return ExitCode::FAILURE;
-    }
-    let name = &args.sop;
-    let root = match session.lookup(name) {
-        Some(Value::Sop(id)) => id,
-        None => {
-            eprintln!("rasp: {name} is not defined in {file}");
-            return ExitCode::FAILURE;
-        }
-        Some(Value::Selector(_)) => {
-            eprintln!("rasp: {name} is a selector; analyze takes an s-op");
-            return ExitCode::FAILURE;
-        }
-        Some(Value::Function(_)) => {
-            eprintln!("rasp: {name} is a function; analyze takes an s-op (define one with it, e.g. x = {name}(...);)");
-            return ExitCode::FAILURE;
-        }
-        Some(other) => {
-            eprintln!("rasp: {name} is a value of type {}; analyze takes an s-op", other.type_name());
-            return ExitCode::FAILURE;
-        }
+    let (session, root) = match crate::program::load_sop(&args.file, &args.sop, "analyze") {
+        Ok(p) => p,
+        Err(e) => return e.report(),
     };
     let schedule = match args.schedule {
         ScheduleArg::Greedy => Schedule::Greedy,

@@ -6,7 +6,7 @@ use clap::Args;
 use rasp_analyze::{AnalyzeOptions, Schedule, analyze_with};
 use rasp_core::Value;
 use rasp_draw::Drawing;
-use rasp_lang::{Session, SourceLoader};
+use rasp_lang::Session;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -64,15 +64,6 @@ pub struct DrawArgs {
     pub bos: bool,
 }
 
-/// Reads `load`ed files relative to the working directory, as the REPL.
-struct FileLoader;
-
-impl SourceLoader for FileLoader {
-    fn load(&self, path: &str) -> Option<String> {
-        std::fs::read_to_string(path).ok()
-    }
-}
-
 /// The input value: a plain string, or a RASP expression evaluated in the
 /// session when it starts with `[` or `"`.
 fn read_input(session: &mut Session, text: &str) -> Result<Value, String> {
@@ -103,41 +94,10 @@ fn read_input(session: &mut Session, text: &str) -> Result<Value, String> {
 }
 
 pub fn run(args: DrawArgs) -> ExitCode {
-    let file = args.file.display().to_string();
-    let text = match std::fs::read_to_string(&args.file) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("rasp: cannot read {file}: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let mut session = Session::new(Box::new(FileLoader));
-    session.run_file(&file, &text);
-    let output = session.take_output();
-    if session.had_file_errors() {
-        eprint!("{output}");
-        eprintln!("rasp: {file} has errors; nothing drawn");
-        return ExitCode::FAILURE;
-    }
     let name = &args.sop;
-    let root = match session.lookup(name) {
-        Some(Value::Sop(id)) => id,
-        None => {
-            eprintln!("rasp: {name} is not defined in {file}");
-            return ExitCode::FAILURE;
-        }
-        Some(Value::Selector(_)) => {
-            eprintln!("rasp: {name} is a selector; draw takes an s-op");
-            return ExitCode::FAILURE;
-        }
-        Some(Value::Function(_)) => {
-            eprintln!("rasp: {name} is a function; draw takes an s-op (define one with it, e.g. x = {name}(...);)");
-            return ExitCode::FAILURE;
-        }
-        Some(other) => {
-            eprintln!("rasp: {name} is a value of type {}; draw takes an s-op", other.type_name());
-            return ExitCode::FAILURE;
-        }
+    let (mut session, root) = match crate::program::load_sop(&args.file, name, "draw") {
+        Ok(p) => p,
+        Err(e) => return e.report(),
     };
     let input = match read_input(&mut session, &args.input) {
         Ok(v) => v,

@@ -5,6 +5,7 @@ mod analyze;
 mod bench;
 mod compile;
 mod draw;
+mod program;
 mod repl;
 mod train;
 

@@ -3,7 +3,7 @@
 
 use rasp_analyze::Schedule;
 use rasp_core::{EvalError, Graph, NodeId, Value};
-use rasp_lang::{Control, NativeFn, Session, SourceLoader, drive};
+use rasp_lang::{Control, NativeFn, Session, drive};
 use rustyline::completion::{Completer, Pair};
 use rustyline::error::ReadlineError;
 use rustyline::highlight::Highlighter;
@@ -15,17 +15,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::rc::Rc;
 
-/// Reads `load`ed files relative to the working directory, as the reference.
-struct FileLoader;
-
-impl SourceLoader for FileLoader {
-    fn load(&self, path: &str) -> Option<String> {
-        std::fs::read_to_string(path).ok()
-    }
-}
-
 pub fn run(file: Option<PathBuf>, quiet: bool) -> ExitCode {
-    let mut session = Session::new(Box::new(FileLoader));
+    let mut session = Session::new(Box::new(crate::program::FileLoader));
     add_builtins(&mut session);
     if let Some(path) = file {
         let text = match std::fs::read_to_string(&path) {

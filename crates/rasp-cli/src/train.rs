@@ -3,8 +3,7 @@
 //! selectors, and the reduced Table 1 of the paper (docs/experiments.md).
 
 use clap::{Args, ValueEnum};
-use rasp_core::Value;
-use rasp_lang::{Session, SourceLoader};
+use rasp_lang::Session;
 use rasp_train::attention::{Panel, PanelRow, attention_maps, heatmaps_svg, match_heads, normalised};
 use rasp_train::data::{InputKind, Labeler, Program, TaskSpec};
 use rasp_train::table::{self, Record, TASKS};
@@ -13,30 +12,9 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Reads `load`ed files relative to the working directory, as the REPL.
-struct FileLoader;
-
-impl SourceLoader for FileLoader {
-    fn load(&self, path: &str) -> Option<String> {
-        std::fs::read_to_string(path).ok()
-    }
-}
-
 /// Runs FILE and finds the s-op NAME in it.
 fn load_program(file: &Path, sop: &str) -> Result<(Session, rasp_core::NodeId), String> {
-    let shown = file.display().to_string();
-    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {shown}: {e}"))?;
-    let mut session = Session::new(Box::new(FileLoader));
-    session.run_file(&shown, &text);
-    let output = session.take_output();
-    if session.had_file_errors() {
-        return Err(format!("{output}{shown} has errors"));
-    }
-    match session.lookup(sop) {
-        Some(Value::Sop(id)) => Ok((session, id)),
-        None => Err(format!("{sop} is not defined in {shown}")),
-        Some(other) => Err(format!("{sop} is a {}, not an s-op", other.type_name())),
-    }
+    crate::program::load_sop(file, sop, "training").map_err(|e| e.message().to_string())
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
