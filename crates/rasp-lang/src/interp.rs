@@ -69,9 +69,6 @@ const FAST_ENGINE_FROM: usize = 2_000;
 /// Python's `range` and friends may not build absurd lists.
 const MAX_LIST_LEN: usize = 10_000_000;
 
-/// A backstop on RASP call depth; Python's frame limit below comes first.
-pub const MAX_CALL_DEPTH: usize = 800;
-
 /// Python's default recursion limit. The reference's recursion depth is
 /// Python's, so rasp counts the Python frames the reference would be in
 /// and fails where it fails: `f(n)` recursing through `0 if n < 1 else
@@ -975,16 +972,10 @@ impl Session {
                 args.len()
             ));
         }
-        if self.call_depth >= MAX_CALL_DEPTH {
-            return python_err("maximum recursion depth exceeded");
-        }
         for (p, v) in def.params.iter().zip(args) {
             env::assign(&scope, &p.name, v.clone())?;
         }
-        self.call_depth += 1;
-        let result = self.run_body(scope, def);
-        self.call_depth -= 1;
-        result
+        self.run_body(scope, def)
     }
 
     fn run_body(&mut self, scope: EnvRef, def: &FuncDef) -> Result<Value> {

@@ -84,7 +84,6 @@ pub struct Session {
     stored: Vec<Pending>,
     pending_text: String,
     continuing: bool,
-    pub(crate) call_depth: usize,
     /// Python frames the reference would be in (see `interp::PY_RECURSION_LIMIT`).
     pub(crate) py_frames: usize,
     load_depth: usize,
@@ -141,7 +140,6 @@ impl Session {
             stored: Vec::new(),
             pending_text: String::new(),
             continuing: false,
-            call_depth: 0,
             py_frames: crate::interp::STATEMENT_BASE_FRAMES,
             load_depth: 0,
             drawings: Vec::new(),
