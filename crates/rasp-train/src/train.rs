@@ -56,7 +56,7 @@ impl TrainConfig {
             lr: 1e-3,
             weight_decay: 0.0,
             warmup: 200,
-            max_steps: 20_000,
+            max_steps: 40_000,
             eval_every: 250,
             patience: 12,
             val_inputs: 500,
