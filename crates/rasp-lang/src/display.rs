@@ -34,12 +34,6 @@ pub fn formatstr(v: &Value, session: &Session) -> String {
     }
 }
 
-/// Python `str()` of each element of an example (for selector grids).
-fn example_elements(example: &Value, session: &Session) -> Vec<Value> {
-    let _ = session;
-    example.iter_elements().unwrap_or_default()
-}
-
 impl Session {
     /// Text of a value, in the reference's value colour when colours are on.
     fn val(&self, text: &str) -> String {
@@ -162,7 +156,8 @@ impl Session {
 
     /// `print_select`: the example along the top, one row per query.
     pub(crate) fn print_select(&mut self, example: &Value, matrix: &SelectorMatrix, extra_pref: &str) {
-        let elements: Vec<String> = example_elements(example, self).iter().map(|v| v.py_str(&self.graph)).collect();
+        let elements: Vec<String> =
+            example.iter_elements().unwrap_or_default().iter().map(|v| v.py_str(&self.graph)).collect();
         self.write(&format!("{extra_pref} \t\t\t     {}\n", self.val(&elements.join(" "))));
         for (q, label) in elements.iter().enumerate().take(matrix.len()) {
             let cells: Vec<&str> = (0..matrix.len()).map(|k| if matrix.get(q, k) { "1" } else { " " }).collect();
@@ -180,7 +175,7 @@ impl Session {
             return;
         }
         self.write("\n");
-        let example_values = example_elements(example, self);
+        let example_values = example.iter_elements().unwrap_or_default();
         // The reference labels the input row after turning it into strings,
         // so it always reads `(strings)`.
         let input_cells = clean_bools_values(&example_values, self);

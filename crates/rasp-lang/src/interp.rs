@@ -782,6 +782,12 @@ impl Session {
         }
         let target_name = names::operand_name(target);
         let index_name = names::operand_name(index);
+        // A list, string or dict indexed by an s-op: an elementwise lookup table.
+        if let (Value::List(_) | Value::Dict(_) | Value::Atom(Atom::Str(_)), Value::Sop(id)) = (&t, &i) {
+            let name = format!("{target_name}[{index_name}]");
+            let kind = NodeKind::Map { op: MapOp::Lookup(Rc::new(t.clone())), inputs: vec![*id] };
+            return Ok(Value::Sop(self.graph.add(kind, &name, true)));
+        }
         match &t {
             Value::List(_) | Value::Atom(Atom::Str(_)) => {
                 let (len, kind) = match &t {
@@ -790,14 +796,6 @@ impl Session {
                     _ => (0, "list"),
                 };
                 match &i {
-                    Value::Sop(id) => {
-                        let name = format!("{target_name}[{index_name}]");
-                        Ok(Value::Sop(self.graph.add(
-                            NodeKind::Map { op: MapOp::Lookup(Rc::new(t.clone())), inputs: vec![*id] },
-                            &name,
-                            true,
-                        )))
-                    }
                     Value::Atom(a @ (Atom::Int(_) | Atom::Bool(_) | Atom::BigInt(_))) => {
                         let position = match a {
                             Atom::Int(v) => Some(*v),
@@ -827,14 +825,6 @@ impl Session {
                 }
             }
             Value::Dict(d) => match &i {
-                Value::Sop(id) => {
-                    let name = format!("{target_name}[{index_name}]");
-                    Ok(Value::Sop(self.graph.add(
-                        NodeKind::Map { op: MapOp::Lookup(Rc::new(t.clone())), inputs: vec![*id] },
-                        &name,
-                        true,
-                    )))
-                }
                 Value::Atom(a) => d.get(a).cloned().ok_or_else(|| {
                     Failure::Eval(EvalError::rasp(format!(
                         "index [ {} ] not in dict.",
