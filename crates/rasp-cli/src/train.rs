@@ -404,7 +404,11 @@ lengths up to 16, alphabet 16, width 64.
 
 Runs are trained one at a time; each finished run is appended as one JSON line
 to --out, and runs already there are skipped, so the table can be built in
-several sessions (--limit bounds the runs of one invocation). --markdown only
+several sessions (--limit bounds the runs of one invocation). Each run is
+checked against --out again just before it starts, so several invocations can
+share the results file and the cores: a run another one has finished is
+skipped (give them different --tasks or --seeds so that they do not start the
+same run at once). --markdown only
 prints the table from --out.";
 
 #[derive(Args, Debug)]
@@ -497,6 +501,19 @@ fn table_cmd(args: &TableArgs) -> Result<(), String> {
         return Ok(());
     }
     for (n, (task, size, seed)) in pending.iter().take(limit).enumerate() {
+        // Another invocation (say one per seed, or per task) may have finished
+        // this run since the list was made: read the results again.
+        if read_records(&args.out)?.iter().any(|r| r.key() == table::key(task, size, *seed)) {
+            println!(
+                "{} ({}, {}, {}) seed {seed}: already in {}, skipped",
+                task.name,
+                size.layers,
+                size.heads,
+                size.d_model,
+                args.out.display()
+            );
+            continue;
+        }
         let file = args.examples.join(task.file);
         let (session, root) = load_program(&file, task.sop)?;
         let program = Program::new(&session.graph, root, task.bos);
