@@ -44,8 +44,34 @@ enum Command {
     Table(train::TableArgs),
 }
 
+impl Command {
+    fn compute_threads(&self) -> Option<u16> {
+        match self {
+            Command::Train(args) => Some(args.threads.threads),
+            Command::Table(args) => Some(args.threads.threads),
+            _ => None,
+        }
+    }
+}
+
+/// candle and rayon size their thread pools from these variables when they
+/// first start, and offer no other way to choose. Called before any other
+/// thread exists.
+#[allow(unsafe_code)]
+fn set_compute_threads(n: u16) {
+    // SAFETY: the process is still single-threaded, so nothing reads the
+    // environment while it changes.
+    unsafe {
+        std::env::set_var("RAYON_NUM_THREADS", n.to_string());
+        std::env::set_var("CANDLE_NUM_THREADS", n.to_string());
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(n) = cli.command.as_ref().and_then(Command::compute_threads) {
+        set_compute_threads(n);
+    }
     rasp_lang::with_large_stack(move || match cli.command {
         Some(Command::Analyze(args)) => analyze::run(args),
         Some(Command::Draw(args)) => draw::run(args),

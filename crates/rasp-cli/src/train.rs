@@ -116,6 +116,20 @@ pub struct TrainArgs {
     /// Where to write model.safetensors and metrics.json.
     #[arg(short, long, value_name = "DIR")]
     pub output: PathBuf,
+    #[command(flatten)]
+    pub threads: ThreadsArg,
+}
+
+/// The compute threads of a training command.
+#[derive(Args, Debug, Clone, Copy)]
+pub struct ThreadsArg {
+    /// Compute threads (candle's matrix products and the label evaluator).
+    /// One is the fastest for models this small: candle's workers spin
+    /// while they wait, so several threads, and above all several runs
+    /// sharing the cores, lose most of their time waiting. A run gives the
+    /// same model bit for bit only with the same number of threads.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: u16,
 }
 
 /// Prints training progress on stderr: one \r-updated line on a terminal,
@@ -440,6 +454,8 @@ pub struct TableArgs {
     /// Also save every run's model under DIR/TASK-L-H-D-SEED/.
     #[arg(long, value_name = "DIR")]
     pub models: Option<PathBuf>,
+    #[command(flatten)]
+    pub threads: ThreadsArg,
     /// List the runs still to do and train nothing.
     #[arg(long)]
     pub dry_run: bool,
