@@ -30,6 +30,7 @@ fn reverse_and_sort() {
 #[test]
 fn double_histogram_and_most_frequent() {
     check("double_histogram.rasp", "double_hist_bos", "a,b,c", Some("§"), 5);
+    check("double_histogram.rasp", "double_hist_bos_one_head", "a,b,c", Some("§"), 5);
     check("most_frequent.rasp", "sort_by_most_freq_bos", "a,b,c", Some("§"), 5);
 }
 
