@@ -126,8 +126,9 @@ pub struct ThreadsArg {
     /// Compute threads (candle's matrix products and the label evaluator).
     /// One is the fastest for models this small: candle's workers spin
     /// while they wait, so several threads, and above all several runs
-    /// sharing the cores, lose most of their time waiting. A run gives the
-    /// same model bit for bit only with the same number of threads.
+    /// sharing the cores, lose most of their time waiting. A seed gives
+    /// the same model bit for bit at the same thread count; other counts
+    /// may round differently.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: u16,
 }
@@ -136,25 +137,33 @@ pub struct ThreadsArg {
 /// a line per evaluation otherwise.
 fn progress_printer(label: String) -> impl FnMut(&Progress) {
     let tty = std::io::stderr().is_terminal();
+    let mut last_val: Option<f64> = None;
     move |p: &Progress| {
         let evaluated = p.val_accuracy.is_some();
+        last_val = p.val_accuracy.or(last_val);
         if !(evaluated || (tty && p.step.is_multiple_of(10))) {
             return;
         }
+        let val = match last_val {
+            Some(v) => format!("{:.2}% (best {:.2}%)", 100.0 * v, 100.0 * p.best_val_accuracy),
+            None => "–".to_string(),
+        };
         let line = format!(
-            "{label}step {}/{}  loss {:.4}  val acc {:.2}% (best {:.2}%)  lr {:.1e}  {:.0} s",
-            p.step,
-            p.max_steps,
-            p.loss,
-            100.0 * p.val_accuracy.unwrap_or(p.best_val_accuracy),
-            100.0 * p.best_val_accuracy,
-            p.lr,
-            p.seconds
+            "{label}step {}/{}  loss {:.4}  val acc {val}  lr {:.1e}  {:.0} s",
+            p.step, p.max_steps, p.loss, p.lr, p.seconds
         );
         let mut err = std::io::stderr().lock();
-        let _ = if tty { write!(err, "\r{line:<100}") } else { writeln!(err, "{line}") };
+        let _ = if tty { write!(err, "\r{} {line:<100}", bar(p.step, p.max_steps)) } else { writeln!(err, "{line}") };
         let _ = err.flush();
     }
+}
+
+/// `[#####...............]`: the share of the step cap done (a run that
+/// plateaus stops before the bar fills).
+fn bar(step: usize, max_steps: usize) -> String {
+    const WIDTH: usize = 20;
+    let done = (step.min(max_steps) * WIDTH).checked_div(max_steps).unwrap_or(WIDTH);
+    format!("[{}{}]", "#".repeat(done), ".".repeat(WIDTH - done))
 }
 
 fn end_progress() {
@@ -418,12 +427,14 @@ lengths up to 16, alphabet 16, width 64.
 
 Runs are trained one at a time; each finished run is appended as one JSON line
 to --out, and runs already there are skipped, so the table can be built in
-several sessions (--limit bounds the runs of one invocation). Each run is
-checked against --out again just before it starts, so several invocations can
-share the results file and the cores: a run another one has finished is
-skipped (give them different --tasks or --seeds so that they do not start the
-same run at once). --markdown only
-prints the table from --out.";
+several sessions (--limit bounds the runs of one invocation). --markdown only
+prints the table from --out.
+
+Each run is checked against --out again just before it starts, so several
+invocations can share the results file and the cores: a run that another one
+has finished is skipped. Give them different --seeds (or --tasks) so that they
+do not start the same run at once, e.g. `rasp table --seeds 0 & rasp table
+--seeds 1`.";
 
 #[derive(Args, Debug)]
 #[command(about = TABLE_ABOUT, long_about = TABLE_LONG_ABOUT)]
@@ -579,4 +590,17 @@ fn table_cmd(args: &TableArgs) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bar;
+
+    #[test]
+    fn progress_bar() {
+        assert_eq!(bar(0, 40_000), "[....................]");
+        assert_eq!(bar(10_000, 40_000), "[#####...............]");
+        assert_eq!(bar(40_000, 40_000), "[####################]");
+        assert_eq!(bar(50, 0), "[####################]");
+    }
 }

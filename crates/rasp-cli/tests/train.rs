@@ -94,5 +94,8 @@ fn table_lists_and_prints() {
     let out = rasp(&["table", "--out", r, "--tasks", "nope"]);
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("unknown task \"nope\""));
+    let out = rasp(&["table", "--out", r, "--dry-run", "--threads", "0"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("invalid value '0' for '--threads <N>'"), "{}", text(&out.stderr));
     let _ = std::fs::remove_dir_all(&dir);
 }
