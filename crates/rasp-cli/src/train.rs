@@ -83,28 +83,28 @@ pub struct TrainArgs {
     #[arg(long, value_enum, default_value_t = InputsArg::Uniform)]
     pub inputs: InputsArg,
     /// Layers (default: the program's).
-    #[arg(long, value_name = "L")]
+    #[arg(long, value_name = "L", value_parser = at_least_one)]
     pub layers: Option<usize>,
     /// Heads per layer (default: the most heads in one of the program's
     /// layers).
-    #[arg(long, value_name = "H")]
+    #[arg(long, value_name = "H", value_parser = at_least_one)]
     pub heads: Option<usize>,
     /// Model width (a multiple of the heads).
-    #[arg(long, value_name = "D", default_value_t = 64)]
+    #[arg(long, value_name = "D", default_value_t = 64, value_parser = at_least_one)]
     pub d_model: usize,
     /// The most training steps.
-    #[arg(long, value_name = "S", default_value_t = 40_000)]
+    #[arg(long, value_name = "S", default_value_t = 40_000, value_parser = at_least_one)]
     pub steps: usize,
     /// Inputs per step.
-    #[arg(long, value_name = "B", default_value_t = 32)]
+    #[arg(long, value_name = "B", default_value_t = 32, value_parser = at_least_one)]
     pub batch: usize,
     #[arg(long, default_value_t = 1e-3)]
     pub lr: f64,
     /// Steps between evaluations.
-    #[arg(long, value_name = "S", default_value_t = 250)]
+    #[arg(long, value_name = "S", default_value_t = 250, value_parser = at_least_one)]
     pub eval_every: usize,
     /// Evaluations without improvement before stopping.
-    #[arg(long, value_name = "K", default_value_t = 12)]
+    #[arg(long, value_name = "K", default_value_t = 12, value_parser = at_least_one)]
     pub patience: usize,
     #[arg(long, value_name = "K", default_value_t = 0)]
     pub seed: u64,
@@ -118,6 +118,15 @@ pub struct TrainArgs {
     pub output: PathBuf,
     #[command(flatten)]
     pub threads: ThreadsArg,
+}
+
+/// A count that must be at least 1 (steps, batch, layers, heads, ...).
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_string()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// The compute threads of a training command.
@@ -240,11 +249,11 @@ pub fn run_train(args: TrainArgs) -> ExitCode {
     }
     let mut config = TrainConfig::new(task, layers, heads);
     config.d_model = args.d_model;
-    config.max_steps = args.steps.max(1);
-    config.batch = args.batch.max(1);
+    config.max_steps = args.steps;
+    config.batch = args.batch;
     config.lr = args.lr;
-    config.eval_every = args.eval_every.max(1);
-    config.patience = args.patience.max(1);
+    config.eval_every = args.eval_every;
+    config.patience = args.patience;
     config.seed = args.seed;
     config.attn_supervision = args.attn_supervision;
     let result = rasp_train::train(&program, &config, &mut progress_printer(String::new()));
@@ -301,7 +310,7 @@ pub struct AttentionArgs {
     #[arg(long, value_name = "FILE")]
     pub file: Option<PathBuf>,
     /// Random test inputs to average the match score over.
-    #[arg(long, value_name = "N", default_value_t = 200)]
+    #[arg(long, value_name = "N", default_value_t = 200, value_parser = at_least_one)]
     pub samples: usize,
 }
 
@@ -457,7 +466,7 @@ pub struct TableArgs {
     #[arg(long, value_name = "SEEDS", value_delimiter = ',')]
     pub seeds: Option<Vec<u64>>,
     /// The most steps of a run.
-    #[arg(long, value_name = "S", default_value_t = 40_000)]
+    #[arg(long, value_name = "S", default_value_t = 40_000, value_parser = at_least_one)]
     pub max_steps: usize,
     /// Where the example programs are.
     #[arg(long, value_name = "DIR", default_value = "examples")]

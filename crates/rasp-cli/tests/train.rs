@@ -99,3 +99,14 @@ fn table_lists_and_prints() {
     assert!(text(&out.stderr).contains("invalid value '0' for '--threads <N>'"), "{}", text(&out.stderr));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn counts_below_one_are_refused() {
+    let program = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/histogram.rasp");
+    for (flag, shown) in [("--steps", "--steps <S>"), ("--batch", "--batch <B>"), ("--layers", "--layers <L>")] {
+        let out = rasp(&["train", program, "--sop", "hist_bos", "--vocab", "abc", flag, "0", "-o", "unused"]);
+        assert!(!out.status.success(), "{flag} 0 was accepted");
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains(&format!("invalid value '0' for '{shown}': must be at least 1")), "{stderr}");
+    }
+}
