@@ -1,6 +1,7 @@
 //! `rasp compile`, `rasp verify` and `rasp bench-compile`: RASP programs to
 //! transformer weights, checked against the interpreter.
 
+use crate::program::parse_vocab;
 use clap::{Args, ValueEnum};
 use rasp_compile::verify::{VerifyOptions, VerifyReport, verify};
 use rasp_compile::{CompileOptions, Encoding, Model, ProgramInfo, compile};
@@ -47,7 +48,8 @@ pub struct CompileArgs {
     /// The s-op to compile.
     #[arg(long, value_name = "NAME")]
     pub sop: String,
-    /// Input tokens, comma-separated (e.g. a,b,c).
+    /// Input tokens: `a,b,c`, or text without commas for one token per
+    /// character (`abc`).
     #[arg(long, value_name = "TOKENS")]
     pub vocab: String,
     /// Longest input word (BOS not counted).
@@ -146,10 +148,6 @@ fn build_graph(file: &str, text: &str, sop: &str, stored: BTreeMap<String, Strin
     };
     let loads = seen.borrow().clone();
     Ok(Program { graph: session.graph, root, loads })
-}
-
-fn parse_vocab(text: &str) -> Vec<String> {
-    text.split(',').map(|t| t.to_string()).filter(|t| !t.is_empty()).collect()
 }
 
 fn parse_encodings(items: &[String]) -> Result<Vec<(String, Encoding)>, String> {

@@ -65,3 +65,27 @@ pub fn load_sop(file: &Path, sop: &str, verb: &str) -> Result<(Session, NodeId),
         }
     }
 }
+
+/// A `--vocab` argument: `a,b,c` is three tokens (trimmed, empty ones
+/// dropped); text without commas is one token per character (`abcd`).
+pub fn parse_vocab(text: &str) -> Vec<String> {
+    if text.contains(',') {
+        text.split(',').map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect()
+    } else {
+        text.chars().map(|c| c.to_string()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_vocab;
+
+    #[test]
+    fn vocabularies() {
+        assert_eq!(parse_vocab("a,b,c"), ["a", "b", "c"]);
+        assert_eq!(parse_vocab("abc"), ["a", "b", "c"]);
+        assert_eq!(parse_vocab("(,), {,}"), ["(", ")", "{", "}"]);
+        assert_eq!(parse_vocab("one,two,,"), ["one", "two"]);
+        assert_eq!(parse_vocab("§é"), ["§", "é"]);
+    }
+}

@@ -1,5 +1,6 @@
 //! `rasp train`, `rasp attention` and `rasp table` run as programs, on
 //! sizes small enough to take seconds.
+#![cfg(feature = "train")]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
