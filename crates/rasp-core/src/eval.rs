@@ -6,7 +6,7 @@ use crate::error::{EvalError, EvalResult};
 use crate::graph::{Graph, MapOp, NodeId, NodeKind, Predicate, TokenConversion};
 use crate::pyfmt;
 use crate::pyops::{self, ArithOp, CmpOp};
-use crate::sequence::{SelectorMatrix, SeqType, Sequence, Shown};
+use crate::sequence::{SelectorMatrix, SeqType, Sequence, Shown, set_bits};
 use crate::value::{Value, value_arith, value_compare};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -379,20 +379,21 @@ pub fn aggregate(
                         Value::list(shown).py_repr(graph)
                     )));
                 }
-                out.push(Value::Atom(Atom::Float(mean(matrix, q, column, count)?)));
+                out.push(Value::Atom(Atom::Float(mean(matrix.row(q), column, count)?)));
             }
         }
     }
     Ok(out)
 }
 
-/// `sum(selected) * 1.0 / count`, with Python's left-to-right sum.
-fn mean(matrix: &SelectorMatrix, q: usize, column: &Sequence, count: usize) -> EvalResult<f64> {
+/// `sum(selected) * 1.0 / count` for the keys set in a selector row, with
+/// Python's left-to-right sum (the plain and the fast engine both use it).
+pub(crate) fn mean(row: &[u64], column: &Sequence, count: usize) -> EvalResult<f64> {
     if column.seq_type == SeqType::Int {
         // Exact integer sum; i128 cannot overflow for any input we accept.
         let mut total: i128 = 0;
         let mut exact = true;
-        for k in matrix.selected(q) {
+        for k in set_bits(row) {
             match &column.values[k] {
                 Atom::Int(v) => total += i128::from(*v),
                 Atom::Bool(b) => total += i128::from(*b),
@@ -404,7 +405,7 @@ fn mean(matrix: &SelectorMatrix, q: usize, column: &Sequence, count: usize) -> E
         }
     }
     let mut total = Atom::Int(0);
-    for k in matrix.selected(q) {
+    for k in set_bits(row) {
         total = pyops::arith(ArithOp::Add, &total, &column.values[k])?;
     }
     let total = pyops::to_f64(&total)?;

@@ -162,17 +162,7 @@ impl SelectorMatrix {
 
     /// Keys selected by `query`, ascending.
     pub fn selected(&self, query: usize) -> impl Iterator<Item = usize> + '_ {
-        self.row(query).iter().enumerate().flat_map(|(w, &word)| {
-            let mut word = word;
-            std::iter::from_fn(move || {
-                if word == 0 {
-                    return None;
-                }
-                let bit = word.trailing_zeros() as usize;
-                word &= word - 1;
-                Some(w * 64 + bit)
-            })
-        })
+        set_bits(self.row(query))
     }
 
     pub fn count(&self, query: usize) -> usize {
@@ -196,4 +186,19 @@ impl SelectorMatrix {
         }
         out
     }
+}
+
+/// The positions of the set bits of a bit row (64 cells a word), ascending.
+pub(crate) fn set_bits(row: &[u64]) -> impl Iterator<Item = usize> + '_ {
+    row.iter().enumerate().flat_map(|(w, &word)| {
+        let mut word = word;
+        std::iter::from_fn(move || {
+            if word == 0 {
+                return None;
+            }
+            let bit = word.trailing_zeros() as usize;
+            word &= word - 1;
+            Some(w * 64 + bit)
+        })
+    })
 }

@@ -14,14 +14,14 @@
 use super::Strategy;
 use super::order::OrderCache;
 use super::plan::Plan;
-use super::rows::{Matrices, Rows, selected};
+use super::rows::{Matrices, Rows};
 use super::structured::{Total, term_totals};
 use crate::atom::Atom;
 use crate::error::{EvalError, EvalResult};
-use crate::eval::{MAX_INPUT_LEN, MAX_MATRIX_LEN, NodeValue, apply_map, convert_token};
+use crate::eval::{MAX_INPUT_LEN, MAX_MATRIX_LEN, NodeValue, apply_map, convert_token, mean};
 use crate::graph::{Graph, MapOp, NodeId, NodeKind, Predicate, TokenConversion};
-use crate::pyops::{self, ArithOp};
-use crate::sequence::{SelectorMatrix, SeqType, Sequence, Shown, classify};
+use crate::pyops;
+use crate::sequence::{SelectorMatrix, SeqType, Sequence, Shown, classify, set_bits};
 use crate::value::Value;
 use std::rc::Rc;
 
@@ -188,7 +188,7 @@ impl Engine {
                 let mut rows = Rows::new(graph, dag, n, &column, &mut self.cache, Vec::new(), false)?;
                 let mut matrix = SelectorMatrix::empty(n);
                 for q in 0..n {
-                    for k in selected(rows.fill(q)?) {
+                    for k in set_bits(rows.fill(q)?) {
                         matrix.set(q, k);
                     }
                 }
@@ -325,7 +325,7 @@ impl Engine {
                                         false,
                                     )?),
                                 };
-                                ordered_mean(rows.fill(q)?, &column, count as usize)?
+                                mean(rows.fill(q)?, &column, count as usize)?
                             };
                             b.push_atom(Atom::Float(mean));
                         }
@@ -373,7 +373,7 @@ impl Engine {
                     match count {
                         0 => b.push(default.clone()),
                         1 => {
-                            let k = selected(row).next().unwrap_or(0);
+                            let k = set_bits(row).next().unwrap_or(0);
                             b.push_atom(column.values[k].clone());
                         }
                         _ => {
@@ -386,10 +386,10 @@ impl Engine {
                                     f64::from(total) / count as f64
                                 }
                                 (None, Some(w)) => {
-                                    let total: i128 = selected(row).map(|k| i128::from(w[k])).sum();
+                                    let total: i128 = set_bits(row).map(|k| i128::from(w[k])).sum();
                                     total as f64 / count as f64
                                 }
-                                (None, None) => ordered_mean(row, &column, count)?,
+                                (None, None) => mean(row, &column, count)?,
                             };
                             b.push_atom(Atom::Float(mean));
                         }
@@ -514,29 +514,6 @@ fn weights_of(column: &Sequence) -> Option<Vec<i64>> {
         }
         _ => None,
     }
-}
-
-/// `sum(selected) * 1.0 / count` exactly as `eval::aggregate` takes it.
-fn ordered_mean(row: &[u64], column: &Sequence, count: usize) -> EvalResult<f64> {
-    if column.seq_type == SeqType::Int {
-        let mut total: i128 = 0;
-        let mut exact = true;
-        for k in selected(row) {
-            match &column.values[k] {
-                Atom::Int(v) => total += i128::from(*v),
-                Atom::Bool(b) => total += i128::from(*b),
-                _ => exact = false,
-            }
-        }
-        if exact {
-            return Ok(total as f64 / count as f64);
-        }
-    }
-    let mut total = Atom::Int(0);
-    for k in selected(row) {
-        total = pyops::arith(ArithOp::Add, &total, &column.values[k])?;
-    }
-    Ok(pyops::to_f64(&total)? / count as f64)
 }
 
 fn non_numbers(column: &Sequence, graph: &Graph) -> EvalError {

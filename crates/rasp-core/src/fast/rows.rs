@@ -259,21 +259,6 @@ fn self_valid(n: usize, w: usize) -> u64 {
     if (w + 1) * 64 <= n { u64::MAX } else { (1u64 << (n % 64)) - 1 }
 }
 
-/// Set bits of a row, ascending.
-pub(crate) fn selected(row: &[u64]) -> impl Iterator<Item = usize> + '_ {
-    row.iter().enumerate().flat_map(|(w, &word)| {
-        let mut word = word;
-        std::iter::from_fn(move || {
-            if word == 0 {
-                return None;
-            }
-            let bit = word.trailing_zeros() as usize;
-            word &= word - 1;
-            Some(w * 64 + bit)
-        })
-    })
-}
-
 /// Whole selector matrices of one input, n rows of n/64 words, kept per
 /// selector node while they are small: aggregates whose selectors share
 /// parts (`sel or at0`, `sel and at0`) then compute those parts once.
