@@ -91,6 +91,22 @@ struct Atoms {
 }
 
 impl Atoms {
+    /// The non-constant bases the selector's atoms read on the query side
+    /// and on the key side.
+    fn sources(&self) -> (BTreeSet<Basis>, BTreeSet<Basis>) {
+        let mut queries = BTreeSet::new();
+        let mut keys = BTreeSet::new();
+        for t in self.tables.values() {
+            if t.q != Basis::Const {
+                queries.insert(t.q);
+            }
+            if t.k != Basis::Const {
+                keys.insert(t.k);
+            }
+        }
+        (queries, keys)
+    }
+
     fn truth(
         &self,
         graph: &rasp_core::Graph,
@@ -371,16 +387,7 @@ impl Builder<'_, '_> {
     /// Whether `form` separates the selector (and is uniform if asked) on
     /// every combination of its sources' values.
     fn check(&self, atoms: &Atoms, sel: NodeId, form: &Form, uniform: bool) -> bool {
-        let mut qset = BTreeSet::new();
-        let mut kset = BTreeSet::new();
-        for t in atoms.tables.values() {
-            if t.q != Basis::Const {
-                qset.insert(t.q);
-            }
-            if t.k != Basis::Const {
-                kset.insert(t.k);
-            }
-        }
+        let (mut qset, mut kset) = atoms.sources();
         for t in &form.terms {
             side_bases(self, &t.q, &mut qset);
             side_bases(self, &t.k, &mut kset);
@@ -439,16 +446,7 @@ impl Builder<'_, '_> {
 
     /// The always-exact construction: classes of query and key combinations.
     fn joint(&mut self, atoms: &Atoms, sel: NodeId) -> Result<Form, CompileError> {
-        let mut qset = BTreeSet::new();
-        let mut kset = BTreeSet::new();
-        for t in atoms.tables.values() {
-            if t.q != Basis::Const {
-                qset.insert(t.q);
-            }
-            if t.k != Basis::Const {
-                kset.insert(t.k);
-            }
-        }
+        let (qset, kset) = atoms.sources();
         let qs: Vec<Basis> = qset.into_iter().collect();
         let ks: Vec<Basis> = kset.into_iter().collect();
         let qpoints = self.p.joint_points(&qs.iter().map(|&b| Unit::Basis(b)).collect::<Vec<_>>());
