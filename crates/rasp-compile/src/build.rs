@@ -161,6 +161,26 @@ impl<'p, 'a> Builder<'p, 'a> {
         self.labels.len() - 1
     }
 
+    /// Records node `id`'s one-hot subspace: `dims` hold, in order, the
+    /// values `atoms[i]` with `keep(i)`, except the implicit one, which is
+    /// the all-zero pattern.
+    #[allow(clippy::too_many_arguments)]
+    fn one_hot_subspace(
+        &mut self,
+        name: &str,
+        id: NodeId,
+        dims: Vec<Dim>,
+        atoms: &[Atom],
+        implicit: usize,
+        item: usize,
+        keep: impl Fn(usize) -> bool,
+    ) {
+        let values =
+            atoms.iter().enumerate().filter(|&(i, _)| i != implicit && keep(i)).map(|(_, a)| a.clone()).collect();
+        let implicit_value = atoms.get(implicit).cloned();
+        self.subspace(name, Some(id), Encoding::Categorical, dims, values, implicit_value, Some(item));
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn subspace(
         &mut self,
@@ -454,22 +474,7 @@ impl<'p, 'a> Builder<'p, 'a> {
                 }
             }
             self.cat_out.insert(id, rows);
-            let vals = vs
-                .atoms()
-                .iter()
-                .enumerate()
-                .filter(|&(i, _)| i != implicit && live[i])
-                .map(|(_, a)| a.clone())
-                .collect();
-            self.subspace(
-                &name,
-                Some(id),
-                Encoding::Categorical,
-                dims,
-                vals,
-                vs.atoms().get(implicit).cloned(),
-                Some(item),
-            );
+            self.one_hot_subspace(&name, id, dims, vs.atoms(), implicit, item, |i| live[i]);
             self.items.push(Item { name, kind: ItemKind::Mlp(neurons), after: None });
         } else {
             let d = self.new_dim(name.clone());
@@ -544,16 +549,7 @@ impl<'p, 'a> Builder<'p, 'a> {
             }
             range = 1.0;
             self.cat_out.insert(id, one_hot_rows(&dim_of, &dims));
-            let vals = vs.atoms().iter().enumerate().filter(|&(i, _)| i != implicit).map(|(_, a)| a.clone()).collect();
-            self.subspace(
-                &name,
-                Some(id),
-                Encoding::Categorical,
-                dims,
-                vals,
-                vs.atoms().get(implicit).cloned(),
-                Some(item),
-            );
+            self.one_hot_subspace(&name, id, dims, vs.atoms(), implicit, item, |_| true);
         } else {
             let d = self.new_dim(name.clone());
             let row = self.num_row(values)?;
