@@ -1,4 +1,4 @@
-//! Depth: the earliest layer a node can be computed in (spec §4).
+//! Depth: the earliest layer a node can be computed in (semantics.md §4).
 
 use rasp_core::{Graph, NodeId, NodeKind};
 use std::collections::BTreeMap;

@@ -6,7 +6,7 @@
 //! aggregates it serves) and the elementwise operations (MLPs) computed in
 //! each layer, with a text report and JSON.
 //!
-//! The model (spec §4): every `aggregate` is an attention head, grouped by
+//! The model (semantics.md §4): every `aggregate` is an attention head, grouped by
 //! its selector (aggregates sharing a selector in one layer share one head);
 //! everything elementwise is an MLP, which runs after the attention of its
 //! layer and so never adds a layer. Layer 0 is the embedding.

@@ -47,7 +47,7 @@ fn composite(graph: &Graph, s: NodeId, leaf: &dyn Fn(NodeId) -> String) -> Strin
             NodeKind::SelectOr(..) => Some("or"),
             _ => None,
         };
-        // `and`/`or` share one left-associative level (spec §1.3).
+        // `and`/`or` share one left-associative level (semantics.md §1.3).
         match child_op {
             Some(op) if !(left && Some(op) == parent_op) => format!("({text})"),
             _ => text,

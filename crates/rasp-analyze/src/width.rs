@@ -1,6 +1,6 @@
 //! Recognising the library's `selector_width(sel)` in the graph.
 //!
-//! The library (spec §2.2, §5) builds, for `at0 = select(indices,0,==)`:
+//! The library (semantics.md §2.2, §5) builds, for `at0 = select(indices,0,==)`:
 //!
 //! * `aggregate(sel or at0, indicator(indices==0))`: 1/(w+1), or 1/w when
 //!   `sel` itself selects position 0;

@@ -1,5 +1,5 @@
 //! Atoms: the values one position of an s-op can hold, with the semantics of
-//! the Python values the reference computes with (spec §2.1, §2.4).
+//! the Python values the reference computes with (semantics.md §2.1, §2.4).
 
 use num_bigint::BigInt;
 use std::rc::Rc;

@@ -1,4 +1,4 @@
-//! Evaluation errors. The reference prints two kinds differently (spec §3.4):
+//! Evaluation errors. The reference prints two kinds differently (semantics.md §3.4):
 //! its own RASP errors as `!!ignoring input`, and Python exceptions raised by
 //! applying Python operators as `something went wrong: MSG`.
 

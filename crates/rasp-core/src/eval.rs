@@ -1,5 +1,5 @@
 //! Evaluation of graph nodes on an input: the plain engine, exact to the
-//! reference's semantics (spec §2.4–§2.7). Results are memoised per input.
+//! reference's semantics (semantics.md §2.4–§2.7). Results are memoised per input.
 
 use crate::atom::Atom;
 use crate::error::{EvalError, EvalResult};
@@ -197,7 +197,7 @@ fn evaluate_node(
     }
 }
 
-/// Python's `str`/`int`/`float`/`bool` of one input element (spec §2.2).
+/// Python's `str`/`int`/`float`/`bool` of one input element (semantics.md §2.2).
 /// Public so the fast engine (`crate::fast`) applies the very same rule.
 pub fn convert_token(conversion: TokenConversion, v: &Value) -> EvalResult<Value> {
     match (conversion, v) {
@@ -261,7 +261,7 @@ pub fn apply_map(op: &MapOp, args: &[&Atom], inputs: &[NodeId], graph: &Graph) -
     })
 }
 
-/// `table[i]` for one position of an s-op index (spec §2.8). `index_name`
+/// `table[i]` for one position of an s-op index (semantics.md §2.8). `index_name`
 /// names the index s-op: the reference's range error (a quirk) shows the
 /// whole index s-op, not the element.
 fn lookup(table: &Value, i: &Atom, index: NodeId, graph: &Graph) -> EvalResult<Value> {
@@ -351,7 +351,7 @@ pub fn select_matrix(keys: &[Atom], queries: &[Atom], predicate: Predicate) -> E
     Ok(m)
 }
 
-/// The reference's aggregate (spec §2.6): no selection → default (int 0
+/// The reference's aggregate (semantics.md §2.6): no selection → default (int 0
 /// without one); one → the value itself; several → the float mean if the
 /// whole column is numeric, else Python's exception.
 pub fn aggregate(

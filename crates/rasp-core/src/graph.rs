@@ -3,7 +3,7 @@
 //! A RASP program denotes a DAG of s-ops (one value per position) and
 //! selectors (a query × key boolean pattern). Nodes are appended, never
 //! changed, except for their display name: the reference renames an object
-//! when it is assigned or returned from a function (spec §2.3), and that
+//! when it is assigned or returned from a function (semantics.md §2.3), and that
 //! name shows in displays, so names live beside the nodes, mutable.
 //!
 //! Node ids are creation order, and a node's inputs are always created
@@ -23,7 +23,7 @@ impl NodeId {
     }
 }
 
-/// How a token s-op converts each input element (spec §2.2).
+/// How a token s-op converts each input element (semantics.md §2.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenConversion {
     /// Python `str(x)`
@@ -61,7 +61,7 @@ impl Predicate {
         }
     }
 
-    /// The reference evaluates `key OP query` as `query OP' key` (spec §2.5),
+    /// The reference evaluates `key OP query` as `query OP' key` (semantics.md §2.5),
     /// which decides the wording of Python's type errors.
     pub fn mirrored_on_query(self) -> CmpOp {
         match self {
@@ -168,7 +168,7 @@ impl NodeKind {
     }
 }
 
-/// Names longer than this are replaced (spec §2.8, FunctionalSupport name_maxlen).
+/// Names longer than this are replaced (semantics.md §2.8, FunctionalSupport name_maxlen).
 pub const NAME_MAX_LEN: usize = 30;
 
 #[derive(Debug, Clone)]
@@ -177,7 +177,7 @@ pub struct Node {
     pub name: String,
     /// The reference's `always_display`: true when the user (or a function
     /// return) named it; false for operator-made intermediate values. The
-    /// drawing hides "minor" nodes by it (spec §4).
+    /// drawing hides "minor" nodes by it (semantics.md §4).
     pub named: bool,
 }
 
@@ -237,7 +237,7 @@ impl Graph {
         node.named = true;
     }
 
-    /// The shared "full average" selector of `atom in s-op` (spec §4: the one
+    /// The shared "full average" selector of `atom in s-op` (semantics.md §4: the one
     /// selector the reference shares between uses).
     pub fn select_all(&mut self) -> NodeId {
         if let Some(id) = self.select_all {

@@ -1,4 +1,4 @@
-//! Python 3.11 printed forms of atoms (spec §2.1, §3.1): `repr(float)`,
+//! Python 3.11 printed forms of atoms (semantics.md §2.1, §3.1): `repr(float)`,
 //! `round(x, n)`, `repr(str)`, `str(v)`, and the reference's short element
 //! text used when displaying sequences.
 
@@ -427,7 +427,7 @@ pub fn py_repr(a: &Atom) -> String {
     }
 }
 
-/// The reference's element text inside a sequence display (spec §3.1): str
+/// The reference's element text inside a sequence display (semantics.md §3.1): str
 /// raw, bools `T`/`F`, ints in decimal, floats `repr(round(v, 3))`.
 pub fn small_str(a: &Atom) -> String {
     match a {

@@ -5,7 +5,7 @@ use crate::atom::Atom;
 use crate::error::{EvalError, EvalResult};
 use crate::value::{NodeNames, Value};
 
-/// The type label the reference gives a sequence (spec §2.1).
+/// The type label the reference gives a sequence (semantics.md §2.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SeqType {
     Str,
@@ -66,7 +66,7 @@ pub fn classify(values: &[Atom]) -> Option<SeqType> {
 
 impl Sequence {
     /// Builds a sequence from computed values, with the reference's errors
-    /// for mixed or non-atom values (spec §2.1).
+    /// for mixed or non-atom values (semantics.md §2.1).
     pub fn from_values(values: Vec<Value>, shown: Shown, names: &dyn NodeNames) -> EvalResult<Sequence> {
         if values.iter().any(|v| !matches!(v, Value::Atom(_))) {
             return Err(EvalError::rasp(format!(

@@ -1,4 +1,4 @@
-//! Python 3.11 printed forms (spec §2.1, §3.1): repr(float), round(x, n),
+//! Python 3.11 printed forms (semantics.md §2.1, §3.1): repr(float), round(x, n),
 //! repr(str), str(v), and the reference's sequence-element text. Expected
 //! values were computed once with python3 and stored as literals / in
 //! `tests/data/float_repr.txt`, `round_ndigits.txt` and `unary.txt`.
@@ -176,7 +176,7 @@ fn atom_text_matches_python() {
 
 #[test]
 fn sequence_element_text() {
-    // spec §3.1
+    // semantics.md §3.1
     let cases: &[(Atom, &str)] = &[
         (Atom::Float(1.0 / 3.0), "0.333"),
         (Atom::Float(1.0), "1.0"),

@@ -1,4 +1,4 @@
-//! Python 3.11 operator semantics on atoms (spec §2.4, §7.1). Expected
+//! Python 3.11 operator semantics on atoms (semantics.md §2.4, §7.1). Expected
 //! values were computed once with python3 and stored as literals / in
 //! `tests/data/ops.txt` and `tests/data/unary.txt`.
 
@@ -397,7 +397,7 @@ fn atom_keys_follow_python_dict_keys() {
 
 #[test]
 fn small_str_of_results() {
-    // the reference's sequence display of computed values (spec §3.1)
+    // the reference's sequence display of computed values (semantics.md §3.1)
     let third = ok(arith(ArithOp::Div, &int(1), &int(3)));
     assert_eq!(small_str(&third), "0.333");
 }

@@ -3,7 +3,7 @@
 //! Input: a graph (`rasp_core::Graph`), the s-op to draw (the root), an
 //! input (its elements) and the root's analysis (`rasp_analyze`). Output:
 //! an SVG, or a self-contained HTML page with the same SVG and hover
-//! details. The picture shows what the reference's `draw` shows (spec §4):
+//! details. The picture shows what the reference's `draw` shows (semantics.md §4):
 //! the input; each layer with its attention heads (the selector's grid on
 //! the input, keys above the columns, queries left of the rows, the
 //! averaged values below, the results right, the selector and any default)

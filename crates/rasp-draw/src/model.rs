@@ -1,5 +1,5 @@
 //! What the picture shows, before any geometry: the s-ops worth showing
-//! (the reference's "minor" ones hidden, spec §4), their display names and
+//! (the reference's "minor" ones hidden, semantics.md §4), their display names and
 //! their values on the input, grouped into the input, the layers with their
 //! heads and MLPs, and the output.
 
@@ -134,7 +134,7 @@ impl Model {
     }
 }
 
-/// The reference's "minor" s-ops (spec §4, `is_minor_comp_towards_seq`):
+/// The reference's "minor" s-ops (semantics.md §4, `is_minor_comp_towards_seq`):
 /// constants, and unnamed elementwise s-ops whose only reader (among the
 /// nodes `root` depends on) is another elementwise s-op. Named s-ops, s-ops
 /// read twice or read by a selector, and `root` itself are shown.
@@ -174,7 +174,7 @@ fn minor_nodes(graph: &Graph, root: NodeId, ancestors: &[NodeId]) -> BTreeSet<No
 }
 
 /// Names as shown: the graph's, with `_0`, `_1`, ... in creation order when
-/// several shown s-ops share one (spec §4).
+/// several shown s-ops share one (semantics.md §4).
 fn display_names(graph: &Graph, ancestors: &[NodeId], minor: &BTreeSet<NodeId>) -> BTreeMap<NodeId, String> {
     let shown: Vec<NodeId> =
         ancestors.iter().copied().filter(|&id| !graph.is_selector(id) && !minor.contains(&id)).collect();
@@ -327,7 +327,7 @@ impl Builder<'_> {
 
     /// The selector as written, with the picture's names for its s-ops:
     /// `select(indices, length - indices - 1, ==) and ...` (and/or share one
-    /// left-associative level, spec §1.3).
+    /// left-associative level, semantics.md §1.3).
     fn selector_expression(&self, s: NodeId) -> String {
         let graph = self.graph;
         let op_of = |id: NodeId| match graph.kind(id) {

@@ -96,7 +96,7 @@ fn reverse_shows_what_the_reference_shows() {
         assert!(svg.contains(">layer 1<tspan") && svg.contains(">layer 2<tspan"));
         assert!(svg.contains(">layer 0 · embedding<tspan"));
         assert!(svg.contains(">I(( indices == 0 ))</text>"));
-        // `length - 1` only feeds `- indices`: minor, hidden (spec §4);
+        // `length - 1` only feeds `- indices`: minor, hidden (semantics.md §4);
         // `1 / s-op` inside `length = round(1 / ...)` too.
         assert!(!svg.contains(">( length - 1 )</text>"));
         assert!(!svg.contains("( 1 / s-op )"));

@@ -1,4 +1,4 @@
-//! The reference's print formats (spec §3), byte for byte. Python's
+//! The reference's print formats (semantics.md §3), byte for byte. Python's
 //! `print(a, b)` joins with single spaces; the layouts below spell that out.
 
 use crate::session::Session;
@@ -8,7 +8,7 @@ use rasp_core::{Atom, EvalResult, NodeValue, SelectorMatrix, Sequence, Value};
 use std::fmt::Write;
 
 /// `[v1, v2] (TYPEs)`, or `[v]*n (TYPEs)` when all n > 1 values are equal
-/// under Python equality (`1 == 1.0 == True`; spec §3.1).
+/// under Python equality (`1 == 1.0 == True`; semantics.md §3.1).
 pub fn sequence_text(seq: &Sequence) -> String {
     let values = &seq.values;
     let body = if values.len() > 1 && all_equal(values) {
@@ -45,7 +45,7 @@ impl Session {
         if self.colors { format!("\x1b[90m{text}\x1b[0m") } else { text.to_string() }
     }
 
-    /// `print_named_val` (spec §3.2). Writes as it goes: an evaluation
+    /// `print_named_val` (semantics.md §3.2). Writes as it goes: an evaluation
     /// failure part-way leaves what was printed, like the reference.
     pub(crate) fn print_named_val(
         &mut self,
@@ -165,7 +165,7 @@ impl Session {
         }
     }
 
-    /// Verbose mode (`full seq display on`, spec §3.2): input and output
+    /// Verbose mode (`full seq display on`, semantics.md §3.2): input and output
     /// rows, right-aligned; identical values get the short form.
     fn print_seq_verbose(&mut self, example: &Value, seq: &Sequence, extra_pref: &str, desc: &str) {
         let values = &seq.values;

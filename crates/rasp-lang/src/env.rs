@@ -1,4 +1,4 @@
-//! Environments (scopes), as the reference keeps them (spec §2.9): the
+//! Environments (scopes), as the reference keeps them (semantics.md §2.9): the
 //! console scope, function scopes nested in their defining scope, and
 //! comprehension scopes. Each scope has its own reserved-name list, and a
 //! loaded file's scope "steals" its public assignments into the loader.
@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 pub type EnvRef = Rc<RefCell<Env>>;
 
-/// Names no scope may assign, besides its constants (spec §2.9).
+/// Names no scope may assign, besides its constants (semantics.md §2.9).
 const RESERVED: [&str; 14] =
     ["if", "else", "not", "and", "or", "out", "def", "return", "range", "for", "in", "zip", "len", "get"];
 

@@ -1,4 +1,4 @@
-//! RASP functions: closures over their defining scope (spec §2.8).
+//! RASP functions: closures over their defining scope (semantics.md §2.8).
 
 use crate::env::EnvRef;
 use rasp_core::Callable;

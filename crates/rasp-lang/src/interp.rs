@@ -55,7 +55,7 @@ pub enum Outcome {
 }
 
 /// The evaluation context of one statement: its scope, and the input that
-/// an application being evaluated provides for eager checks (spec §2.3).
+/// an application being evaluated provides for eager checks (semantics.md §2.3).
 pub struct Ctx {
     pub env: EnvRef,
     pub backup: Option<Value>,
@@ -181,7 +181,7 @@ impl Session {
         Ok(Outcome::Named(named))
     }
 
-    /// Assignment: binds, and renames the s-op/selector object (spec §2.3).
+    /// Assignment: binds, and renames the s-op/selector object (semantics.md §2.3).
     fn bind(&mut self, env: &EnvRef, name: &str, value: Value) -> Result<()> {
         env::assign(env, name, value.clone())?;
         if let Value::Sop(id) | Value::Selector(id) = value {
@@ -207,7 +207,7 @@ impl Session {
         Ok(Outcome::Applied { value, input: example })
     }
 
-    /// Binds comprehension/loop names to one element (spec §2.8).
+    /// Binds comprehension/loop names to one element (semantics.md §2.8).
     fn bind_iteration(&mut self, env: &EnvRef, names: &[Ident], item: Value) -> Result<()> {
         if names.len() == 1 {
             return self.bind_plain(env, &names[0].name, item);
@@ -279,7 +279,7 @@ impl Session {
             ExprKind::Paren(inner) => return self.eval_expr(ctx, inner),
             ExprKind::Call { callee, args } => match self.eval_call(ctx, callee, args)? {
                 Called::Value(v) => return Ok(v),
-                // The reference hands its `JustVal` wrapper on (spec §3.2);
+                // The reference hands its `JustVal` wrapper on (semantics.md §3.2);
                 // Python then fails on it by that type name.
                 Called::Applied { .. } => Value::Opaque("JustVal"),
                 Called::Printed(_) => {
@@ -535,7 +535,7 @@ impl Session {
                 }
                 let Some(mut o) = cmp else { return Err(Failure::NotImplemented) };
                 // An atom on the left makes Python call the s-op's reflected
-                // comparison: `2 < x` runs as `x > 2` (spec §2.4).
+                // comparison: `2 < x` runs as `x > 2` (semantics.md §2.4).
                 if !sop_left {
                     o = reflect(o);
                 }
@@ -727,7 +727,7 @@ impl Session {
             Value::Atom(a) => match &c {
                 Value::List(items) => Ok(Value::bool(list_contains(items, &x))),
                 Value::Sop(s) => {
-                    // As the reference builds it (spec §2.8): the mean of an
+                    // As the reference builds it (semantics.md §2.8): the mean of an
                     // indicator over the shared full selector, `> 0`.
                     let constant = Value::Atom(a.clone());
                     let indicator = self.graph.add(
@@ -768,13 +768,13 @@ impl Session {
         }
     }
 
-    /// Indexing (spec §2.8). Operands are evaluated "with a name": a plain
+    /// Indexing (semantics.md §2.8). Operands are evaluated "with a name": a plain
     /// variable gives its name, anything else `out`.
     fn eval_index(&mut self, ctx: &mut Ctx, target: &Expr, index: &Expr) -> Result<Value> {
         let t = self.eval_expr(ctx, target)?;
         let i = self.eval_expr(ctx, index)?;
         // Quirk: the reference asks a parenthesised operand for a name it
-        // does not have (spec §2.8 note), and Python raises.
+        // does not have (semantics.md §2.8 note), and Python raises.
         for (e, v) in [(target, &t), (index, &i)] {
             if matches!(e.kind, ExprKind::Paren(_)) {
                 return python_err(format!("'{}' object has no attribute 'val'", v.type_name()));

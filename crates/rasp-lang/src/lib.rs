@@ -1,7 +1,7 @@
 //! rasp-lang: the RASP surface language (tech-srl/RASP 0.1 dialect).
 //!
 //! Input: lines of text, as typed at the REPL or read from files. Output:
-//! the text the reference REPL prints for them (spec §3), and the graph IR
+//! the text the reference REPL prints for them (semantics.md §3), and the graph IR
 //! (`rasp_core::Graph`) of every s-op and selector defined. Invariants: no
 //! IO (files come through a `SourceLoader`, output through a buffer);
 //! nothing panics on user input; every error leaves the session's state as

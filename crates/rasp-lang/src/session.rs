@@ -1,5 +1,5 @@
 //! A REPL session: the graph, the scopes, the running examples and display
-//! switches, and the reference's line reader (spec §1.4). Output goes to a
+//! switches, and the reference's line reader (semantics.md §1.4). Output goes to a
 //! buffer the front end drains; files are read through a `SourceLoader`, so
 //! this crate does no IO of its own.
 
@@ -155,7 +155,7 @@ impl Session {
         self.console.borrow_mut().storing_in_constants = true;
         let console = self.console.clone();
         // The library's file scope steals every public name into the
-        // console, where they become reserved constants (spec §2.9). Like
+        // console, where they become reserved constants (semantics.md §2.9). Like
         // the reference, a `RASP_support/rasplib.rasp` beside the user
         // replaces it (the reference's own tests swap in broken libraries).
         let source = self.loader.load(&format!("{LIBRARY_PATH}.rasp"));
@@ -205,7 +205,7 @@ impl Session {
     }
 
     /// The prompt for the next line: `>> `, or `.. ` plus two spaces per
-    /// `def` word in the pending text (spec §1.4).
+    /// `def` word in the pending text (semantics.md §1.4).
     pub fn prompt(&self) -> String {
         if self.continuing {
             let defs = self.pending_text.split_whitespace().filter(|w| *w == "def").count();
@@ -328,7 +328,7 @@ impl Session {
     }
 
     /// The reference runs exactly one statement per parse; more than one
-    /// trips an assertion (spec §1.4 step 4).
+    /// trips an assertion (semantics.md §1.4 step 4).
     fn run_statements(&mut self, mut statements: Vec<Statement>, env: &EnvRef) -> Control {
         if statements.len() != 1 {
             self.emit(Pending::Text("something went wrong: \n".to_string()));
@@ -384,7 +384,7 @@ impl Session {
             }
         };
         if let Err(e) = failed {
-            // A failure while showing a value (spec §3.4).
+            // A failure while showing a value (semantics.md §3.4).
             let text = match e.kind {
                 ErrorKind::Rasp => {
                     format!("\t!!statement executed, but result fails on evaluation:\n\t\t {}\n", e.message)
@@ -482,7 +482,7 @@ impl Session {
         })
     }
 
-    /// `load "path";` (spec §2.9): runs `path.rasp` in a fresh scope under the
+    /// `load "path";` (semantics.md §2.9): runs `path.rasp` in a fresh scope under the
     /// base environment, stealing public names into `into`; prints the
     /// loaded names when done.
     pub(crate) fn load_file(&mut self, path: &str, into: &EnvRef) -> Result<(), Failure> {
@@ -516,7 +516,7 @@ impl Session {
                 ParseOutcome::Incomplete => pending.push(' '),
                 ParseOutcome::Error(e) => {
                     pending.clear();
-                    // Syntax errors in a file print at once (spec §3.2).
+                    // Syntax errors in a file print at once (semantics.md §3.2).
                     let message = format!("\t!! antlr exception: {} \t-- ignoring input\n", e.message);
                     self.write_message(&message);
                 }
@@ -563,14 +563,14 @@ impl Session {
             kept
         };
         // Printed now even inside an enclosing load: the reference's inner
-        // load prints everything kept so far (spec §3.2, nested loads).
+        // load prints everything kept so far (semantics.md §3.2, nested loads).
         for p in kept {
             self.print_pending(p);
         }
     }
 }
 
-/// How an error prints (spec §3.4).
+/// How an error prints (semantics.md §3.4).
 pub(crate) fn error_text(e: &EvalError) -> String {
     match e.kind {
         ErrorKind::Rasp => format!("\t\t!!ignoring input:\n\t {}\n", e.message),

@@ -165,7 +165,7 @@ pub enum ExprKind {
     Str(String),
     Var(String),
     /// `( e )` — kept because the reference names some values after the
-    /// variable written directly (spec §2.8 `in`), which parentheses hide.
+    /// variable written directly (semantics.md §2.8 `in`), which parentheses hide.
     Paren(Box<Expr>),
     List(Vec<Expr>),
     /// `{k: v, ...}`

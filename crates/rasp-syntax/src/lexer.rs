@@ -1,4 +1,4 @@
-//! Lexer: text → tokens, following the reference's ANTLR lexer (spec §1.1).
+//! Lexer: text → tokens, following the reference's ANTLR lexer (semantics.md §1.1).
 //!
 //! ANTLR picks the longest match and, on a tie, the literal keyword over
 //! `ID`. A hand-written lexer reproduces that with a few look-aheads:
@@ -14,7 +14,7 @@ use crate::parser::SyntaxError;
 
 /// The kind of a token. The variants are declared in the reference grammar's
 /// token-type order, so sorting by kind gives ANTLR's order in
-/// "expecting {…}" sets (spec §1.5).
+/// "expecting {…}" sets (semantics.md §1.5).
 /// Declares `TokenKind` and `TokenKind::ALL` from one list, so the two
 /// cannot drift apart.
 macro_rules! token_kinds {
@@ -204,7 +204,7 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, SyntaxError> {
 /// The result of lexing as far as possible: the tokens before the first bad
 /// character, always ended by an `Eof` token (placed at the bad character
 /// when there is one), and the lexer error if any. The parser needs the
-/// tokens before a lexer error to decide which error comes first (spec §1.5:
+/// tokens before a lexer error to decide which error comes first (semantics.md §1.5:
 /// ANTLR lexes lazily, so a syntax error earlier in the text wins).
 pub(crate) struct Lexed {
     pub tokens: Vec<Token>,
@@ -405,7 +405,7 @@ impl Lexer<'_> {
     }
 }
 
-/// Keywords that look like identifiers (spec §1.1: these words can never be
+/// Keywords that look like identifiers (semantics.md §1.1: these words can never be
 /// names).
 fn keyword(word: &str) -> Option<TokenKind> {
     use TokenKind::*;

@@ -7,7 +7,7 @@
 //!
 //! Invariants: no evaluation happens here; nothing panics on any input; every
 //! node carries the byte span of its text. Comments are dropped by the lexer.
-//! The lexer and grammar follow `shared/spec/rasp-reference.md` §1.
+//! The lexer and grammar follow docs/semantics.md §1.
 
 pub mod ast;
 mod lexer;

@@ -1,11 +1,11 @@
-//! Parser: tokens → statements (spec §1.2, §1.3), plus the REPL's verdict on
+//! Parser: tokens → statements (semantics.md §1.2, §1.3), plus the REPL's verdict on
 //! text that does not parse: unfinished (read another line) or an error
-//! (spec §1.4 step 5).
+//! (semantics.md §1.4 step 5).
 //!
 //! A hand-written recursive-descent parser; binary operators go through one
 //! precedence table ([`infix_operator`]). It stops at the first error, like
 //! the reference (whose error listener raises on the first report), and words
-//! its messages after ANTLR's default error strategy (spec §1.5):
+//! its messages after ANTLR's default error strategy (semantics.md §1.5):
 //! * a token that cannot be matched is "extraneous" when the token after it
 //!   is what was expected (ANTLR would delete it), "missing X" when it is
 //!   what may follow the expected X (ANTLR would insert X), and "mismatched"
@@ -92,7 +92,7 @@ pub fn parse(src: &str) -> ParseOutcome {
 // Token sets (for deciding what may come where, and for messages)
 
 /// A set of token kinds, plus ANTLR's `Comment` (which our lexer drops, but
-/// which ANTLR lists in several expected sets, spec §1.5).
+/// which ANTLR lists in several expected sets, semantics.md §1.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct TokenSet(u64);
 
@@ -224,7 +224,7 @@ const ON_OFF: TokenSet = TokenSet::of(&[K::On, K::Off]);
 const SUBSET_OR_EXAMPLE: TokenSet = TokenSet::of(&[K::SOp, K::Selector, K::Example]);
 
 /// Where a statement sits; decides which statements are allowed and what may
-/// follow its `;` (which decides "missing ';'" = unfinished, spec §1.4).
+/// follow its `;` (which decides "missing ';'" = unfinished, semantics.md §1.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Context {
     TopLevel,
@@ -244,7 +244,7 @@ impl Context {
 }
 
 // ---------------------------------------------------------------------------
-// Binary operators: the one precedence table (spec §1.3)
+// Binary operators: the one precedence table (semantics.md §1.3)
 
 /// An infix construct: a binary operator, the ternary `a if c else b`, or
 /// `a in b`.
@@ -484,7 +484,7 @@ impl<'a> Parser<'a> {
     /// The `;` that ends a statement (or a `return`). Missing before a token
     /// that may follow it (and not just before a `;`, which would make the
     /// token extraneous) the text counts as unfinished: the reference's REPL
-    /// treats ANTLR's "missing ';' at 'X'" like end of input (spec §1.4).
+    /// treats ANTLR's "missing ';' at 'X'" like end of input (semantics.md §1.4).
     fn expect_semicolon(&mut self, follow: TokenSet) -> PResult<Token> {
         if let Some(token) = self.eat(K::Semi) {
             return Ok(token);
@@ -891,7 +891,7 @@ impl<'a> Parser<'a> {
 
     /// Prefix `not`, `-`, `+`: their operand is a postfix expression (or
     /// another prefix one), so `-2 ^ 2` is `(-2) ^ 2` and `not 1 == 2` is
-    /// `(not 1) == 2` (spec §1.3).
+    /// `(not 1) == 2` (semantics.md §1.3).
     fn prefix(&mut self) -> PResult<Node> {
         let op = match self.peek().kind {
             K::Not => UnaryOp::Not,
@@ -1030,7 +1030,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `round ( e )`, `indicator ( e )` — these take a separate `(` token
-    /// (spec §1.1).
+    /// (semantics.md §1.1).
     fn round_or_indicator(&mut self, kind: TokenKind) -> PResult<(ExprKind, usize)> {
         self.bump();
         let op = if kind == K::Round { UnaryOp::Round } else { UnaryOp::Indicator };

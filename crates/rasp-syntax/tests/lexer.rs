@@ -1,4 +1,4 @@
-//! Lexer quirks (spec §1.1).
+//! Lexer quirks (semantics.md §1.1).
 
 use rasp_syntax::{Span, TokenKind, tokenize};
 

@@ -1,5 +1,5 @@
-//! Complete / Incomplete / Error verdicts (spec §1.4 step 5) and error
-//! messages (spec §1.5).
+//! Complete / Incomplete / Error verdicts (semantics.md §1.4 step 5) and error
+//! messages (semantics.md §1.5).
 
 mod common;
 
@@ -319,7 +319,7 @@ fn expression_spans() {
     assert_eq!(&src[container.span.start..container.span.end], "round (b)");
 }
 
-/// Feeds the conformance inputs through the REPL's line accumulation (spec
+/// Feeds the conformance inputs through the REPL's line accumulation (semantics.md
 /// §1.4: lines joined without a newline, comment-only lines blanked, a space
 /// appended after an unfinished parse) and checks the resulting sequence of
 /// verdicts.

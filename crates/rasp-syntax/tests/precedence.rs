@@ -1,4 +1,4 @@
-//! Operator precedence and associativity (spec §1.3), shown by printing the
+//! Operator precedence and associativity (semantics.md §1.3), shown by printing the
 //! parsed expression fully parenthesised.
 
 mod common;

@@ -1,5 +1,5 @@
-//! The transformer encoder of the paper's experiments (spec experiments.md
-//! §1.6), written with candle's composite operations only.
+//! The transformer encoder of the paper's experiments (docs/experiments.md,
+//! "The model"), written with candle's composite operations only.
 //!
 //! Token embedding plus sinusoidal positions; `layers` post-LayerNorm
 //! blocks (x = LN(x + attention(x)); x = LN(x + FF(x))) of `heads`-head
@@ -8,8 +8,7 @@
 //!
 //! Why composite: candle-nn's `LayerNorm::forward` and
 //! `ops::softmax_last_dim` run fused kernels without a backward pass, so
-//! gradients silently stop there and only the classifier learns (spec
-//! rust-crates.md §1.6, experiments.md §2.1). Here LayerNorm is mean and
+//! gradients silently stop there and only the classifier learns. Here LayerNorm is mean and
 //! variance, and softmax is exp over the sum after subtracting the row
 //! maximum; `tests/gradients.rs` checks that every parameter gets a
 //! gradient and that the gradients match finite differences.

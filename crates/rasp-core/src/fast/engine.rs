@@ -251,7 +251,7 @@ impl Engine {
                 let ordering = !matches!(predicate, Predicate::Eq | Predicate::Ne);
                 // Columns hold one kind each (str, or numbers), so an
                 // ordering raises iff the kinds differ, and then at the
-                // first cell (spec §2.5: `query OP' key`).
+                // first cell (semantics.md §2.5: `query OP' key`).
                 if ordering && n > 0 && ((keys.seq_type == SeqType::Str) != (queries.seq_type == SeqType::Str)) {
                     pyops::compare(predicate.mirrored_on_query(), &queries.values[0], &keys.values[0])?;
                 }
@@ -266,7 +266,7 @@ impl Engine {
         }
     }
 
-    /// The reference's aggregate (spec §2.6), as `eval::aggregate` computes
+    /// The reference's aggregate (semantics.md §2.6), as `eval::aggregate` computes
     /// it, on a lazy selector.
     fn aggregate(
         &mut self,

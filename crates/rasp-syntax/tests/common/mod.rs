@@ -80,11 +80,11 @@ pub fn error_of(src: &str) -> SyntaxError {
     }
 }
 
-/// ANTLR's expected set at the start of an expression (spec §1.5).
+/// ANTLR's expected set at the start of an expression (semantics.md §1.5).
 pub const EXPR_SET: &str = "{'(', '{', 'aggregate(', '[', 'not', '-', '+', 'round', 'indicator', \
 'select(', 'range(', 'zip(', 'len(', Float, PosInt, String, ID}";
 
-/// ANTLR's expected set at the start of a statement (spec §1.5).
+/// ANTLR's expected set at the start of a statement (semantics.md §1.5).
 pub const STATEMENT_SET: &str = "{'set', 's-op', 'selector', 'show', 'full seq display', \
 'examples', 'exit()', 'exit', 'quit', 'quit()', 'load', 'draw', '(', 'def', '{', 'for', \
 'aggregate(', '[', 'not', '-', '+', 'round', 'indicator', 'select(', 'range(', 'zip(', 'len(', \
