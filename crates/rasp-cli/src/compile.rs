@@ -87,7 +87,7 @@ pub struct VerifyArgs {
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Which {
-    /// The paper's programs at the sizes of the compiler notes.
+    /// The paper's programs, each at a small fixed vocabulary and length.
     Paper,
 }
 
