@@ -139,12 +139,12 @@ pub(super) fn run_train(args: TrainArgs) -> ExitCode {
         }
     };
     metrics.file = args.file.display().to_string();
-    if let Err(e) = rasp_train::save(&args.output, &model, &metrics) {
+    if let Err(e) = rasp_train::save(&args.outputput, &model, &metrics) {
         eprintln!("rasp: {e}");
         return ExitCode::FAILURE;
     }
     print!("{}", summary(&metrics));
-    println!("wrote {0}/model.safetensors and {0}/metrics.json", args.output.display());
+    println!("wrote {0}/model.safetensors and {0}/metrics.json", args.outputput.display());
     ExitCode::SUCCESS
 }
 
@@ -219,7 +219,7 @@ pub(super) fn trained_attention(args: &AttentionArgs) -> Result<String, String> 
         model.config.heads
     );
     let svg = heatmaps_svg(&title, &tokens, &rows);
-    crate::files::write_atomic(&args.output, svg.as_bytes())?;
+    crate::files::write_atomic(&args.outputput, svg.as_bytes())?;
 
     let mut out = format!(
         "input     {}\nprogram   {}\nmodel     {}\n",
@@ -241,7 +241,7 @@ pub(super) fn trained_attention(args: &AttentionArgs) -> Result<String, String> 
             _ => format!("program layer {} head {} ({}): the model has no layer {}\n", h.layer, h.index + 1, h.selector, h.layer),
         });
     }
-    out.push_str(&format!("wrote {}\n", args.output.display()));
+    out.push_str(&format!("wrote {}\n", args.outputput.display()));
     Ok(out)
 }
 
@@ -264,7 +264,7 @@ fn read_records(path: &Path) -> Result<Vec<Record>, String> {
 }
 
 fn table_cmd(args: &TableArgs) -> Result<(), String> {
-    let records = read_records(&args.out)?;
+    let records = read_records(&args.output)?;
     if args.markdown {
         print!("{}", table::markdown(&records));
         return Ok(());
@@ -303,14 +303,14 @@ fn table_cmd(args: &TableArgs) -> Result<(), String> {
     for (n, (task, size, seed)) in pending.iter().take(limit).enumerate() {
         // Another invocation (say one per seed, or per task) may have finished
         // this run since the list was made: read the results again.
-        if read_records(&args.out)?.iter().any(|r| r.key() == table::key(task, size, *seed)) {
+        if read_records(&args.output)?.iter().any(|r| r.key() == table::key(task, size, *seed)) {
             println!(
                 "{} ({}, {}, {}) seed {seed}: already in {}, skipped",
                 task.name,
                 size.layers,
                 size.heads,
                 size.d_model,
-                args.out.display()
+                args.output.display()
             );
             continue;
         }
@@ -350,9 +350,9 @@ fn table_cmd(args: &TableArgs) -> Result<(), String> {
         let mut f = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(&args.out)
-            .map_err(|e| format!("{}: {e}", args.out.display()))?;
-        writeln!(f, "{line}").map_err(|e| format!("{}: {e}", args.out.display()))?;
+            .open(&args.output)
+            .map_err(|e| format!("{}: {e}", args.output.display()))?;
+        writeln!(f, "{line}").map_err(|e| format!("{}: {e}", args.output.display()))?;
         println!(
             "{label}token {:.2}%, sequence {:.2}%, {} steps ({}), {:.1} min",
             100.0 * metrics.token_accuracy,
