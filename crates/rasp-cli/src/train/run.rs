@@ -139,12 +139,12 @@ pub(super) fn run_train(args: TrainArgs) -> ExitCode {
         }
     };
     metrics.file = args.file.display().to_string();
-    if let Err(e) = rasp_train::save(&args.outputput, &model, &metrics) {
+    if let Err(e) = rasp_train::save(&args.output, &model, &metrics) {
         eprintln!("rasp: {e}");
         return ExitCode::FAILURE;
     }
     print!("{}", summary(&metrics));
-    println!("wrote {0}/model.safetensors and {0}/metrics.json", args.outputput.display());
+    println!("wrote {0}/model.safetensors and {0}/metrics.json", args.output.display());
     ExitCode::SUCCESS
 }
 
@@ -219,7 +219,7 @@ pub(super) fn trained_attention(args: &AttentionArgs) -> Result<String, String> 
         model.config.heads
     );
     let svg = heatmaps_svg(&title, &tokens, &rows);
-    crate::files::write_atomic(&args.outputput, svg.as_bytes())?;
+    crate::files::write_atomic(&args.output, svg.as_bytes())?;
 
     let mut out = format!(
         "input     {}\nprogram   {}\nmodel     {}\n",
@@ -241,7 +241,7 @@ pub(super) fn trained_attention(args: &AttentionArgs) -> Result<String, String> 
             _ => format!("program layer {} head {} ({}): the model has no layer {}\n", h.layer, h.index + 1, h.selector, h.layer),
         });
     }
-    out.push_str(&format!("wrote {}\n", args.outputput.display()));
+    out.push_str(&format!("wrote {}\n", args.output.display()));
     Ok(out)
 }
 
