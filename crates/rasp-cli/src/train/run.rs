@@ -347,6 +347,11 @@ fn table_cmd(args: &TableArgs) -> Result<(), String> {
         }
         let record = Record::new(task, size, &metrics);
         let line = record.to_json_line();
+        // Appended, not rewritten: results already there stay whatever
+        // happens to this run. The directory is created as for every output.
+        if let Some(dir) = args.output.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
         let mut f = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
