@@ -239,10 +239,7 @@ pub fn run_table(args: TableArgs) -> ExitCode {
 
 pub fn run_attention(args: AttentionArgs) -> ExitCode {
     match attention(&args) {
-        Ok(report) => {
-            print!("{report}");
-            ExitCode::SUCCESS
-        }
+        Ok(report) => crate::files::say_then_exit(&report),
         Err((message, status)) => {
             eprintln!("rasp: {message}");
             status
