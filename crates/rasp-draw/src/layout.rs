@@ -10,7 +10,7 @@ use crate::scene::{Anchor, Font, Group, Item, Path, Rect, Span, Text, shorten, t
 /// white cards for heads and MLPs, a strong violet for selected cells, and
 /// one hue per role of a value (the reference's colour families: keys blue,
 /// queries green, averaged values pink, results orange).
-pub mod palette {
+pub(crate) mod palette {
     pub const PAGE: &str = "#ffffff";
     pub const TEXT: &str = "#1f2937";
     pub const MUTED: &str = "#6b7280";

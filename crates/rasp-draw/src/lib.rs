@@ -26,7 +26,7 @@ mod scene;
 mod svg;
 
 pub use heatmap::{Panel, PanelRow, heatmaps_svg, row_normalised};
-pub use layout::{Scene, palette};
+pub use layout::Scene;
 pub use model::{MAX_POSITIONS, input_repr};
 pub use scene::{Anchor, Bounds, Font, Group, Item, Path, Rect, Span, Text, overlapping_texts, text_width};
 

@@ -96,11 +96,11 @@ pub struct Group {
 }
 
 impl Group {
-    pub fn new(class: &'static str) -> Group {
+    pub(crate) fn new(class: &'static str) -> Group {
         Group { class, ..Group::default() }
     }
 
-    pub fn push(&mut self, item: impl Into<Item>) {
+    pub(crate) fn push(&mut self, item: impl Into<Item>) {
         self.items.push(item.into());
     }
 
@@ -186,7 +186,7 @@ pub struct Bounds {
 }
 
 impl Bounds {
-    pub fn moved(self, dx: f64, dy: f64) -> Bounds {
+    pub(crate) fn moved(self, dx: f64, dy: f64) -> Bounds {
         Bounds { x0: self.x0 + dx, y0: self.y0 + dy, x1: self.x1 + dx, y1: self.y1 + dy }
     }
 
