@@ -71,10 +71,18 @@ const EXPRESSION_LINES: usize = 4;
 /// The picture: its size and its items.
 #[derive(Debug, Clone)]
 pub struct Scene {
+    /// Width of the whole picture in pixels (the SVG's `width` and
+    /// `viewBox`); every text lies within 0..width.
     pub width: f64,
+    /// Height of the whole picture in pixels; every text lies within
+    /// 0..height.
     pub height: f64,
     /// A one-line description (the SVG's accessible label).
     pub label: String,
+    /// Everything drawn, in picture pixels (origin at the top left, y
+    /// growing downwards): the title, summary and legend, then the input
+    /// band, one band per layer and the output band, top to bottom, with an
+    /// arrow between consecutive bands.
     pub root: Group,
 }
 

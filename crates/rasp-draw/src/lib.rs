@@ -42,7 +42,12 @@ pub enum DrawError {
     /// The node to draw is a selector.
     NotAnSop(String),
     /// The input has more positions than a drawing shows.
-    TooLong { len: usize, max: usize },
+    TooLong {
+        /// The input's number of positions (elements).
+        len: usize,
+        /// The most positions a drawing shows, [`MAX_POSITIONS`].
+        max: usize,
+    },
     /// A bug: the analysis and the graph disagree.
     Internal(String),
 }
