@@ -47,6 +47,8 @@ pub enum Schedule {
 }
 
 impl Schedule {
+    /// The schedule's lower-case name, `greedy` or `best`, as the text
+    /// report, the JSON (`"schedule"`) and drawings' summaries print it.
     pub fn name(self) -> &'static str {
         match self {
             Schedule::Greedy => "greedy",
@@ -58,6 +60,8 @@ impl Schedule {
 /// What to analyse and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct AnalyzeOptions {
+    /// How aggregates are placed in layers; [`Schedule::Greedy`] (the
+    /// reference's placement) by default.
     pub schedule: Schedule,
     /// Count the library's `selector_width` as one head instead of two.
     ///
@@ -77,6 +81,8 @@ pub struct AnalyzeOptions {
 pub struct Analysis {
     /// The analysed s-op.
     pub root: NodeId,
+    /// The options the analysis was made with, so a report or drawing can
+    /// say which schedule and head counting its numbers come from.
     pub options: AnalyzeOptions,
     /// Number of layers (attention + MLP blocks); 0 when the s-op needs no
     /// attention at all.
@@ -95,8 +101,12 @@ pub struct Analysis {
 /// One layer: its attention heads, then its MLPs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layer {
+    /// This layer's number, which is also its index in
+    /// [`Analysis::layer_details`]: 0 is the embedding (MLPs only, never
+    /// heads), attention layers count from 1.
     pub layer: usize,
-    /// Ordered by selector creation.
+    /// The layer's attention heads, ordered by selector creation; empty
+    /// for layer 0.
     pub heads: Vec<Head>,
     /// The elementwise s-ops computed in this layer, in creation order.
     pub mlps: Vec<NodeId>,
@@ -108,6 +118,8 @@ pub struct Head {
     /// The selector node (for a BOS `selector_width`, the `sel or
     /// select(indices,0,==)` selector the one head attends with).
     pub selector: NodeId,
+    /// Whether the head serves ordinary aggregates or is the one head of a
+    /// BOS `selector_width`.
     pub kind: HeadKind,
     /// The plain `select(...)` nodes the selector combines (itself if it is
     /// one), in creation order; may include the shared `full average`.
@@ -120,6 +132,8 @@ pub struct Head {
     pub aggregates: Vec<NodeId>,
 }
 
+/// What an attention head stands for, which decides how it is counted and
+/// labelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HeadKind {
     /// An ordinary head: the aggregates share `selector`.

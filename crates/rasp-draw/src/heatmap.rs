@@ -16,15 +16,23 @@ pub fn row_normalised(m: &rasp_core::SelectorMatrix) -> Vec<Vec<f64>> {
 /// One heatmap: a title, a caption, and weights in [0, 1] (rows: queries).
 #[derive(Debug, Clone)]
 pub struct Panel {
+    /// Bold heading above the grid, e.g. `trained head 1`.
     pub title: String,
+    /// A line in monospace under the title (e.g. the selector as written,
+    /// or how close a trained head comes to it); may be empty.
     pub caption: String,
+    /// `weights[q][k]`: the attention of query position `q` on key position
+    /// `k`, in [0, 1] (clamped when coloured: 0 white, 1 violet). Only the
+    /// first `tokens.len()` rows and columns are drawn.
     pub weights: Vec<Vec<f64>>,
 }
 
 /// A row of heatmaps.
 #[derive(Debug, Clone)]
 pub struct PanelRow {
+    /// Heading above the row, e.g. `Layer 1`.
     pub label: String,
+    /// The heatmaps, left to right.
     pub panels: Vec<Panel>,
 }
 

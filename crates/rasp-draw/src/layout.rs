@@ -10,7 +10,7 @@ use crate::scene::{Anchor, Font, Group, Item, Path, Rect, Span, Text, shorten, t
 /// white cards for heads and MLPs, a strong violet for selected cells, and
 /// one hue per role of a value (the reference's colour families: keys blue,
 /// queries green, averaged values pink, results orange).
-pub mod palette {
+pub(crate) mod palette {
     pub const PAGE: &str = "#ffffff";
     pub const TEXT: &str = "#1f2937";
     pub const MUTED: &str = "#6b7280";
@@ -71,10 +71,18 @@ const EXPRESSION_LINES: usize = 4;
 /// The picture: its size and its items.
 #[derive(Debug, Clone)]
 pub struct Scene {
+    /// Width of the whole picture in pixels (the SVG's `width` and
+    /// `viewBox`); every text lies within 0..width.
     pub width: f64,
+    /// Height of the whole picture in pixels; every text lies within
+    /// 0..height.
     pub height: f64,
     /// A one-line description (the SVG's accessible label).
     pub label: String,
+    /// Everything drawn, in picture pixels (origin at the top left, y
+    /// growing downwards): the title, summary and legend, then the input
+    /// band, one band per layer and the output band, top to bottom, with an
+    /// arrow between consecutive bands.
     pub root: Group,
 }
 

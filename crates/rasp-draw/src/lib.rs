@@ -26,7 +26,7 @@ mod scene;
 mod svg;
 
 pub use heatmap::{Panel, PanelRow, heatmaps_svg, row_normalised};
-pub use layout::{Scene, palette};
+pub use layout::Scene;
 pub use model::{MAX_POSITIONS, input_repr};
 pub use scene::{Anchor, Bounds, Font, Group, Item, Path, Rect, Span, Text, overlapping_texts, text_width};
 
@@ -42,7 +42,12 @@ pub enum DrawError {
     /// The node to draw is a selector.
     NotAnSop(String),
     /// The input has more positions than a drawing shows.
-    TooLong { len: usize, max: usize },
+    TooLong {
+        /// The input's number of positions (elements).
+        len: usize,
+        /// The most positions a drawing shows, [`MAX_POSITIONS`].
+        max: usize,
+    },
     /// A bug: the analysis and the graph disagree.
     Internal(String),
 }

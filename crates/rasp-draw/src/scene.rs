@@ -7,27 +7,44 @@
 /// headings and captions are sans-serif.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Font {
+    /// A monospace font: s-op names, values, selector expressions.
     Mono,
+    /// A sans-serif font: headings, captions, the legend.
     Sans,
 }
 
+/// Which point of a text its `x` is (SVG's `text-anchor`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Anchor {
+    /// `x` is where the text begins; it extends to the right.
     Start,
+    /// `x` is the text's horizontal centre.
     Middle,
+    /// `x` is where the text ends; it extends to the left.
     End,
 }
 
 /// A line of text. `y` is the baseline.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Text {
+    /// Horizontal position in pixels, relative to the enclosing group; which
+    /// point of the text it is depends on `anchor`.
     pub x: f64,
+    /// The baseline's vertical position in pixels, relative to the
+    /// enclosing group (y grows downwards).
     pub y: f64,
+    /// Whether `x` is the start, middle or end of the text.
     pub anchor: Anchor,
+    /// The typeface, which with `size` and `bold` decides the width.
     pub font: Font,
+    /// Font size in pixels (1em).
     pub size: f64,
+    /// Drawn bold (headings, the title).
     pub bold: bool,
+    /// Text colour, a CSS colour such as `#1f2937`.
     pub fill: &'static str,
+    /// The SVG `class` attribute (space-separated classes such as `name`,
+    /// `v` for a value, `heading`); empty for none.
     pub class: &'static str,
     /// What is shown (possibly shortened with an ellipsis).
     pub text: String,
@@ -41,25 +58,46 @@ pub struct Text {
 /// A run of text after a [`Text`], `gap` pixels after the previous run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Span {
+    /// Space in pixels between the end of the previous run and this one.
     pub gap: f64,
+    /// Typeface of this run, which may differ from the text's (a head's
+    /// selector name in monospace after its sans-serif heading).
     pub font: Font,
+    /// Font size of this run in pixels; the tallest run sets the text's
+    /// box height.
     pub size: f64,
+    /// Whether this run is bold, independently of the text.
     pub bold: bool,
+    /// Colour of this run, a CSS colour.
     pub fill: &'static str,
+    /// The SVG `class` of the run's `tspan`: `caption` or `selector-name`.
     pub class: &'static str,
+    /// The run's text, never shortened by the renderer.
     pub text: String,
 }
 
+/// A rectangle: a band or card background, a value cell, a selector grid
+/// cell, a legend swatch.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rect {
+    /// Left edge in pixels, relative to the enclosing group.
     pub x: f64,
+    /// Top edge in pixels, relative to the enclosing group.
     pub y: f64,
+    /// Width in pixels.
     pub width: f64,
+    /// Height in pixels.
     pub height: f64,
+    /// Corner radius in pixels; 0 for square corners.
     pub radius: f64,
+    /// Fill colour, a CSS colour.
     pub fill: &'static str,
+    /// Outline colour and line width in pixels; `None` for no outline.
     pub stroke: Option<(&'static str, f64)>,
+    /// The SVG `class` attribute; a selector grid cell is `cell on`
+    /// (selected) or `cell off`.
     pub class: &'static str,
+    /// Hover text (what the cell or card holds); `None` for none.
     pub tip: Option<String>,
     /// Extra `data-*` attributes (name without the prefix, value).
     pub data: Vec<(&'static str, String)>,
@@ -68,39 +106,66 @@ pub struct Rect {
 /// A polyline (connectors between bands).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Path {
+    /// SVG path data (`M x y L x y ... Z`) in pixels, relative to the
+    /// enclosing group.
     pub d: String,
+    /// Line colour, a CSS colour.
     pub stroke: &'static str,
+    /// Line width in pixels.
     pub width: f64,
+    /// Fill colour of closed parts (an arrow's head), a CSS colour.
     pub fill: &'static str,
+    /// The SVG `class` attribute (`flow` for the arrows between bands).
     pub class: &'static str,
 }
 
+/// One element of a [`Group`], drawn in order (later items on top).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
+    /// A nested group (a band, card, table or grid), with its own offset.
     Group(Group),
+    /// A background, value cell, selector grid cell or legend swatch.
     Rect(Rect),
+    /// A heading, name, value, expression or note.
     Text(Text),
+    /// An arrow between bands.
     Path(Path),
 }
 
 /// Items moved by (`x`, `y`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Group {
+    /// Horizontal offset in pixels of the items' origin from the parent
+    /// group's origin.
     pub x: f64,
+    /// Vertical offset in pixels of the items' origin from the parent
+    /// group's origin (y grows downwards).
     pub y: f64,
+    /// The SVG `class` attribute, naming what the group is: `picture` (the
+    /// root), `input`, `layer`, `output` (bands), `head`, `mlp` (cards) and
+    /// smaller parts.
     pub class: &'static str,
+    /// The SVG `id`, e.g. `layer2` for a layer band or `layer2-head1` for
+    /// the first head of layer 2; `None` for none.
     pub id: Option<String>,
+    /// Hover text for the whole group; `None` for none.
     pub tip: Option<String>,
+    /// `data-*` attributes (name without the prefix, value), e.g. a head's
+    /// `layer` (0 is the embedding, attention layers from 1) and `selector`
+    /// (the selector's node id); read them with [`Group::data_value`].
     pub data: Vec<(&'static str, String)>,
+    /// What the group holds, drawn in order.
     pub items: Vec<Item>,
 }
 
 impl Group {
-    pub fn new(class: &'static str) -> Group {
+    /// An empty group of `class` at offset (0, 0).
+    pub(crate) fn new(class: &'static str) -> Group {
         Group { class, ..Group::default() }
     }
 
-    pub fn push(&mut self, item: impl Into<Item>) {
+    /// Appends an item, drawn on top of those before it.
+    pub(crate) fn push(&mut self, item: impl Into<Item>) {
         self.items.push(item.into());
     }
 
@@ -176,17 +241,22 @@ impl From<Path> for Item {
     }
 }
 
-/// An axis-aligned box.
+/// An axis-aligned box in pixels, y growing downwards.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Bounds {
+    /// Left edge.
     pub x0: f64,
+    /// Top edge.
     pub y0: f64,
+    /// Right edge (`x1 >= x0`).
     pub x1: f64,
+    /// Bottom edge (`y1 >= y0`).
     pub y1: f64,
 }
 
 impl Bounds {
-    pub fn moved(self, dx: f64, dy: f64) -> Bounds {
+    /// The same box shifted by (`dx`, `dy`) pixels.
+    pub(crate) fn moved(self, dx: f64, dy: f64) -> Bounds {
         Bounds { x0: self.x0 + dx, y0: self.y0 + dy, x1: self.x1 + dx, y1: self.y1 + dy }
     }
 
