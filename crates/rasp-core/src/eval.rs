@@ -135,10 +135,7 @@ fn seq_of(results: &HashMap<NodeId, NodeValue>, id: NodeId) -> EvalResult<&Rc<Se
 }
 
 fn sel_of(results: &HashMap<NodeId, NodeValue>, id: NodeId) -> EvalResult<&Rc<SelectorMatrix>> {
-    results
-        .get(&id)
-        .and_then(NodeValue::as_sel)
-        .ok_or_else(|| EvalError::internal("missing selector value"))
+    results.get(&id).and_then(NodeValue::as_sel).ok_or_else(|| EvalError::internal("missing selector value"))
 }
 
 fn evaluate_node(

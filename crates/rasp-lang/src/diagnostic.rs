@@ -191,7 +191,8 @@ impl Diagnostic {
     /// (a frame repeated in a row, as in deep recursion, is shown once with
     /// a count). ANSI colours when `color`.
     pub fn render(&self, color: bool) -> String {
-        let paint = |code: &str, text: &str| if color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() };
+        let paint =
+            |code: &str, text: &str| if color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() };
         let header = match self.kind {
             DiagnosticKind::Syntax => format!("cannot parse: {}", self.message),
             DiagnosticKind::Runtime(ErrorKind::Program | ErrorKind::Python) => self.message.clone(),
@@ -222,7 +223,8 @@ impl Diagnostic {
                 repeats += 1;
             }
             let more = if repeats > 0 { format!(" (and {repeats} more times)") } else { String::new() };
-            let _ = writeln!(out, "{pad} {} {}{more}", paint("1;34", "="), paint("1", &format!("note: {}", frame.note())));
+            let _ =
+                writeln!(out, "{pad} {} {}{more}", paint("1;34", "="), paint("1", &format!("note: {}", frame.note())));
         }
         out
     }
@@ -236,8 +238,9 @@ fn expand_tabs(text: &str) -> String {
 mod tests {
     use super::*;
 
-    /// Renders a diagnostic at `span` of `text` (one chunk from offset 0).
-    fn check(text: &str, span: Span, chain: Vec<Frame>, expected: &str) {
+    /// Renders a diagnostic of `kind` saying `Error: boom` at `span` of
+    /// `text` (read as one chunk).
+    fn check(text: &str, span: Span, kind: DiagnosticKind, chain: Vec<Frame>, expected: &str) {
         let mut reader = ChunkReader::default();
         let mut offset = 0;
         for line in text.split_inclusive('\n') {
@@ -246,30 +249,36 @@ mod tests {
         }
         let source = reader.take_source(&Rc::from("prog.rasp"), &Rc::from(text));
         let at = source.locate(span);
-        let diagnostic = Diagnostic::new(DiagnosticKind::Runtime(ErrorKind::Program), "Error: boom", Some(at), chain);
+        let diagnostic = Diagnostic::new(kind, "Error: boom", Some(at), chain);
         assert_eq!(diagnostic.render(false), expected);
     }
 
     #[test]
     fn carets_stop_at_the_end_of_the_first_line() {
-        check("x = 1;\ny = (2 +\n  3);\n", Span::new(11, 20), vec![], concat!(
-            "error: boom\n",
-            "  --> prog.rasp:2:5\n",
-            "   |\n",
-            " 2 | y = (2 +\n",
-            "   |     ^^^^\n",
-        ));
+        check(
+            "x = 1;\ny = (2 +\n  3);\n",
+            Span::new(11, 20),
+            DiagnosticKind::Runtime(ErrorKind::Program),
+            vec![],
+            concat!("error: boom\n", "  --> prog.rasp:2:5\n", "   |\n", " 2 | y = (2 +\n", "   |     ^^^^\n",),
+        );
     }
 
     #[test]
     fn columns_count_characters_and_tabs_show_as_spaces() {
-        check("\tx = \"é\" + 1;\n", Span::new(5, 13), vec![], concat!(
-            "error: boom\n",
-            "  --> prog.rasp:1:6\n",
-            "   |\n",
-            " 1 |     x = \"é\" + 1;\n",
-            "   |         ^^^^^^^\n",
-        ));
+        check(
+            "\tx = \"é\" + 1;\n",
+            Span::new(5, 13),
+            DiagnosticKind::Runtime(ErrorKind::Python),
+            vec![],
+            concat!(
+                "error: boom\n",
+                "  --> prog.rasp:1:6\n",
+                "   |\n",
+                " 1 |     x = \"é\" + 1;\n",
+                "   |         ^^^^^^^\n",
+            ),
+        );
     }
 
     #[test]
@@ -283,14 +292,61 @@ mod tests {
             width: 1,
         };
         let call = |column| Frame::Call { function: "f".to_string(), site: site(column) };
-        check("f(1);\n", Span::new(0, 4), vec![call(20), call(20), call(20), call(1)], concat!(
-            "error: boom\n",
-            "  --> prog.rasp:1:1\n",
-            "   |\n",
-            " 1 | f(1);\n",
-            "   | ^^^^\n",
-            "   = note: in f(...), called at prog.rasp:3:20 (and 2 more times)\n",
-            "   = note: in f(...), called at prog.rasp:3:1\n",
-        ));
+        check(
+            "f(1);\n",
+            Span::new(0, 4),
+            DiagnosticKind::Runtime(ErrorKind::Program),
+            vec![call(20), call(20), call(20), call(1)],
+            concat!(
+                "error: boom\n",
+                "  --> prog.rasp:1:1\n",
+                "   |\n",
+                " 1 | f(1);\n",
+                "   | ^^^^\n",
+                "   = note: in f(...), called at prog.rasp:3:20 (and 2 more times)\n",
+                "   = note: in f(...), called at prog.rasp:3:1\n",
+            ),
+        );
+    }
+
+    #[test]
+    fn an_internal_error_is_worded_as_a_bug_in_rasp() {
+        check(
+            "x = y;\n",
+            Span::new(4, 5),
+            DiagnosticKind::Runtime(ErrorKind::Internal),
+            vec![],
+            concat!(
+                "error: internal error in rasp (please report): boom\n",
+                "  --> prog.rasp:1:5\n",
+                "   |\n",
+                " 1 | x = y;\n",
+                "   |     ^\n",
+            ),
+        );
+    }
+
+    #[test]
+    fn unsupported_and_syntax_errors_say_so() {
+        let expected = |header: &str| format!("error: {header}\n  --> prog.rasp:1:1\n   |\n 1 | x\n   | ^\n");
+        let unsupported = DiagnosticKind::Runtime(ErrorKind::Unsupported);
+        check("x", Span::new(0, 1), unsupported, vec![], &expected("not supported: boom"));
+        check("x", Span::new(0, 1), DiagnosticKind::Syntax, vec![], &expected("cannot parse: boom"));
+    }
+
+    #[test]
+    fn colours_wrap_the_parts_when_asked() {
+        let at = Location {
+            file: Rc::from("p.rasp"),
+            line: 1,
+            column: 1,
+            span: Span::new(0, 1),
+            line_text: "x".to_string(),
+            width: 1,
+        };
+        let diagnostic = Diagnostic::new(DiagnosticKind::Runtime(ErrorKind::Program), "boom", Some(at), vec![]);
+        let coloured = diagnostic.render(true);
+        assert!(coloured.starts_with("\x1b[1;31merror\x1b[0m\x1b[1m: boom\x1b[0m\n"), "{coloured:?}");
+        assert!(coloured.contains("\x1b[1;31m^\x1b[0m"), "{coloured:?}");
     }
 }
