@@ -28,6 +28,7 @@ pub fn run(file: Option<PathBuf>, quiet: bool) -> ExitCode {
         };
         let control = session.run_file(&path.display().to_string(), &text);
         flush(&mut session);
+        print_diagnostics(&mut session);
         if quiet || control == Control::Exit {
             return if session.had_file_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS };
         }
@@ -123,6 +124,21 @@ fn draw_to_file(graph: &Graph, root: NodeId, input: &Value) -> Result<String, St
     Ok(path)
 }
 
+/// Errors of file mode and of the terminal REPL, with their source lines,
+/// go to stderr (stdout keeps results only).
+fn print_diagnostics(session: &mut Session) {
+    let diagnostics = session.take_diagnostics();
+    if diagnostics.is_empty() {
+        return;
+    }
+    let color = std::io::stderr().is_terminal() && color_allowed();
+    let mut err = std::io::stderr().lock();
+    for diagnostic in diagnostics {
+        let _ = err.write_all(diagnostic.render(color).as_bytes());
+    }
+    let _ = err.flush();
+}
+
 fn flush(session: &mut Session) {
     let text = session.take_output();
     let mut out = std::io::stdout().lock();
@@ -169,6 +185,8 @@ fn interactive(mut session: Session) -> ExitCode {
     };
     editor.set_helper(Some(RaspHelper { names: session.names() }));
     session.colors = colors_wanted();
+    // At a terminal, errors show where they happened (on stderr).
+    session.friendly_errors = true;
     let history = history_path();
     if let Some(h) = &history {
         let _ = editor.load_history(h);
@@ -185,6 +203,7 @@ fn interactive(mut session: Session) -> ExitCode {
                 let control = session.feed_line(&line);
                 render_drawings(&mut session, true);
                 flush(&mut session);
+                print_diagnostics(&mut session);
                 if let Some(helper) = editor.helper_mut() {
                     helper.names = session.names();
                 }
@@ -212,9 +231,13 @@ fn interactive(mut session: Session) -> ExitCode {
 
 /// Colours at a terminal unless NO_COLOR is set (any value) or TERM=dumb.
 fn colors_wanted() -> bool {
+    std::io::stdout().is_terminal() && color_allowed()
+}
+
+fn color_allowed() -> bool {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
-    std::io::stdout().is_terminal() && !no_color && !dumb
+    !no_color && !dumb
 }
 
 fn history_path() -> Option<PathBuf> {
