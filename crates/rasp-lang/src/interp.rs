@@ -809,7 +809,25 @@ impl Session {
         let c = self.eval_expr(ctx, container)?;
         let container_name = match &container.kind {
             ExprKind::Var(name) => name.clone(),
-            _ => c.py_str(&self.graph),
+            ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Str(_)
+            | ExprKind::Paren(_)
+            | ExprKind::List(_)
+            | ExprKind::Dict(_)
+            | ExprKind::ListComp { .. }
+            | ExprKind::DictComp { .. }
+            | ExprKind::Unary { .. }
+            | ExprKind::Binary { .. }
+            | ExprKind::Ternary { .. }
+            | ExprKind::In { .. }
+            | ExprKind::Select { .. }
+            | ExprKind::Aggregate { .. }
+            | ExprKind::Range(_)
+            | ExprKind::Zip(_)
+            | ExprKind::Len(_)
+            | ExprKind::Index { .. }
+            | ExprKind::Call { .. } => c.py_str(&self.graph),
         };
         match &x {
             Value::Sop(id) => {

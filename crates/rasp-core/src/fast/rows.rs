@@ -102,7 +102,11 @@ impl Rows {
                 NodeKind::SelectAnd(a, b) => RowOp::And(at(a)?, at(b)?),
                 NodeKind::SelectOr(a, b) => RowOp::Or(at(a)?, at(b)?),
                 NodeKind::SelectNot(a) => RowOp::Not(at(a)?),
-                _ => return Err(EvalError::internal("not a selector")),
+                NodeKind::Tokens(_)
+                | NodeKind::Indices
+                | NodeKind::Constant(_)
+                | NodeKind::Map { .. }
+                | NodeKind::Aggregate { .. } => return Err(EvalError::internal("not a selector")),
             };
             ops.push(op);
         }
@@ -315,7 +319,11 @@ impl Matrices {
                     let a = get(self, a)?;
                     a.iter().enumerate().map(|(j, x)| !x & self_valid(n, j % words.max(1))).collect()
                 }
-                _ => return Err(internal()),
+                NodeKind::Tokens(_)
+                | NodeKind::Indices
+                | NodeKind::Constant(_)
+                | NodeKind::Map { .. }
+                | NodeKind::Aggregate { .. } => return Err(internal()),
             };
             if matrix.len() != size {
                 return Err(internal());
