@@ -300,7 +300,7 @@ fn lookup(table: &Value, i: &Atom, index: NodeId, graph: &Graph) -> EvalResult<V
     Ok(match table {
         Value::List(l) => l[position].clone(),
         Value::Atom(Atom::Str(s)) => Value::str(&s.chars().nth(position).map(String::from).unwrap_or_default()),
-        _ => Value::int(0),
+        _ => return Err(EvalError::internal("lookup table is not a list or string (checked above)")),
     })
 }
 

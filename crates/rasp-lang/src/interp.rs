@@ -243,8 +243,8 @@ impl Session {
 
     fn eval_assign(&mut self, ctx: &mut Ctx, names: &[Ident], exprs: &[Expr]) -> Result<Outcome> {
         // assign → evaluateExprsList → <listcomp>
-        let mut values = self.framed(3, |s| exprs.iter().map(|e| s.eval_expr(ctx, e)).collect::<Result<Vec<_>>>())?;
-        let value = if values.len() == 1 { values.pop().unwrap_or(Value::int(0)) } else { Value::list(values) };
+        let values = self.framed(3, |s| exprs.iter().map(|e| s.eval_expr(ctx, e)).collect::<Result<Vec<_>>>())?;
+        let value = single_or_list(values);
         if names.len() == 1 {
             let name = &names[0].name;
             self.bind(&ctx.env, name, value.clone()).map_err(|f| f.at(&ctx.source, names[0].span))?;
@@ -392,8 +392,12 @@ impl Session {
                 }
             },
             ExprKind::Var(name) => env::lookup(&ctx.env, name)?,
-            ExprKind::Int(digits) => Value::Atom(parse_int(digits)),
-            ExprKind::Float(text) => Value::Atom(Atom::Float(text.parse::<f64>().unwrap_or(f64::NAN))),
+            ExprKind::Int(digits) => Value::Atom(parse_int(digits)?),
+            // The lexer only makes `DIGITS.DIGITS`, which always parses.
+            ExprKind::Float(text) => match text.parse::<f64>() {
+                Ok(number) => Value::Atom(Atom::Float(number)),
+                Err(_) => return internal(format!("float literal the lexer accepted does not parse: {text}")),
+            },
             ExprKind::Str(s) => Value::str(s),
             ExprKind::Binary { op, left, right } => {
                 let l = self.eval_expr(ctx, left)?;
@@ -753,7 +757,7 @@ impl Session {
             [stop] => (0, *stop, 1),
             [start, stop] => (*start, *stop, 1),
             [start, stop, step] => (*start, *stop, *step),
-            _ => (0, 0, 1),
+            _ => return internal("range arguments were counted as 1 to 3 above"),
         };
         if step == 0 {
             return python_err("range() arg 3 must not be zero");
@@ -916,7 +920,7 @@ impl Session {
                 let (len, kind) = match &t {
                     Value::List(l) => (l.len(), "list"),
                     Value::Atom(Atom::Str(s)) => (s.chars().count(), "string"),
-                    _ => (0, "list"),
+                    _ => return internal("indexing: the target was matched as a list or string"),
                 };
                 match &i {
                     Value::Atom(a @ (Atom::Int(_) | Atom::Bool(_) | Atom::BigInt(_))) => {
@@ -938,7 +942,7 @@ impl Session {
                             Value::Atom(Atom::Str(s)) => {
                                 Value::str(&s.chars().nth(p).map(String::from).unwrap_or_default())
                             }
-                            _ => Value::int(0),
+                            _ => return internal("indexing: the target was matched as a list or string"),
                         })
                     }
                     other => rasp_err(format!(
@@ -1106,9 +1110,9 @@ impl Session {
             self.eval_statement(&mut ctx, s)?;
         }
         // call → evaluateExprsList → <listcomp> → evaluateExpr
-        let mut results =
+        let results =
             self.framed(2, |s| def.returns.iter().map(|e| s.eval_expr(&mut ctx, e)).collect::<Result<Vec<_>>>())?;
-        Ok(if results.len() == 1 { results.pop().unwrap_or(Value::int(0)) } else { Value::list(results) })
+        Ok(single_or_list(results))
     }
 }
 
@@ -1128,6 +1132,14 @@ pub enum Called {
     },
     /// A built-in's report.
     Printed(String),
+}
+
+/// `a = e;` binds the value, `a = e1, e2;` (and `return e1, e2;`) a list.
+fn single_or_list(values: Vec<Value>) -> Value {
+    match <[Value; 1]>::try_from(values) {
+        Ok([value]) => value,
+        Err(values) => Value::list(values),
+    }
 }
 
 fn reflect(op: CmpOp) -> CmpOp {
@@ -1151,9 +1163,13 @@ fn predicate(op: SelectOp) -> Predicate {
     }
 }
 
-fn parse_int(digits: &str) -> Atom {
+/// An integer literal: the lexer only makes decimal digits, which always parse.
+fn parse_int(digits: &str) -> Result<Atom> {
     match digits.parse::<i64>() {
-        Ok(v) => Atom::Int(v),
-        Err(_) => digits.parse::<num_bigint::BigInt>().map(Atom::from_bigint).unwrap_or(Atom::Int(0)),
+        Ok(v) => Ok(Atom::Int(v)),
+        Err(_) => match digits.parse::<num_bigint::BigInt>() {
+            Ok(big) => Ok(Atom::from_bigint(big)),
+            Err(_) => internal(format!("integer literal the lexer accepted does not parse: {digits}")),
+        },
     }
 }
