@@ -102,6 +102,8 @@ pub struct Session {
     /// the lines as typed (joined by newlines, for diagnostics).
     pending: ChunkReader,
     console_lines: String,
+    /// `CONSOLE_NAME`, shared by every console statement's source.
+    console_name: Rc<str>,
     continuing: bool,
     /// Python frames the reference would be in (see `interp::PY_RECURSION_LIMIT`).
     pub(crate) py_frames: usize,
@@ -162,6 +164,7 @@ impl Session {
             stored: Vec::new(),
             pending: ChunkReader::default(),
             console_lines: String::new(),
+            console_name: Rc::from(CONSOLE_NAME),
             continuing: false,
             py_frames: crate::interp::STATEMENT_BASE_FRAMES,
             load_depth: 0,
@@ -319,7 +322,7 @@ impl Session {
     /// The statement typed so far as a source, and a fresh console line reader.
     fn take_console_source(&mut self) -> Rc<Source> {
         let text: Rc<str> = Rc::from(std::mem::take(&mut self.console_lines));
-        let source = self.pending.take_source(&Rc::from(CONSOLE_NAME), &text);
+        let source = self.pending.take_source(&self.console_name, &text);
         self.reset_pending();
         source
     }
@@ -587,10 +590,12 @@ impl Session {
                 ParseOutcome::Incomplete => chunk.continue_statement(),
                 ParseOutcome::Error(e) => {
                     let source = chunk.take_source(&name, &text);
-                    // Syntax errors in a file print at once (semantics.md §3.2).
+                    // Syntax errors in a file print at once (semantics.md §3.2);
+                    // as diagnostics they keep their place among the file's
+                    // other errors.
                     if self.friendly_errors {
                         let diagnostic = self.syntax_diagnostic(&e, &source);
-                        self.push_diagnostic(diagnostic);
+                        self.emit(Pending::Diagnostic(diagnostic));
                     } else {
                         let message = format!("\t!! antlr exception: {} \t-- ignoring input\n", e.message);
                         self.write_message(&message);
@@ -622,7 +627,13 @@ impl Session {
     /// only the last print of each name remains; then everything prints.
     fn dump_stored(&mut self) {
         let stored = std::mem::take(&mut self.stored);
-        let had_error = stored.iter().any(|p| matches!(p, Pending::Text(_) | Pending::Diagnostic(_)));
+        // Syntax errors do not count: the reference prints them at once, so
+        // they are never among its kept prints.
+        let had_error = stored.iter().any(|p| match p {
+            Pending::Text(_) => true,
+            Pending::Diagnostic(d) => d.kind != DiagnosticKind::Syntax,
+            Pending::Named { .. } | Pending::Applied { .. } | Pending::Example(_) | Pending::Message(_) => false,
+        });
         let kept: Vec<Pending> = if had_error {
             stored
         } else {

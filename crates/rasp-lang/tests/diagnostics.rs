@@ -174,6 +174,28 @@ w = outer(2);
     }
 
     #[test]
+    fn errors_in_a_loaded_file_come_in_file_order() {
+        check(
+            "load \"lib\";\n",
+            &[("lib.rasp", "a = nope;\nb = );\n")],
+            concat!(
+                "error: Undefined variable: nope\n",
+                "  --> lib.rasp:1:5\n",
+                "   |\n",
+                " 1 | a = nope;\n",
+                "   |     ^^^^\n",
+                "   = note: in lib.rasp, loaded at prog.rasp:1:1\n",
+                "error: cannot parse: mismatched input ')' expecting {'(', '{', 'aggregate(', '[', 'not', '-', '+', 'round', 'indicator', 'select(', 'range(', 'zip(', 'len(', Float, PosInt, String, ID}\n",
+                "  --> lib.rasp:2:5\n",
+                "   |\n",
+                " 2 | b = );\n",
+                "   |     ^\n",
+                "   = note: in lib.rasp, loaded at prog.rasp:1:1\n",
+            ),
+        );
+    }
+
+    #[test]
     fn each_error_kind_has_its_header() {
         check(
             "a = 1 / 0;\nb = 3(1);\n",
