@@ -225,10 +225,10 @@ impl Session {
         let items = match &over {
             Value::List(_) | Value::Dict(_) => over.iter_elements().unwrap_or_default(),
             other => {
-                return rasp_err(format!(
-                    "for loop needs to iterate over a list or dict, but got: {}",
-                    other.py_str(&self.graph)
-                ));
+                // The iterable is what is wrong, not the whole loop.
+                let message =
+                    format!("for loop needs to iterate over a list or dict, but got: {}", other.py_str(&self.graph));
+                return Err(Failure::from(EvalError::rasp(message)).at(&ctx.source, iterable.span));
             }
         };
         for item in items {
@@ -724,10 +724,13 @@ impl Session {
         let over = self.eval_expr(ctx, iterable)?;
         match &over {
             Value::List(_) | Value::Dict(_) => Ok(over.iter_elements().unwrap_or_default()),
-            other => rasp_err(format!(
-                "{what} comprehension should have got a list or dict to loop over, but got: {}",
-                other.py_str(&self.graph)
-            )),
+            other => {
+                let message = format!(
+                    "{what} comprehension should have got a list or dict to loop over, but got: {}",
+                    other.py_str(&self.graph)
+                );
+                Err(Failure::from(EvalError::rasp(message)).at(&ctx.source, iterable.span))
+            }
         }
     }
 

@@ -103,6 +103,26 @@ w = outer(2);
     }
 
     #[test]
+    fn a_loop_over_a_non_list_points_at_the_iterable() {
+        check(
+            "for x in 3 {\n  y = x;\n}\nz = [1 for w in \"ab\"];\n",
+            &[],
+            concat!(
+                "error: for loop needs to iterate over a list or dict, but got: 3\n",
+                "  --> prog.rasp:1:10\n",
+                "   |\n",
+                " 1 | for x in 3 {\n",
+                "   |          ^\n",
+                "error: list comprehension should have got a list or dict to loop over, but got: ab\n",
+                "  --> prog.rasp:4:17\n",
+                "   |\n",
+                " 4 | z = [1 for w in \"ab\"];\n",
+                "   |                 ^^^^\n",
+            ),
+        );
+    }
+
+    #[test]
     fn a_wrong_call_is_placed_at_the_call_not_inside() {
         check(
             "def f(a) {\n    return a;\n}\nf(1, 2);\n",
