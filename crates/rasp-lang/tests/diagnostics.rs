@@ -3,8 +3,10 @@
 //! and loads, while piped output keeps the reference's text (the transcript
 //! tests hold that; `piped` below checks the new error kinds print as before).
 
-use rasp_lang::{Session, SourceLoader};
+use rasp_core::{EvalError, Graph, Value};
+use rasp_lang::{NativeFn, Session, SourceLoader};
 use std::collections::HashMap;
+use std::rc::Rc;
 
 /// Files `load` can find, held in memory.
 struct Files(HashMap<String, String>);
@@ -15,9 +17,14 @@ impl SourceLoader for Files {
     }
 }
 
+/// A session that can `load` `files`, with a built-in `broken()` that
+/// fails as a bug in rasp would (nothing in the language itself can).
 fn session(files: &[(&str, &str)]) -> Session {
     let files = files.iter().map(|(name, text)| (name.to_string(), text.to_string())).collect();
-    Session::new(Box::new(Files(files)))
+    let mut session = Session::new(Box::new(Files(files)));
+    let broken: NativeFn = Rc::new(|_graph: &Graph, _args: &[Value]| Err(EvalError::internal("no rows")));
+    session.register_native("broken", &[], broken);
+    session
 }
 
 fn rendered(session: &mut Session) -> String {
@@ -218,7 +225,7 @@ w = outer(2);
     #[test]
     fn each_error_kind_has_its_header() {
         check(
-            "a = 1 / 0;\nb = 3(1);\n",
+            "a = 1 / 0;\nb = 3(1);\nbroken();\n",
             &[],
             concat!(
                 "error: division by zero\n",
@@ -231,6 +238,11 @@ w = outer(2);
                 "   |\n",
                 " 2 | b = 3(1);\n",
                 "   |     ^^^^\n",
+                "error: internal error in rasp (please report): no rows\n",
+                "  --> prog.rasp:3:1\n",
+                "   |\n",
+                " 3 | broken();\n",
+                "   | ^^^^^^^^\n",
             ),
         );
     }
@@ -339,5 +351,7 @@ mod piped {
         check("aggregate(3, tokens);", "\t\t!!ignoring input:\n\t Expected selector, got: 3\n");
         check("1 / 0;", "something went wrong: division by zero\n");
         check("3(1);", "not implemented this command yet! ignoring\n");
+        // No reference text exists for rasp's own bugs; never the user's fault.
+        check("broken();", "internal error in rasp (please report): no rows\n");
     }
 }
