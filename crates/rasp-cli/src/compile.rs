@@ -136,9 +136,9 @@ fn build_graph(file: &str, text: &str, sop: &str, stored: BTreeMap<String, Strin
     let seen = Rc::new(RefCell::new(BTreeMap::new()));
     let mut session = Session::new(Box::new(RecordingLoader { seen: seen.clone(), stored }));
     session.run_file(file, text);
-    let output = session.take_output();
     if session.had_file_errors() {
-        return Err(format!("{output}{file} has errors; nothing compiled"));
+        let errors: String = session.take_diagnostics().iter().map(|d| d.render(false)).collect();
+        return Err(format!("{file} has errors; nothing compiled:\n{}", errors.trim_end()));
     }
     let root = match session.lookup(sop) {
         Some(Value::Sop(id)) => id,

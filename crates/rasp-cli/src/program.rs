@@ -40,8 +40,8 @@ impl ProgramError {
     }
 }
 
-/// Runs FILE at the console of a fresh session (its output is kept only
-/// for errors) and looks up the s-op `sop`; `verb` names the command in
+/// Runs FILE at the console of a fresh session (its printed results are
+/// dropped; its errors are reported) and looks up the s-op `sop`; `verb` names the command in
 /// messages ("analyze takes an s-op").
 pub fn load_sop(file: &Path, sop: &str, verb: &str) -> Result<(Session, NodeId), ProgramError> {
     let shown = file.display().to_string();
@@ -49,9 +49,11 @@ pub fn load_sop(file: &Path, sop: &str, verb: &str) -> Result<(Session, NodeId),
         std::fs::read_to_string(file).map_err(|e| ProgramError::Unreadable(format!("cannot read {shown}: {e}")))?;
     let mut session = Session::new(Box::new(FileLoader));
     session.run_file(&shown, &text);
-    let output = session.take_output();
+    session.take_output();
     if session.had_file_errors() {
-        return Err(ProgramError::Invalid(format!("{output}rasp: {shown} has errors")));
+        // The verdict, then the errors with their source lines.
+        let errors: String = session.take_diagnostics().iter().map(|d| d.render(false)).collect();
+        return Err(ProgramError::Invalid(format!("{shown} has errors:\n{}", errors.trim_end())));
     }
     match session.lookup(sop) {
         Some(Value::Sop(id)) => Ok((session, id)),
