@@ -55,7 +55,7 @@ impl Source {
         let line_text = text.get(line_start..line_end).unwrap_or("");
         let covered = text.get(start..end.min(line_end)).unwrap_or("");
         Location {
-            file: self.name.clone(),
+            file: self.name.to_string(),
             line: before.matches('\n').count() + 1,
             column: text.get(line_start..start).unwrap_or("").chars().count() + 1,
             span: Span::new(start, end),
@@ -113,8 +113,9 @@ impl ChunkReader {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
     /// The file's name as given (`prog.rasp`, `lib.rasp` for `load "lib";`),
-    /// or `<console>` for a statement typed at the REPL.
-    pub file: Rc<str>,
+    /// or `<console>` for a statement typed at the REPL. Owned, so that
+    /// diagnostics can be sent between threads.
+    pub file: String,
     /// 1-based line in the file (in the statement, at the console).
     pub line: usize,
     /// 1-based column, in characters.
@@ -211,7 +212,7 @@ impl Diagnostic {
             let number = paint("1;34", &at.line.to_string());
             let _ = writeln!(out, " {number} {bar} {}", expand_tabs(&at.line_text));
             // Tabs show as four spaces, so carets count them as four.
-            let before: String = at.line_text.chars().take(at.column - 1).collect();
+            let before: String = at.line_text.chars().take(at.column.saturating_sub(1)).collect();
             let indent = " ".repeat(expand_tabs(&before).chars().count());
             let carets = paint("1;31", &"^".repeat(at.width));
             let _ = writeln!(out, "{pad} {bar} {indent}{carets}");
@@ -284,7 +285,7 @@ mod tests {
     #[test]
     fn repeated_frames_are_counted_not_listed() {
         let site = |column| Location {
-            file: Rc::from("prog.rasp"),
+            file: "prog.rasp".to_string(),
             line: 3,
             column,
             span: Span::new(0, 1),
@@ -337,7 +338,7 @@ mod tests {
     #[test]
     fn colours_wrap_the_parts_when_asked() {
         let at = Location {
-            file: Rc::from("p.rasp"),
+            file: "p.rasp".to_string(),
             line: 1,
             column: 1,
             span: Span::new(0, 1),
