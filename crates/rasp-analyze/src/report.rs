@@ -157,10 +157,10 @@ impl Analysis {
         }
         let how = how.join("; ");
         if self.layers == 0 {
-            out.push_str(&format!("{name}: 0 layers, no attention: computed in the embedding ({how})\n"));
+            out.push_str(&format!("{name}: analysed size 0 layers, no attention: computed in the embedding ({how})\n"));
         } else {
             out.push_str(&format!(
-                "{name}: {}, heads per layer {} ({how})\n",
+                "{name}: analysed size {}, heads per layer {} ({how})\n",
                 plural(self.layers, "layer", "layers"),
                 self.heads_string()
             ));

@@ -24,7 +24,7 @@ const REVERSE: &[&str] = &["flip = select(indices, length - indices - 1, ==);", 
 fn report_of_reverse() {
     let (report, _) = analysed(REVERSE, "reverse", AnalyzeOptions::default());
     let expected = "\
-reverse: 2 layers, heads per layer 1/1 (greedy schedule)
+reverse: analysed size 2 layers, heads per layer 1/1 (greedy schedule)
 layer 0 (embedding)
   MLPs (2): ( indices == 0 ), I(( indices == 0 ))
 layer 1: 1 head
@@ -68,7 +68,7 @@ fn composite_selectors_defaults_and_bos_heads() {
         AnalyzeOptions { schedule: Schedule::Best, bos_selector_width: true },
     );
     assert!(report.starts_with(
-        "s: 2 layers, heads per layer 1/1 (best schedule; selector_width with a BOS token as one head)\n"
+        "s: analysed size 2 layers, heads per layer 1/1 (best schedule; selector_width with a BOS token as one head)\n"
     ));
     assert!(
         report.contains(
@@ -90,7 +90,7 @@ fn zero_layers() {
     let (report, json) = analysed(&["y = indices + 1;"], "y", AnalyzeOptions::default());
     assert_eq!(
         report,
-        "y: 0 layers, no attention: computed in the embedding (greedy schedule)\nlayer 0 (embedding)\n  MLPs (1): y\n"
+        "y: analysed size 0 layers, no attention: computed in the embedding (greedy schedule)\nlayer 0 (embedding)\n  MLPs (1): y\n"
     );
     assert!(json.contains("\"layers\": 0,\n  \"heads_per_layer\": [],"), "{json}");
 }

@@ -1,8 +1,8 @@
 //! `rasp analyze FILE --sop NAME`: the layers and heads of an s-op.
 
+use crate::files::say;
 use clap::{Args, ValueEnum};
-use rasp_analyze::{AnalyzeOptions, Schedule, analyze_with};
-use std::io::Write;
+use rasp::{AnalyzeOptions, Schedule};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -21,9 +21,13 @@ s-op NAME as \"Thinking Like Transformers\" compiles RASP:
   * a select can only read s-ops computed in earlier layers, so an aggregate
     whose selector or values need a head's result goes one layer later.
 
-Layer 0 is the embedding (tokens, indices, constants and MLPs of those).
-The report lists, for every layer, its heads (selector, keys, queries,
-predicate, the aggregates computed with it) and its MLPs.
+Layer 0 is the embedding (tokens, indices, constants and MLPs of those);
+layers 1, 2, ... are the attention layers, numbered as every rasp command
+numbers them. The first line gives the analysed size (layers and heads per
+layer); the report then lists, for every layer, its heads (selector, keys,
+queries, predicate, the aggregates computed with it) and its MLPs. A
+compiled model (`rasp compile`) can be larger than the analysed size: see
+its own report of the compiled size.
 
 By default the counts are exactly those of the reference implementation
 (tech-srl/RASP): every s-op is placed as early as possible, and the
@@ -61,19 +65,22 @@ pub enum ScheduleArg {
 }
 
 pub fn run(args: AnalyzeArgs) -> ExitCode {
-    let (session, root) = match crate::program::load_sop(&args.file, &args.sop, "analyze") {
-        Ok(p) => p,
-        Err(e) => return e.report(),
+    let (program, root) = match crate::program::load_sop(&args.file, &args.sop, "analyze") {
+        Ok(found) => found,
+        Err(e) => return crate::program::report(&e),
     };
-    let schedule = match args.schedule {
-        ScheduleArg::Greedy => Schedule::Greedy,
-        ScheduleArg::Best => Schedule::Best,
-    };
-    let analysis = analyze_with(&session.graph, root, AnalyzeOptions { schedule, bos_selector_width: args.bos });
-    let text = if args.json { analysis.to_json(&session.graph) } else { analysis.report(&session.graph) };
-    let mut out = std::io::stdout().lock();
-    // A closed stdout (e.g. `| head`) ends output quietly.
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
+    let analysis =
+        program.analyze(root, AnalyzeOptions { schedule: args.schedule.into(), bos_selector_width: args.bos });
+    let graph = program.graph();
+    say(&if args.json { analysis.to_json(graph) } else { analysis.report(graph) });
     ExitCode::SUCCESS
+}
+
+impl From<ScheduleArg> for Schedule {
+    fn from(arg: ScheduleArg) -> Schedule {
+        match arg {
+            ScheduleArg::Greedy => Schedule::Greedy,
+            ScheduleArg::Best => Schedule::Best,
+        }
+    }
 }

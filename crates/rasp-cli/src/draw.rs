@@ -2,12 +2,10 @@
 //! an s-op on an input (SVG, or HTML with hover details).
 
 use crate::analyze::ScheduleArg;
+use crate::files::{output_extension, write_atomic};
 use clap::Args;
-use rasp_analyze::{AnalyzeOptions, Schedule, analyze_with};
-use rasp_core::Value;
-use rasp_draw::Drawing;
-use rasp_lang::Session;
-use std::path::{Path, PathBuf};
+use rasp::AnalyzeOptions;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 const ABOUT: &str = "Draw the layers and attention heads computing an s-op on an input (SVG or HTML)";
@@ -30,10 +28,14 @@ draws, without graphviz:
 Unnamed intermediate s-ops that the reference hides as \"minor\" (constants,
 operator steps inside a larger elementwise computation) are not shown.
 
-The picture is an SVG; with -o NAME.html it is a self-contained HTML page
-(no network) that shows details when hovering over cells, heads and MLPs.
-Without -o it is written where the reference writes its drawings:
-comp_flows/NAME(INPUT).svg. The path written is printed.";
+Layers are numbered as in `rasp analyze`: layer 0 is the embedding, then
+the attention layers from 1.
+
+The output's extension selects the format: OUT.svg is an SVG; OUT.html is a
+self-contained HTML page (no network) that shows details when hovering over
+cells, heads and MLPs; other extensions are refused. Without -o it is
+written where the reference writes its drawings: comp_flows/NAME(INPUT).svg.
+Missing directories are created; the path written is printed.";
 
 #[derive(Args, Debug)]
 #[command(about = ABOUT, long_about = LONG_ABOUT)]
@@ -52,7 +54,7 @@ pub struct DrawArgs {
     #[arg(long, value_name = "STR", default_value = "hello", allow_hyphen_values = true)]
     pub input: String,
     /// Where to write: OUT.svg, or OUT.html for the interactive page.
-    /// Default: comp_flows/NAME(INPUT).svg (the directory is created).
+    /// Default: comp_flows/NAME(INPUT).svg.
     #[arg(short, long, value_name = "OUT")]
     pub output: Option<PathBuf>,
     /// How heads are assigned to layers.
@@ -64,86 +66,39 @@ pub struct DrawArgs {
     pub bos: bool,
 }
 
-/// The input value: a plain string, or a RASP expression evaluated in the
-/// session when it starts with `[` or `"`.
-fn read_input(session: &mut Session, text: &str) -> Result<Value, String> {
-    let trimmed = text.trim();
-    if !(trimmed.starts_with('[') || trimmed.starts_with('"')) {
-        return Ok(Value::str(text));
-    }
-    let before = session.sop_example.clone();
-    session.feed_line(&format!("set example {trimmed}"));
-    let incomplete = session.is_continuing();
-    if incomplete {
-        session.discard_pending();
-    }
-    let output = if incomplete { "the expression is incomplete".to_string() } else { session.take_output() };
-    let value = std::mem::replace(&mut session.sop_example, before);
-    if !output.trim().is_empty() {
-        return Err(format!(
-            "cannot read --input {text:?} as a RASP list or string: {}\n\
-             (for a string that starts with a bracket, quote it: --input '\"{trimmed}\"')",
-            output.trim()
-        ));
-    }
-    if matches!(value, Value::List(_) | Value::Atom(rasp_core::Atom::Str(_))) {
-        Ok(value)
-    } else {
-        Err(format!("--input {text:?} is not a list or a string"))
-    }
-}
-
 pub fn run(args: DrawArgs) -> ExitCode {
-    let name = &args.sop;
-    let (mut session, root) = match crate::program::load_sop(&args.file, name, "draw") {
-        Ok(p) => p,
-        Err(e) => return e.report(),
-    };
-    let input = match read_input(&mut session, &args.input) {
-        Ok(v) => v,
-        Err(e) => {
+    // The extension is checked before any work, so a typo costs nothing.
+    let html = match args.output.as_deref().map(|path| output_extension(path, &["svg", "html"])) {
+        Some(Ok(extension)) => extension == "html",
+        Some(Err(e)) => {
             eprintln!("rasp: {e}");
             return ExitCode::from(2);
         }
+        None => false,
     };
-    let Some(elements) = input.iter_elements() else {
-        eprintln!("rasp: the input is not a string or a list");
-        return ExitCode::from(2);
+    let (mut program, root) = match crate::program::load_sop(&args.file, &args.sop, "draw") {
+        Ok(found) => found,
+        Err(e) => return crate::program::report(&e),
     };
-    if elements.is_empty() {
-        eprintln!("rasp: the input is empty; draw needs at least one token");
-        return ExitCode::from(2);
-    }
-    let schedule = match args.schedule {
-        ScheduleArg::Greedy => Schedule::Greedy,
-        ScheduleArg::Best => Schedule::Best,
+    let input = match program.parse_input(&args.input) {
+        Ok(value) => value,
+        Err(e) => return crate::program::report(&e),
     };
-    let graph = &session.graph;
-    let analysis = analyze_with(graph, root, AnalyzeOptions { schedule, bos_selector_width: args.bos });
-    let drawing = match Drawing::new(graph, root, &elements, &analysis) {
-        Ok(d) => d,
+    let options = AnalyzeOptions { schedule: args.schedule.into(), bos_selector_width: args.bos };
+    let drawing = match program.draw(root, &input, options) {
+        Ok(drawing) => drawing,
         Err(e) => {
-            eprintln!("rasp: cannot draw {name} on {}: {e}", rasp_draw::input_repr(graph, &elements));
-            return ExitCode::FAILURE;
+            let shown = input.iter_elements().map(|elements| rasp_draw::input_repr(program.graph(), &elements));
+            eprintln!("rasp: cannot draw {} on {}: {e}", args.sop, shown.unwrap_or_else(|| args.input.clone()));
+            return crate::program::exit_status(e.kind());
         }
     };
-    let path = match args.output {
-        Some(p) => p,
-        None => PathBuf::from(rasp_draw::default_path(graph, root, &input)),
-    };
-    let html = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"));
+    let path = args.output.unwrap_or_else(|| PathBuf::from(rasp_draw::default_path(program.graph(), root, &input)));
     let contents = if html { drawing.to_html() } else { drawing.to_svg() };
-    if let Err(e) = write_file(&path, &contents) {
-        eprintln!("rasp: cannot write {}: {e}", path.display());
+    if let Err(e) = write_atomic(&path, contents.as_bytes()) {
+        eprintln!("rasp: {e}");
         return ExitCode::FAILURE;
     }
     println!("{}", path.display());
     ExitCode::SUCCESS
-}
-
-fn write_file(path: &Path, contents: &str) -> std::io::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    std::fs::write(path, contents)
 }

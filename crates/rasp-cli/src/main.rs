@@ -5,11 +5,12 @@ mod analyze;
 mod bench;
 mod compile;
 mod draw;
+mod files;
 mod program;
 mod repl;
 mod train;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -42,6 +43,21 @@ enum Command {
     Train(train::TrainArgs),
     Attention(train::AttentionArgs),
     Table(train::TableArgs),
+    Completions(CompletionsArgs),
+}
+
+/// Print a shell completion script for rasp.
+///
+/// Load it in the current shell with, e.g., `source <(rasp completions bash)`,
+/// or install it where your shell looks: `rasp completions bash >
+/// ~/.local/share/bash-completion/completions/rasp`, `rasp completions zsh >
+/// ~/.zfunc/_rasp` (with ~/.zfunc in fpath), `rasp completions fish >
+/// ~/.config/fish/completions/rasp.fish`.
+#[derive(clap::Args, Debug)]
+struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    shell: clap_complete::Shell,
 }
 
 impl Command {
@@ -82,6 +98,12 @@ fn main() -> ExitCode {
         Some(Command::Train(args)) => train::run_train(args),
         Some(Command::Attention(args)) => train::run_attention(args),
         Some(Command::Table(args)) => train::run_table(args),
+        Some(Command::Completions(args)) => {
+            let mut script = Vec::new();
+            clap_complete::generate(args.shell, &mut Cli::command(), "rasp", &mut script);
+            files::say(&String::from_utf8_lossy(&script));
+            ExitCode::SUCCESS
+        }
         None => repl::run(cli.file, cli.quiet),
     })
 }

@@ -1,9 +1,7 @@
 //! The REPL front end: a line editor on a terminal, plain line reading
 //! otherwise (so piped transcripts print exactly what the reference prints).
 
-use rasp_analyze::Schedule;
-use rasp_core::{EvalError, Graph, NodeId, Value};
-use rasp_lang::{Control, NativeFn, Session, drive};
+use rasp::{Control, Session, drive};
 use rustyline::completion::{Completer, Pair};
 use rustyline::error::ReadlineError;
 use rustyline::highlight::Highlighter;
@@ -11,13 +9,11 @@ use rustyline::hint::Hinter;
 use rustyline::validate::Validator;
 use rustyline::{Context, Editor, Helper};
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::rc::Rc;
 
 pub fn run(file: Option<PathBuf>, quiet: bool) -> ExitCode {
-    let mut session = Session::new(Box::new(crate::program::FileLoader));
-    add_builtins(&mut session);
+    let mut session = rasp::new_session(rasp::FileLoader);
     if let Some(path) = file {
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
@@ -27,6 +23,7 @@ pub fn run(file: Option<PathBuf>, quiet: bool) -> ExitCode {
             }
         };
         let control = session.run_file(&path.display().to_string(), &text);
+        write_drawings(&mut session, false);
         flush(&mut session);
         print_diagnostics(&mut session);
         if quiet || control == Control::Exit {
@@ -36,73 +33,18 @@ pub fn run(file: Option<PathBuf>, quiet: bool) -> ExitCode {
     if std::io::stdin().is_terminal() { interactive(session) } else { piped(session) }
 }
 
-/// REPL commands beyond the reference's: `analyze(sop);` prints the layers
-/// and heads the s-op needs (as `rasp analyze` does).
-fn add_builtins(session: &mut Session) {
-    let analyze: NativeFn = Rc::new(|graph: &Graph, args: &[Value]| match args {
-        [Value::Sop(id)] => Ok(rasp_analyze::analyze(graph, *id, Schedule::Greedy).report(graph)),
-        [other] => Err(EvalError::rasp(format!("analyze expects an s-op, got: {}", other.py_str(graph)))),
-        _ => Err(EvalError::rasp("analyze expects one s-op")),
-    });
-    session.register_native("analyze", &["sop"], analyze);
-    let compile: NativeFn = Rc::new(|graph: &Graph, args: &[Value]| match args {
-        [Value::Sop(id), vocab, max_len] => compile_and_verify(graph, *id, vocab, max_len),
-        [other, _, _] => Err(EvalError::rasp(format!("compile expects an s-op, got: {}", other.py_str(graph)))),
-        _ => Err(EvalError::rasp("compile expects an s-op, a vocabulary and a maximum length")),
-    });
-    session.register_native("compile", &["sop", "vocab", "max_len"], compile);
-}
-
-/// `compile(sop, ["a", "b"], 5);` at the REPL: compiles to transformer
-/// weights in memory, checks the model against the interpreter on every
-/// input (a sample per length when there are too many), and reports both.
-/// `rasp compile` writes the same model to files.
-fn compile_and_verify(graph: &Graph, root: NodeId, vocab: &Value, max_len: &Value) -> Result<String, EvalError> {
-    let tokens: Option<Vec<String>> = match vocab {
-        Value::List(items) => items.iter().map(|v| v.as_atom().map(rasp_core::pyfmt::py_str)).collect(),
-        Value::Atom(rasp_core::Atom::Str(s)) => Some(s.chars().map(String::from).collect()),
-        _ => None,
-    };
-    let Some(tokens) = tokens.filter(|t| !t.is_empty()) else {
-        return Err(EvalError::rasp(format!(
-            "compile expects the vocabulary as a non-empty list of atoms or a string, got: {}",
-            vocab.py_str(graph)
-        )));
-    };
-    let max_len = match max_len {
-        Value::Atom(rasp_core::Atom::Int(n)) if (1..=64).contains(n) => *n as usize,
-        other => {
-            return Err(EvalError::rasp(format!(
-                "compile expects a maximum length from 1 to 64, got: {}",
-                other.py_str(graph)
-            )));
-        }
-    };
-    let options = rasp_compile::CompileOptions::new(tokens, None, max_len);
-    let (model, report) = rasp_compile::compile(graph, root, &options).map_err(|e| EvalError::rasp(e.to_string()))?;
-    let verify_options = rasp_compile::verify::VerifyOptions { sample_per_length: 2_000, ..Default::default() };
-    let check = rasp_compile::verify::verify(graph, root, &model, &verify_options);
-    let how = if check.exhaustive { "every input" } else { "a random sample of inputs per length" };
-    Ok(format!(
-        "{}\ncompiled in {:.1} ms; checked {} ({} inputs): {} mismatches, smallest decision margin {:.6}\n",
-        crate::compile::summary(&model),
-        report.seconds * 1e3,
-        how,
-        check.inputs_checked,
-        check.mismatches,
-        check.min_margin
-    ))
-}
-
 /// `draw(sop[, input]);` writes `comp_flows/NAME(INPUT).svg`, where the
 /// reference wrote a PDF. The REPL prints what the reference prints; at a
 /// terminal it also says where the picture went.
-fn render_drawings(session: &mut Session, announce: bool) {
-    for (root, input) in std::mem::take(&mut session.drawings) {
-        let result = draw_to_file(&session.graph, root, &input);
+fn write_drawings(session: &mut Session, announce: bool) {
+    for request in rasp::take_drawings(session) {
+        let written = request
+            .drawing
+            .map_err(|e| e.to_string())
+            .and_then(|drawing| crate::files::write_atomic(Path::new(&request.path), drawing.to_svg().as_bytes()));
         if announce {
-            let note = match result {
-                Ok(path) => format!("\t(drawn to {path})\n"),
+            let note = match written {
+                Ok(()) => format!("\t(drawn to {})\n", request.path),
                 Err(e) => format!("\t(no drawing: {e})\n"),
             };
             let mut out = std::io::stdout().lock();
@@ -110,18 +52,6 @@ fn render_drawings(session: &mut Session, announce: bool) {
             let _ = out.write_all(note.as_bytes());
         }
     }
-}
-
-fn draw_to_file(graph: &Graph, root: NodeId, input: &Value) -> Result<String, String> {
-    let elements = input.iter_elements().ok_or("the input is not a sequence")?;
-    let analysis = rasp_analyze::analyze(graph, root, Schedule::Greedy);
-    let drawing = rasp_draw::Drawing::new(graph, root, &elements, &analysis).map_err(|e| e.to_string())?;
-    let path = rasp_draw::default_path(graph, root, input);
-    if let Some(dir) = std::path::Path::new(&path).parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    }
-    std::fs::write(&path, drawing.to_svg()).map_err(|e| format!("{path}: {e}"))?;
-    Ok(path)
 }
 
 /// Errors of file mode and of the terminal REPL, with their source lines,
@@ -169,7 +99,7 @@ fn piped(mut session: Session) -> ExitCode {
         let _ = stdout.write_all(text.as_bytes());
         let _ = stdout.flush();
     };
-    drive(&mut session, read_line, |s| render_drawings(s, false), write);
+    drive(&mut session, read_line, |s| write_drawings(s, false), write);
     ExitCode::SUCCESS
 }
 
@@ -193,6 +123,8 @@ fn interactive(mut session: Session) -> ExitCode {
     }
     session.banner();
     flush(&mut session);
+    // The lines of the statement being typed, for the missing-`;` hint.
+    let mut typed = String::new();
     loop {
         let prompt = session.prompt();
         match editor.readline(&prompt) {
@@ -200,8 +132,26 @@ fn interactive(mut session: Session) -> ExitCode {
                 if !line.trim().is_empty() {
                     let _ = editor.add_history_entry(line.as_str());
                 }
+                if !session.is_continuing()
+                    && let Some(topic) = help_request(&line)
+                {
+                    print!("{}", rasp::help(&session, topic));
+                    continue;
+                }
+                if session.is_continuing()
+                    && line.trim().is_empty()
+                    && let Some(hint) = rasp::missing_semicolon_hint(&typed)
+                {
+                    eprintln!("hint: {hint}");
+                }
                 let control = session.feed_line(&line);
-                render_drawings(&mut session, true);
+                if session.is_continuing() {
+                    typed.push_str(&line);
+                    typed.push('\n');
+                } else {
+                    typed.clear();
+                }
+                write_drawings(&mut session, true);
                 flush(&mut session);
                 print_diagnostics(&mut session);
                 if let Some(helper) = editor.helper_mut() {
@@ -214,6 +164,7 @@ fn interactive(mut session: Session) -> ExitCode {
             Err(ReadlineError::Interrupted) => {
                 // Ctrl-C drops the statement being typed, as a fresh prompt.
                 session.discard_pending();
+                typed.clear();
                 println!();
             }
             Err(_) => {
@@ -227,6 +178,20 @@ fn interactive(mut session: Session) -> ExitCode {
         let _ = editor.save_history(h);
     }
     ExitCode::SUCCESS
+}
+
+/// `help` or `help NAME` typed at a fresh prompt (no semicolon, like the
+/// other REPL commands): the topic, `Some(None)` for the overview.
+fn help_request(line: &str) -> Option<Option<&str>> {
+    let mut words = line.split_whitespace();
+    if words.next() != Some("help") {
+        return None;
+    }
+    match (words.next(), words.next()) {
+        (None, _) => Some(None),
+        (Some(topic), None) if !topic.ends_with(';') => Some(Some(topic)),
+        (Some(_), _) => None,
+    }
 }
 
 /// Colours at a terminal unless NO_COLOR is set (any value) or TERM=dumb.
@@ -271,6 +236,7 @@ const KEYWORDS: &[&str] = &[
     "full seq display off",
     "exit",
     "quit",
+    "help",
 ];
 
 struct RaspHelper {

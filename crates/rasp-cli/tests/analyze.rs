@@ -34,10 +34,14 @@ fn json_of_reverse_example() {
 fn report_and_options() {
     let out = rasp(&["analyze", "examples/histogram.rasp", "--sop", "hist"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).starts_with("hist: 1 layer, heads per layer 2 (greedy schedule)\n"));
+    assert!(text(&out.stdout).starts_with("hist: analysed size 1 layer, heads per layer 2 (greedy schedule)\n"));
     let out = rasp(&["analyze", "examples/histogram.rasp", "--sop", "hist", "--bos", "--schedule", "best"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).starts_with("hist: 1 layer, heads per layer 1 (best schedule;"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).starts_with("hist: analysed size 1 layer, heads per layer 1 (best schedule;"),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 #[test]

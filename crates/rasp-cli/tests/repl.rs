@@ -112,7 +112,7 @@ fn a_file_then_the_repl_keeps_its_definitions() {
 #[test]
 fn analyze_is_a_repl_builtin() {
     let (out, _, _) = rasp(&[], "load \"examples/reverse\";\nanalyze(reverse);\nanalyze(3);\n", &repo());
-    assert!(out.contains("reverse: 2 layers, heads per layer 1/1"), "{out}");
+    assert!(out.contains("reverse: analysed size 2 layers, heads per layer 1/1"), "{out}");
     assert!(out.contains("analyze expects an s-op, got: 3"), "{out}");
 }
 

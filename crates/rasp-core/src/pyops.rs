@@ -1,5 +1,5 @@
 //! Python 3.11 semantics of the operators the reference applies to atoms
-//! (semantics.md §2.1, §2.4, §7.1): arithmetic, comparisons, truthiness, unary
+//! (semantics.md §2.1, §2.4): arithmetic, comparisons, truthiness, unary
 //! operators, `round`, `int()`, `float()` and dict-key equality.
 //!
 //! The reference simply applies Python operators, so results, error texts and

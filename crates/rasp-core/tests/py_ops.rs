@@ -1,4 +1,4 @@
-//! Python 3.11 operator semantics on atoms (semantics.md §2.4, §7.1). Expected
+//! Python 3.11 operator semantics on atoms (semantics.md §2.1, §2.4). Expected
 //! values were computed once with python3 and stored as literals / in
 //! `tests/data/ops.txt` and `tests/data/unary.txt`.
 

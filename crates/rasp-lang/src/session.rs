@@ -233,6 +233,13 @@ impl Session {
         self.load_sites.iter().rev().cloned().collect()
     }
 
+    /// Puts text taken with `take_output` back in front of what has been
+    /// printed since (for front ends that run a statement of their own
+    /// in between and show only its output).
+    pub fn restore_output(&mut self, text: String) {
+        self.output.insert_str(0, &text);
+    }
+
     /// Writes a result. While the library loads, results are silent.
     pub(crate) fn write(&mut self, text: &str) {
         if !self.silent {
@@ -281,6 +288,13 @@ impl Session {
     /// The value a name has at the console, if any.
     pub fn lookup(&self, name: &str) -> Option<Value> {
         env::lookup(&self.console, name).ok()
+    }
+
+    /// Runs an s-op or selector on an input (a string or a list), as applying
+    /// it at the REPL does: inputs over 2,000 positions go to the structured
+    /// engine. Front ends use this to evaluate outside a statement.
+    pub fn evaluate(&mut self, id: NodeId, input: &Value) -> Result<NodeValue, EvalError> {
+        self.call_node(id, input)
     }
 
     /// Every name visible at the console (for completion).

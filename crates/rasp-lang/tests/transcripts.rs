@@ -1,7 +1,7 @@
 //! Runs every REPL transcript (`NAME.in` typed, `NAME.out` expected) in
-//! `tests/conformance/` (the shared public cases) and `tests/transcripts/`
-//! (our own cases, outputs recorded from the reference implementation).
-//! Comparison rule of `shared/conformance/README.md`: identical line for
+//! `tests/conformance/` (the first, public cases) and `tests/transcripts/`
+//! (our own cases), outputs recorded from the reference implementation.
+//! The comparison rule of `tests/conformance/README.md`: identical line for
 //! line, except that a line where the reference printed an ANTLR
 //! syntax-error report only needs the same prompt and to say it is an error.
 

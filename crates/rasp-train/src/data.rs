@@ -1,9 +1,10 @@
 //! Training data: random inputs, labelled by running the program.
 //!
-//! Inputs are drawn fresh for every step (spec experiments.md §2.2):
+//! Inputs are drawn fresh for every step (docs/experiments.md):
 //! lengths uniform in `min_len..=max_len`, tokens uniform over the
 //! vocabulary, or, for bracket languages, the paper's mix of balanced
-//! strings, balanced prefixes with random tails, and random strings (§1.6).
+//! strings, balanced prefixes with random tails, and random strings (as the
+//! paper's training code draws them).
 //! With a BOS token it is put in front of every input, as the programs
 //! written for BOS expect. The labels are the program's output at every
 //! position, as text (`pyfmt::py_str`), and the selector of every program

@@ -1,6 +1,6 @@
 //! rasp-train: ordinary transformer encoders trained at the size a RASP
 //! program compiles to, and their attention compared with its selectors
-//! (the experiments of "Thinking Like Transformers", spec experiments.md).
+//! (the experiments of "Thinking Like Transformers", docs/experiments.md).
 //!
 //! Input: a program (a graph and an s-op, `rasp_core`), its analysed size
 //! (`rasp_analyze`), a task spec (vocabulary, lengths, BOS) and a training

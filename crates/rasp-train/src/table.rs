@@ -1,4 +1,4 @@
-//! The reduced Table 1 (spec experiments.md §2.2): which runs, how their
+//! The reduced Table 1 (docs/experiments.md): which runs, how their
 //! results are recorded (one JSON line per finished run, so the table can be
 //! built over several sessions), and the markdown table.
 

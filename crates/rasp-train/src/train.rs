@@ -45,7 +45,7 @@ pub struct TrainConfig {
 }
 
 impl TrainConfig {
-    /// The reduced protocol's defaults (spec experiments.md §2.2).
+    /// The reduced protocol's defaults (docs/experiments.md).
     pub fn new(task: TaskSpec, layers: usize, heads: usize) -> TrainConfig {
         TrainConfig {
             task,

@@ -243,21 +243,22 @@ pub fn run_attention(args: AttentionArgs) -> ExitCode {
             print!("{report}");
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!("rasp: {e}");
-            ExitCode::FAILURE
+        Err((message, status)) => {
+            eprintln!("rasp: {message}");
+            status
         }
     }
 }
 
-fn attention(args: &AttentionArgs) -> Result<String, String> {
+fn attention(args: &AttentionArgs) -> Result<String, (String, ExitCode)> {
     if crate::compile::is_compiled_dir(&args.dir) {
         return crate::compile::compiled_attention(&args.dir, &args.input, &args.output);
     }
+    crate::files::output_extension(&args.output, &["svg"]).map_err(|e| (e, ExitCode::from(2)))?;
     #[cfg(feature = "train")]
-    return run::trained_attention(args);
+    return run::trained_attention(args).map_err(|e| (e, ExitCode::FAILURE));
     #[cfg(not(feature = "train"))]
-    Err(format!("{}: {WITHOUT_TRAINING}", args.dir.display()))
+    Err((format!("{}: {WITHOUT_TRAINING}", args.dir.display()), ExitCode::FAILURE))
 }
 
 #[cfg(not(feature = "train"))]

@@ -1,8 +1,7 @@
 //! Training, trained attention and the table runs (the `train` feature).
 
 use super::{AttentionArgs, InputsArg, TableArgs, TrainArgs};
-use crate::program::parse_vocab;
-use rasp_lang::Session;
+use rasp::parse_vocab;
 use rasp_train::attention::{Panel, PanelRow, attention_maps, heatmaps_svg, match_heads, normalised};
 use rasp_train::data::{InputKind, Labeler, Program, TaskSpec};
 use rasp_train::table::{self, Record, TASKS};
@@ -12,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Runs FILE and finds the s-op NAME in it.
-fn load_program(file: &Path, sop: &str) -> Result<(Session, rasp_core::NodeId), String> {
-    crate::program::load_sop(file, sop, "training").map_err(|e| e.message().to_string())
+fn load_program(file: &Path, sop: &str) -> Result<(rasp::Program, rasp_core::NodeId), String> {
+    crate::program::load_sop(file, sop, "training").map_err(|e| e.to_string())
 }
 
 /// Prints training progress on stderr: one \r-updated line on a terminal,
@@ -97,14 +96,14 @@ fn summary(m: &Metrics) -> String {
 }
 
 pub(super) fn run_train(args: TrainArgs) -> ExitCode {
-    let (session, root) = match load_program(&args.file, &args.sop) {
+    let (loaded, root) = match load_program(&args.file, &args.sop) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("rasp: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let program = Program::new(&session.graph, root, args.bos.is_some());
+    let program = Program::new(loaded.graph(), root, args.bos.is_some());
     let task = TaskSpec {
         vocab: parse_vocab(&args.vocab),
         min_len: args.min_len,
@@ -153,9 +152,9 @@ pub(super) fn run_train(args: TrainArgs) -> ExitCode {
 pub(super) fn trained_attention(args: &AttentionArgs) -> Result<String, String> {
     let (model, metrics) = rasp_train::load(&args.dir).map_err(|e| e.to_string())?;
     let file = args.file.clone().unwrap_or_else(|| PathBuf::from(&metrics.file));
-    let (session, root) = load_program(&file, &metrics.task)?;
+    let (loaded, root) = load_program(&file, &metrics.task)?;
     let spec = &metrics.config.task;
-    let program = Program::new(&session.graph, root, spec.bos.is_some());
+    let program = Program::new(loaded.graph(), root, spec.bos.is_some());
     let single = spec.vocab.iter().all(|t| t.chars().count() == 1);
     let mut tokens: Vec<String> = if single {
         args.input.chars().map(|c| c.to_string()).collect()
@@ -220,7 +219,7 @@ pub(super) fn trained_attention(args: &AttentionArgs) -> Result<String, String> 
         model.config.heads
     );
     let svg = heatmaps_svg(&title, &tokens, &rows);
-    std::fs::write(&args.output, svg).map_err(|e| format!("{}: {e}", args.output.display()))?;
+    crate::files::write_atomic(&args.output, svg.as_bytes())?;
 
     let mut out = format!(
         "input     {}\nprogram   {}\nmodel     {}\n",
@@ -316,8 +315,8 @@ fn table_cmd(args: &TableArgs) -> Result<(), String> {
             continue;
         }
         let file = args.examples.join(task.file);
-        let (session, root) = load_program(&file, task.sop)?;
-        let program = Program::new(&session.graph, root, task.bos);
+        let (loaded, root) = load_program(&file, task.sop)?;
+        let program = Program::new(loaded.graph(), root, task.bos);
         let spec = TaskSpec {
             vocab: task.vocab(),
             min_len: 1,

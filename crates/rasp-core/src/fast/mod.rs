@@ -53,6 +53,7 @@ use crate::value::Value;
 use engine::Engine;
 use owned::Blueprint;
 use plan::Plan;
+#[cfg(feature = "parallel")]
 use rayon::prelude::*;
 
 /// How aggregates read their selectors. `Auto` is right for every use;
@@ -148,9 +149,13 @@ impl<'g> BatchEvaluator<'g> {
         &self.plan.roots
     }
 
-    /// How many threads `eval_batch` spreads inputs over.
+    /// How many threads `eval_batch` spreads inputs over (one without the
+    /// `parallel` feature).
     pub fn threads() -> usize {
-        rayon::current_num_threads()
+        #[cfg(feature = "parallel")]
+        return rayon::current_num_threads();
+        #[cfg(not(feature = "parallel"))]
+        return 1;
     }
 
     /// How many nodes are evaluated per input.
@@ -182,13 +187,17 @@ impl<'g> BatchEvaluator<'g> {
         R: Send,
         F: Fn(&I, &[EvalResult<NodeValue>]) -> R + Sync,
     {
-        let threads = rayon::current_num_threads().max(1);
+        let threads = Self::threads().max(1);
         // A few chunks per thread balance the load; each chunk rebuilds the
         // graph once.
         let chunk = inputs.len().div_ceil(threads * 4).max(1);
         let (blueprint, plan, strategy) = (&self.blueprint, &self.plan, self.strategy);
-        let chunks: Vec<Vec<R>> = inputs
-            .par_chunks(chunk)
+        #[cfg(feature = "parallel")]
+        let parts = inputs.par_chunks(chunk);
+        // Without threads (e.g. in the browser) the chunks run in turn.
+        #[cfg(not(feature = "parallel"))]
+        let parts = inputs.chunks(chunk);
+        let chunks: Vec<Vec<R>> = parts
             .map(|part| {
                 let graph = blueprint.to_graph();
                 let mut engine = Engine::new(plan, strategy);

@@ -1,0 +1,102 @@
+//! What every subcommand shares, run as a program: `--version`, shell
+//! completions, `-o`/`--output` with the extension choosing the format,
+//! compile → verify → attention on one model folder, and clear refusals.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn rasp_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rasp")).args(args).current_dir(dir).output().expect("run rasp")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rasp-commands-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+fn example(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples").join(name).display().to_string()
+}
+
+#[test]
+fn version_and_completions() {
+    let dir = scratch("version");
+    let out = rasp_in(&dir, &["--version"]);
+    assert_eq!(text(&out.stdout), format!("rasp {}\n", env!("CARGO_PKG_VERSION")));
+    let out = rasp_in(&dir, &["completions", "bash"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let script = text(&out.stdout);
+    assert!(script.contains("complete -F") && script.contains("compile") && script.contains("--max-len"), "{script}");
+    for shell in ["zsh", "fish"] {
+        let out = rasp_in(&dir, &["completions", shell]);
+        assert!(out.status.success() && text(&out.stdout).contains("verify"), "{shell}: {}", text(&out.stderr));
+    }
+    let out = rasp_in(&dir, &["completions", "cmd.exe"]);
+    assert_eq!(out.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn compile_verify_attention_on_one_folder() {
+    let dir = scratch("folder");
+    let reverse = example("reverse.rasp");
+    let args = ["compile", &reverse, "--sop", "reverse", "--vocab", "abc", "--max-len", "4", "-o", "nested/model"];
+    let out = rasp_in(&dir, &args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let printed = text(&out.stdout);
+    assert!(printed.starts_with("reverse: compiled size d_model"), "{printed}");
+    // Layers count from 1 after the embedding, as in `rasp analyze`.
+    assert!(printed.contains("\n  layer 1: ") && printed.contains("\n  layer 2: ") && !printed.contains("layer 0"));
+    for file in ["model.json", "model.safetensors", "program.rasp"] {
+        assert!(dir.join("nested/model").join(file).is_file(), "{file} missing");
+    }
+    let out = rasp_in(&dir, &["verify", "nested/model"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("mismatches: 0 of 120 inputs"), "{}", text(&out.stdout));
+    let out = rasp_in(&dir, &["verify", "nested/model", "--json"]);
+    let json = text(&out.stdout);
+    assert!(json.contains("\"mismatches\": 0") && json.contains("\"seconds\""), "{json}");
+
+    let out = rasp_in(&dir, &["attention", "nested/model", "--input", "abc", "-o", "pictures/attention.svg"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("layer 2 head 1"), "{}", text(&out.stdout));
+    assert!(std::fs::read_to_string(dir.join("pictures/attention.svg")).expect("written").contains("<svg"));
+    let out = rasp_in(&dir, &["attention", "nested/model", "--input", "abc", "-o", "attention.png"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("the output must end in .svg"), "{}", text(&out.stderr));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn draw_output_extension_selects_the_format() {
+    let dir = scratch("draw");
+    let reverse = example("reverse.rasp");
+    let out = rasp_in(&dir, &["draw", &reverse, "--sop", "reverse", "--output", "a/b/page.html"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(std::fs::read_to_string(dir.join("a/b/page.html")).expect("written").starts_with("<!DOCTYPE html>"));
+    let out = rasp_in(&dir, &["draw", &reverse, "--sop", "reverse", "-o", "picture.pdf"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(text(&out.stderr), "rasp: picture.pdf: the output must end in .svg or .html\n");
+    assert!(!dir.join("picture.pdf").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_model_folder_that_points_outside_itself_is_refused() {
+    let dir = scratch("hostile");
+    let reverse = example("reverse.rasp");
+    let out = rasp_in(&dir, &["compile", &reverse, "--sop", "reverse", "--vocab", "ab", "--max-len", "2", "-o", "m"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json = std::fs::read_to_string(dir.join("m/model.json")).expect("model.json");
+    std::fs::write(dir.join("m/model.json"), json.replace("\"program.rasp\"", "\"/etc/hostname\"")).expect("write");
+    let out = rasp_in(&dir, &["verify", "m"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("not a file name inside the folder"), "{}", text(&out.stderr));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,147 @@
+//! A compiled model's real attention beside the program's selectors: for
+//! each head, the softmax weights the network computes on an input and the
+//! selector the head implements (each row normalised), and how far apart
+//! they are. Returned as data; [`AttentionComparison::to_svg`] draws it.
+
+use crate::compiled::ModelFolder;
+use crate::error::{Error, ErrorKind, Result};
+use rasp_core::{Graph, NodeId, NodeKind, NodeValue, Value};
+use rasp_draw::heatmap::{Panel, PanelRow, heatmaps_svg, row_normalised};
+
+/// One compiled head on one input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeadAttention {
+    /// The attention layer (1 is the first; layer 0 is the embedding).
+    pub layer: usize,
+    /// The head within its layer (1 is the first).
+    pub head: usize,
+    /// What the head computes (`name#id` of the aggregate).
+    pub computes: String,
+    /// The selector it implements, as written.
+    pub selector: String,
+    /// The network's attention over the word's positions: one row per
+    /// query, one column per key, each row summing to at most 1 (the rest
+    /// goes to the start token).
+    pub weights: Vec<Vec<f64>>,
+    /// The program's selector on the same input, each row normalised to
+    /// sum to 1 (all zero where it selects nothing); `None` when the
+    /// program's graph has no such aggregate.
+    pub selector_weights: Option<Vec<Vec<f64>>>,
+    /// The largest |weights - selector_weights| over all cells.
+    pub max_difference: Option<f64>,
+}
+
+/// Every head of a compiled model on one input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttentionComparison {
+    /// The s-op the model computes.
+    pub sop: String,
+    /// The input as given.
+    pub input: String,
+    /// The positions the program sees (BOS, if any, then the word).
+    pub tokens: Vec<String>,
+    /// The heads, by layer then head.
+    pub heads: Vec<HeadAttention>,
+}
+
+impl AttentionComparison {
+    /// Runs `folder`'s model on `word` (tokens of its vocabulary).
+    pub fn compute(folder: &ModelFolder, input: &str) -> Result<AttentionComparison> {
+        let model = &folder.model;
+        let config = &model.config;
+        let word = crate::input::split_word(input, &config.vocab);
+        let ids = model.encode(&word)?;
+        let maps = model.attention(&ids)?;
+        let mut tokens: Vec<String> = config.bos.iter().cloned().collect();
+        tokens.extend(word.iter().cloned());
+        let elements: Vec<Value> = tokens.iter().map(|t| Value::str(t)).collect();
+        // The model has its start token in front of what the program sees.
+        let skip = ids.len().checked_sub(tokens.len()).ok_or_else(|| {
+            Error::new(ErrorKind::Internal, "the model encoded fewer positions than the program sees")
+        })?;
+        let graph = folder.program.graph();
+        let mut evaluator = rasp_core::Evaluator::new();
+        let mut heads = Vec::new();
+        for (layer_index, (layer_maps, layer_config)) in maps.iter().zip(&config.layers).enumerate() {
+            for (head_index, (map, head)) in layer_maps.iter().zip(&layer_config.heads).enumerate() {
+                let weights: Vec<Vec<f64>> = (skip..ids.len())
+                    .map(|query| (skip..ids.len()).map(|key| f64::from(map[[query, key]])).collect())
+                    .collect();
+                let selector_weights = match aggregate_selector(graph, &head.computes)
+                    .map(|selector| evaluator.evaluate(graph, selector, &elements))
+                {
+                    Some(Ok(NodeValue::Sel(matrix))) => Some(row_normalised(&matrix)),
+                    Some(Ok(NodeValue::Seq(_)) | Err(_)) | None => None,
+                };
+                let max_difference = selector_weights.as_ref().map(|wanted| largest_difference(&weights, wanted));
+                heads.push(HeadAttention {
+                    layer: layer_index + 1,
+                    head: head_index + 1,
+                    computes: head.computes.clone(),
+                    selector: head.selector.clone(),
+                    weights,
+                    selector_weights,
+                    max_difference,
+                });
+            }
+        }
+        Ok(AttentionComparison { sop: config.readout.sop.clone(), input: input.to_string(), tokens, heads })
+    }
+
+    /// One line per head: where it is, what it computes, how close it is.
+    pub fn report(&self) -> String {
+        self.heads
+            .iter()
+            .map(|h| format!("layer {} head {}: {} over {}: {}\n", h.layer, h.head, h.computes, h.selector, caption(h)))
+            .collect()
+    }
+
+    /// Heatmaps: one row per layer, each head beside its selector.
+    pub fn to_svg(&self) -> String {
+        let mut rows: Vec<PanelRow> = Vec::new();
+        for head in &self.heads {
+            if rows.last().is_none_or(|row| row.label != layer_label(head.layer)) {
+                rows.push(PanelRow { label: layer_label(head.layer), panels: Vec::new() });
+            }
+            let Some(row) = rows.last_mut() else { continue };
+            row.panels.push(Panel {
+                title: format!("compiled head {}", head.head),
+                caption: caption(head),
+                weights: head.weights.clone(),
+            });
+            if let Some(wanted) = &head.selector_weights {
+                row.panels.push(Panel {
+                    title: "program selector".to_string(),
+                    caption: head.selector.clone(),
+                    weights: wanted.clone(),
+                });
+            }
+        }
+        let title = format!("{} on {:?}: compiled attention beside the program's selectors", self.sop, self.input);
+        heatmaps_svg(&title, &self.tokens, &rows)
+    }
+}
+
+fn layer_label(layer: usize) -> String {
+    format!("Layer {layer}")
+}
+
+fn caption(head: &HeadAttention) -> String {
+    head.max_difference.map_or("selector not found".to_string(), |d| format!("max |difference| {d:.2e}"))
+}
+
+/// The selector of the aggregate a compiled head computes (`name#ID`).
+fn aggregate_selector(graph: &Graph, computes: &str) -> Option<NodeId> {
+    let id: u32 = computes.rsplit('#').next()?.parse().ok()?;
+    let id = NodeId(id);
+    if id.index() >= graph.len() {
+        return None;
+    }
+    // Only an aggregate has a selector; any other kind means the name in
+    // model.json does not belong to this program.
+    if let NodeKind::Aggregate { selector, .. } = graph.kind(id) { Some(*selector) } else { None }
+}
+
+fn largest_difference(a: &[Vec<f64>], b: &[Vec<f64>]) -> f64 {
+    a.iter().zip(b).flat_map(|(x, y)| x.iter().zip(y).map(|(p, q)| (p - q).abs())).fold(0.0, f64::max)
+}

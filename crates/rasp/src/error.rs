@@ -1,0 +1,113 @@
+//! The one error type of the facade. Front ends map its kind to their own
+//! conventions (an exit status in the CLI, an exception class in Python, a
+//! message beside the editor in the playground), so the kind says whose
+//! mistake it is and the message is ready to show.
+
+use std::fmt;
+
+/// What went wrong, by whose hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The program's text does not parse.
+    Syntax,
+    /// The program parses but a statement fails (a RASP error or a
+    /// Python-semantics error while it runs).
+    Program,
+    /// A name the caller asked for is not defined, or is not what the
+    /// operation takes (a selector where an s-op is needed).
+    Name,
+    /// An input, vocabulary or option the caller gave is not usable.
+    Input,
+    /// Evaluating an s-op on an input failed.
+    Evaluation,
+    /// The program cannot be compiled to weights with these options.
+    Compile,
+    /// A compiled model (or its folder) is malformed or does not fit.
+    Model,
+    /// A file could not be read.
+    Io,
+    /// A bug in rasp, not the caller's mistake.
+    Internal,
+}
+
+impl ErrorKind {
+    /// A short lower-case name (`syntax`, `compile`, ...), for messages and
+    /// for front ends that key on strings.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Syntax => "syntax",
+            ErrorKind::Program => "program",
+            ErrorKind::Name => "name",
+            ErrorKind::Input => "input",
+            ErrorKind::Evaluation => "evaluation",
+            ErrorKind::Compile => "compile",
+            ErrorKind::Model => "model",
+            ErrorKind::Io => "io",
+            ErrorKind::Internal => "internal",
+        }
+    }
+}
+
+/// An error from any operation of the facade.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    kind: ErrorKind,
+    message: String,
+}
+
+impl Error {
+    /// An error of `kind` with a message for the user.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
+        Error { kind, message: message.into() }
+    }
+
+    /// Whose mistake it is.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The message, ready to show (may span several lines, e.g. the
+    /// diagnostics of a program with errors).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.kind == ErrorKind::Internal {
+            write!(f, "internal error in rasp (please report it): {}", self.message)
+        } else {
+            f.write_str(&self.message)
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<rasp_compile::CompileError> for Error {
+    fn from(e: rasp_compile::CompileError) -> Error {
+        Error::new(ErrorKind::Compile, e.to_string())
+    }
+}
+
+impl From<rasp_model::ModelError> for Error {
+    fn from(e: rasp_model::ModelError) -> Error {
+        Error::new(ErrorKind::Model, e.to_string())
+    }
+}
+
+impl From<rasp_draw::DrawError> for Error {
+    fn from(e: rasp_draw::DrawError) -> Error {
+        let kind = match &e {
+            rasp_draw::DrawError::Eval(_) => ErrorKind::Evaluation,
+            rasp_draw::DrawError::NotAnSop(_) => ErrorKind::Name,
+            rasp_draw::DrawError::TooLong { .. } => ErrorKind::Input,
+            rasp_draw::DrawError::Internal(_) => ErrorKind::Internal,
+        };
+        Error::new(kind, e.to_string())
+    }
+}
+
+/// The facade's result type.
+pub type Result<T> = std::result::Result<T, Error>;

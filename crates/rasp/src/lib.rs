@@ -1,0 +1,46 @@
+//! rasp: the front door to the RASP toolchain.
+//!
+//! Every front end (the `rasp` command, the Python package, the browser
+//! playground) goes through this crate, so each is a screenful of glue and
+//! they all behave alike. A front end loads a [`Program`] from source text
+//! (files it `load`s come through a [`SourceLoader`], so this crate needs no
+//! file system), then runs an s-op on an input, analyses it, draws it,
+//! compiles it to transformer weights and verifies them; or it drives a
+//! REPL [`Session`] made by [`new_session`], which has the built-ins
+//! `analyze(...)` and `compile(...)`, and answers `help`.
+//!
+//! The crates below stay usable on their own; this one re-exports the types
+//! a front end needs, so it depends on nothing else.
+//!
+//! Nothing here reads the clock or starts threads (the caller measures, and
+//! the `parallel` feature, on by default, only lets batch evaluation use
+//! rayon), so the crate builds for `wasm32-unknown-unknown`. Only
+//! [`ModelFolder::read`] and [`FileLoader`] touch the file system.
+
+#![warn(missing_docs)]
+
+mod attention;
+mod compiled;
+mod error;
+mod input;
+mod program;
+mod repl;
+
+pub use attention::{AttentionComparison, HeadAttention};
+pub use compiled::{
+    LOADS_FILE, ModelFolder, ONNX_FILE, OutputFile, PROGRAM_FILE, model_files, summary, verify_json, verify_text,
+};
+pub use error::{Error, ErrorKind, Result};
+pub use input::{parse_input, parse_vocab, split_word};
+pub use program::{FileLoader, Program, StoredFiles};
+pub use repl::{
+    DrawRequest, REPL_COMPILE_MAX_LEN, add_builtins, help, missing_semicolon_hint, new_session, take_drawings,
+};
+
+pub use rasp_analyze::{Analysis, AnalyzeOptions, Schedule};
+pub use rasp_compile::CompileOptions;
+pub use rasp_compile::verify::{VerifyOptions, VerifyReport};
+pub use rasp_core::{Graph, NodeId, Sequence, Value};
+pub use rasp_draw::Drawing;
+pub use rasp_lang::{Control, NoFiles, Session, SourceLoader, drive};
+pub use rasp_model::{Encoding, Model, ProgramInfo};

@@ -1,0 +1,205 @@
+//! A loaded RASP program: its source run in a fresh session, the graph of
+//! everything it defined, and the files it `load`ed. Every operation a front
+//! end offers on a program (run, analyze, draw, compile, verify) starts here.
+
+use crate::error::{Error, ErrorKind, Result};
+use rasp_analyze::{Analysis, AnalyzeOptions};
+use rasp_compile::CompileOptions;
+use rasp_compile::verify::{VerifyOptions, VerifyReport};
+use rasp_core::{Graph, NodeId, NodeValue, Sequence, Value};
+use rasp_draw::Drawing;
+use rasp_lang::{Diagnostic, DiagnosticKind, Session, SourceLoader};
+use rasp_model::Model;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+/// Reads `load`ed files from the file system, relative to the working
+/// directory, as the reference does. (In the browser a front end passes a
+/// loader of its own, or [`rasp_lang::NoFiles`].)
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FileLoader;
+
+impl SourceLoader for FileLoader {
+    fn load(&self, path: &str) -> Option<String> {
+        std::fs::read_to_string(path).ok()
+    }
+}
+
+/// Files by the path `load` gave, tried before another loader: a compiled
+/// model's folder keeps the files its program loaded, so verifying it later
+/// reads the same text even if the originals changed.
+pub struct StoredFiles<L> {
+    /// Path (as written in `load "path";`, plus `.rasp`) to text.
+    pub files: BTreeMap<String, String>,
+    /// Where files not stored are read from.
+    pub fallback: L,
+}
+
+impl<L: SourceLoader> SourceLoader for StoredFiles<L> {
+    fn load(&self, path: &str) -> Option<String> {
+        self.files.get(path).cloned().or_else(|| self.fallback.load(path))
+    }
+}
+
+/// Passes loads on to another loader and remembers every file it gave.
+struct RecordingLoader {
+    inner: Box<dyn SourceLoader>,
+    seen: Rc<RefCell<BTreeMap<String, String>>>,
+}
+
+impl SourceLoader for RecordingLoader {
+    fn load(&self, path: &str) -> Option<String> {
+        let text = self.inner.load(path)?;
+        self.seen.borrow_mut().insert(path.to_string(), text.clone());
+        Some(text)
+    }
+}
+
+/// A RASP program run to its end in a session of its own.
+pub struct Program {
+    session: Session,
+    name: String,
+    source: String,
+    loaded: Rc<RefCell<BTreeMap<String, String>>>,
+}
+
+impl Program {
+    /// Runs `source` as a file named `name` (the name appears in error
+    /// locations, `name:line:column`), reading `load`ed files through
+    /// `loader`. Fails with every error the program reported when any
+    /// statement failed; the library file the reference reads
+    /// (`RASP_support/rasplib.rasp`) is also asked of `loader`, as the
+    /// reference lets a local copy replace it.
+    pub fn from_source(name: &str, source: &str, loader: impl SourceLoader + 'static) -> Result<Program> {
+        let loaded = Rc::new(RefCell::new(BTreeMap::new()));
+        let recording = RecordingLoader { inner: Box::new(loader), seen: loaded.clone() };
+        let mut session = Session::new(Box::new(recording));
+        crate::repl::add_builtins(&mut session);
+        // The library is not one of the program's loads.
+        loaded.borrow_mut().clear();
+        session.run_file(name, source);
+        // Results the file printed are not the program's to report.
+        session.take_output();
+        if session.had_file_errors() {
+            let diagnostics = session.take_diagnostics();
+            let kind = program_error_kind(&diagnostics);
+            let shown: String = diagnostics.iter().map(|d| d.render(false)).collect();
+            return Err(Error::new(kind, format!("{name} has errors:\n{}", shown.trim_end())));
+        }
+        Ok(Program { session, name: name.to_string(), source: source.to_string(), loaded })
+    }
+
+    /// The name the program was loaded under.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The program's text.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The files the program `load`ed, by the path it gave (with `.rasp`).
+    pub fn loaded_files(&self) -> BTreeMap<String, String> {
+        self.loaded.borrow().clone()
+    }
+
+    /// The graph of every s-op and selector the program built.
+    pub fn graph(&self) -> &Graph {
+        &self.session.graph
+    }
+
+    /// The session the program ran in (for REPL-style use after loading).
+    pub fn session_mut(&mut self) -> &mut Session {
+        &mut self.session
+    }
+
+    /// The s-op called `name` (defined by the program or the library).
+    /// `operation` names what the caller will do with it, for the message
+    /// when `name` is something else ("draw takes an s-op").
+    pub fn sop(&self, name: &str, operation: &str) -> Result<NodeId> {
+        let wrong = |what: String| Error::new(ErrorKind::Name, format!("{name} is {what}; {operation} takes an s-op"));
+        match self.session.lookup(name) {
+            Some(Value::Sop(id)) => Ok(id),
+            None => Err(Error::new(ErrorKind::Name, format!("{name} is not defined in {}", self.name))),
+            Some(Value::Selector(_)) => Err(wrong("a selector".to_string())),
+            Some(Value::Function(_)) => Err(Error::new(
+                ErrorKind::Name,
+                format!("{name} is a function; {operation} takes an s-op (define one with it, e.g. x = {name}(...);)"),
+            )),
+            Some(other @ (Value::Atom(_) | Value::List(_) | Value::Dict(_) | Value::Opaque(_))) => {
+                Err(wrong(format!("a value of type {}", other.type_name())))
+            }
+        }
+    }
+
+    /// An input given as text: plain text is a string (one token per
+    /// character); text starting with `[` or `"` is read as a RASP
+    /// expression, a list such as `[1, 2, 3]` or a quoted string.
+    pub fn parse_input(&mut self, text: &str) -> Result<Value> {
+        crate::input::parse_input(&mut self.session, text)
+    }
+
+    /// The values of `sop` on `input` (a string or a list), as the REPL
+    /// computes them: long inputs go to the structured engine.
+    pub fn run(&mut self, sop: NodeId, input: &Value) -> Result<Sequence> {
+        match self.session.evaluate(sop, input) {
+            Ok(NodeValue::Seq(sequence)) => Ok((*sequence).clone()),
+            Ok(NodeValue::Sel(_)) => {
+                Err(Error::new(ErrorKind::Name, format!("{} is a selector, not an s-op", self.graph().name(sop))))
+            }
+            Err(e) => Err(Error::new(ErrorKind::Evaluation, e.message)),
+        }
+    }
+
+    /// The layers and heads `sop` needs.
+    pub fn analyze(&self, sop: NodeId, options: AnalyzeOptions) -> Analysis {
+        rasp_analyze::analyze_with(self.graph(), sop, options)
+    }
+
+    /// The computation flow of `sop` on `input`, laid out with `options`'
+    /// schedule.
+    pub fn draw(&self, sop: NodeId, input: &Value, options: AnalyzeOptions) -> Result<Drawing> {
+        let elements = nonempty_elements(input)?;
+        let analysis = self.analyze(sop, options);
+        Ok(Drawing::new(self.graph(), sop, &elements, &analysis)?)
+    }
+
+    /// Compiles `sop` to transformer weights.
+    pub fn compile(&self, sop: NodeId, options: &CompileOptions) -> Result<Model> {
+        let (model, _report) = rasp_compile::compile(self.graph(), sop, options)?;
+        Ok(model)
+    }
+
+    /// Checks `model` against the interpreter's `sop` on every input up to
+    /// the model's maximum length (or a sample per length, as `options`
+    /// say).
+    pub fn verify(&self, sop: NodeId, model: &Model, options: &VerifyOptions) -> VerifyReport {
+        rasp_compile::verify::verify(self.graph(), sop, model, options)
+    }
+}
+
+/// The elements of an input that must have at least one.
+pub(crate) fn nonempty_elements(input: &Value) -> Result<Vec<Value>> {
+    match input.iter_elements() {
+        None => Err(Error::new(ErrorKind::Input, "the input is not a string or a list")),
+        Some(elements) if elements.is_empty() => {
+            Err(Error::new(ErrorKind::Input, "the input is empty; it needs at least one token"))
+        }
+        Some(elements) => Ok(elements),
+    }
+}
+
+/// Whose fault a failed program is: a bug in rasp if any error is one,
+/// else a syntax error if every error is one, else the program's.
+fn program_error_kind(diagnostics: &[Diagnostic]) -> ErrorKind {
+    let internal = DiagnosticKind::Runtime(rasp_core::ErrorKind::Internal);
+    if diagnostics.iter().any(|d| d.kind == internal) {
+        ErrorKind::Internal
+    } else if diagnostics.iter().all(|d| d.kind == DiagnosticKind::Syntax) {
+        ErrorKind::Syntax
+    } else {
+        ErrorKind::Program
+    }
+}

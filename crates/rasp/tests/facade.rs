@@ -1,0 +1,125 @@
+//! The facade as a front end uses it: load a program, run, analyse, draw,
+//! compile, verify, read a model folder back, compare attention. Expected
+//! values are worked out by hand from the programs' meaning.
+
+use rasp::{AnalyzeOptions, CompileOptions, ErrorKind, NoFiles, Program, Value, VerifyOptions};
+
+const REVERSE: &str = "\
+opp_index = length - indices - 1;
+flip = select(indices, opp_index, ==);
+reverse = aggregate(flip, tokens);
+";
+
+fn reverse() -> Program {
+    match Program::from_source("reverse.rasp", REVERSE, NoFiles) {
+        Ok(program) => program,
+        Err(e) => panic!("reverse.rasp does not load: {e}"),
+    }
+}
+
+fn strings(sequence: &rasp::Sequence) -> Vec<String> {
+    sequence.values.iter().map(rasp_core::pyfmt::py_str).collect()
+}
+
+#[test]
+fn runs_an_sop_on_inputs_given_as_text() {
+    let mut program = reverse();
+    let sop = program.sop("reverse", "run").expect("reverse is an s-op");
+    let input = program.parse_input("hello").expect("plain text is a string");
+    assert_eq!(strings(&program.run(sop, &input).expect("runs")), ["o", "l", "l", "e", "h"]);
+    let list = program.parse_input("[1, 2, 3]").expect("a RASP list");
+    assert_eq!(strings(&program.run(sop, &list).expect("runs")), ["3", "2", "1"]);
+}
+
+#[test]
+fn analyses_and_draws() {
+    let program = reverse();
+    let sop = program.sop("reverse", "analyze").expect("reverse is an s-op");
+    let analysis = program.analyze(sop, AnalyzeOptions::default());
+    assert_eq!((analysis.layers, analysis.heads_per_layer.clone()), (2, vec![1, 1]));
+    let drawing = program.draw(sop, &Value::str("abc"), AnalyzeOptions::default()).expect("draws");
+    assert_eq!(drawing.title(), "reverse(\"abc\")");
+    assert!(drawing.to_svg().starts_with("<svg") || drawing.to_svg().starts_with("<?xml"));
+}
+
+#[test]
+fn compiles_verifies_and_reads_a_model_folder_back() {
+    let program = reverse();
+    let sop = program.sop("reverse", "compile").expect("reverse is an s-op");
+    let mut options = CompileOptions::new(rasp::parse_vocab("abc"), None, 4);
+    options.program = Some(rasp::ProgramInfo { file: rasp::PROGRAM_FILE.to_string(), sop: "reverse".to_string() });
+    let model = program.compile(sop, &options).expect("compiles");
+    let report = program.verify(sop, &model, &VerifyOptions::default());
+    // 3 + 9 + 27 + 81 words of 1 to 4 tokens, all checked.
+    assert_eq!((report.exhaustive, report.inputs_checked, report.mismatches), (true, 120, 0));
+    assert!(rasp::verify_text(&model, &report).contains("mismatches: 0 of 120 inputs"));
+
+    let files = rasp::model_files(&model, &program, false).expect("files");
+    let names: Vec<&str> = files.iter().map(|f| f.name).collect();
+    assert_eq!(names, ["model.json", "model.safetensors", "program.rasp"]);
+    let dir = std::env::temp_dir().join(format!("rasp-facade-folder-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    for file in &files {
+        std::fs::write(dir.join(file.name), &file.bytes).expect("write");
+    }
+    let folder = rasp::ModelFolder::read(&dir).expect("reads back");
+    let again = folder.program.verify(folder.sop, &folder.model, &VerifyOptions::default());
+    assert_eq!((again.inputs_checked, again.mismatches), (120, 0));
+
+    // Layer 2's head is the flip selector: on "abc" query q attends to key 2 - q.
+    let comparison = rasp::AttentionComparison::compute(&folder, "abc").expect("attention");
+    let flip = comparison.heads.iter().find(|h| h.layer == 2).expect("a head in layer 2");
+    for (query, row) in flip.weights.iter().enumerate() {
+        let strongest = row.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(key, _)| key);
+        assert_eq!(strongest, Some(2 - query), "row {query}: {row:?}");
+    }
+    assert!(flip.max_difference.is_some_and(|d| d < 1e-3), "{:?}", flip.max_difference);
+    assert!(comparison.report().contains("layer 2 head 1"));
+
+    // A folder naming a program outside itself is refused.
+    let json = String::from_utf8(files[0].bytes.clone()).expect("utf-8");
+    std::fs::write(dir.join("model.json"), json.replace("\"program.rasp\"", "\"../../etc/passwd\"")).expect("write");
+    let refused = rasp::ModelFolder::read(&dir).err().expect("refused");
+    assert_eq!(refused.kind(), ErrorKind::Model, "{refused}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn errors_say_whose_mistake_they_are() {
+    let kind_of = |source: &str| Program::from_source("bad.rasp", source, NoFiles).err().map(|e| e.kind());
+    assert_eq!(kind_of("x = ;"), Some(ErrorKind::Syntax));
+    assert_eq!(kind_of("x = aggregate(3, tokens);"), Some(ErrorKind::Program));
+    // The message shows where, with the source line and carets.
+    let failed = Program::from_source("bad.rasp", "x = 1;\ny = aggregate(3, tokens);\n", NoFiles).err();
+    let message = failed.map(|e| e.message().to_string()).unwrap_or_default();
+    assert!(message.starts_with("bad.rasp has errors:\nerror: Expected selector, got: 3\n  --> bad.rasp:2:5\n"), "{message}");
+    assert!(message.ends_with(" 2 | y = aggregate(3, tokens);\n   |     ^^^^^^^^^^^^^^^^^^^^"), "{message}");
+    let mut program = reverse();
+    assert_eq!(program.sop("nothing", "draw").map_err(|e| e.kind()), Err(ErrorKind::Name));
+    let selector = program.sop("flip", "draw").expect_err("flip is a selector");
+    assert_eq!(selector.message(), "flip is a selector; draw takes an s-op");
+    assert_eq!(program.parse_input("[1, 2").err().map(|e| e.kind()), Some(ErrorKind::Input));
+    let sop = program.sop("reverse", "draw").expect("reverse");
+    let empty = program.draw(sop, &Value::str(""), AnalyzeOptions::default()).expect_err("empty input");
+    assert_eq!(empty.kind(), ErrorKind::Input);
+}
+
+#[test]
+fn repl_sessions_have_the_builtins() {
+    let mut session = rasp::new_session(NoFiles);
+    for line in REVERSE.lines() {
+        session.feed_line(line);
+    }
+    session.take_output();
+    session.feed_line("analyze(reverse);");
+    let printed = session.take_output();
+    assert!(printed.contains("reverse: analysed size 2 layers, heads per layer 1/1"), "{printed}");
+    session.feed_line("compile(reverse, \"ab\", 3);");
+    let printed = session.take_output();
+    assert!(printed.contains("checked every input (14 inputs): 0 mismatches"), "{printed}");
+    session.feed_line("draw(reverse, \"ab\");");
+    let requests = rasp::take_drawings(&mut session);
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].path, "comp_flows/reverse(\"ab\").svg");
+    assert!(requests[0].drawing.is_ok());
+}
