@@ -50,6 +50,8 @@ enum Pending {
         name: String,
         value: Value,
         print: bool,
+        /// The statement that made it (blamed if showing the value fails).
+        statement: Place,
     },
     Applied {
         value: NodeValue,
@@ -437,17 +439,15 @@ impl Session {
     }
 
     fn print_pending(&mut self, p: Pending) {
+        let mut blamed = None;
         let failed = match p {
             Pending::Text(t) => {
                 self.write_message(&t);
                 Ok(())
             }
-            Pending::Named { name, value, print } => {
-                if print {
-                    self.print_named_val(Some(&name), &value, 0, "")
-                } else {
-                    Ok(())
-                }
+            Pending::Named { name, value, print, statement } => {
+                blamed = Some(statement);
+                if print { self.print_named_val(Some(&name), &value, 0, "") } else { Ok(()) }
             }
             Pending::Applied { value, input, print } => {
                 if print {
@@ -468,16 +468,23 @@ impl Session {
                 Ok(())
             }
         };
-        if let Err(e) = failed {
-            // A failure while showing a value (semantics.md §3.4).
-            let text = match e.kind {
-                ErrorKind::Program => {
-                    format!("\t!!statement executed, but result fails on evaluation:\n\t\t {}\n", e.message)
-                }
-                ErrorKind::Python | ErrorKind::Unsupported | ErrorKind::Internal => error_text(&e),
-            };
-            self.write(&text);
+        // A failure while showing a value (semantics.md §3.4): the statement
+        // it came from is blamed when errors are diagnostics.
+        let Err(e) = failed else { return };
+        if let (true, Some(statement)) = (self.friendly_errors, blamed) {
+            let message = format!("the statement ran, but showing its value failed: {}", e.message);
+            let location = Some(statement.location());
+            let diagnostic = Diagnostic::new(DiagnosticKind::Runtime(e.kind), &message, location, self.load_chain());
+            self.push_diagnostic(diagnostic);
+            return;
         }
+        let text = match e.kind {
+            ErrorKind::Program => {
+                format!("\t!!statement executed, but result fails on evaluation:\n\t\t {}\n", e.message)
+            }
+            ErrorKind::Python | ErrorKind::Unsupported | ErrorKind::Internal => error_text(&e),
+        };
+        self.write(&text);
     }
 
     fn print_example(&mut self, subset: Subset) {
@@ -540,7 +547,12 @@ impl Session {
                 self.eval_statement(&mut ctx, statement).map(|outcome| match outcome {
                     Outcome::Named(values) => values
                         .into_iter()
-                        .map(|(name, value)| Pending::Named { print: shown(&name), name, value })
+                        .map(|(name, value)| Pending::Named {
+                            print: shown(&name),
+                            name,
+                            value,
+                            statement: Place { source: source.clone(), span: statement.span },
+                        })
                         .collect(),
                     Outcome::Applied { value, input } => vec![Pending::Applied { value, input, print: is_console }],
                     Outcome::Message(text) => vec![Pending::Message(text)],

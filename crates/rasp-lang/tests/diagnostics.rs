@@ -266,6 +266,23 @@ w = outer(2);
     }
 
     #[test]
+    fn a_value_that_fails_to_show_blames_its_statement() {
+        // Selectors show on the selector example ("hello"), which
+        // `tokens_int` cannot read; the s-op example made it pass its check.
+        check(
+            "set s-op example [1, 2]\ns = select(tokens_int, tokens_int, ==);\n",
+            &[],
+            concat!(
+                "error: the statement ran, but showing its value failed: invalid literal for int() with base 10: 'h'\n",
+                "  --> prog.rasp:2:1\n",
+                "   |\n",
+                " 2 | s = select(tokens_int, tokens_int, ==);\n",
+                "   | ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^\n",
+            ),
+        );
+    }
+
+    #[test]
     fn a_clean_file_has_no_diagnostics() {
         check("x = indices + 1;\n", &[], "");
     }
