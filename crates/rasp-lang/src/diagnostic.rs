@@ -22,6 +22,10 @@ use std::rc::Rc;
 pub(crate) struct Source {
     name: Rc<str>,
     text: Rc<str>,
+    /// The line number of `text`'s first line: 1 for a file; at the console,
+    /// where each statement's lines are a text of their own, the number of
+    /// the line in the session, so that places in different statements differ.
+    first_line: usize,
     lines: Vec<ChunkLine>,
 }
 
@@ -56,7 +60,7 @@ impl Source {
         let covered = text.get(start..end.min(line_end)).unwrap_or("");
         Location {
             file: self.name.to_string(),
-            line: before.matches('\n').count() + 1,
+            line: before.matches('\n').count() + self.first_line,
             column: text.get(line_start..start).unwrap_or("").chars().count() + 1,
             span: Span::new(start, end),
             line_text: line_text.strip_suffix('\r').unwrap_or(line_text).to_string(),
@@ -97,10 +101,12 @@ impl ChunkReader {
         self.text.push(' ');
     }
 
-    /// The chunk read so far as a source of `name`/`text`, and an empty reader.
-    pub(crate) fn take_source(&mut self, name: &Rc<str>, text: &Rc<str>) -> Rc<Source> {
+    /// The chunk read so far as a source of `name`/`text` (whose first line
+    /// is line `first_line`), and an empty reader.
+    pub(crate) fn take_source(&mut self, name: &Rc<str>, text: &Rc<str>, first_line: usize) -> Rc<Source> {
         self.text.clear();
-        Rc::new(Source { name: name.clone(), text: text.clone(), lines: std::mem::take(&mut self.lines) })
+        let lines = std::mem::take(&mut self.lines);
+        Rc::new(Source { name: name.clone(), text: text.clone(), first_line, lines })
     }
 
     pub(crate) fn clear(&mut self) {
@@ -116,7 +122,8 @@ pub struct Location {
     /// or `<console>` for a statement typed at the REPL. Owned, so that
     /// diagnostics can be sent between threads.
     pub file: String,
-    /// 1-based line in the file (in the statement, at the console).
+    /// 1-based line in the file (at the console: in the session, counting
+    /// every line typed).
     pub line: usize,
     /// 1-based column, in characters.
     pub column: usize,
@@ -248,7 +255,7 @@ mod tests {
             reader.push_line(line, offset);
             offset += line.len();
         }
-        let source = reader.take_source(&Rc::from("prog.rasp"), &Rc::from(text));
+        let source = reader.take_source(&Rc::from("prog.rasp"), &Rc::from(text), 1);
         let at = source.locate(span);
         let diagnostic = Diagnostic::new(kind, "Error: boom", Some(at), chain);
         assert_eq!(diagnostic.render(false), expected);

@@ -104,6 +104,9 @@ pub struct Session {
     /// the lines as typed (joined by newlines, for diagnostics).
     pending: ChunkReader,
     console_lines: String,
+    /// Lines typed at the console so far (diagnostics number console lines
+    /// through the session).
+    console_lines_read: usize,
     /// `CONSOLE_NAME`, shared by every console statement's source.
     console_name: Rc<str>,
     continuing: bool,
@@ -166,6 +169,7 @@ impl Session {
             stored: Vec::new(),
             pending: ChunkReader::default(),
             console_lines: String::new(),
+            console_lines_read: 0,
             console_name: Rc::from(CONSOLE_NAME),
             continuing: false,
             py_frames: crate::interp::STATEMENT_BASE_FRAMES,
@@ -193,6 +197,8 @@ impl Session {
         self.console.borrow_mut().storing_in_constants = false;
         self.feed_line("tokens=tokens_str;");
         self.reset_pending();
+        // The user's first line is line 1.
+        self.console_lines_read = 0;
         self.base_env = env::snapshot(&self.console);
         self.silent = false;
     }
@@ -309,6 +315,7 @@ impl Session {
         if self.continuing {
             self.console_lines.push('\n');
         }
+        self.console_lines_read += 1;
         self.pending.push_line(line, self.console_lines.len());
         self.console_lines.push_str(line);
         match parse(&self.pending.text) {
@@ -338,7 +345,8 @@ impl Session {
     /// The statement typed so far as a source, and a fresh console line reader.
     fn take_console_source(&mut self) -> Rc<Source> {
         let text: Rc<str> = Rc::from(std::mem::take(&mut self.console_lines));
-        let source = self.pending.take_source(&self.console_name, &text);
+        let first_line = self.console_lines_read.saturating_sub(text.matches('\n').count());
+        let source = self.pending.take_source(&self.console_name, &text, first_line);
         self.reset_pending();
         source
     }
@@ -373,12 +381,12 @@ impl Session {
             match parse(&chunk.text) {
                 ParseOutcome::Incomplete => chunk.continue_statement(),
                 ParseOutcome::Error(e) => {
-                    let source = chunk.take_source(&name, &text);
+                    let source = chunk.take_source(&name, &text, 1);
                     let diagnostic = self.syntax_diagnostic(&e, &source);
                     self.push_diagnostic(diagnostic);
                 }
                 ParseOutcome::Complete(statements) => {
-                    let source = chunk.take_source(&name, &text);
+                    let source = chunk.take_source(&name, &text, 1);
                     if self.run_statements(statements, &console, &source) == Control::Exit {
                         control = Control::Exit;
                         break;
@@ -615,7 +623,7 @@ impl Session {
             match parse(&chunk.text) {
                 ParseOutcome::Incomplete => chunk.continue_statement(),
                 ParseOutcome::Error(e) => {
-                    let source = chunk.take_source(&name, &text);
+                    let source = chunk.take_source(&name, &text, 1);
                     // Syntax errors in a file print at once (semantics.md §3.2);
                     // as diagnostics they keep their place among the file's
                     // other errors.
@@ -628,7 +636,7 @@ impl Session {
                     }
                 }
                 ParseOutcome::Complete(statements) => {
-                    let source = chunk.take_source(&name, &text);
+                    let source = chunk.take_source(&name, &text, 1);
                     if self.run_statements(statements, &scope, &source) == Control::Exit {
                         break;
                     }

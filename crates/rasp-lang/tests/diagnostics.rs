@@ -336,6 +336,22 @@ mod console {
     }
 
     #[test]
+    fn console_lines_are_numbered_through_the_session() {
+        check(
+            &["def f(s) {", "  return aggregate(s, tokens);", "}", "", "y = f(3);"],
+            &[],
+            concat!(
+                "error: Expected selector, got: 3\n",
+                "  --> <console>:2:10\n",
+                "   |\n",
+                " 2 |   return aggregate(s, tokens);\n",
+                "   |          ^^^^^^^^^^^^^^^^^^^^\n",
+                "   = note: in f(...), called at <console>:5:5\n",
+            ),
+        );
+    }
+
+    #[test]
     fn two_statements_on_a_line_point_at_the_second() {
         check(
             &["x = 1; y = 2;"],
