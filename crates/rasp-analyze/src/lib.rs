@@ -16,6 +16,8 @@
 //! reference's `analyse.py` numbers exactly. Other schedules keep the same
 //! number of layers and never report more heads in the widest layer.
 
+#![warn(missing_docs)]
+
 mod depth;
 mod json;
 mod report;

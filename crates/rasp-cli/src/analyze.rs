@@ -1,6 +1,6 @@
 //! `rasp analyze FILE --sop NAME`: the layers and heads of an s-op.
 
-use crate::files::say;
+use crate::files::say_then_exit;
 use clap::{Args, ValueEnum};
 use rasp::{AnalyzeOptions, Schedule};
 use std::path::PathBuf;
@@ -72,8 +72,7 @@ pub fn run(args: AnalyzeArgs) -> ExitCode {
     let analysis =
         program.analyze(root, AnalyzeOptions { schedule: args.schedule.into(), bos_selector_width: args.bos });
     let graph = program.graph();
-    say(&if args.json { analysis.to_json(graph) } else { analysis.report(graph) });
-    ExitCode::SUCCESS
+    say_then_exit(&if args.json { analysis.to_json(graph) } else { analysis.report(graph) })
 }
 
 impl From<ScheduleArg> for Schedule {

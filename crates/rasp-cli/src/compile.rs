@@ -1,7 +1,7 @@
 //! `rasp compile`, `rasp verify` and `rasp bench-compile`: RASP programs to
 //! transformer weights, checked against the interpreter.
 
-use crate::files::{output_extension, say, write_atomic};
+use crate::files::{output_extension, say, say_then_exit, write_atomic};
 use crate::program::{exit_status, load_sop, report};
 use clap::{Args, ValueEnum};
 use rasp::ProgramInfo;
@@ -151,8 +151,12 @@ pub fn run_compile(args: CompileArgs) -> ExitCode {
             return fail(&e);
         }
     }
-    say(&format!("{}\ncompiled in {:.1} ms; wrote {}\n", rasp::summary(&model), seconds * 1e3, args.output.display()));
-    ExitCode::SUCCESS
+    say_then_exit(&format!(
+        "{}\ncompiled in {:.1} ms; wrote {}\n",
+        rasp::summary(&model),
+        seconds * 1e3,
+        args.output.display()
+    ))
 }
 
 pub fn run_verify(args: VerifyArgs) -> ExitCode {
@@ -169,14 +173,18 @@ pub fn run_verify(args: VerifyArgs) -> ExitCode {
     let start = Instant::now();
     let checked = folder.program.verify(folder.sop, &folder.model, &options);
     let seconds = start.elapsed().as_secs_f64();
-    if args.json {
+    let text = if args.json {
         let mut json = rasp::verify_json(&folder.model, &checked);
         json["seconds"] = serde_json::json!(seconds);
-        say(&format!("{}\n", serde_json::to_string_pretty(&json).unwrap_or_default()));
+        format!("{}\n", serde_json::to_string_pretty(&json).unwrap_or_default())
     } else {
-        say(&format!("{}{seconds:.2} s\n", rasp::verify_text(&folder.model, &checked)));
+        format!("{}{seconds:.2} s\n", rasp::verify_text(&folder.model, &checked))
+    };
+    match say_then_exit(&text) {
+        status if status != ExitCode::SUCCESS => status,
+        _ if checked.mismatches > 0 => ExitCode::FAILURE,
+        _ => ExitCode::SUCCESS,
     }
-    if checked.mismatches > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }
 
 /// One benchmark case.
@@ -236,10 +244,12 @@ pub fn run_bench(args: BenchCompileArgs) -> ExitCode {
             }]
         }
     };
-    say(&format!(
+    if let Err(e) = say(&format!(
         "{:<26} {:>3} {:>7} {:>6} {:>5} {:>10} {:>9} {:>11} {:>13} {:>10}\n",
         "program", "V", "d_model", "layers", "heads", "params", "nonzero", "compile ms", "fwd ms (x64)", "seq/s"
-    ));
+    )) {
+        return fail(&e);
+    }
     let repeat = args.repeat.max(1);
     for case in cases {
         let program = match rasp::Program::from_source(&case.file, &case.text, rasp::FileLoader) {
@@ -284,7 +294,7 @@ pub fn run_bench(args: BenchCompileArgs) -> ExitCode {
         let fwd_ms = median(&mut fwd) * 1e3;
         let p = model.parameter_count();
         let heads: usize = model.config.layers.iter().map(|l| l.heads.len()).sum();
-        say(&format!(
+        if let Err(e) = say(&format!(
             "{:<26} {:>3} {:>7} {:>6} {:>5} {:>10} {:>9} {:>11.2} {:>13.3} {:>10.0}\n",
             case.name,
             case.vocab.len(),
@@ -296,7 +306,9 @@ pub fn run_bench(args: BenchCompileArgs) -> ExitCode {
             compile_ms,
             fwd_ms,
             64.0 / (fwd_ms / 1e3)
-        ));
+        )) {
+            return fail(&e);
+        }
     }
     ExitCode::SUCCESS
 }

@@ -99,6 +99,5 @@ pub fn run(args: DrawArgs) -> ExitCode {
         eprintln!("rasp: {e}");
         return ExitCode::FAILURE;
     }
-    println!("{}", path.display());
-    ExitCode::SUCCESS
+    crate::files::say_then_exit(&format!("{}\n", path.display()))
 }

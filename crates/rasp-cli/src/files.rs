@@ -41,11 +41,25 @@ pub fn output_extension(path: &Path, allowed: &[&'static str]) -> Result<&'stati
     })
 }
 
-/// Prints to stdout; a closed stdout (e.g. `| head`) ends output quietly.
-pub fn say(text: &str) {
+/// Prints to stdout. A failed write (a full disk, a closed pipe) is an
+/// error the caller turns into a non-zero exit status: output the user
+/// redirected must never be lost silently.
+pub fn say(text: &str) -> Result<(), String> {
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("cannot write to standard output: {e}"))
+}
+
+/// [`say`], then the exit status: success, or failure with the error on stderr.
+pub fn say_then_exit(text: &str) -> std::process::ExitCode {
+    match say(text) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("rasp: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
 
 #[cfg(test)]

@@ -101,8 +101,7 @@ fn main() -> ExitCode {
         Some(Command::Completions(args)) => {
             let mut script = Vec::new();
             clap_complete::generate(args.shell, &mut Cli::command(), "rasp", &mut script);
-            files::say(&String::from_utf8_lossy(&script));
-            ExitCode::SUCCESS
+            files::say_then_exit(&String::from_utf8_lossy(&script))
         }
         None => repl::run(cli.file, cli.quiet),
     })

@@ -103,9 +103,24 @@ fn piped(mut session: Session) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Lines of history kept in `~/.rasp_history`.
+const HISTORY_ENTRIES: usize = 10_000;
+
 /// A terminal: line editing, history, completion of names and keywords.
 fn interactive(mut session: Session) -> ExitCode {
-    let config = rustyline::Config::builder().completion_type(rustyline::CompletionType::List).build();
+    // rustyline keeps only 100 entries unless told otherwise, and would cut
+    // the history file to that on exit.
+    let config = rustyline::Config::builder()
+        .completion_type(rustyline::CompletionType::List)
+        .max_history_size(HISTORY_ENTRIES)
+        .map(|builder| builder.build());
+    let config = match config {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("rasp: cannot configure the line editor ({e}); reading plain lines");
+            return piped(session);
+        }
+    };
     let mut editor: Editor<RaspHelper, rustyline::history::FileHistory> = match Editor::with_config(config) {
         Ok(e) => e,
         Err(e) => {

@@ -100,3 +100,17 @@ fn a_model_folder_that_points_outside_itself_is_refused() {
     assert!(text(&out.stderr).contains("not a file name inside the folder"), "{}", text(&out.stderr));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn output_that_cannot_be_written_is_an_error() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        return; // Not a Linux machine: nothing to check here.
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_rasp"))
+        .args(["analyze", &example("reverse.rasp"), "--sop", "reverse", "--json"])
+        .stdout(full)
+        .output()
+        .expect("run rasp");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("cannot write to standard output"), "{}", text(&out.stderr));
+}

@@ -17,12 +17,15 @@
 //! check all of these on every example program). No graphviz: the layers
 //! are the layout.
 
-pub mod heatmap;
+#![warn(missing_docs)]
+
+mod heatmap;
 mod layout;
 mod model;
 mod scene;
 mod svg;
 
+pub use heatmap::{Panel, PanelRow, heatmaps_svg, row_normalised};
 pub use layout::{Scene, palette};
 pub use model::{MAX_POSITIONS, input_repr};
 pub use scene::{Anchor, Bounds, Font, Group, Item, Path, Rect, Span, Text, overlapping_texts, text_width};

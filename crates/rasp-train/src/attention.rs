@@ -133,4 +133,4 @@ pub fn match_heads(
 }
 
 // The heatmap picture lives in rasp-draw, shared with compiled models.
-pub use rasp_draw::heatmap::{Panel, PanelRow, heatmaps_svg};
+pub use rasp_draw::{Panel, PanelRow, heatmaps_svg};

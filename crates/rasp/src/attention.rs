@@ -6,7 +6,7 @@
 use crate::compiled::ModelFolder;
 use crate::error::{Error, ErrorKind, Result};
 use rasp_core::{Graph, NodeId, NodeKind, NodeValue, Value};
-use rasp_draw::heatmap::{Panel, PanelRow, heatmaps_svg, row_normalised};
+use rasp_draw::{Panel, PanelRow, heatmaps_svg, row_normalised};
 
 /// One compiled head on one input.
 #[derive(Debug, Clone, PartialEq)]

@@ -138,13 +138,10 @@ const COMMANDS: &[(&str, &str)] = &[
 /// Statements and built-ins that are not library functions.
 const STATEMENTS: &[(&str, &str)] = &[
     ("tokens, indices", "the input s-ops: the token and the index at each position"),
-    (
-        "select(keys, queries, op)",
-        "a selector: query q selects key k when keys[k] op queries[q] (op: == != < > <= >= or True)",
-    ),
+    ("select(keys, queries, op)", "a selector: query q selects key k when keys[k] op queries[q] (op: == != < > <= >=)"),
     (
         "aggregate(selector, values[, default])",
-        "an attention head: each position's value at the one position it selects, the mean over several (numbers), or the default",
+        "an attention head: the selected value, the mean of several (numbers), or the default",
     ),
     ("load \"path\";", "run path.rasp and bring its public names into the session"),
     ("draw(sop[, input]);", "draw the layers and heads computing sop on the input"),
@@ -170,7 +167,7 @@ const LIBRARY: &[(&str, &str)] = &[
     ("select_from_last", "selects, for every query, the last position where seq is val"),
     ("select_from_first", "selects, for every query, the first position where seq is val"),
     ("sort", "seq sorted by key (ties by position)"),
-    ("select_next_identical", "selects, for every position, the next position holding the same token"),
+    ("select_next_identical", "selects, for every position, the next later position holding the same value"),
 ];
 
 /// The text of `help` (with `topic` `None`) or `help NAME`.
@@ -182,18 +179,15 @@ pub fn help(session: &Session, topic: Option<&str>) -> String {
 }
 
 fn help_overview(session: &Session) -> String {
-    let mut out = String::from("Commands (no semicolon):\n");
-    for (command, what) in COMMANDS {
-        out.push_str(&format!("  {command:<28} {what}\n"));
-    }
-    out.push_str("Statements and built-ins (end with a semicolon):\n");
-    for (statement, what) in STATEMENTS {
-        out.push_str(&format!("  {statement:<28} {what}\n"));
-    }
-    out.push_str("Library:\n");
-    for (name, _) in LIBRARY {
-        out.push_str(&format!("  {}\n", signature(session, name)));
-    }
+    let library: Vec<(String, &str)> = LIBRARY.iter().map(|(name, what)| (signature(session, name), *what)).collect();
+    let mut out = String::new();
+    section(&mut out, "Commands (no semicolon):", COMMANDS.iter().map(|(c, what)| (c.to_string(), *what)));
+    section(
+        &mut out,
+        "Statements and built-ins (end with a semicolon):",
+        STATEMENTS.iter().map(|(s, w)| (s.to_string(), *w)),
+    );
+    section(&mut out, "Library:", library.into_iter());
     let defined = defined_names(session);
     if defined.is_empty() {
         out.push_str("Defined so far: nothing yet\n");
@@ -202,6 +196,18 @@ fn help_overview(session: &Session) -> String {
     }
     out.push_str("`help NAME` says more about one name.\n");
     out
+}
+
+/// A heading, then one line per entry with the descriptions aligned.
+fn section<'a>(out: &mut String, heading: &str, entries: impl Iterator<Item = (String, &'a str)>) {
+    let entries: Vec<(String, &str)> = entries.collect();
+    let width = entries.iter().map(|(name, _)| name.chars().count()).max().unwrap_or(0);
+    out.push_str(heading);
+    out.push('\n');
+    for (name, what) in entries {
+        let padding = " ".repeat(width - name.chars().count());
+        out.push_str(&format!("  {name}{padding}  {what}\n"));
+    }
 }
 
 fn help_topic(session: &Session, name: &str) -> String {

@@ -177,11 +177,11 @@ size its program compiles to and at one layer or head fewer, two seeds each,
 lengths up to 16, alphabet 16, width 64.
 
 Runs are trained one at a time; each finished run is appended as one JSON line
-to --out, and runs already there are skipped, so the table can be built in
+to --output, and runs already there are skipped, so the table can be built in
 several sessions (--limit bounds the runs of one invocation). --markdown only
-prints the table from --out.
+prints the table from --output.
 
-Each run is checked against --out again just before it starts, so several
+Each run is checked against --output again just before it starts, so several
 invocations can share the results file and the cores: a run that another one
 has finished is skipped. Give them different --seeds (or --tasks) so that they
 do not start the same run at once, e.g. `rasp table --seeds 0 & rasp table
@@ -191,9 +191,9 @@ do not start the same run at once, e.g. `rasp table --seeds 0 & rasp table
 #[command(about = TABLE_ABOUT, long_about = TABLE_LONG_ABOUT)]
 pub struct TableArgs {
     /// The results file (JSON lines).
-    #[arg(long, value_name = "FILE", default_value = "docs/experiments-results.jsonl")]
-    pub out: PathBuf,
-    /// Print the markdown table from --out and train nothing.
+    #[arg(short, long, value_name = "FILE", alias = "out", default_value = "docs/experiments-results.jsonl")]
+    pub output: PathBuf,
+    /// Print the markdown table from --output and train nothing.
     #[arg(long)]
     pub markdown: bool,
     /// Only these tasks (comma-separated: hist_bos, reverse, hist_nobos,
@@ -239,10 +239,7 @@ pub fn run_table(args: TableArgs) -> ExitCode {
 
 pub fn run_attention(args: AttentionArgs) -> ExitCode {
     match attention(&args) {
-        Ok(report) => {
-            print!("{report}");
-            ExitCode::SUCCESS
-        }
+        Ok(report) => crate::files::say_then_exit(&report),
         Err((message, status)) => {
             eprintln!("rasp: {message}");
             status

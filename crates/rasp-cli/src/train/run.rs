@@ -264,7 +264,7 @@ fn read_records(path: &Path) -> Result<Vec<Record>, String> {
 }
 
 fn table_cmd(args: &TableArgs) -> Result<(), String> {
-    let records = read_records(&args.out)?;
+    let records = read_records(&args.output)?;
     if args.markdown {
         print!("{}", table::markdown(&records));
         return Ok(());
@@ -303,14 +303,14 @@ fn table_cmd(args: &TableArgs) -> Result<(), String> {
     for (n, (task, size, seed)) in pending.iter().take(limit).enumerate() {
         // Another invocation (say one per seed, or per task) may have finished
         // this run since the list was made: read the results again.
-        if read_records(&args.out)?.iter().any(|r| r.key() == table::key(task, size, *seed)) {
+        if read_records(&args.output)?.iter().any(|r| r.key() == table::key(task, size, *seed)) {
             println!(
                 "{} ({}, {}, {}) seed {seed}: already in {}, skipped",
                 task.name,
                 size.layers,
                 size.heads,
                 size.d_model,
-                args.out.display()
+                args.output.display()
             );
             continue;
         }
@@ -347,12 +347,17 @@ fn table_cmd(args: &TableArgs) -> Result<(), String> {
         }
         let record = Record::new(task, size, &metrics);
         let line = record.to_json_line();
+        // Appended, not rewritten: results already there stay whatever
+        // happens to this run. The directory is created as for every output.
+        if let Some(dir) = args.output.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
         let mut f = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(&args.out)
-            .map_err(|e| format!("{}: {e}", args.out.display()))?;
-        writeln!(f, "{line}").map_err(|e| format!("{}: {e}", args.out.display()))?;
+            .open(&args.output)
+            .map_err(|e| format!("{}: {e}", args.output.display()))?;
+        writeln!(f, "{line}").map_err(|e| format!("{}: {e}", args.output.display()))?;
         println!(
             "{label}token {:.2}%, sequence {:.2}%, {} steps ({}), {:.1} min",
             100.0 * metrics.token_accuracy,
