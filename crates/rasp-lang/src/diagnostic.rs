@@ -144,10 +144,20 @@ impl std::fmt::Display for Location {
 /// One step between the top level and the failure.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Frame {
-    /// The failure happened inside this user function, called at `site`.
-    Call { function: String, site: Location },
-    /// The failure happened in a file `load`ed at `site`.
-    Load { file: String, site: Location },
+    /// The failure happened inside a user function.
+    Call {
+        /// The function's name.
+        function: String,
+        /// The call expression.
+        site: Location,
+    },
+    /// The failure happened in a `load`ed file.
+    Load {
+        /// The file, as `load "lib";` names it: `lib.rasp`.
+        file: String,
+        /// The `load` statement.
+        site: Location,
+    },
 }
 
 impl Frame {
@@ -171,6 +181,7 @@ pub enum DiagnosticKind {
 /// An error with its place and the calls and loads it happened in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
+    /// Syntax, or which kind of evaluation error (whose fault it is).
     pub kind: DiagnosticKind,
     /// The reference's message, without its REPL decoration.
     pub message: String,
