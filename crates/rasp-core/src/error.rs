@@ -1,16 +1,34 @@
-//! Evaluation errors. The reference prints two kinds differently (semantics.md §3.4):
-//! its own RASP errors as `!!ignoring input`, and Python exceptions raised by
-//! applying Python operators as `something went wrong: MSG`.
+//! Evaluation errors, typed by whose fault they are. The reference prints
+//! three kinds differently (semantics.md §3.4): its own RASP errors as
+//! `!!ignoring input`, Python exceptions raised by applying Python operators
+//! as `something went wrong: MSG`, and forms it never evaluates as `not
+//! implemented this command yet! ignoring`. A fourth kind, `Internal`, is
+//! rasp's own: a state the code believes impossible, reported as a bug in
+//! rasp rather than as a mistake of the user.
 
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
-    /// A RASP type/value/name error: printed as `\t\t!!ignoring input:\n\t MSG`.
-    Rasp,
-    /// What Python would raise (TypeError, ZeroDivisionError, ...): printed as
-    /// `something went wrong: MSG`, with MSG exactly Python's `str(exception)`.
+    /// The user's RASP program is wrong in a way the reference detects itself
+    /// (a type, value or name error: `aggregate(3, tokens)`, an unknown
+    /// name). Printed as `\t\t!!ignoring input:\n\t MSG`. The fix is in the
+    /// program.
+    Program,
+    /// The program asked Python to do something Python refuses (TypeError,
+    /// ZeroDivisionError, RecursionError, ...). Printed as
+    /// `something went wrong: MSG`, with MSG exactly Python's
+    /// `str(exception)`. Usually also the program's fault, but worded by
+    /// Python, so the message names Python types (`'int' and 'str'`).
     Python,
+    /// A construct the reference parses but does not evaluate (calling a
+    /// number, ...). Printed as `not implemented this command yet! ignoring`;
+    /// the message says which construct, for friendlier front ends.
+    Unsupported,
+    /// A bug in rasp: a state the code holds impossible (a graph lookup that
+    /// cannot miss did). Never the user's fault, so never worded as if it
+    /// were: printed as `internal error in rasp (please report): MSG`.
+    Internal,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,11 +38,23 @@ pub struct EvalError {
 }
 
 impl EvalError {
+    /// A mistake in the user's RASP program (`ErrorKind::Program`).
     pub fn rasp(message: impl Into<String>) -> EvalError {
-        EvalError { kind: ErrorKind::Rasp, message: message.into() }
+        EvalError { kind: ErrorKind::Program, message: message.into() }
     }
+    /// What Python would raise (`ErrorKind::Python`).
     pub fn python(message: impl Into<String>) -> EvalError {
         EvalError { kind: ErrorKind::Python, message: message.into() }
+    }
+    /// A construct the reference does not evaluate (`ErrorKind::Unsupported`);
+    /// `message` describes it for people, the piped REPL does not print it.
+    pub fn unsupported(message: impl Into<String>) -> EvalError {
+        EvalError { kind: ErrorKind::Unsupported, message: message.into() }
+    }
+    /// A bug in rasp (`ErrorKind::Internal`): `message` says which
+    /// invariant broke.
+    pub fn internal(message: impl Into<String>) -> EvalError {
+        EvalError { kind: ErrorKind::Internal, message: message.into() }
     }
 }
 

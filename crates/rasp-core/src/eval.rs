@@ -79,7 +79,7 @@ impl Evaluator {
             let value = evaluate_node(graph, id, &cache.input, &cache.results)?;
             cache.results.insert(id, value);
         }
-        cache.results.get(&root).cloned().ok_or_else(|| EvalError::rasp("internal error: node not evaluated"))
+        cache.results.get(&root).cloned().ok_or_else(|| EvalError::internal("node not evaluated"))
     }
 
     fn slot_for(&mut self, input: &[Value]) -> usize {
@@ -131,14 +131,11 @@ fn identical(a: &Value, b: &Value) -> bool {
 }
 
 fn seq_of(results: &HashMap<NodeId, NodeValue>, id: NodeId) -> EvalResult<&Rc<Sequence>> {
-    results.get(&id).and_then(NodeValue::as_seq).ok_or_else(|| EvalError::rasp("internal error: missing s-op value"))
+    results.get(&id).and_then(NodeValue::as_seq).ok_or_else(|| EvalError::internal("missing s-op value"))
 }
 
 fn sel_of(results: &HashMap<NodeId, NodeValue>, id: NodeId) -> EvalResult<&Rc<SelectorMatrix>> {
-    results
-        .get(&id)
-        .and_then(NodeValue::as_sel)
-        .ok_or_else(|| EvalError::rasp("internal error: missing selector value"))
+    results.get(&id).and_then(NodeValue::as_sel).ok_or_else(|| EvalError::internal("missing selector value"))
 }
 
 fn evaluate_node(
@@ -222,7 +219,7 @@ pub fn convert_token(conversion: TokenConversion, v: &Value) -> EvalResult<Value
 /// position. Public so the fast engine (`crate::fast`) applies the very same rule.
 pub fn apply_map(op: &MapOp, args: &[&Atom], inputs: &[NodeId], graph: &Graph) -> EvalResult<Value> {
     let arg = |i: usize| -> EvalResult<&Atom> {
-        args.get(i).copied().ok_or_else(|| EvalError::rasp("internal error: missing map argument"))
+        args.get(i).copied().ok_or_else(|| EvalError::internal("missing map argument"))
     };
     Ok(match op {
         MapOp::Neg => Value::Atom(pyops::neg(arg(0)?)?),
@@ -274,7 +271,7 @@ fn lookup(table: &Value, i: &Atom, index: NodeId, graph: &Graph) -> EvalResult<V
         }
         Value::List(l) => (l.len(), "list"),
         Value::Atom(Atom::Str(s)) => (s.chars().count(), "string"),
-        _ => return Err(EvalError::rasp("internal error: lookup table is not a list, string or dict")),
+        _ => return Err(EvalError::internal("lookup table is not a list, string or dict")),
     };
     // The reference checks the range itself before Python indexes.
     let len_atom = Atom::Int(len as i64);
@@ -303,7 +300,7 @@ fn lookup(table: &Value, i: &Atom, index: NodeId, graph: &Graph) -> EvalResult<V
     Ok(match table {
         Value::List(l) => l[position].clone(),
         Value::Atom(Atom::Str(s)) => Value::str(&s.chars().nth(position).map(String::from).unwrap_or_default()),
-        _ => Value::int(0),
+        _ => return Err(EvalError::internal("lookup table is not a list or string (checked above)")),
     })
 }
 

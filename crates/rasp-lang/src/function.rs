@@ -1,5 +1,6 @@
 //! RASP functions: closures over their defining scope (semantics.md §2.8).
 
+use crate::diagnostic::Source;
 use crate::env::EnvRef;
 use rasp_core::Callable;
 use rasp_syntax::FuncDef;
@@ -12,6 +13,9 @@ pub struct Function {
     pub env: EnvRef,
     /// The defining scope's name (`console`, `console'`, a file path).
     pub creator: String,
+    /// The text the `def` was parsed from: errors in the body point into it
+    /// (a function from a `load`ed file keeps that file's name and text).
+    pub(crate) source: Rc<Source>,
 }
 
 impl Function {

@@ -8,6 +8,7 @@
 //! it was before the failing statement (bindings already made stay made, as
 //! in the reference).
 
+mod diagnostic;
 mod display;
 mod env;
 mod function;
@@ -17,6 +18,7 @@ mod names;
 mod native;
 mod session;
 
+pub use diagnostic::{Diagnostic, DiagnosticKind, Frame, Location};
 pub use display::sequence_text;
 pub use function::Function;
 pub use library::SOURCE as LIBRARY_SOURCE;

@@ -38,6 +38,24 @@ fn capped(text: String, cap: Option<usize>, short: &str) -> String {
 pub fn operand_name(e: &Expr) -> String {
     match &e.kind {
         ExprKind::Var(name) => name.clone(),
-        _ => "out".to_string(),
+        ExprKind::Int(_)
+        | ExprKind::Float(_)
+        | ExprKind::Str(_)
+        | ExprKind::Paren(_)
+        | ExprKind::List(_)
+        | ExprKind::Dict(_)
+        | ExprKind::ListComp { .. }
+        | ExprKind::DictComp { .. }
+        | ExprKind::Unary { .. }
+        | ExprKind::Binary { .. }
+        | ExprKind::Ternary { .. }
+        | ExprKind::In { .. }
+        | ExprKind::Select { .. }
+        | ExprKind::Aggregate { .. }
+        | ExprKind::Range(_)
+        | ExprKind::Zip(_)
+        | ExprKind::Len(_)
+        | ExprKind::Index { .. }
+        | ExprKind::Call { .. } => "out".to_string(),
     }
 }

@@ -8,7 +8,7 @@ use rasp_compile::CompileOptions;
 use rasp_compile::verify::{VerifyOptions, VerifyReport};
 use rasp_core::{Graph, NodeId, NodeValue, Sequence, Value};
 use rasp_draw::Drawing;
-use rasp_lang::{Session, SourceLoader};
+use rasp_lang::{Diagnostic, DiagnosticKind, Session, SourceLoader};
 use rasp_model::Model;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -79,11 +79,13 @@ impl Program {
         // The library is not one of the program's loads.
         loaded.borrow_mut().clear();
         session.run_file(name, source);
-        let output = session.take_output();
+        // Results the file printed are not the program's to report.
+        session.take_output();
         if session.had_file_errors() {
-            let mut message = output.trim_end().to_string();
-            message.push_str(&format!("\n{name} has errors"));
-            return Err(Error::new(ErrorKind::Program, message.trim_start().to_string()));
+            let diagnostics = session.take_diagnostics();
+            let kind = program_error_kind(&diagnostics);
+            let shown: String = diagnostics.iter().map(|d| d.render(false)).collect();
+            return Err(Error::new(kind, format!("{name} has errors:\n{}", shown.trim_end())));
         }
         Ok(Program { session, name: name.to_string(), source: source.to_string(), loaded })
     }
@@ -186,5 +188,18 @@ pub(crate) fn nonempty_elements(input: &Value) -> Result<Vec<Value>> {
             Err(Error::new(ErrorKind::Input, "the input is empty; it needs at least one token"))
         }
         Some(elements) => Ok(elements),
+    }
+}
+
+/// Whose fault a failed program is: a bug in rasp if any error is one,
+/// else a syntax error if every error is one, else the program's.
+fn program_error_kind(diagnostics: &[Diagnostic]) -> ErrorKind {
+    let internal = DiagnosticKind::Runtime(rasp_core::ErrorKind::Internal);
+    if diagnostics.iter().any(|d| d.kind == internal) {
+        ErrorKind::Internal
+    } else if diagnostics.iter().all(|d| d.kind == DiagnosticKind::Syntax) {
+        ErrorKind::Syntax
+    } else {
+        ErrorKind::Program
     }
 }

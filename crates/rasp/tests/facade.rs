@@ -87,8 +87,16 @@ fn compiles_verifies_and_reads_a_model_folder_back() {
 #[test]
 fn errors_say_whose_mistake_they_are() {
     let kind_of = |source: &str| Program::from_source("bad.rasp", source, NoFiles).err().map(|e| e.kind());
-    assert_eq!(kind_of("x = ;"), Some(ErrorKind::Program));
+    assert_eq!(kind_of("x = ;"), Some(ErrorKind::Syntax));
     assert_eq!(kind_of("x = aggregate(3, tokens);"), Some(ErrorKind::Program));
+    // The message shows where, with the source line and carets.
+    let failed = Program::from_source("bad.rasp", "x = 1;\ny = aggregate(3, tokens);\n", NoFiles).err();
+    let message = failed.map(|e| e.message().to_string()).unwrap_or_default();
+    assert!(
+        message.starts_with("bad.rasp has errors:\nerror: Expected selector, got: 3\n  --> bad.rasp:2:5\n"),
+        "{message}"
+    );
+    assert!(message.ends_with(" 2 | y = aggregate(3, tokens);\n   |     ^^^^^^^^^^^^^^^^^^^^"), "{message}");
     let mut program = reverse();
     assert_eq!(program.sop("nothing", "draw").map_err(|e| e.kind()), Err(ErrorKind::Name));
     let selector = program.sop("flip", "draw").expect_err("flip is a selector");

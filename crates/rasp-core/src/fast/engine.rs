@@ -99,7 +99,7 @@ impl Builder {
 }
 
 fn missing() -> EvalError {
-    EvalError::rasp("internal error: missing s-op value")
+    EvalError::internal("missing s-op value")
 }
 
 fn seq_in<'a>(slots: &'a [Slot], plan: &Plan, id: NodeId) -> Option<&'a Rc<Sequence>> {
@@ -182,7 +182,7 @@ impl Engine {
                         "input too long for a selector: {n} positions (selectors are n × n matrices here, at most {MAX_MATRIX_LEN} positions)"
                     )));
                 }
-                let dag = &plan.selector(root).ok_or_else(|| EvalError::rasp("internal error: no rows"))?.dag;
+                let dag = &plan.selector(root).ok_or_else(|| EvalError::internal("no rows"))?.dag;
                 let slots = &self.slots;
                 let column = |id: NodeId| seq_in(slots, plan, id).cloned();
                 let mut rows = Rows::new(graph, dag, n, &column, &mut self.cache, Vec::new(), false)?;
@@ -194,7 +194,7 @@ impl Engine {
                 }
                 Ok(NodeValue::Sel(Rc::new(matrix)))
             }
-            _ => Err(EvalError::rasp("internal error: node not evaluated")),
+            _ => Err(EvalError::internal("node not evaluated")),
         }
     }
 
@@ -288,7 +288,7 @@ impl Engine {
             Strategy::Auto => n <= ROWS_UP_TO,
         };
         let slots = &self.slots;
-        let selector_plan = plan.selector(selector).ok_or_else(|| EvalError::rasp("internal error: no rows"))?;
+        let selector_plan = plan.selector(selector).ok_or_else(|| EvalError::internal("no rows"))?;
         let totals = if use_rows {
             None
         } else {
@@ -367,7 +367,7 @@ impl Engine {
                     let row = match (&mut lazy, &matrix) {
                         (Some(rows), _) => rows.fill(q)?,
                         (None, Some(m)) => &m[q * words..(q + 1) * words],
-                        (None, None) => return Err(EvalError::rasp("internal error: no rows")),
+                        (None, None) => return Err(EvalError::internal("no rows")),
                     };
                     let count: usize = row.iter().map(|w| w.count_ones() as usize).sum();
                     match count {
