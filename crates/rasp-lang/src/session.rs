@@ -394,8 +394,29 @@ impl Session {
                 }
             }
         }
+        if control == Control::Continue
+            && let Some(diagnostic) = self.unfinished_statement(&mut chunk, &name, &text)
+        {
+            self.push_diagnostic(diagnostic);
+        }
         (self.friendly_errors, self.running_file) = saved;
         control
+    }
+
+    /// A file that ends inside a statement: the reference drops the text
+    /// silently, which hides a forgotten `;` (and everything after it). As a
+    /// diagnostic it points at where the unfinished statement starts.
+    fn unfinished_statement(&self, chunk: &mut ChunkReader, name: &Rc<str>, text: &Rc<str>) -> Option<Diagnostic> {
+        let end = chunk.text.trim_end().len();
+        if end == 0 {
+            chunk.clear();
+            return None;
+        }
+        let start = chunk.text.len() - chunk.text.trim_start().len();
+        let source = chunk.take_source(name, text, 1);
+        let location = Some(source.locate(rasp_syntax::Span::new(start, end)));
+        let message = "the file ends inside this statement, so it never ran (is a ';' missing?)";
+        Some(Diagnostic::new(DiagnosticKind::Syntax, message, location, self.load_chain()))
     }
 
     /// Whether `run_file` reported any error.
@@ -617,6 +638,7 @@ impl Session {
         let (name, text): (Rc<str>, Rc<str>) = (Rc::from(format!("{path}.rasp")), Rc::from(text));
         let mut chunk = ChunkReader::default();
         let mut line_start = 0;
+        let mut exited = false;
         for line in text.split_inclusive('\n') {
             chunk.push_line(line, line_start);
             line_start += line.len();
@@ -638,10 +660,18 @@ impl Session {
                 ParseOutcome::Complete(statements) => {
                     let source = chunk.take_source(&name, &text, 1);
                     if self.run_statements(statements, &scope, &source) == Control::Exit {
+                        exited = true;
                         break;
                     }
                 }
             }
+        }
+        // Only as a diagnostic: the reference's piped text has nothing here.
+        if self.friendly_errors
+            && !exited
+            && let Some(diagnostic) = self.unfinished_statement(&mut chunk, &name, &text)
+        {
+            self.emit(Pending::Diagnostic(diagnostic));
         }
         self.load_depth -= 1;
         self.storing -= 1;
