@@ -42,5 +42,5 @@ pub use rasp_compile::CompileOptions;
 pub use rasp_compile::verify::{VerifyOptions, VerifyReport};
 pub use rasp_core::{Graph, NodeId, Sequence, Value};
 pub use rasp_draw::Drawing;
-pub use rasp_lang::{Control, NoFiles, Session, SourceLoader, drive};
+pub use rasp_lang::{Control, Diagnostic, DiagnosticKind, Frame, Location, NoFiles, Session, SourceLoader, drive};
 pub use rasp_model::{Encoding, Model, ProgramInfo};

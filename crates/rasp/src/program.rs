@@ -85,7 +85,11 @@ impl Program {
             let diagnostics = session.take_diagnostics();
             let kind = program_error_kind(&diagnostics);
             let shown: String = diagnostics.iter().map(|d| d.render(false)).collect();
-            return Err(Error::new(kind, format!("{name} has errors:\n{}", shown.trim_end())));
+            return Err(Error::with_diagnostics(
+                kind,
+                format!("{name} has errors:\n{}", shown.trim_end()),
+                diagnostics,
+            ));
         }
         Ok(Program { session, name: name.to_string(), source: source.to_string(), loaded })
     }

@@ -126,3 +126,17 @@ fn repl_sessions_have_the_builtins() {
     assert_eq!(requests[0].path, "comp_flows/reverse(\"ab\").svg");
     assert!(requests[0].drawing.is_ok());
 }
+
+#[test]
+fn program_errors_carry_their_places() {
+    let source = "x = 1;\ndef f(a) {\n  return aggregate(a, tokens);\n}\ny = f(3);\n";
+    let error = Program::from_source("prog.rasp", source, NoFiles).err().expect("f(3) fails");
+    assert_eq!(error.kind(), ErrorKind::Program);
+    let [diagnostic] = error.diagnostics() else { panic!("one diagnostic expected: {:?}", error.diagnostics()) };
+    let location = diagnostic.location.as_ref().expect("placed");
+    // The failing expression is `aggregate(a, tokens)` on line 3, inside f.
+    assert_eq!((location.file.as_str(), location.line, location.column), ("prog.rasp", 3, 10));
+    assert_eq!(&source[location.span.start..location.span.end], "aggregate(a, tokens)");
+    assert_eq!(diagnostic.call_chain.len(), 1);
+    assert!(error.message().contains("prog.rasp:3:10"), "{}", error.message());
+}
