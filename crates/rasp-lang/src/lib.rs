@@ -27,6 +27,12 @@ pub use session::{Control, LIBRARY_PATH, NoFiles, Session, SourceLoader, drive};
 
 /// Runs `f` on a thread with a large stack: deep RASP recursion and long
 /// chains of nested expressions recurse in the interpreter.
+///
+/// For native front ends (the CLI, the Python package) and tests: library
+/// code never starts threads, and the browser has none (there the stack
+/// size is set when linking the WebAssembly module), so this does not exist
+/// on wasm targets.
+#[cfg(not(target_family = "wasm"))]
 pub fn with_large_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     let handle = std::thread::Builder::new().stack_size(512 * 1024 * 1024).spawn(f);
     match handle {

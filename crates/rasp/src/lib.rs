@@ -42,5 +42,7 @@ pub use rasp_compile::CompileOptions;
 pub use rasp_compile::verify::{VerifyOptions, VerifyReport};
 pub use rasp_core::{Graph, NodeId, Sequence, Value};
 pub use rasp_draw::Drawing;
+#[cfg(not(target_family = "wasm"))]
+pub use rasp_lang::with_large_stack;
 pub use rasp_lang::{Control, Diagnostic, DiagnosticKind, Frame, Location, NoFiles, Session, SourceLoader, drive};
 pub use rasp_model::{Encoding, Model, ProgramInfo};
