@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Runs FILE and finds the s-op NAME in it.
-fn load_program(file: &Path, sop: &str) -> Result<(rasp::Program, rasp_core::NodeId), String> {
+fn load_program(file: &Path, sop: &str) -> Result<(rasp::Program, rasp::NodeId), String> {
     crate::program::load_sop(file, sop, "training").map_err(|e| e.to_string())
 }
 
