@@ -44,5 +44,7 @@ pub use rasp_core::{Graph, NodeId, Sequence, Value};
 pub use rasp_draw::{Drawing, default_path as default_drawing_path, input_repr};
 #[cfg(not(target_family = "wasm"))]
 pub use rasp_lang::with_large_stack;
-pub use rasp_lang::{Control, Diagnostic, DiagnosticKind, Frame, Location, NoFiles, Session, SourceLoader, drive};
+pub use rasp_lang::{
+    Control, Diagnostic, DiagnosticKind, Frame, LIBRARY_PATH, Location, NoFiles, Session, SourceLoader, drive,
+};
 pub use rasp_model::{Encoding, Model, ProgramInfo};

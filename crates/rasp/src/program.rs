@@ -42,6 +42,17 @@ impl<L: SourceLoader> SourceLoader for StoredFiles<L> {
     }
 }
 
+/// Hides the library file the reference lets a local copy replace, so a
+/// stray `RASP_support/rasplib.rasp` cannot change what analyze, draw,
+/// compile or verify see.
+struct WithoutLibraryOverride<L>(L);
+
+impl<L: SourceLoader> SourceLoader for WithoutLibraryOverride<L> {
+    fn load(&self, path: &str) -> Option<String> {
+        if path == format!("{}.rasp", rasp_lang::LIBRARY_PATH) { None } else { self.0.load(path) }
+    }
+}
+
 /// Passes loads on to another loader and remembers every file it gave.
 struct RecordingLoader {
     inner: Box<dyn SourceLoader>,
@@ -68,11 +79,12 @@ impl Program {
     /// Runs `source` as a file named `name` (the name appears in error
     /// locations, `name:line:column`), reading `load`ed files through
     /// `loader`. Fails with every error the program reported when any
-    /// statement failed; the library file the reference reads
-    /// (`RASP_support/rasplib.rasp`) is also asked of `loader`, as the
-    /// reference lets a local copy replace it.
+    /// statement failed. The program always gets the built-in library: a
+    /// `RASP_support/rasplib.rasp` the loader could find replaces it only in
+    /// REPL sessions ([`crate::new_session`]), where the reference reads it.
     pub fn from_source(name: &str, source: &str, loader: impl SourceLoader + 'static) -> Result<Program> {
         let loaded = Rc::new(RefCell::new(BTreeMap::new()));
+        let loader = WithoutLibraryOverride(loader);
         let recording = RecordingLoader { inner: Box::new(loader), seen: loaded.clone() };
         let mut session = Session::new(Box::new(recording));
         crate::repl::add_builtins(&mut session);

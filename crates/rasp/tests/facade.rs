@@ -140,3 +140,23 @@ fn program_errors_carry_their_places() {
     assert_eq!(diagnostic.call_chain.len(), 1);
     assert!(error.message().contains("prog.rasp:3:10"), "{}", error.message());
 }
+
+/// Offers a broken replacement for the library, as a stray
+/// `RASP_support/rasplib.rasp` in the working directory would.
+struct BrokenLibraryAround;
+
+impl rasp::SourceLoader for BrokenLibraryAround {
+    fn load(&self, path: &str) -> Option<String> {
+        (path == "RASP_support/rasplib.rasp").then(|| "length = 42;\n".to_string())
+    }
+}
+
+#[test]
+fn only_repl_sessions_take_a_local_library() {
+    let mut program = Program::from_source("p.rasp", "n = length;\n", BrokenLibraryAround).expect("loads");
+    let sop = program.sop("n", "run").expect("an s-op");
+    assert_eq!(strings(&program.run(sop, &Value::str("abc")).expect("runs")), ["3", "3", "3"]);
+    let mut session = rasp::new_session(BrokenLibraryAround);
+    session.feed_line("length;");
+    assert!(session.take_output().contains("42"), "the REPL reads the local library, as the reference does");
+}
