@@ -28,7 +28,6 @@ pub use error::CompileError;
 pub use rasp_model::{Encoding, Model, ProgramInfo};
 
 use rasp_core::{Graph, NodeId, NodeKind};
-use std::time::Instant;
 
 #[derive(Debug, Clone)]
 pub struct CompileOptions {
@@ -59,11 +58,9 @@ pub struct CompileReport {
     pub value_sets: Vec<(String, usize)>,
     /// One line per head, selector construction or other decision.
     pub notes: Vec<String>,
-    pub seconds: f64,
 }
 
 pub fn compile(graph: &Graph, root: NodeId, opts: &CompileOptions) -> Result<(Model, CompileReport), CompileError> {
-    let start = Instant::now();
     if root.index() >= graph.len() {
         return Err(CompileError::general("the output node does not exist"));
     }
@@ -99,8 +96,7 @@ pub fn compile(graph: &Graph, root: NodeId, opts: &CompileOptions) -> Result<(Mo
         .filter(|&&id| !graph.is_selector(id) && !matches!(graph.kind(id), NodeKind::Constant(_)))
         .map(|&id| (format!("{}#{}", graph.name(id), id.0), inf.values(id).len()))
         .collect();
-    let seconds = start.elapsed().as_secs_f64();
-    let report = CompileReport { value_sets, notes: builder.notes.clone(), seconds };
+    let report = CompileReport { value_sets, notes: builder.notes.clone() };
     model.config.compiler = serde_json::json!({
         "value_set_sizes": report.value_sets.iter().map(|(n, s)| serde_json::json!([n, s])).collect::<Vec<_>>(),
         "notes": report.notes,
