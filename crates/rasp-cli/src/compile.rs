@@ -126,13 +126,15 @@ impl SourceLoader for RecordingLoader {
     }
 }
 
-struct Program {
+/// A RASP file run by the interpreter: its graph, the s-op to compile or
+/// verify, and the files it `load`ed (stored beside the model).
+struct CompiledSource {
     graph: Graph,
     root: NodeId,
     loads: BTreeMap<String, String>,
 }
 
-fn build_graph(file: &str, text: &str, sop: &str, stored: BTreeMap<String, String>) -> Result<Program, String> {
+fn build_graph(file: &str, text: &str, sop: &str, stored: BTreeMap<String, String>) -> Result<CompiledSource, String> {
     let seen = Rc::new(RefCell::new(BTreeMap::new()));
     let mut session = Session::new(Box::new(RecordingLoader { seen: seen.clone(), stored }));
     session.run_file(file, text);
@@ -147,7 +149,7 @@ fn build_graph(file: &str, text: &str, sop: &str, stored: BTreeMap<String, Strin
         Some(other) => return Err(format!("{sop} is a {}; only s-ops can be compiled", other.type_name())),
     };
     let loads = seen.borrow().clone();
-    Ok(Program { graph: session.graph, root, loads })
+    Ok(CompiledSource { graph: session.graph, root, loads })
 }
 
 fn parse_encodings(items: &[String]) -> Result<Vec<(String, Encoding)>, String> {
@@ -202,7 +204,7 @@ pub fn run_compile(args: CompileArgs) -> ExitCode {
         }
     }
     if args.onnx {
-        let bytes = rasp_model::onnx::export(&model);
+        let bytes = model.to_onnx();
         if let Err(e) = std::fs::write(dir.join("model.onnx"), bytes) {
             return fail(&format!("cannot write model.onnx: {e}"));
         }
@@ -253,7 +255,7 @@ pub fn summary(model: &Model) -> String {
     out
 }
 
-fn load_program(dir: &Path, model: &Model) -> Result<Program, String> {
+fn load_program(dir: &Path, model: &Model) -> Result<CompiledSource, String> {
     let info = model.config.program.clone().ok_or("model.json names no program; cannot verify")?;
     let path = dir.join(&info.file);
     let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
