@@ -3,8 +3,7 @@
 
 use crate::program::parse_vocab;
 use clap::{Args, ValueEnum};
-use rasp_compile::verify::{VerifyOptions, VerifyReport, verify};
-use rasp_compile::{CompileOptions, Encoding, Model, ProgramInfo, compile};
+use rasp_compile::{CompileOptions, Encoding, Model, ProgramInfo, VerifyOptions, VerifyReport, compile, verify};
 use rasp_core::{Graph, NodeId, Value};
 use rasp_lang::{Session, SourceLoader};
 use std::cell::RefCell;

@@ -39,7 +39,11 @@ pub type AttentionMaps = Vec<Vec<Vec<Vec<f64>>>>;
 /// Attention of every layer and head on each example:
 /// `[example][layer][head]` → n × n rows (queries) of keys, n the
 /// example's length.
-pub fn attention_maps(model: &Encoder, examples: &[Example], spec: &TaskSpec) -> Result<Vec<AttentionMaps>, TrainError> {
+pub fn attention_maps(
+    model: &Encoder,
+    examples: &[Example],
+    spec: &TaskSpec,
+) -> Result<Vec<AttentionMaps>, TrainError> {
     let classes = crate::data::Classes::new(Vec::new());
     let mut out = Vec::with_capacity(examples.len());
     for chunk in examples.chunks(100) {
