@@ -283,18 +283,23 @@ impl<'p, 'a> Builder<'p, 'a> {
                     return Ok(rows.clone());
                 }
                 let row = self.scalar_row_of.get(&m).ok_or_else(|| internal(self, m, "read before it is computed"))?;
-                let xs = self.planner.inference.values(m).numbers().unwrap_or_default();
-                if xs.len() != 2 {
-                    return Err(internal(self, m, "a scalar with more than two values read as one-hot"));
-                }
-                let (v0, v1) = (xs[0], xs[1]);
-                let mut low = vec![(Dim::ONE, v1 / (v1 - v0))];
-                add_into(&mut low, row, -1.0 / (v1 - v0));
-                let mut high = vec![(Dim::ONE, -v0 / (v1 - v0))];
-                add_into(&mut high, row, 1.0 / (v1 - v0));
-                Ok(vec![normalize(&low), normalize(&high)])
+                self.two_valued_one_hot(m, row)
             }
         }
+    }
+
+    /// A scalar with two values v0 < v1 read as a one-hot: the rows of
+    /// "is v0" and "is v1", affine in the scalar.
+    fn two_valued_one_hot(&self, id: NodeId, row: &Row) -> Result<Vec<Row>, CompileError> {
+        let xs = self.planner.inference.values(id).numbers().unwrap_or_default();
+        let [v0, v1] = xs[..] else {
+            return Err(internal(self, id, "a scalar without exactly two values read as one-hot"));
+        };
+        let mut low = vec![(Dim::ONE, v1 / (v1 - v0))];
+        add_into(&mut low, row, -1.0 / (v1 - v0));
+        let mut high = vec![(Dim::ONE, -v0 / (v1 - v0))];
+        add_into(&mut high, row, 1.0 / (v1 - v0));
+        Ok(vec![normalize(&low), normalize(&high)])
     }
 
     /// The one-hot rows of an s-op, one per value of its value set.
@@ -303,11 +308,13 @@ impl<'p, 'a> Builder<'p, 'a> {
             return Err(internal(self, id, "read as one-hot but not a function of one source"));
         };
         let rows = self.basis_rows(*basis)?;
-        let vs = self.planner.inference.values(id);
-        let mut out: Vec<Row> = vec![Row::new(); vs.len()];
+        let value_set = self.planner.inference.values(id);
+        let mut out: Vec<Row> = vec![Row::new(); value_set.len()];
         for (b, v) in table.iter().enumerate() {
             let Some(v) = v else { continue };
-            let i = vs.position(v).ok_or_else(|| internal(self, id, "a value missing from its inferred value set"))?;
+            let i = value_set
+                .position(v)
+                .ok_or_else(|| internal(self, id, "a value missing from its inferred value set"))?;
             add_into(&mut out[i], &rows[b], 1.0);
         }
         Ok(out.iter().map(normalize).collect())
@@ -451,13 +458,7 @@ impl<'p, 'a> Builder<'p, 'a> {
             MlpInput::Affine(i) => {
                 let row = self.scalar_row(i)?;
                 if self.planner.input_is_one_hot(u) {
-                    let xs = self.planner.inference.values(i).numbers().unwrap_or_default();
-                    let (v0, v1) = (xs[0], xs[1]);
-                    let mut low = vec![(Dim::ONE, v1 / (v1 - v0))];
-                    add_into(&mut low, &row, -1.0 / (v1 - v0));
-                    let mut high = vec![(Dim::ONE, -v0 / (v1 - v0))];
-                    add_into(&mut high, &row, 1.0 / (v1 - v0));
-                    Ok(InputRows::OneHot(vec![normalize(&low), normalize(&high)]))
+                    Ok(InputRows::OneHot(self.two_valued_one_hot(i, &row)?))
                 } else {
                     as_num(i, row)
                 }
@@ -470,8 +471,8 @@ impl<'p, 'a> Builder<'p, 'a> {
         let units = self.planner.mlp_inputs(id).inputs;
         let points = self.planner.joint_points(&units);
         let values = self.planner.eval_definition(id, &units, &points);
-        let ins = units.iter().map(|&u| self.mlp_input_rows(u, id)).collect::<Result<Vec<_>, _>>()?;
-        let vs = self.planner.inference.values(id).clone();
+        let mlp_inputs = units.iter().map(|&u| self.mlp_input_rows(u, id)).collect::<Result<Vec<_>, _>>()?;
+        let value_set = self.planner.inference.values(id).clone();
         let name = self.name(id);
         let block = BlockId(self.blocks.len());
         if categorical {
@@ -479,28 +480,31 @@ impl<'p, 'a> Builder<'p, 'a> {
             // nothing; otherwise the most frequent value is implicit.
             let live = match self.live_values.get(&id) {
                 Some(l) if self.planner.select_only.contains(&id) => l.clone(),
-                _ => vec![true; vs.len()],
+                _ => vec![true; value_set.len()],
             };
-            let mut counts = vec![0usize; vs.len()];
+            let mut counts = vec![0usize; value_set.len()];
             for v in values.iter().flatten() {
-                if let Some(i) = vs.position(v) {
+                if let Some(i) = value_set.position(v) {
                     counts[i] += 1;
                 }
             }
             let implicit = if live.iter().all(|&l| l) {
-                (0..vs.len()).max_by_key(|&i| (counts[i], std::cmp::Reverse(i))).unwrap_or(0)
+                (0..value_set.len()).max_by_key(|&i| (counts[i], std::cmp::Reverse(i))).unwrap_or(0)
             } else {
                 usize::MAX
             };
             // A value whose indicator is a function of one one-hot input (or
             // never holds) is read from that input: no dimension, no neurons.
-            let class_of: Vec<Option<usize>> = values.iter().map(|v| v.as_ref().and_then(|v| vs.position(v))).collect();
-            let linear: Vec<Option<Row>> = (0..vs.len())
-                .map(|i| if i == implicit || !live[i] { None } else { linear_class(&ins, &points, &class_of, i) })
+            let class_of: Vec<Option<usize>> =
+                values.iter().map(|v| v.as_ref().and_then(|v| value_set.position(v))).collect();
+            let linear: Vec<Option<Row>> = (0..value_set.len())
+                .map(
+                    |i| if i == implicit || !live[i] { None } else { linear_class(&mlp_inputs, &points, &class_of, i) },
+                )
                 .collect();
             let mut dims = Vec::new();
-            let mut dim_of = vec![None; vs.len()];
-            for (i, a) in vs.atoms().iter().enumerate() {
+            let mut dim_of = vec![None; value_set.len()];
+            for (i, a) in value_set.atoms().iter().enumerate() {
                 if i != implicit && live[i] && linear[i].is_none() {
                     let d = self.new_dim(format!("{name}:{}", show(a)));
                     dim_of[i] = Some(dims.len());
@@ -510,7 +514,7 @@ impl<'p, 'a> Builder<'p, 'a> {
             let outputs: Vec<Option<Vec<f64>>> = values
                 .iter()
                 .map(|v| {
-                    let i = vs.position(v.as_ref()?)?;
+                    let i = value_set.position(v.as_ref()?)?;
                     let mut out = vec![0.0; dims.len()];
                     if let Some(k) = dim_of[i] {
                         out[k] = 1.0;
@@ -518,16 +522,16 @@ impl<'p, 'a> Builder<'p, 'a> {
                     Some(out)
                 })
                 .collect();
-            let neurons = mlp::build(&ins, &points, &outputs, &dims, Dim::ONE)
+            let neurons = mlp::build(&mlp_inputs, &points, &outputs, &dims, Dim::ONE)
                 .map_err(|e| CompileError::at(self.planner.graph, id, &e))?;
-            let mut rows: Vec<Row> = (0..vs.len())
+            let mut rows: Vec<Row> = (0..value_set.len())
                 .map(|i| match (&linear[i], dim_of[i]) {
                     (Some(r), _) => r.clone(),
                     (None, Some(k)) => vec![(dims[k], 1.0)],
                     (None, None) => Row::new(),
                 })
                 .collect();
-            if implicit < vs.len() {
+            if implicit < value_set.len() {
                 let mut r = vec![(Dim::ONE, 1.0)];
                 for (i, row) in rows.iter().enumerate() {
                     if i != implicit {
@@ -542,15 +546,15 @@ impl<'p, 'a> Builder<'p, 'a> {
                 }
             }
             self.one_hot_rows_of.insert(id, rows);
-            self.one_hot_subspace(&name, id, dims, vs.atoms(), implicit, block, |i| live[i]);
+            self.one_hot_subspace(&name, id, dims, value_set.atoms(), implicit, block, |i| live[i]);
             self.blocks.push(Block { name, kind: BlockKind::Mlp(neurons), after: None });
         } else {
             let d = self.new_dim(name.clone());
             let outputs: Vec<Option<Vec<f64>>> = values.iter().map(|v| Some(vec![number(v.as_ref()?)?])).collect();
-            let neurons = mlp::build(&ins, &points, &outputs, &[d], Dim::ONE)
+            let neurons = mlp::build(&mlp_inputs, &points, &outputs, &[d], Dim::ONE)
                 .map_err(|e| CompileError::at(self.planner.graph, id, &e))?;
             self.scalar_row_of.insert(id, vec![(d, 1.0)]);
-            self.subspace(&name, Some(id), Encoding::Numerical, vec![d], vs.atoms().to_vec(), None, Some(block));
+            self.subspace(&name, Some(id), Encoding::Numerical, vec![d], value_set.atoms().to_vec(), None, Some(block));
             self.blocks.push(Block { name, kind: BlockKind::Mlp(neurons), after: None });
         }
         Ok(())
@@ -589,7 +593,7 @@ impl<'p, 'a> Builder<'p, 'a> {
         *qk.entry((Dim::START, Dim::START)).or_insert(0.0) += 1.0;
         let name = self.name(id);
         let block = BlockId(self.blocks.len());
-        let vs = self.planner.inference.values(id).clone();
+        let value_set = self.planner.inference.values(id).clone();
         let default = match default {
             Some(rasp_core::Value::Atom(a)) => a,
             _ => Atom::Int(0),
@@ -598,10 +602,10 @@ impl<'p, 'a> Builder<'p, 'a> {
         let mut correction: Option<Row> = None;
         let range;
         if categorical {
-            let implicit = vs.position(&default).unwrap_or(0);
+            let implicit = value_set.position(&default).unwrap_or(0);
             let mut dims = Vec::new();
-            let mut dim_of = vec![None; vs.len()];
-            for (i, a) in vs.atoms().iter().enumerate() {
+            let mut dim_of = vec![None; value_set.len()];
+            for (i, a) in value_set.atoms().iter().enumerate() {
                 if i != implicit {
                     let d = self.new_dim(format!("{name}:{}", show(a)));
                     dim_of[i] = Some(dims.len());
@@ -610,33 +614,33 @@ impl<'p, 'a> Builder<'p, 'a> {
             }
             let rows = self.one_hot_rows(values)?;
             for (i, a) in self.planner.inference.values(values).atoms().iter().enumerate() {
-                let Some(k) = vs.position(a).and_then(|j| dim_of[j]) else { continue };
+                let Some(k) = value_set.position(a).and_then(|j| dim_of[j]) else { continue };
                 for &(src, w) in &rows[i] {
                     ov.push(OvWeight { source: src, target: dims[k], weight: w });
                 }
             }
             range = 1.0;
             self.one_hot_rows_of.insert(id, one_hot_rows(&dim_of, &dims));
-            self.one_hot_subspace(&name, id, dims, vs.atoms(), implicit, block, |_| true);
+            self.one_hot_subspace(&name, id, dims, value_set.atoms(), implicit, block, |_| true);
         } else {
             let d = self.new_dim(name.clone());
             let row = self.scalar_row(values)?;
             for &(src, w) in &row {
                 ov.push(OvWeight { source: src, target: d, weight: w });
             }
-            let dv = number(&default).ok_or_else(|| {
+            let default_value = number(&default).ok_or_else(|| {
                 CompileError::at(self.planner.graph, id, "a numerical aggregate needs a numeric default")
             })?;
-            if dv != 0.0 {
+            if default_value != 0.0 {
                 // Keys carry value − default (the start key carries 0); the
                 // MLP adds the default back at every real position.
-                ov.push(OvWeight { source: Dim::ONE, target: d, weight: -dv });
-                correction = Some(vec![(d, dv)]);
+                ov.push(OvWeight { source: Dim::ONE, target: d, weight: -default_value });
+                correction = Some(vec![(d, default_value)]);
             }
             let nums = self.planner.inference.values(values).numbers().unwrap_or_default();
-            range = nums.iter().map(|x| (x - dv).abs()).fold(dv.abs(), f64::max).max(1.0);
+            range = nums.iter().map(|x| (x - default_value).abs()).fold(default_value.abs(), f64::max).max(1.0);
             self.scalar_row_of.insert(id, vec![(d, 1.0)]);
-            self.subspace(&name, Some(id), Encoding::Numerical, vec![d], vs.atoms().to_vec(), None, Some(block));
+            self.subspace(&name, Some(id), Encoding::Numerical, vec![d], value_set.atoms().to_vec(), None, Some(block));
         }
         // Every unwanted key scores at least ½ below the wanted ones, so its
         // weight is at most e^(−scale/2) of theirs: pick the scale that keeps
@@ -644,7 +648,7 @@ impl<'p, 'a> Builder<'p, 'a> {
         // A scalar output is read by MLPs that tolerate an error of a quarter
         // of the gap between its neighbouring values: keep the leak far below.
         let mut leak = self.leak;
-        if !categorical && let Some(xs) = vs.numbers() {
+        if !categorical && let Some(xs) = value_set.numbers() {
             let gap =
                 xs.windows(2).map(|w| w[1] - w[0]).filter(|g| *g > 1e-9 * (1.0 + range)).fold(f64::INFINITY, f64::min);
             if gap.is_finite() {
@@ -719,7 +723,7 @@ impl<'p, 'a> Builder<'p, 'a> {
                 rows.iter().map(normalize).collect()
             }
             _ => {
-                let LookThrough { inputs: ins, points, classes_per_point: per_point } =
+                let LookThrough { inputs: mlp_inputs, points, classes_per_point: per_point } =
                     match self.look_through(&feature)? {
                         Some(recomputed) => recomputed,
                         None => LookThrough {
@@ -771,7 +775,7 @@ impl<'p, 'a> Builder<'p, 'a> {
                     .iter()
                     .map(|v| v.as_ref().map(|v| live.iter().map(|&c| f64::from(u8::from(v[c]))).collect()))
                     .collect();
-                let neurons = mlp::build(&ins, &points, &outputs, &dims, Dim::ONE)
+                let neurons = mlp::build(&mlp_inputs, &points, &outputs, &dims, Dim::ONE)
                     .map_err(|e| CompileError::general(format!("{}: {e}", feature.name)))?;
                 let block = BlockId(self.blocks.len());
                 self.subspace(
@@ -841,8 +845,9 @@ impl<'p, 'a> Builder<'p, 'a> {
             }
             per_point.push(defined.then(|| feature.class_values(&original)));
         }
-        let ins = units.iter().map(|&u| self.mlp_input_rows(u, NodeId(u32::MAX))).collect::<Result<Vec<_>, _>>()?;
-        Ok(Some(LookThrough { inputs: ins, points, classes_per_point: per_point }))
+        let mlp_inputs =
+            units.iter().map(|&u| self.mlp_input_rows(u, NodeId(u32::MAX))).collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(LookThrough { inputs: mlp_inputs, points, classes_per_point: per_point }))
     }
 
     /// The readout of the output s-op: one-hot when it can be read as one
@@ -862,11 +867,16 @@ impl<'p, 'a> Builder<'p, 'a> {
 
 /// The row of "the output is value `class`" when that indicator is a
 /// function of one one-hot input alone (an empty row when it never holds).
-fn linear_class(ins: &[InputRows], points: &[Vec<usize>], class_of: &[Option<usize>], class: usize) -> Option<Row> {
+fn linear_class(
+    mlp_inputs: &[InputRows],
+    points: &[Vec<usize>],
+    class_of: &[Option<usize>],
+    class: usize,
+) -> Option<Row> {
     if !class_of.contains(&Some(class)) {
         return Some(Row::new());
     }
-    for (k, unit) in ins.iter().enumerate() {
+    for (k, unit) in mlp_inputs.iter().enumerate() {
         let InputRows::OneHot(rows) = unit else { continue };
         let mut at: Vec<Option<bool>> = vec![None; rows.len()];
         let mut consistent = true;
