@@ -97,6 +97,10 @@ struct LookThrough {
     classes_per_point: Vec<Option<Vec<bool>>>,
 }
 
+/// A feature's index in [`Builder::features`].
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct FeatureId(pub usize);
+
 /// A categorical side of an attention score: boolean functions ("classes")
 /// of a few bases, on the combinations inputs can produce.
 #[derive(Debug, Clone)]
@@ -140,7 +144,7 @@ pub struct Builder<'p, 'a> {
     /// Materialized scalars.
     scalar_row_of: HashMap<NodeId, Row>,
     pub features: Vec<Feature>,
-    feature_rows: HashMap<usize, Vec<Row>>,
+    feature_rows: HashMap<FeatureId, Vec<Row>>,
     pub leak: f64,
     selector_forms: HashMap<NodeId, crate::selector::Form>,
     /// Per one-hot read only by selects: which of its values a select can match.
@@ -302,6 +306,10 @@ impl<'p, 'a> Builder<'p, 'a> {
         Ok(vec![normalize(&low), normalize(&high)])
     }
 
+    pub fn feature(&self, id: FeatureId) -> &Feature {
+        &self.features[id.0]
+    }
+
     /// The one-hot rows of an s-op, one per value of its value set.
     pub fn one_hot_rows(&self, id: NodeId) -> Result<Vec<Row>, CompileError> {
         let Plan::OneBasis { basis, table } = self.planner.plan(id) else {
@@ -419,7 +427,7 @@ impl<'p, 'a> Builder<'p, 'a> {
                             }
                         }
                         Side::Feature(f) => {
-                            let feature = &self.features[*f];
+                            let feature = self.feature(*f);
                             for (u, b) in feature.units.iter().enumerate() {
                                 let Basis::Node(x) = b else { continue };
                                 let n = self.planner.inference.values(*x).len();
@@ -522,7 +530,7 @@ impl<'p, 'a> Builder<'p, 'a> {
                     Some(out)
                 })
                 .collect();
-            let neurons = mlp::build(&mlp_inputs, &points, &outputs, &dims, Dim::ONE)
+            let neurons = mlp::build(&mlp_inputs, &points, &outputs, &dims)
                 .map_err(|e| CompileError::at(self.planner.graph, id, &e))?;
             let mut rows: Vec<Row> = (0..value_set.len())
                 .map(|i| match (&linear[i], dim_of[i]) {
@@ -551,7 +559,7 @@ impl<'p, 'a> Builder<'p, 'a> {
         } else {
             let d = self.new_dim(name.clone());
             let outputs: Vec<Option<Vec<f64>>> = values.iter().map(|v| Some(vec![number(v.as_ref()?)?])).collect();
-            let neurons = mlp::build(&mlp_inputs, &points, &outputs, &[d], Dim::ONE)
+            let neurons = mlp::build(&mlp_inputs, &points, &outputs, &[d])
                 .map_err(|e| CompileError::at(self.planner.graph, id, &e))?;
             self.scalar_row_of.insert(id, vec![(d, 1.0)]);
             self.subspace(&name, Some(id), Encoding::Numerical, vec![d], value_set.atoms().to_vec(), None, Some(block));
@@ -699,11 +707,11 @@ impl<'p, 'a> Builder<'p, 'a> {
         }
     }
 
-    fn feature_rows(&mut self, f: usize) -> Result<Vec<Row>, CompileError> {
+    fn feature_rows(&mut self, f: FeatureId) -> Result<Vec<Row>, CompileError> {
         if let Some(r) = self.feature_rows.get(&f) {
             return Ok(r.clone());
         }
-        let feature = self.features[f].clone();
+        let feature = self.feature(f).clone();
         let rows = match feature.units.len() {
             0 => feature
                 .classes
@@ -775,7 +783,7 @@ impl<'p, 'a> Builder<'p, 'a> {
                     .iter()
                     .map(|v| v.as_ref().map(|v| live.iter().map(|&c| f64::from(u8::from(v[c]))).collect()))
                     .collect();
-                let neurons = mlp::build(&mlp_inputs, &points, &outputs, &dims, Dim::ONE)
+                let neurons = mlp::build(&mlp_inputs, &points, &outputs, &dims)
                     .map_err(|e| CompileError::general(format!("{}: {e}", feature.name)))?;
                 let block = BlockId(self.blocks.len());
                 self.subspace(

@@ -59,12 +59,12 @@ struct BoxGate {
 /// Builds the neurons. `points[i]` gives a value index per unit and
 /// `outputs[i]` the output vector there (`None`: the interpreter fails
 /// there, any output will do). Output vectors have one entry per `out_dims`.
+/// Thresholds are weights on [`Dim::ONE`]: the network has no biases.
 pub fn build(
     units: &[InputRows],
     points: &[Vec<usize>],
     outputs: &[Option<Vec<f64>>],
     out_dims: &[Dim],
-    one: Dim,
 ) -> Result<Vec<Neuron>, String> {
     let scalar_k = units.iter().position(|u| matches!(u, InputRows::Scalar { .. }));
     let one_hot_ks: Vec<usize> = (0..units.len()).filter(|&k| Some(k) != scalar_k).collect();
@@ -145,9 +145,9 @@ pub fn build(
     for output_box in cover(&keys, &base, &lens) {
         let BoxGate { row: gate, counted } = box_gate(&output_box.sets, &one_hot_rows, &lens);
         let mut input = gate;
-        input.push((one, -(counted as f64 - 1.0)));
+        input.push((Dim::ONE, -(counted as f64 - 1.0)));
         if counted == 0 {
-            input = vec![(one, 1.0)];
+            input = vec![(Dim::ONE, 1.0)];
         }
         neurons.push(Neuron { input: normalize(&input), output: output_row(out_dims, &output_box.output, 1.0) });
     }
@@ -169,10 +169,10 @@ pub fn build(
                 for (offset, sign) in [(0.5, 1.0), (-0.5, -1.0)] {
                     let mut input = Row::new();
                     add_into(&mut input, row, slope);
-                    input.push((one, -slope * t + offset));
+                    input.push((Dim::ONE, -slope * t + offset));
                     if counted > 0 {
                         add_into(&mut input, &gate, big);
-                        input.push((one, -big * counted as f64));
+                        input.push((Dim::ONE, -big * counted as f64));
                     }
                     neurons.push(Neuron {
                         input: normalize(&input),
@@ -312,7 +312,7 @@ mod tests {
     #[test]
     fn two_one_hots_and_a_scalar() {
         // units: a in 0..3 (dims 10..13), b in 0..2 (dims 20..22), x in {0, 0.5, 2}
-        let one = Dim(1);
+        let one = Dim::ONE;
         let one_hot = |base: usize, n: usize| InputRows::OneHot((0..n).map(|i| vec![(Dim(base + i), 1.0)]).collect());
         let xs = [0.0, 0.5, 2.0];
         let units =
@@ -330,7 +330,7 @@ mod tests {
                 }
             }
         }
-        let neurons = build(&units, &points, &outputs, &[Dim(100)], one).expect("builds");
+        let neurons = build(&units, &points, &outputs, &[Dim(100)]).expect("builds");
         for a in 0..3 {
             for b in 0..2 {
                 for &x in &xs {

@@ -22,7 +22,7 @@
 //!    all its query sources, key classes = distinct columns; one exact 0/1
 //!    table between them (features made by MLPs: "query/key products").
 
-use crate::build::{Builder, Feature, describe_selector};
+use crate::build::{Builder, Feature, FeatureId, describe_selector};
 use crate::error::CompileError;
 use crate::plan::{Basis, MlpInput, Plan};
 use rasp_core::{NodeId, NodeKind};
@@ -36,11 +36,16 @@ pub const MAX_CLASSES: usize = 4096;
 /// Largest (query combination × key combination) count checked.
 const MAX_CHECK: usize = 8_000_000;
 
+/// One side (query or key) of a score term: what the query or key position
+/// contributes, as a one-hot over classes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Side {
+    /// The `one` direction: a single class that always holds.
     Const,
+    /// The values of a basis.
     Basis(Basis),
-    Feature(usize),
+    /// The classes of a feature.
+    Feature(FeatureId),
 }
 
 #[derive(Debug, Clone)]
@@ -156,7 +161,7 @@ fn side_bases(b: &Builder, side: &Side, out: &mut BTreeSet<Basis>) {
                 out.insert(*x);
             }
         }
-        Side::Feature(f) => out.extend(b.features[*f].units.iter().copied()),
+        Side::Feature(f) => out.extend(b.feature(*f).units.iter().copied()),
     }
 }
 
@@ -349,13 +354,13 @@ impl Builder<'_, '_> {
                     )
                 }
                 Side::Feature(fid) => {
-                    let fu = self.features[fid].units.clone();
+                    let fu = self.feature(fid).units.clone();
                     (
                         fu.clone(),
                         Box::new(move |bld: &Builder, p: &[usize], us: &[Basis]| {
                             let sub: Vec<usize> =
                                 fu.iter().map(|u| us.iter().position(|x| x == u).map_or(0, |k| p[k])).collect();
-                            bld.features[fid].class_values(&sub)
+                            bld.feature(fid).class_values(&sub)
                         }),
                     )
                 }
@@ -391,7 +396,7 @@ impl Builder<'_, '_> {
         points: Vec<Vec<usize>>,
         classes: Vec<Vec<bool>>,
         name: String,
-    ) -> usize {
+    ) -> FeatureId {
         let (mut units, mut points, mut classes) = (units, points, classes);
         let mut u = 0;
         while u < units.len() {
@@ -423,11 +428,11 @@ impl Builder<'_, '_> {
         }
         for (i, f) in self.features.iter().enumerate() {
             if f.units == units && f.points == points && f.classes == classes {
-                return i;
+                return FeatureId(i);
             }
         }
         self.features.push(Feature::new(units, points, classes, name));
-        self.features.len() - 1
+        FeatureId(self.features.len() - 1)
     }
 
     /// Whether `form` separates the selector (and is uniform if asked) on
@@ -455,8 +460,8 @@ impl Builder<'_, '_> {
                     v
                 }
                 Side::Feature(f) => {
-                    let sub: Vec<usize> = self.features[*f].units.iter().map(|&u| at(u)).collect();
-                    self.features[*f].class_values(&sub).into_iter().map(|b| f64::from(u8::from(b))).collect()
+                    let sub: Vec<usize> = self.feature(*f).units.iter().map(|&u| at(u)).collect();
+                    self.feature(*f).class_values(&sub).into_iter().map(|b| f64::from(u8::from(b))).collect()
                 }
             }
         };
@@ -616,6 +621,6 @@ fn describe_side(b: &Builder, side: &Side) -> String {
         Side::Basis(Basis::Position) => "indices".to_string(),
         Side::Basis(Basis::Const) => "one".to_string(),
         Side::Basis(Basis::Node(n)) => b.planner.graph.name(*n).to_string(),
-        Side::Feature(f) => b.features[*f].name.clone(),
+        Side::Feature(f) => b.feature(*f).name.clone(),
     }
 }
