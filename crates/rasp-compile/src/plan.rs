@@ -70,6 +70,16 @@ pub struct Materialization {
     pub numerical: Option<WrittenBy>,
 }
 
+impl Materialization {
+    fn one_hot(by: WrittenBy) -> Materialization {
+        Materialization { categorical: Some(by), numerical: None }
+    }
+
+    fn scalar(by: WrittenBy) -> Materialization {
+        Materialization { categorical: None, numerical: Some(by) }
+    }
+}
+
 /// An input of an MLP.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
 pub enum MlpInput {
@@ -189,7 +199,7 @@ impl<'a> Planner<'a> {
                 NodeKind::Aggregate { .. } => {
                     let averaging = self.inference.averaging.contains(&id);
                     let numeric = self.values(id).all_numeric();
-                    let enc = match forced {
+                    let encoding = match forced {
                         Some(Encoding::Categorical) if averaging => {
                             return Err(CompileError::at(
                                 self.graph,
@@ -211,20 +221,15 @@ impl<'a> Planner<'a> {
                         None if self.wants_one_hot(id) => Encoding::Categorical,
                         None => Encoding::Numerical,
                     };
-                    let m = match enc {
-                        Encoding::Categorical => {
-                            Materialization { categorical: Some(WrittenBy::Attention), numerical: None }
-                        }
-                        Encoding::Numerical => {
-                            Materialization { categorical: None, numerical: Some(WrittenBy::Attention) }
-                        }
+                    let materialization = match encoding {
+                        Encoding::Categorical => Materialization::one_hot(WrittenBy::Attention),
+                        Encoding::Numerical => Materialization::scalar(WrittenBy::Attention),
                     };
-                    self.materialized.insert(id, m);
+                    self.materialized.insert(id, materialization);
                 }
                 NodeKind::Map { .. } => match forced {
                     Some(Encoding::Categorical) => {
-                        self.materialized
-                            .insert(id, Materialization { categorical: Some(WrittenBy::Mlp), numerical: None });
+                        self.materialized.insert(id, Materialization::one_hot(WrittenBy::Mlp));
                     }
                     Some(Encoding::Numerical) => {
                         if !self.values(id).all_numeric() {
@@ -234,8 +239,7 @@ impl<'a> Planner<'a> {
                                 "cannot be numerical: its values include strings",
                             ));
                         }
-                        self.materialized
-                            .insert(id, Materialization { categorical: None, numerical: Some(WrittenBy::Mlp) });
+                        self.materialized.insert(id, Materialization::scalar(WrittenBy::Mlp));
                     }
                     None => {}
                 },
@@ -537,13 +541,15 @@ impl<'a> Planner<'a> {
                         .is_some_and(|x| x.numerical == Some(WrittenBy::Mlp) && x.categorical.is_none())
                     && self.values(m).len() <= 2 * self.values(id).len() + 2
                 {
-                    self.materialized.insert(m, Materialization { categorical: Some(WrittenBy::Mlp), numerical: None });
+                    self.materialized.insert(m, Materialization::one_hot(WrittenBy::Mlp));
                     return Ok(true);
                 }
-                let m = self.materialized.entry(id).or_default();
-                m.categorical = Some(WrittenBy::Mlp);
-                if m.numerical == Some(WrittenBy::Mlp) {
-                    m.numerical = None;
+                // An MLP-made scalar is replaced by the one-hot (the scalar is
+                // read linearly from it); an attention-made one stays.
+                let entry = self.materialized.entry(id).or_default();
+                entry.categorical = Some(WrittenBy::Mlp);
+                if entry.numerical == Some(WrittenBy::Mlp) {
+                    entry.numerical = None;
                 }
                 Ok(true)
             }
@@ -554,18 +560,18 @@ impl<'a> Planner<'a> {
                 if self.materialized.get(&id).is_some_and(|m| m.categorical.is_some() || m.numerical.is_some()) {
                     return Err(CompileError::at(self.graph, id, "internal error: materialized but not readable"));
                 }
-                self.materialized.insert(id, Materialization { categorical: None, numerical: Some(WrittenBy::Mlp) });
+                self.materialized.insert(id, Materialization::scalar(WrittenBy::Mlp));
                 Ok(true)
             }
             Need::Either if !self.readable_as_one_hot(id) && !self.readable_as_scalar(id) => {
-                let m = if numeric {
-                    Materialization { categorical: None, numerical: Some(WrittenBy::Mlp) }
+                let wanted = if numeric {
+                    Materialization::scalar(WrittenBy::Mlp)
                 } else {
-                    Materialization { categorical: Some(WrittenBy::Mlp), numerical: None }
+                    Materialization::one_hot(WrittenBy::Mlp)
                 };
                 let entry = self.materialized.entry(id).or_default();
                 if entry.categorical.is_none() && entry.numerical.is_none() {
-                    *entry = m;
+                    *entry = wanted;
                 } else {
                     entry.categorical = Some(WrittenBy::Mlp);
                 }
