@@ -107,7 +107,7 @@ pub struct FeatureId(pub usize);
 pub struct Feature {
     pub units: Vec<Basis>,
     pub points: Vec<Vec<usize>>,
-    /// classes[c][i]: whether class c holds at points[i].
+    /// `classes[c][i]`: whether class c holds at `points[i]`.
     pub classes: Vec<Vec<bool>>,
     pub name: String,
     index: HashMap<Vec<usize>, usize>,

@@ -4,7 +4,7 @@
 //! optional BOS token and a maximum length. Output: a [`Model`] whose
 //! forward pass, decoded by argmax (categorical) or rounding to the nearest
 //! possible value (numerical), equals the interpreter on every input the
-//! interpreter accepts ([`verify`] checks it), or a [`CompileError`] naming
+//! interpreter accepts ([`verify()`] checks it), or a [`CompileError`] naming
 //! the s-op and the reason.
 //!
 //! Stages, as [`compile`] runs them: value-set inference (`infer`) → which
