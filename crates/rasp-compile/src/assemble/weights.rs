@@ -6,6 +6,7 @@ use super::layout::Layout;
 use super::schedule::{Schedule, Sublayer};
 use crate::build::{BlockKind, Builder, HeadBlock, OutputReadout};
 use crate::mlp::Neuron;
+use crate::residual::{Dim, Row};
 use ndarray::Array2;
 use rasp_model::{Head, HeadConfig, Layer, LayerConfig, Mlp};
 use std::collections::BTreeSet;
@@ -48,11 +49,11 @@ pub fn embeddings(builder: &Builder, layout: &Layout) -> Embeddings {
     let d_model = layout.d_model();
     let n_tokens = builder.token_dims.len() + 1;
     let mut tokens = Array2::<f32>::zeros((n_tokens, d_model));
-    if let Some(i) = layout.index(crate::residual::Dim::START) {
+    if let Some(i) = layout.index(Dim::START) {
         tokens[[0, i]] = 1.0;
     }
     for (t, dim) in builder.token_dims.iter().enumerate() {
-        if let Some(i) = layout.index(crate::residual::Dim::ONE) {
+        if let Some(i) = layout.index(Dim::ONE) {
             tokens[[t + 1, i]] = 1.0;
         }
         if let Some(i) = dim.and_then(|d| layout.index(d)) {
@@ -132,9 +133,8 @@ fn head(h: &HeadBlock, layout: &Layout) -> (Head, HeadConfig) {
 }
 
 fn place(neuron: &Neuron, layout: &Layout) -> PlacedNeuron {
-    let place_row = |row: &[(crate::residual::Dim, f64)]| -> Vec<(usize, f64)> {
-        row.iter().filter_map(|&(d, w)| Some((layout.index(d)?, w))).collect()
-    };
+    let place_row =
+        |row: &Row| -> Vec<(usize, f64)> { row.iter().filter_map(|&(d, w)| Some((layout.index(d)?, w))).collect() };
     PlacedNeuron { input: place_row(&neuron.input), output: place_row(&neuron.output) }
 }
 
