@@ -8,7 +8,9 @@ use safetensors::tensor::{Dtype, TensorView};
 use std::collections::HashMap;
 use std::path::Path;
 
+/// The weights file [`Model::save`] writes into a model directory.
 pub const WEIGHTS_FILE: &str = "model.safetensors";
+/// The metadata file [`Model::save`] writes beside the weights.
 pub const CONFIG_FILE: &str = "model.json";
 
 fn io_err(what: &str, path: &Path, e: impl std::fmt::Display) -> ModelError {

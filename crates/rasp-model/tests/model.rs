@@ -2,10 +2,9 @@
 
 use ndarray::{Array2, array};
 use prost::Message;
-use rasp_model::onnx::ModelProto;
 use rasp_model::{
     Encoding, FORMAT, FORMAT_VERSION, FORWARD_DESCRIPTION, Head, HeadConfig, Layer, LayerConfig, Mlp, Model,
-    ModelConfig, ParameterCount, Readout, ResidualDim, START_TOKEN, Scalar,
+    ModelConfig, OnnxModelProto, ParameterCount, Readout, ResidualDim, START_TOKEN, Scalar,
 };
 
 /// d = 3: [start, one, is_b]. One head copies the previous position's
@@ -126,8 +125,8 @@ fn save_and_load_round_trip() {
 #[test]
 fn onnx_encodes_a_graph_with_every_weight() {
     let m = tiny(Encoding::Categorical);
-    let bytes = rasp_model::onnx::export(&m);
-    let proto = ModelProto::decode(bytes.as_slice()).expect("decodes");
+    let bytes = m.to_onnx();
+    let proto = OnnxModelProto::decode(bytes.as_slice()).expect("decodes");
     let graph = proto.graph.expect("graph");
     for (name, _) in m.tensors() {
         assert!(graph.initializer.iter().any(|t| t.name == name), "{name} missing");

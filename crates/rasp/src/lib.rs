@@ -38,8 +38,8 @@ pub use repl::{
 };
 
 pub use rasp_analyze::{Analysis, AnalyzeOptions, Schedule};
-pub use rasp_compile::verify::{VerifyOptions, VerifyReport};
 pub use rasp_compile::{CompileOptions, PAPER_EXAMPLES};
+pub use rasp_compile::{VerifyOptions, VerifyReport};
 pub use rasp_core::{Graph, NodeId, Sequence, Value};
 pub use rasp_draw::{Drawing, default_path as default_drawing_path, input_repr};
 #[cfg(not(target_family = "wasm"))]

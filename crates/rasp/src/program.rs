@@ -5,7 +5,7 @@
 use crate::error::{Error, ErrorKind, Result};
 use rasp_analyze::{Analysis, AnalyzeOptions};
 use rasp_compile::CompileOptions;
-use rasp_compile::verify::{VerifyOptions, VerifyReport};
+use rasp_compile::{VerifyOptions, VerifyReport};
 use rasp_core::{Graph, NodeId, NodeValue, Sequence, Value};
 use rasp_draw::Drawing;
 use rasp_lang::{Diagnostic, DiagnosticKind, Session, SourceLoader};
@@ -192,7 +192,7 @@ impl Program {
     /// the model's maximum length (or a sample per length, as `options`
     /// say).
     pub fn verify(&self, sop: NodeId, model: &Model, options: &VerifyOptions) -> VerifyReport {
-        rasp_compile::verify::verify(self.graph(), sop, model, options)
+        rasp_compile::verify(self.graph(), sop, model, options)
     }
 }
 

@@ -3,7 +3,7 @@
 use super::{AttentionArgs, InputsArg, TableArgs, TrainArgs};
 use rasp::parse_vocab;
 use rasp_train::attention::{Panel, PanelRow, attention_maps, heatmaps_svg, match_heads, normalised};
-use rasp_train::data::{InputKind, Labeler, Program, TaskSpec};
+use rasp_train::data::{InputKind, Labeler, TargetProgram, TaskSpec};
 use rasp_train::table::{self, Record, TASKS};
 use rasp_train::{Metrics, Progress, TrainConfig};
 use std::io::{IsTerminal, Write};
@@ -103,7 +103,7 @@ pub(super) fn run_train(args: TrainArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let program = Program::new(loaded.graph(), root, args.bos.is_some());
+    let program = TargetProgram::new(loaded.graph(), root, args.bos.is_some());
     let task = TaskSpec {
         vocab: parse_vocab(&args.vocab),
         min_len: args.min_len,
@@ -154,7 +154,7 @@ pub(super) fn trained_attention(args: &AttentionArgs) -> Result<String, String> 
     let file = args.file.clone().unwrap_or_else(|| PathBuf::from(&metrics.file));
     let (loaded, root) = load_program(&file, &metrics.task)?;
     let spec = &metrics.config.task;
-    let program = Program::new(loaded.graph(), root, spec.bos.is_some());
+    let program = TargetProgram::new(loaded.graph(), root, spec.bos.is_some());
     let single = spec.vocab.iter().all(|t| t.chars().count() == 1);
     let mut tokens: Vec<String> = if single {
         args.input.chars().map(|c| c.to_string()).collect()
@@ -316,7 +316,7 @@ fn table_cmd(args: &TableArgs) -> Result<(), String> {
         }
         let file = args.examples.join(task.file);
         let (loaded, root) = load_program(&file, task.sop)?;
-        let program = Program::new(loaded.graph(), root, task.bos);
+        let program = TargetProgram::new(loaded.graph(), root, task.bos);
         let spec = TaskSpec {
             vocab: task.vocab(),
             min_len: 1,
