@@ -87,6 +87,13 @@ pub struct HeadConfig {
 /// One layer's heads and MLP width, with what each computes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LayerConfig {
+    /// The layer's number, as every rasp command prints it: 1 for the
+    /// first attention + MLP block (layer 0 is the embedding, which has no
+    /// entry in `layers`). Tensor names index the `layers` array instead
+    /// (`layers.0.*` are layer 1's weights), as PyTorch modules do. Files
+    /// written before the field existed load with their position + 1.
+    #[serde(default)]
+    pub layer: usize,
     /// The heads, in weight order.
     pub heads: Vec<HeadConfig>,
     /// Hidden width of the MLP (0: no MLP in this layer).

@@ -70,7 +70,13 @@ impl Model {
     }
 
     /// Builds a model from its config and safetensors bytes.
-    pub fn from_parts(config: ModelConfig, weights: &[u8]) -> Result<Model, ModelError> {
+    pub fn from_parts(mut config: ModelConfig, weights: &[u8]) -> Result<Model, ModelError> {
+        // model.json files from before layers were numbered.
+        for (index, layer) in config.layers.iter_mut().enumerate() {
+            if layer.layer == 0 {
+                layer.layer = index + 1;
+            }
+        }
         let st = safetensors::SafeTensors::deserialize(weights).map_err(|e| ModelError::Format(e.to_string()))?;
         let get = |name: &str| -> Result<Array2<f32>, ModelError> {
             let view = st.tensor(name).map_err(|e| ModelError::Format(format!("tensor {name}: {e}")))?;

@@ -349,7 +349,12 @@ impl Model {
         if self.layers.len() != self.config.n_layers || self.config.layers.len() != self.config.n_layers {
             return bad("layer count does not match the config".to_string());
         }
-        for (l, (layer, lc)) in self.layers.iter().zip(&self.config.layers).enumerate() {
+        for (index, (layer, lc)) in self.layers.iter().zip(&self.config.layers).enumerate() {
+            // Messages number layers and heads as every command prints them.
+            let l = index + 1;
+            if lc.layer != l {
+                return bad(format!("layers[{index}] is numbered {}, expected {l}", lc.layer));
+            }
             if layer.heads.len() != lc.heads.len() {
                 return bad(format!("layer {l}: head count does not match the config"));
             }
@@ -359,7 +364,7 @@ impl Model {
                     && head.w_v.dim() == (d, hc.d_value)
                     && head.w_o.dim() == (hc.d_value, d);
                 if !ok {
-                    return bad(format!("layer {l} head {h}: shapes do not match d_head/d_value"));
+                    return bad(format!("layer {l} head {}: shapes do not match d_head/d_value", h + 1));
                 }
             }
             let hidden = layer.mlp.as_ref().map_or(0, |m| m.w_in.ncols());

@@ -48,6 +48,7 @@ fn tiny(encoding: Encoding) -> Model {
         max_len: 3,
         n_positions: 4,
         layers: vec![LayerConfig {
+            layer: 1,
             heads: vec![HeadConfig {
                 d_head: 1,
                 d_value: 1,

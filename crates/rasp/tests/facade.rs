@@ -62,7 +62,19 @@ fn compiles_verifies_and_reads_a_model_folder_back() {
     for file in &files {
         std::fs::write(dir.join(file.name), &file.bytes).expect("write");
     }
+    // Layers are numbered as in `rasp analyze`: 1 and 2 after the embedding.
+    let json = String::from_utf8(files[0].bytes.clone()).expect("utf-8");
+    assert!(json.contains("\"layer\": 1,") && json.contains("\"layer\": 2,"), "{json}");
     let folder = rasp::ModelFolder::read(&dir).expect("reads back");
+    // A model.json from before the numbering loads with positions + 1.
+    let mut unnumbered: serde_json::Value = serde_json::from_str(&json).expect("json");
+    for layer in unnumbered["layers"].as_array_mut().expect("layers") {
+        layer.as_object_mut().expect("object").remove("layer");
+    }
+    let config: rasp_model::ModelConfig = serde_json::from_value(unnumbered).expect("old config");
+    let weights = &files[1].bytes;
+    let old = rasp_model::Model::from_parts(config, weights).expect("loads");
+    assert_eq!(old.config.layers.iter().map(|l| l.layer).collect::<Vec<_>>(), [1, 2]);
     let again = folder.program.verify(folder.sop, &folder.model, &VerifyOptions::default());
     assert_eq!((again.inputs_checked, again.mismatches), (120, 0));
 
@@ -77,7 +89,6 @@ fn compiles_verifies_and_reads_a_model_folder_back() {
     assert!(comparison.report().contains("layer 2 head 1"));
 
     // A folder naming a program outside itself is refused.
-    let json = String::from_utf8(files[0].bytes.clone()).expect("utf-8");
     std::fs::write(dir.join("model.json"), json.replace("\"program.rasp\"", "\"../../etc/passwd\"")).expect("write");
     let refused = rasp::ModelFolder::read(&dir).err().expect("refused");
     assert_eq!(refused.kind(), ErrorKind::Model, "{refused}");

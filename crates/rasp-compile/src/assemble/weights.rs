@@ -102,7 +102,8 @@ pub fn layer(builder: &Builder, schedule: &Schedule, layout: &Layout, layer: usi
     let mlp = (hidden > 0).then(|| mlp(&neurons, layout.d_model()));
     AssembledLayer {
         weights: Layer { heads, mlp },
-        config: LayerConfig { heads: head_configs, mlp_hidden: hidden, mlp_computes },
+        // `layer` counts from 0 here; printed numbers count from the embedding.
+        config: LayerConfig { layer: layer + 1, heads: head_configs, mlp_hidden: hidden, mlp_computes },
     }
 }
 
