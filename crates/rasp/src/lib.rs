@@ -25,6 +25,8 @@ mod error;
 mod input;
 mod program;
 mod repl;
+#[cfg(feature = "train")]
+mod trained;
 
 pub use attention::{AttentionComparison, HeadAttention};
 pub use compiled::{
@@ -36,6 +38,8 @@ pub use program::{FileLoader, Program, StoredFiles};
 pub use repl::{
     DrawRequest, REPL_COMPILE_MAX_LEN, add_builtins, help, missing_semicolon_hint, new_session, take_drawings,
 };
+#[cfg(feature = "train")]
+pub use trained::{TrainedAttention, TrainedHeadMatch};
 
 pub use rasp_analyze::{Analysis, AnalyzeOptions, Schedule};
 pub use rasp_compile::{CompileOptions, PAPER_EXAMPLES};
