@@ -12,9 +12,12 @@ use rasp_core::{ErrorKind, EvalError, Evaluator, Graph, NodeId, NodeKind, NodeVa
 use rasp_syntax::{ParseOutcome, Statement, StatementKind, Subset, SyntaxError, parse};
 use std::rc::Rc;
 
-/// Where `load "path";` reads `path.rasp` from.
+/// Where `load "path";` reads `path.rasp` from. [`Session::new`] also asks
+/// it for `RASP_support/rasplib.rasp`: a file there replaces the built-in
+/// library, as in the reference (semantics.md §2.9).
 pub trait SourceLoader {
-    /// The text of the file, or `None` if it cannot be read.
+    /// The text of the file `path` (the `load` statement's path with
+    /// `.rasp` appended), or `None` if it cannot be read.
     fn load(&self, path: &str) -> Option<String>;
 }
 
@@ -29,14 +32,18 @@ impl SourceLoader for NoFiles {
 
 /// The graph nodes of the built-in s-ops.
 #[derive(Debug, Clone, Copy)]
-pub struct Builtins {
-    pub indices: NodeId,
+pub(crate) struct Builtins {
+    pub(crate) indices: NodeId,
 }
 
 /// Whether the session goes on after a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Control {
+    /// Read the next line (also after an error, or inside an unfinished
+    /// statement).
     Continue,
+    /// `exit`, `exit()`, `quit` or `quit()` ran: stop reading. The
+    /// reference prints nothing more, not even the final newline.
     Exit,
 }
 
@@ -70,21 +77,36 @@ const CONSOLE_NAME: &str = "<console>";
 
 /// The name the library file has in the reference (it prints in function
 /// displays: `RASP_support/rasplib function: sort(seq, key)`).
-pub const LIBRARY_PATH: &str = "RASP_support/rasplib";
+pub(crate) const LIBRARY_PATH: &str = "RASP_support/rasplib";
 
+/// One REPL session: everything the reference's REPL keeps between lines.
+///
+/// A front end feeds it lines ([`feed_line`](Session::feed_line)) or whole
+/// files ([`run_file`](Session::run_file)) and drains what they print
+/// ([`take_output`](Session::take_output)) and, in friendly mode, the errors
+/// ([`take_diagnostics`](Session::take_diagnostics)). With
+/// `friendly_errors` and `colors` off (the default), the output is the
+/// reference's text byte for byte (semantics.md §3); [`drive`] runs the
+/// piped REPL around it. Starts with the library loaded ([`Session::new`]).
 pub struct Session {
+    /// Every s-op and selector defined so far, as graph nodes: what the
+    /// values bound to names (`Value::Sop`, `Value::Selector`) point into,
+    /// and what analysis, drawing and compilation read.
     pub graph: Graph,
     pub(crate) evaluator: Evaluator,
     pub(crate) builtins: Builtins,
     pub(crate) console: EnvRef,
     base_env: EnvRef,
+    /// The s-op running example (`set example ...`, `set s-op example ...`;
+    /// `"hello"` at the start): the input s-op results are shown on, and
+    /// the one every new s-op and selector is checked on (semantics.md §2.3).
     pub sop_example: Value,
-    pub sel_example: Value,
-    pub verbose: bool,
+    pub(crate) sel_example: Value,
+    pub(crate) verbose: bool,
     /// ANSI colours in output (the front end turns them on for terminals).
     pub colors: bool,
-    pub show_sop_examples: bool,
-    pub show_sel_examples: bool,
+    pub(crate) show_sop_examples: bool,
+    pub(crate) show_sel_examples: bool,
     silent: bool,
     output: String,
     /// Errors become `Diagnostic`s for the front end (`take_diagnostics`)
@@ -113,7 +135,8 @@ pub struct Session {
     /// Python frames the reference would be in (see `interp::PY_RECURSION_LIMIT`).
     pub(crate) py_frames: usize,
     load_depth: usize,
-    /// `draw` requests made by statements, for the front end to render.
+    /// `draw` requests made by statements, for the front end to render:
+    /// the s-op drawn and the input it was drawn on, oldest first.
     pub drawings: Vec<(NodeId, Value)>,
     /// Whether `run_file` is running (its diagnostics count as file errors).
     running_file: bool,
@@ -211,7 +234,8 @@ impl Session {
         self.output.insert_str(0, &format!("RASP 0.1\nrunning example is: {example}\n"));
     }
 
-    /// Takes everything printed so far.
+    /// Takes everything printed so far: the banner, results, and errors in
+    /// the reference's words (those that are not diagnostics).
     pub fn take_output(&mut self) -> String {
         std::mem::take(&mut self.output)
     }
@@ -288,8 +312,11 @@ impl Session {
     /// Adds a built-in function to the console (not reserved: user code
     /// may rebind the name).
     pub fn register_native(&mut self, name: &str, params: &[&str], run: crate::NativeFn) {
-        let native =
-            crate::Native { name: name.to_string(), params: params.iter().map(|p| p.to_string()).collect(), run };
+        let native = crate::native::Native {
+            name: name.to_string(),
+            params: params.iter().map(|p| p.to_string()).collect(),
+            run,
+        };
         let _ = env::assign(&self.console, name, Value::Function(std::rc::Rc::new(native)));
     }
 
@@ -310,7 +337,12 @@ impl Session {
         env::visible_names(&self.console)
     }
 
-    /// One line typed at the REPL (without its newline).
+    /// One line typed at the REPL (without its newline). When it completes
+    /// a statement, the statement runs and its result (or the reference's
+    /// error text) goes to the output; a line that leaves the statement
+    /// unfinished prints nothing and leaves the continuation prompt as the
+    /// next [`prompt`](Session::prompt).
+    /// The prompt itself is never written here.
     pub fn feed_line(&mut self, line: &str) -> Control {
         if self.continuing {
             self.console_lines.push('\n');
