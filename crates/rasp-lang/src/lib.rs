@@ -29,7 +29,7 @@ mod session;
 pub use diagnostic::{Diagnostic, DiagnosticKind, Frame, Location};
 pub use display::sequence_text;
 pub use native::NativeFn;
-pub use session::{Control, NoFiles, Session, SourceLoader, drive};
+pub use session::{Control, LIBRARY_PATH, NoFiles, Session, SourceLoader, drive};
 
 /// Runs `f` on a thread with a large stack: deep RASP recursion and long
 /// chains of nested expressions recurse in the interpreter.

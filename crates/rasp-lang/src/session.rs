@@ -76,8 +76,10 @@ enum Pending {
 const CONSOLE_NAME: &str = "<console>";
 
 /// The name the library file has in the reference (it prints in function
-/// displays: `RASP_support/rasplib function: sort(seq, key)`).
-pub(crate) const LIBRARY_PATH: &str = "RASP_support/rasplib";
+/// displays: `RASP_support/rasplib function: sort(seq, key)`). With `.rasp`
+/// it is the file a REPL session asks its loader for first, to replace the
+/// built-in library (front ends use it to keep that override to the REPL).
+pub const LIBRARY_PATH: &str = "RASP_support/rasplib";
 
 /// One REPL session: everything the reference's REPL keeps between lines.
 ///
