@@ -50,7 +50,7 @@ impl AttentionComparison {
     pub fn compute(folder: &ModelFolder, input: &str) -> Result<AttentionComparison> {
         let model = &folder.model;
         let config = &model.config;
-        let word = crate::input::split_word(input, &config.vocab);
+        let word = crate::input::parse_word(input, &config.vocab)?;
         let ids = model.encode(&word)?;
         let maps = model.attention(&ids)?;
         let mut tokens: Vec<String> = config.bos.iter().cloned().collect();

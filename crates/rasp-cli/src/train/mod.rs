@@ -153,8 +153,9 @@ pub struct AttentionArgs {
     /// A directory written by `rasp train` or `rasp compile`.
     pub dir: PathBuf,
     /// The input: one token per character when every token is one
-    /// character, else tokens separated by commas. The BOS token is added
-    /// in front when the model was trained with one.
+    /// character, else tokens separated by commas; or, as for `rasp draw`,
+    /// a RASP list or quoted string (`["ab", "cd"]`). The BOS token is
+    /// added in front when the model has one.
     #[arg(long, value_name = "STR", allow_hyphen_values = true)]
     pub input: String,
     /// The SVG to write.
