@@ -13,8 +13,7 @@
 use crate::TrainError;
 use crate::rng::Rng;
 use rasp_analyze::{AnalyzeOptions, Schedule, analyze_with, selector_expression};
-use rasp_core::fast::BatchEvaluator;
-use rasp_core::{Graph, NodeId, NodeValue, SelectorMatrix, Value};
+use rasp_core::{BatchEvaluator, Graph, NodeId, NodeValue, SelectorMatrix, Value};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 
