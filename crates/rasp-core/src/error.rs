@@ -8,6 +8,8 @@
 
 use std::fmt;
 
+/// Whose fault an [`EvalError`] is, which decides how the piped REPL prints
+/// it (a friendlier front end may word all four its own way).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
     /// The user's RASP program is wrong in a way the reference detects itself
@@ -31,9 +33,15 @@ pub enum ErrorKind {
     Internal,
 }
 
+/// An evaluation error: its kind and the message the reference (or Python)
+/// would show. Errors carry no position: the interpreter, which knows the
+/// expression being evaluated, adds that.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EvalError {
+    /// Whose fault it is, and so how it is printed.
     pub kind: ErrorKind,
+    /// The text after the kind's prefix, exactly as the reference prints it
+    /// (for `Python`, Python's `str(exception)`).
     pub message: String,
 }
 
@@ -66,4 +74,5 @@ impl fmt::Display for EvalError {
 
 impl std::error::Error for EvalError {}
 
+/// The result of anything that evaluates: a value or an [`EvalError`].
 pub type EvalResult<T> = Result<T, EvalError>;

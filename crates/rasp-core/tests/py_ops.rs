@@ -4,12 +4,11 @@
 
 use num_bigint::BigInt;
 use num_traits::{One, Pow};
-use rasp_core::atom::Atom;
-use rasp_core::error::{ErrorKind, EvalError, EvalResult};
 use rasp_core::pyfmt::{float_repr, py_repr, py_str, small_str};
 use rasp_core::pyops::{
     ArithOp, AtomKey, CmpOp, arith, compare, neg, pos, py_eq, round, to_f64, to_float, to_int, truthy,
 };
+use rasp_core::{Atom, ErrorKind, EvalError, EvalResult};
 use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};

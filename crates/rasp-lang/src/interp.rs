@@ -8,10 +8,8 @@ use crate::function::Function;
 use crate::names::{self, strdesc};
 use crate::native::Native;
 use crate::session::Session;
-use rasp_core::graph::{MapOp, NodeKind, Predicate};
-use rasp_core::pyops::{self, ArithOp, CmpOp};
-use rasp_core::value::{list_contains, value_arith, value_compare};
-use rasp_core::{Atom, Dict, EvalError, NodeId, NodeValue, Value};
+use rasp_core::pyops::{self, ArithOp, CmpOp, list_contains, value_arith, value_compare};
+use rasp_core::{Atom, Dict, EvalError, MapOp, NodeId, NodeKind, NodeValue, Predicate, Value};
 use rasp_syntax::{BinaryOp, Expr, ExprKind, Ident, SelectOp, Span, Statement, StatementKind, UnaryOp};
 use std::rc::Rc;
 
@@ -130,7 +128,7 @@ pub(crate) struct Ctx {
     pub(crate) source: Rc<Source>,
 }
 
-/// Inputs longer than this are evaluated by `rasp_core::fast`.
+/// Inputs longer than this are evaluated by `rasp_core::BatchEvaluator`.
 const FAST_ENGINE_FROM: usize = 2_000;
 
 /// Python's `range` and friends may not build absurd lists.
@@ -534,7 +532,7 @@ impl Session {
         if elements.len() > FAST_ENGINE_FROM {
             // Long inputs go to the structured engine (identical results,
             // O(n log n) selectors instead of n × n matrices).
-            let mut fast = rasp_core::fast::BatchEvaluator::new(&self.graph, &[id]);
+            let mut fast = rasp_core::BatchEvaluator::new(&self.graph, &[id]);
             return fast.eval(&elements).pop().unwrap_or_else(|| Err(EvalError::internal("no result")));
         }
         self.evaluator.evaluate(&self.graph, id, &elements)
@@ -958,7 +956,7 @@ impl Session {
                 Value::Atom(a) => d.get(a).cloned().ok_or_else(|| {
                     Failure::from(EvalError::rasp(format!(
                         "index [ {} ] not in dict.",
-                        rasp_core::value::strdesc_atom(a)
+                        rasp_core::pyfmt::strdesc_atom(a)
                     )))
                 }),
                 other => rasp_err(format!(

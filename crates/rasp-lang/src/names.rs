@@ -1,6 +1,6 @@
 //! How the reference describes values inside messages and generated names.
 
-use rasp_core::value::strdesc_atom;
+use rasp_core::pyfmt::strdesc_atom;
 use rasp_core::{Graph, Value};
 use rasp_syntax::{Expr, ExprKind};
 

@@ -7,8 +7,7 @@ use crate::diagnostic::{ChunkReader, Diagnostic, DiagnosticKind, Frame, Source};
 use crate::env::{self, Env, EnvRef};
 use crate::interp::{Ctx, Failure, Outcome, Place};
 use crate::library;
-use rasp_core::graph::TokenConversion;
-use rasp_core::{ErrorKind, EvalError, Evaluator, Graph, NodeId, NodeKind, NodeValue, Value};
+use rasp_core::{ErrorKind, EvalError, Evaluator, Graph, NodeId, NodeKind, NodeValue, TokenConversion, Value};
 use rasp_syntax::{ParseOutcome, Statement, StatementKind, Subset, SyntaxError, parse};
 use std::rc::Rc;
 

@@ -15,13 +15,19 @@ use std::time::Instant;
 /// gives the same model and metrics.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
+    /// The inputs trained and tested on.
     pub task: TaskSpec,
+    /// The model's layers.
     pub layers: usize,
+    /// The model's heads per layer.
     pub heads: usize,
+    /// The model's width; a multiple of `heads`.
     pub d_model: usize,
     /// Inputs per step.
     pub batch: usize,
+    /// AdamW's peak learning rate (after warm-up, before any halving).
     pub lr: f64,
+    /// AdamW's decoupled weight decay.
     pub weight_decay: f64,
     /// Steps of linear learning-rate warm-up.
     pub warmup: usize,
@@ -32,7 +38,9 @@ pub struct TrainConfig {
     /// Evaluations without a better validation accuracy before stopping;
     /// the learning rate halves after half as many.
     pub patience: usize,
+    /// Held-out inputs that decide the best checkpoint and the stop.
     pub val_inputs: usize,
+    /// Held-out inputs the final accuracies are measured on.
     pub test_inputs: usize,
     /// Seeds the initialisation, the training inputs and the validation
     /// inputs.
@@ -40,7 +48,8 @@ pub struct TrainConfig {
     /// Seeds the test inputs (and the inputs that fix the output classes),
     /// shared by all runs of a task so their accuracies are comparable.
     pub test_seed: u64,
-    /// C of the attention-supervision loss (0: none).
+    /// C of the attention-supervision loss (0: none): the weight of the
+    /// mean squared error between supervised heads and their selectors.
     pub attn_supervision: f64,
 }
 
@@ -71,22 +80,31 @@ impl TrainConfig {
 /// Reported to the caller while training.
 #[derive(Debug, Clone)]
 pub struct Progress {
+    /// The step just taken (1-based).
     pub step: usize,
+    /// The configured cap.
     pub max_steps: usize,
     /// Training loss, averaged over recent steps.
     pub loss: f64,
     /// Validation token accuracy, on steps that evaluated.
     pub val_accuracy: Option<f64>,
+    /// The best validation token accuracy so far (0 before the first
+    /// evaluation).
     pub best_val_accuracy: f64,
+    /// The learning rate of this step.
     pub lr: f64,
+    /// Seconds since `train` was called.
     pub seconds: f64,
 }
 
 /// One point of the learning curve.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CurvePoint {
+    /// The step evaluated at.
     pub step: usize,
+    /// The smoothed training loss there.
     pub loss: f64,
+    /// The validation token accuracy there, in [0, 1].
     pub val_token_accuracy: f64,
 }
 
@@ -97,33 +115,46 @@ pub struct Metrics {
     pub task: String,
     /// The program file (set by the front end).
     pub file: String,
+    /// The run's config.
     pub config: TrainConfig,
+    /// The model's shape.
     pub model: EncoderConfig,
+    /// The output classes, in class-id order (the classifier's rows).
     pub classes: Vec<String>,
     /// The program's analysed size: heads per layer.
     pub compiled_heads_per_layer: Vec<usize>,
+    /// Trainable numbers in the model.
     pub params: usize,
+    /// Steps taken.
     pub steps: usize,
     /// `plateau`, `perfect` (100% validation accuracy three evaluations
     /// running) or `max_steps`.
     pub stop: String,
+    /// Wall-clock seconds of the whole run, preparation included.
     pub seconds: f64,
+    /// Milliseconds per training step (the loop only).
     pub ms_per_step: f64,
     /// On the test inputs, BOS position excluded.
     pub token_accuracy: f64,
+    /// The share of test inputs with every counted position right.
     pub sequence_accuracy: f64,
+    /// The best validation token accuracy (of the checkpoint kept).
     pub val_token_accuracy: f64,
+    /// The step of the checkpoint kept.
     pub best_step: usize,
     /// For every program head: the trained head of the same layer whose
     /// attention is closest to the row-normalised selector (mean
     /// total-variation distance over 200 test inputs).
     pub head_matches: Vec<HeadMatch>,
+    /// The learning curve: one point per evaluation.
     pub curve: Vec<CurvePoint>,
 }
 
-/// Inputs and targets as tensors.
+/// Inputs and targets as tensors, padded to the longest example.
 pub struct Batch {
+    /// (batch, positions) u32 input-token ids (see [`TaskSpec::input_tokens`]).
     pub tokens: Tensor,
+    /// (batch, positions): 1 for real tokens, 0 for padding.
     pub key_mask: Tensor,
     /// (batch, positions, classes) one-hot targets.
     pub targets: Tensor,
@@ -150,7 +181,9 @@ pub fn supervised_heads(program: &TargetProgram, layers: usize, heads: usize) ->
         .collect()
 }
 
-/// Encodes examples; `supervised` as [`supervised_heads`] gives.
+/// Encodes examples as one batch; `supervised` as [`supervised_heads`]
+/// gives (attention targets are built for those heads only). Fails on a
+/// token outside the spec's input tokens.
 pub fn encode(
     examples: &[Example],
     spec: &TaskSpec,
@@ -250,7 +283,7 @@ pub fn loss(model: &Encoder, batch: &Batch, c: f64) -> Result<(Tensor, Tensor), 
 }
 
 /// Token accuracy (counted positions) and whole-sequence accuracy.
-pub fn accuracy(
+pub(crate) fn accuracy(
     model: &Encoder,
     examples: &[Example],
     spec: &TaskSpec,
@@ -280,7 +313,8 @@ pub fn accuracy(
 }
 
 /// The model's output on every example, as class names; the BOS position
-/// shows the program's label there (it is not predicted).
+/// shows the program's label there (it is not predicted). `classes` must be
+/// the ones the model was trained with (`Metrics::classes`).
 pub fn predict(
     model: &Encoder,
     examples: &[Example],
@@ -311,7 +345,7 @@ pub fn predict(
 
 /// What training needs besides the config: the program's output classes
 /// and the fixed held-out inputs.
-pub struct Prepared {
+pub(crate) struct Prepared {
     pub classes: Classes,
     pub val: Vec<Example>,
     pub test: Vec<Example>,
@@ -320,7 +354,7 @@ pub struct Prepared {
 /// Draws the test inputs (from `test_seed`), the validation inputs (from
 /// `seed`) and the classes (every label of 4,000 more inputs from
 /// `test_seed`, the validation and the test inputs).
-pub fn prepare(program: &TargetProgram, config: &TrainConfig) -> Result<Prepared, TrainError> {
+pub(crate) fn prepare(program: &TargetProgram, config: &TrainConfig) -> Result<Prepared, TrainError> {
     config.task.check()?;
     let mut labeler = Labeler::new(program);
     let test = labeler.examples(&config.task, &mut Rng::stream(config.test_seed, 3), config.test_inputs)?;

@@ -5,10 +5,10 @@
 use candle_core::{DType, Device, Tensor};
 use rasp_core::Value;
 use rasp_lang::{Session, SourceLoader};
-use rasp_train::data::{Classes, InputKind, Labeler, TargetProgram, TaskSpec};
-use rasp_train::rng::Rng;
-use rasp_train::train::{build_model, encode, loss, supervised_heads};
-use rasp_train::{Encoder, TrainConfig};
+use rasp_train::{
+    Batch, Classes, Encoder, InputKind, Labeler, Rng, TargetProgram, TaskSpec, TrainConfig, build_model, encode, loss,
+    supervised_heads,
+};
 use std::time::Instant;
 
 struct NoFiles;
@@ -53,7 +53,7 @@ fn spec(vocab: usize, max_len: usize, bos: bool) -> TaskSpec {
 
 /// A tiny model of double_hist_bos (two layers, two heads, attention
 /// supervision on) with one batch, in `dtype`.
-fn tiny(s: &Session, dtype: DType) -> (Encoder, rasp_train::train::Batch) {
+fn tiny(s: &Session, dtype: DType) -> (Encoder, Batch) {
     let program = TargetProgram::new(&s.graph, root(s, "double_hist_bos"), true);
     let task = spec(4, 5, true);
     let mut config = TrainConfig::new(task.clone(), 2, 2);

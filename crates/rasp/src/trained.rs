@@ -6,9 +6,8 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::program::{FileLoader, Program};
-use rasp_draw::{Panel, PanelRow, heatmaps_svg};
-use rasp_train::attention::{attention_maps, match_heads, normalised};
-use rasp_train::{Classes, Labeler, TargetProgram};
+use rasp_draw::{Panel, PanelRow, heatmaps_svg, row_normalised};
+use rasp_train::{Classes, Labeler, TargetProgram, attention_maps, match_heads};
 use std::path::Path;
 
 /// One program head and the trained head closest to it.
@@ -78,7 +77,7 @@ impl TrainedAttention {
         let one = std::slice::from_ref(&example);
         let maps = attention_maps(&model, one, spec).map_err(failed)?;
         let here = match_heads(&model, &program, one, spec).map_err(failed)?;
-        let mut rng = rasp_train::rng::Rng::stream(metrics.config.test_seed, 3);
+        let mut rng = rasp_train::Rng::stream(metrics.config.test_seed, 3);
         let sample = labeler.examples(spec, &mut rng, samples).map_err(failed)?;
         let overall = match_heads(&model, &program, &sample, spec).map_err(failed)?;
 
@@ -100,13 +99,13 @@ impl TrainedAttention {
                 panels.push(Panel {
                     title: format!("program head {}: {}", program_head.index + 1, program_head.expression),
                     caption,
-                    weights: normalised(&example.selectors[j]),
+                    weights: row_normalised(&example.selectors[j]),
                 });
             }
             rows.push(PanelRow { label: format!("Layer {layer}"), panels });
         }
         let classes = Classes::new(metrics.classes.clone());
-        let mut predicted = rasp_train::train::predict(&model, one, spec, &classes).map_err(failed)?;
+        let mut predicted = rasp_train::predict(&model, one, spec, &classes).map_err(failed)?;
         let model_output = predicted.pop().unwrap_or_default();
         let title = format!(
             "{} on {}: attention of the trained ({}, {}) model beside the program's selectors",

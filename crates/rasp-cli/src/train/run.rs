@@ -2,9 +2,8 @@
 
 use super::{AttentionArgs, InputsArg, TableArgs, TrainArgs};
 use rasp::parse_vocab;
-use rasp_train::data::{InputKind, TargetProgram, TaskSpec};
 use rasp_train::table::{self, Record, TASKS};
-use rasp_train::{Metrics, Progress, TrainConfig};
+use rasp_train::{InputKind, Metrics, Progress, TargetProgram, TaskSpec, TrainConfig};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;

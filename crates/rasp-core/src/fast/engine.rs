@@ -11,7 +11,7 @@
 //! error of its failing ancestor with the smallest id, which is the error
 //! the plain evaluator stops at when asked for that root alone.
 
-use super::Strategy;
+use super::BatchStrategy;
 use super::order::OrderCache;
 use super::plan::Plan;
 use super::rows::{Matrices, Rows};
@@ -25,7 +25,7 @@ use crate::sequence::{SelectorMatrix, SeqType, Sequence, Shown, classify, set_bi
 use crate::value::Value;
 use std::rc::Rc;
 
-/// Up to this length `Strategy::Auto` reads selectors row by row: with
+/// Up to this length `BatchStrategy::Auto` reads selectors row by row: with
 /// rows of a few words and prefix masks that beats sorting.
 pub(crate) const ROWS_UP_TO: usize = 256;
 
@@ -51,7 +51,7 @@ pub(crate) struct Engine {
     /// Row buffers of the last `Rows`, reused.
     row_buffers: Vec<u64>,
     matrices: Matrices,
-    strategy: Strategy,
+    strategy: BatchStrategy,
 }
 
 /// Values of a sequence under construction: atoms, until a value that is
@@ -110,7 +110,7 @@ fn seq_in<'a>(slots: &'a [Slot], plan: &Plan, id: NodeId) -> Option<&'a Rc<Seque
 }
 
 impl Engine {
-    pub(crate) fn new(plan: &Plan, strategy: Strategy) -> Engine {
+    pub(crate) fn new(plan: &Plan, strategy: BatchStrategy) -> Engine {
         Engine {
             slots: vec![Slot::Empty; plan.order.len()],
             pool: Vec::new(),
@@ -283,9 +283,9 @@ impl Engine {
         let weights = if numeric { weights_of(&column) } else { None };
         let mut b = self.builder(n);
         let use_rows = match self.strategy {
-            Strategy::Rows => true,
-            Strategy::Structured => false,
-            Strategy::Auto => n <= ROWS_UP_TO,
+            BatchStrategy::Rows => true,
+            BatchStrategy::Structured => false,
+            BatchStrategy::Auto => n <= ROWS_UP_TO,
         };
         let slots = &self.slots;
         let selector_plan = plan.selector(selector).ok_or_else(|| EvalError::internal("no rows"))?;
