@@ -9,6 +9,8 @@
 //! (this program run again with a hidden option): the allocator keeps freed
 //! memory, so one process's peak would carry over from case to case.
 
+#![warn(missing_docs)]
+
 use clap::Args;
 use rasp_core::fast::{BatchEvaluator, Strategy};
 use rasp_core::{Evaluator, Graph, NodeId, Value};
@@ -40,6 +42,8 @@ time the batch took per second of wall time (2.0: two cores were ours
 throughout; less when other processes hold the cores) and the inputs per
 second of that CPU time.";
 
+/// The options of `rasp bench` (and of the `rasp-bench` binary), parsed by
+/// clap: flatten it into a command, then pass it to [`run`].
 #[derive(Args, Debug)]
 #[command(about = ABOUT, long_about = LONG_ABOUT)]
 pub struct BenchArgs {

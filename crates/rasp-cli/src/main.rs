@@ -90,7 +90,7 @@ fn main() -> ExitCode {
     if let Some(n) = cli.command.as_ref().and_then(Command::compute_threads) {
         set_compute_threads(n);
     }
-    rasp_lang::with_large_stack(move || match cli.command {
+    rasp::with_large_stack(move || match cli.command {
         Some(Command::Analyze(args)) => analyze::run(args),
         Some(Command::Draw(args)) => draw::run(args),
         Some(Command::Bench(args)) => bench::run(args),

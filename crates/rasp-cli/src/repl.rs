@@ -13,6 +13,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 pub fn run(file: Option<PathBuf>, quiet: bool) -> ExitCode {
+    // As in the reference, a local library file replaces the built-in one
+    // in the REPL (its own tests rely on that); never silently.
+    let override_file = format!("{}.rasp", rasp::LIBRARY_PATH);
+    if Path::new(&override_file).is_file() {
+        eprintln!("rasp: note: the library is {override_file} from the working directory, not the built-in one");
+    }
     let mut session = rasp::new_session(rasp::FileLoader);
     if let Some(path) = file {
         let text = match std::fs::read_to_string(&path) {

@@ -19,7 +19,7 @@ use std::rc::Rc;
 /// statement) responsible, and the user-function calls it happened in.
 /// Boxed: results pass through every level of evaluation, and failures are rare.
 #[derive(Debug, Clone)]
-pub struct Failure(Box<FailureDetail>);
+pub(crate) struct Failure(Box<FailureDetail>);
 
 #[derive(Debug, Clone)]
 struct FailureDetail {
@@ -86,7 +86,7 @@ impl From<EvalError> for Failure {
     }
 }
 
-pub type Result<T> = std::result::Result<T, Failure>;
+pub(crate) type Result<T> = std::result::Result<T, Failure>;
 
 fn rasp_err<T>(message: impl Into<String>) -> Result<T> {
     Err(EvalError::rasp(message).into())
@@ -106,7 +106,7 @@ fn internal<T>(message: impl Into<String>) -> Result<T> {
 
 /// What evaluating a statement gives the REPL to show.
 #[derive(Debug, Clone)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Named values (`x = ...;`, `x;`, `out`, a def, a multi-assignment).
     Named(Vec<(String, Value)>),
     /// An s-op or selector applied to an input (`rev("abc");`, `draw(...)`).
@@ -121,11 +121,11 @@ pub enum Outcome {
 
 /// The evaluation context of one statement: its scope, and the input that
 /// an application being evaluated provides for eager checks (semantics.md §2.3).
-pub struct Ctx {
-    pub env: EnvRef,
-    pub backup: Option<Value>,
+pub(crate) struct Ctx {
+    pub(crate) env: EnvRef,
+    pub(crate) backup: Option<Value>,
     /// The s-op running example when this evaluator was made.
-    pub example: Value,
+    pub(crate) example: Value,
     /// The text the statements being run were parsed from (spans point into it).
     pub(crate) source: Rc<Source>,
 }
@@ -140,11 +140,11 @@ const MAX_LIST_LEN: usize = 10_000_000;
 /// Python's, so rasp counts the Python frames the reference would be in
 /// and fails where it fails: `f(n)` recursing through `0 if n < 1 else
 /// f(n - 1)` works up to n = 140 there, through `n * fact(n - 1)` up to 108.
-pub const PY_RECURSION_LIMIT: usize = 1000;
+pub(crate) const PY_RECURSION_LIMIT: usize = 1000;
 
 /// Frames below the reference's `Evaluator.evaluate` for a console statement
 /// (the interpreter's main loop), measured against the reference.
-pub const STATEMENT_BASE_FRAMES: usize = 7;
+pub(crate) const STATEMENT_BASE_FRAMES: usize = 7;
 
 /// An expression evaluates at least as `evaluateExpr` → `format_return` → `set_out`.
 const LEAF_FRAMES: usize = 3;
@@ -1126,7 +1126,7 @@ enum Operator {
 }
 
 /// What a call expression gave.
-pub enum Called {
+pub(crate) enum Called {
     Value(Value),
     /// An s-op or selector applied to an input: shown, not a value.
     Applied {

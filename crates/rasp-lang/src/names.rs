@@ -7,7 +7,7 @@ use rasp_syntax::{Expr, ExprKind};
 /// The reference's `strdesc`: s-ops and selectors by name, strings in
 /// double quotes, lists and dicts recursively; with a cap, a longer list or
 /// dict text becomes `(list)` / `(dict)` (used in function-result names).
-pub fn strdesc(v: &Value, cap: Option<usize>, graph: &Graph) -> String {
+pub(crate) fn strdesc(v: &Value, cap: Option<usize>, graph: &Graph) -> String {
     match v {
         Value::Sop(id) | Value::Selector(id) => graph.name(*id).to_string(),
         Value::Atom(a) => strdesc_atom(a),
@@ -35,7 +35,7 @@ fn capped(text: String, cap: Option<usize>, short: &str) -> String {
 }
 
 /// The name an indexing operand gets: its variable name, else `out`.
-pub fn operand_name(e: &Expr) -> String {
+pub(crate) fn operand_name(e: &Expr) -> String {
     match &e.kind {
         ExprKind::Var(name) => name.clone(),
         ExprKind::Int(_)

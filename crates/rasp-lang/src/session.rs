@@ -12,9 +12,12 @@ use rasp_core::{ErrorKind, EvalError, Evaluator, Graph, NodeId, NodeKind, NodeVa
 use rasp_syntax::{ParseOutcome, Statement, StatementKind, Subset, SyntaxError, parse};
 use std::rc::Rc;
 
-/// Where `load "path";` reads `path.rasp` from.
+/// Where `load "path";` reads `path.rasp` from. [`Session::new`] also asks
+/// it for `RASP_support/rasplib.rasp`: a file there replaces the built-in
+/// library, as in the reference (semantics.md §2.9).
 pub trait SourceLoader {
-    /// The text of the file, or `None` if it cannot be read.
+    /// The text of the file `path` (the `load` statement's path with
+    /// `.rasp` appended), or `None` if it cannot be read.
     fn load(&self, path: &str) -> Option<String>;
 }
 
@@ -29,14 +32,18 @@ impl SourceLoader for NoFiles {
 
 /// The graph nodes of the built-in s-ops.
 #[derive(Debug, Clone, Copy)]
-pub struct Builtins {
-    pub indices: NodeId,
+pub(crate) struct Builtins {
+    pub(crate) indices: NodeId,
 }
 
 /// Whether the session goes on after a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Control {
+    /// Read the next line (also after an error, or inside an unfinished
+    /// statement).
     Continue,
+    /// `exit`, `exit()`, `quit` or `quit()` ran: stop reading. The
+    /// reference prints nothing more, not even the final newline.
     Exit,
 }
 
@@ -69,22 +76,39 @@ enum Pending {
 const CONSOLE_NAME: &str = "<console>";
 
 /// The name the library file has in the reference (it prints in function
-/// displays: `RASP_support/rasplib function: sort(seq, key)`).
+/// displays: `RASP_support/rasplib function: sort(seq, key)`). With `.rasp`
+/// it is the file a REPL session asks its loader for first, to replace the
+/// built-in library (front ends use it to keep that override to the REPL).
 pub const LIBRARY_PATH: &str = "RASP_support/rasplib";
 
+/// One REPL session: everything the reference's REPL keeps between lines.
+///
+/// A front end feeds it lines ([`feed_line`](Session::feed_line)) or whole
+/// files ([`run_file`](Session::run_file)) and drains what they print
+/// ([`take_output`](Session::take_output)) and, in friendly mode, the errors
+/// ([`take_diagnostics`](Session::take_diagnostics)). With
+/// `friendly_errors` and `colors` off (the default), the output is the
+/// reference's text byte for byte (semantics.md §3); [`drive`] runs the
+/// piped REPL around it. Starts with the library loaded ([`Session::new`]).
 pub struct Session {
+    /// Every s-op and selector defined so far, as graph nodes: what the
+    /// values bound to names (`Value::Sop`, `Value::Selector`) point into,
+    /// and what analysis, drawing and compilation read.
     pub graph: Graph,
     pub(crate) evaluator: Evaluator,
     pub(crate) builtins: Builtins,
     pub(crate) console: EnvRef,
     base_env: EnvRef,
+    /// The s-op running example (`set example ...`, `set s-op example ...`;
+    /// `"hello"` at the start): the input s-op results are shown on, and
+    /// the one every new s-op and selector is checked on (semantics.md §2.3).
     pub sop_example: Value,
-    pub sel_example: Value,
-    pub verbose: bool,
+    pub(crate) sel_example: Value,
+    pub(crate) verbose: bool,
     /// ANSI colours in output (the front end turns them on for terminals).
     pub colors: bool,
-    pub show_sop_examples: bool,
-    pub show_sel_examples: bool,
+    pub(crate) show_sop_examples: bool,
+    pub(crate) show_sel_examples: bool,
     silent: bool,
     output: String,
     /// Errors become `Diagnostic`s for the front end (`take_diagnostics`)
@@ -113,7 +137,8 @@ pub struct Session {
     /// Python frames the reference would be in (see `interp::PY_RECURSION_LIMIT`).
     pub(crate) py_frames: usize,
     load_depth: usize,
-    /// `draw` requests made by statements, for the front end to render.
+    /// `draw` requests made by statements, for the front end to render:
+    /// the s-op drawn and the input it was drawn on, oldest first.
     pub drawings: Vec<(NodeId, Value)>,
     /// Whether `run_file` is running (its diagnostics count as file errors).
     running_file: bool,
@@ -211,7 +236,8 @@ impl Session {
         self.output.insert_str(0, &format!("RASP 0.1\nrunning example is: {example}\n"));
     }
 
-    /// Takes everything printed so far.
+    /// Takes everything printed so far: the banner, results, and errors in
+    /// the reference's words (those that are not diagnostics).
     pub fn take_output(&mut self) -> String {
         std::mem::take(&mut self.output)
     }
@@ -288,8 +314,11 @@ impl Session {
     /// Adds a built-in function to the console (not reserved: user code
     /// may rebind the name).
     pub fn register_native(&mut self, name: &str, params: &[&str], run: crate::NativeFn) {
-        let native =
-            crate::Native { name: name.to_string(), params: params.iter().map(|p| p.to_string()).collect(), run };
+        let native = crate::native::Native {
+            name: name.to_string(),
+            params: params.iter().map(|p| p.to_string()).collect(),
+            run,
+        };
         let _ = env::assign(&self.console, name, Value::Function(std::rc::Rc::new(native)));
     }
 
@@ -310,7 +339,12 @@ impl Session {
         env::visible_names(&self.console)
     }
 
-    /// One line typed at the REPL (without its newline).
+    /// One line typed at the REPL (without its newline). When it completes
+    /// a statement, the statement runs and its result (or the reference's
+    /// error text) goes to the output; a line that leaves the statement
+    /// unfinished prints nothing and leaves the continuation prompt as the
+    /// next [`prompt`](Session::prompt).
+    /// The prompt itself is never written here.
     pub fn feed_line(&mut self, line: &str) -> Control {
         if self.continuing {
             self.console_lines.push('\n');
@@ -394,8 +428,29 @@ impl Session {
                 }
             }
         }
+        if control == Control::Continue
+            && let Some(diagnostic) = self.unfinished_statement(&mut chunk, &name, &text)
+        {
+            self.push_diagnostic(diagnostic);
+        }
         (self.friendly_errors, self.running_file) = saved;
         control
+    }
+
+    /// A file that ends inside a statement: the reference drops the text
+    /// silently, which hides a forgotten `;` (and everything after it). As a
+    /// diagnostic it points at where the unfinished statement starts.
+    fn unfinished_statement(&self, chunk: &mut ChunkReader, name: &Rc<str>, text: &Rc<str>) -> Option<Diagnostic> {
+        let end = chunk.text.trim_end().len();
+        if end == 0 {
+            chunk.clear();
+            return None;
+        }
+        let start = chunk.text.len() - chunk.text.trim_start().len();
+        let source = chunk.take_source(name, text, 1);
+        let location = Some(source.locate(rasp_syntax::Span::new(start, end)));
+        let message = "the file ends inside this statement, so it never ran (is a ';' missing?)";
+        Some(Diagnostic::new(DiagnosticKind::Syntax, message, location, self.load_chain()))
     }
 
     /// Whether `run_file` reported any error.
@@ -617,6 +672,7 @@ impl Session {
         let (name, text): (Rc<str>, Rc<str>) = (Rc::from(format!("{path}.rasp")), Rc::from(text));
         let mut chunk = ChunkReader::default();
         let mut line_start = 0;
+        let mut exited = false;
         for line in text.split_inclusive('\n') {
             chunk.push_line(line, line_start);
             line_start += line.len();
@@ -638,10 +694,18 @@ impl Session {
                 ParseOutcome::Complete(statements) => {
                     let source = chunk.take_source(&name, &text, 1);
                     if self.run_statements(statements, &scope, &source) == Control::Exit {
+                        exited = true;
                         break;
                     }
                 }
             }
+        }
+        // Only as a diagnostic: the reference's piped text has nothing here.
+        if self.friendly_errors
+            && !exited
+            && let Some(diagnostic) = self.unfinished_statement(&mut chunk, &name, &text)
+        {
+            self.emit(Pending::Diagnostic(diagnostic));
         }
         self.load_depth -= 1;
         self.storing -= 1;

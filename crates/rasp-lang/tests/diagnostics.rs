@@ -52,6 +52,39 @@ mod file_mode {
     }
 
     #[test]
+    fn a_file_ending_inside_a_statement_is_an_error() {
+        // The missing `;` swallows the next line: nothing after it runs.
+        check(
+            "x = tokens == \"a\"\ny = x;\n",
+            &[],
+            concat!(
+                "error: cannot parse: the file ends inside this statement, so it never ran (is a ';' missing?)\n",
+                "  --> prog.rasp:1:1\n",
+                "   |\n",
+                " 1 | x = tokens == \"a\"\n",
+                "   | ^^^^^^^^^^^^^^^^^\n",
+            ),
+        );
+        check("x = 1;\n# a comment at the end\n\n", &[], "");
+    }
+
+    #[test]
+    fn a_loaded_file_ending_inside_a_statement_names_that_file() {
+        check(
+            "load \"lib\";\n",
+            &[("lib.rasp", "a = 1;\nb = a +\n")],
+            concat!(
+                "error: cannot parse: the file ends inside this statement, so it never ran (is a ';' missing?)\n",
+                "  --> lib.rasp:2:1\n",
+                "   |\n",
+                " 2 | b = a +\n",
+                "   | ^^^^^^^\n",
+                "   = note: in lib.rasp, loaded at prog.rasp:1:1\n",
+            ),
+        );
+    }
+
+    #[test]
     fn a_failing_top_level_expression_is_underlined() {
         check(
             "x = 1;\ny = [x, aggregate(3, tokens)];\n",

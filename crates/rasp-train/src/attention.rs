@@ -11,8 +11,8 @@
 //! reported: a trained model may order its heads differently.
 
 use crate::TrainError;
-use crate::data::{Example, Program, TaskSpec};
-use crate::model::Model;
+use crate::data::{Example, TargetProgram, TaskSpec};
+use crate::model::Encoder;
 use candle_core::Device;
 use rasp_core::SelectorMatrix;
 use serde::{Deserialize, Serialize};
@@ -39,7 +39,11 @@ pub type AttentionMaps = Vec<Vec<Vec<Vec<f64>>>>;
 /// Attention of every layer and head on each example:
 /// `[example][layer][head]` → n × n rows (queries) of keys, n the
 /// example's length.
-pub fn attention_maps(model: &Model, examples: &[Example], spec: &TaskSpec) -> Result<Vec<AttentionMaps>, TrainError> {
+pub fn attention_maps(
+    model: &Encoder,
+    examples: &[Example],
+    spec: &TaskSpec,
+) -> Result<Vec<AttentionMaps>, TrainError> {
     let classes = crate::data::Classes::new(Vec::new());
     let mut out = Vec::with_capacity(examples.len());
     for chunk in examples.chunks(100) {
@@ -98,8 +102,8 @@ pub fn tv_sum(attention: &[Vec<f64>], selector: &SelectorMatrix) -> (f64, usize)
 
 /// The match of every program head, over `examples`.
 pub fn match_heads(
-    model: &Model,
-    program: &Program,
+    model: &Encoder,
+    program: &TargetProgram,
     examples: &[Example],
     spec: &TaskSpec,
 ) -> Result<Vec<HeadMatch>, TrainError> {

@@ -180,7 +180,7 @@ fn balanced(n: usize, pairs: &[(usize, usize)], neutral: &[usize], rng: &mut Rng
 
 /// One attention head of the program.
 #[derive(Debug, Clone)]
-pub struct ProgramHead {
+pub struct TargetHead {
     /// 1-based, as in the analysis.
     pub layer: usize,
     /// Position among its layer's heads.
@@ -190,26 +190,28 @@ pub struct ProgramHead {
     pub expression: String,
 }
 
-/// A program to learn: an s-op of a graph, its analysed size and heads.
-pub struct Program<'g> {
+/// The program an encoder is trained to imitate: an s-op of a graph, its
+/// analysed size (layers, heads per layer) and the selectors of its heads,
+/// which supervise the encoder's attention and label every example.
+pub struct TargetProgram<'g> {
     pub graph: &'g Graph,
     pub root: NodeId,
     pub name: String,
     pub layers: usize,
     pub heads_per_layer: Vec<usize>,
-    pub heads: Vec<ProgramHead>,
+    pub heads: Vec<TargetHead>,
 }
 
-impl<'g> Program<'g> {
+impl<'g> TargetProgram<'g> {
     /// Analyses `root` with the reference's greedy schedule; with `bos`, the
     /// library's selector_width counts one head (the paper's counting).
-    pub fn new(graph: &'g Graph, root: NodeId, bos: bool) -> Program<'g> {
+    pub fn new(graph: &'g Graph, root: NodeId, bos: bool) -> TargetProgram<'g> {
         let analysis =
             analyze_with(graph, root, AnalyzeOptions { schedule: Schedule::Greedy, bos_selector_width: bos });
         let mut heads = Vec::new();
         for layer in analysis.layer_details.iter().skip(1) {
             for (index, head) in layer.heads.iter().enumerate() {
-                heads.push(ProgramHead {
+                heads.push(TargetHead {
                     layer: layer.layer,
                     index,
                     selector: head.selector,
@@ -217,7 +219,7 @@ impl<'g> Program<'g> {
                 });
             }
         }
-        Program {
+        TargetProgram {
             graph,
             root,
             name: graph.name(root).to_string(),
@@ -241,18 +243,18 @@ pub struct Example {
     /// The program's output at every position, as text.
     pub labels: Vec<String>,
     /// Every program head's selector on this input (same order as
-    /// [`Program::heads`]).
+    /// [`TargetProgram::heads`]).
     pub selectors: Vec<SelectorMatrix>,
 }
 
 /// Runs the program on inputs (the fast batched evaluator, planned once).
 pub struct Labeler<'p, 'g> {
-    program: &'p Program<'g>,
+    program: &'p TargetProgram<'g>,
     evaluator: BatchEvaluator<'g>,
 }
 
 impl<'p, 'g> Labeler<'p, 'g> {
-    pub fn new(program: &'p Program<'g>) -> Labeler<'p, 'g> {
+    pub fn new(program: &'p TargetProgram<'g>) -> Labeler<'p, 'g> {
         let mut roots = vec![program.root];
         roots.extend(program.heads.iter().map(|h| h.selector));
         Labeler { program, evaluator: BatchEvaluator::new(program.graph, &roots) }

@@ -23,8 +23,8 @@ pub mod table;
 pub mod train;
 
 pub use attention::HeadMatch;
-pub use data::{Classes, Example, InputKind, Labeler, Program, TaskSpec};
-pub use model::{Model, ModelConfig};
+pub use data::{Classes, Example, InputKind, Labeler, TargetProgram, TaskSpec};
+pub use model::{Encoder, EncoderConfig};
 pub use train::{Metrics, Progress, TrainConfig, load, save, train};
 
 /// The tensor library the models are built with.

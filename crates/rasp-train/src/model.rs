@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 /// The shape of a model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ModelConfig {
+pub struct EncoderConfig {
     pub layers: usize,
     pub heads: usize,
     pub d_model: usize,
@@ -33,7 +33,7 @@ pub struct ModelConfig {
     pub max_positions: usize,
 }
 
-impl ModelConfig {
+impl EncoderConfig {
     pub fn head_dim(&self) -> usize {
         self.d_model / self.heads.max(1)
     }
@@ -115,8 +115,8 @@ struct Block {
 }
 
 /// The model's parameters, owned by a [`VarMap`] (saved as safetensors).
-pub struct Model {
-    pub config: ModelConfig,
+pub struct Encoder {
+    pub config: EncoderConfig,
     pub dtype: DType,
     varmap: VarMap,
     /// Every parameter, in creation order (names beside them).
@@ -183,9 +183,9 @@ pub fn sinusoidal_positions(positions: usize, d: usize) -> Vec<f64> {
     out
 }
 
-impl Model {
+impl Encoder {
     /// A freshly initialised model; all randomness comes from `seed`.
-    pub fn new(config: ModelConfig, seed: u64, dtype: DType, device: &Device) -> Result<Model> {
+    pub fn new(config: EncoderConfig, seed: u64, dtype: DType, device: &Device) -> Result<Encoder> {
         if config.heads == 0 || !config.d_model.is_multiple_of(config.heads) {
             candle_core::bail!("d_model {} is not a multiple of heads {}", config.d_model, config.heads);
         }
@@ -217,7 +217,7 @@ impl Model {
                 data.insert(name.clone(), var.clone());
             }
         }
-        Ok(Model { config, dtype, varmap, params: b.params, embedding, positions, blocks, classifier })
+        Ok(Encoder { config, dtype, varmap, params: b.params, embedding, positions, blocks, classifier })
     }
 
     /// Every parameter with its name, in creation order.

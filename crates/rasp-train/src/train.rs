@@ -3,8 +3,8 @@
 
 use crate::TrainError;
 use crate::attention::{HeadMatch, match_heads};
-use crate::data::{Classes, Example, Labeler, Program, TaskSpec};
-use crate::model::{Model, ModelConfig, log_softmax};
+use crate::data::{Classes, Example, Labeler, TargetProgram, TaskSpec};
+use crate::model::{Encoder, EncoderConfig, log_softmax};
 use crate::rng::Rng;
 use candle_core::{D, DType, Device, Tensor};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
@@ -98,7 +98,7 @@ pub struct Metrics {
     /// The program file (set by the front end).
     pub file: String,
     pub config: TrainConfig,
-    pub model: ModelConfig,
+    pub model: EncoderConfig,
     pub classes: Vec<String>,
     /// The program's analysed size: heads per layer.
     pub compiled_heads_per_layer: Vec<usize>,
@@ -140,7 +140,7 @@ pub struct Batch {
 
 /// Which program heads a model of `layers` × `heads` can be supervised
 /// with: (model layer, model head, program head index).
-pub fn supervised_heads(program: &Program, layers: usize, heads: usize) -> Vec<(usize, usize, usize)> {
+pub fn supervised_heads(program: &TargetProgram, layers: usize, heads: usize) -> Vec<(usize, usize, usize)> {
     program
         .heads
         .iter()
@@ -233,7 +233,7 @@ pub fn encode(
 /// The training loss: cross-entropy (mean over each sequence's positions,
 /// then over the batch) plus `c` × the attention MSE of supervised heads.
 /// Returns the total and the cross-entropy part.
-pub fn loss(model: &Model, batch: &Batch, c: f64) -> Result<(Tensor, Tensor), TrainError> {
+pub fn loss(model: &Encoder, batch: &Batch, c: f64) -> Result<(Tensor, Tensor), TrainError> {
     let out = model.forward(&batch.tokens, &batch.key_mask)?;
     let logp = log_softmax(&out.logits)?;
     let nll = (batch.targets.mul(&logp)?.sum(D::Minus1)? * -1.0)?;
@@ -251,7 +251,7 @@ pub fn loss(model: &Model, batch: &Batch, c: f64) -> Result<(Tensor, Tensor), Tr
 
 /// Token accuracy (counted positions) and whole-sequence accuracy.
 pub fn accuracy(
-    model: &Model,
+    model: &Encoder,
     examples: &[Example],
     spec: &TaskSpec,
     classes: &Classes,
@@ -282,7 +282,7 @@ pub fn accuracy(
 /// The model's output on every example, as class names; the BOS position
 /// shows the program's label there (it is not predicted).
 pub fn predict(
-    model: &Model,
+    model: &Encoder,
     examples: &[Example],
     spec: &TaskSpec,
     classes: &Classes,
@@ -320,7 +320,7 @@ pub struct Prepared {
 /// Draws the test inputs (from `test_seed`), the validation inputs (from
 /// `seed`) and the classes (every label of 4,000 more inputs from
 /// `test_seed`, the validation and the test inputs).
-pub fn prepare(program: &Program, config: &TrainConfig) -> Result<Prepared, TrainError> {
+pub fn prepare(program: &TargetProgram, config: &TrainConfig) -> Result<Prepared, TrainError> {
     config.task.check()?;
     let mut labeler = Labeler::new(program);
     let test = labeler.examples(&config.task, &mut Rng::stream(config.test_seed, 3), config.test_inputs)?;
@@ -335,8 +335,8 @@ pub fn prepare(program: &Program, config: &TrainConfig) -> Result<Prepared, Trai
 }
 
 /// Builds the model a config describes.
-pub fn build_model(config: &TrainConfig, classes: &Classes, dtype: DType) -> Result<Model, TrainError> {
-    let model_config = ModelConfig {
+pub fn build_model(config: &TrainConfig, classes: &Classes, dtype: DType) -> Result<Encoder, TrainError> {
+    let model_config = EncoderConfig {
         layers: config.layers,
         heads: config.heads,
         d_model: config.d_model,
@@ -351,17 +351,17 @@ pub fn build_model(config: &TrainConfig, classes: &Classes, dtype: DType) -> Res
             config.d_model, config.heads
         )));
     }
-    Ok(Model::new(model_config, config.seed, dtype, &Device::Cpu)?)
+    Ok(Encoder::new(model_config, config.seed, dtype, &Device::Cpu)?)
 }
 
 /// Trains a model of `config`'s size on `program` until the validation
 /// accuracy stops improving (or `max_steps`), then restores the best
 /// checkpoint and measures it on the test inputs.
 pub fn train(
-    program: &Program,
+    program: &TargetProgram,
     config: &TrainConfig,
     progress: &mut dyn FnMut(&Progress),
-) -> Result<(Model, Metrics), TrainError> {
+) -> Result<(Encoder, Metrics), TrainError> {
     let start = Instant::now();
     let Prepared { classes, val, test } = prepare(program, config)?;
     let model = build_model(config, &classes, DType::F32)?;
@@ -464,7 +464,7 @@ pub fn train(
 }
 
 /// Writes `model.safetensors` and `metrics.json` into `dir`.
-pub fn save(dir: &std::path::Path, model: &Model, metrics: &Metrics) -> Result<(), TrainError> {
+pub fn save(dir: &std::path::Path, model: &Encoder, metrics: &Metrics) -> Result<(), TrainError> {
     std::fs::create_dir_all(dir).map_err(|e| TrainError::Io(format!("{}: {e}", dir.display())))?;
     model.save(&dir.join("model.safetensors"))?;
     let json = serde_json::to_string_pretty(metrics).map_err(|e| TrainError::Io(e.to_string()))?;
@@ -474,12 +474,12 @@ pub fn save(dir: &std::path::Path, model: &Model, metrics: &Metrics) -> Result<(
 }
 
 /// Reads a run's metrics and model back.
-pub fn load(dir: &std::path::Path) -> Result<(Model, Metrics), TrainError> {
+pub fn load(dir: &std::path::Path) -> Result<(Encoder, Metrics), TrainError> {
     let path = dir.join("metrics.json");
     let text = std::fs::read_to_string(&path).map_err(|e| TrainError::Io(format!("{}: {e}", path.display())))?;
     let metrics: Metrics =
         serde_json::from_str(&text).map_err(|e| TrainError::Io(format!("{}: {e}", path.display())))?;
-    let mut model = Model::new(metrics.model, metrics.config.seed, DType::F32, &Device::Cpu)?;
+    let mut model = Encoder::new(metrics.model, metrics.config.seed, DType::F32, &Device::Cpu)?;
     model.load(&dir.join("model.safetensors"))?;
     Ok((model, metrics))
 }

@@ -25,6 +25,8 @@ mod error;
 mod input;
 mod program;
 mod repl;
+#[cfg(feature = "train")]
+mod trained;
 
 pub use attention::{AttentionComparison, HeadAttention};
 pub use compiled::{
@@ -36,11 +38,17 @@ pub use program::{FileLoader, Program, StoredFiles};
 pub use repl::{
     DrawRequest, REPL_COMPILE_MAX_LEN, add_builtins, help, missing_semicolon_hint, new_session, take_drawings,
 };
+#[cfg(feature = "train")]
+pub use trained::{TrainedAttention, TrainedHeadMatch};
 
 pub use rasp_analyze::{Analysis, AnalyzeOptions, Schedule};
-pub use rasp_compile::CompileOptions;
-pub use rasp_compile::verify::{VerifyOptions, VerifyReport};
+pub use rasp_compile::{CompileOptions, PAPER_EXAMPLES};
+pub use rasp_compile::{VerifyOptions, VerifyReport};
 pub use rasp_core::{Graph, NodeId, Sequence, Value};
-pub use rasp_draw::Drawing;
-pub use rasp_lang::{Control, NoFiles, Session, SourceLoader, drive};
+pub use rasp_draw::{Drawing, default_path as default_drawing_path, input_repr};
+#[cfg(not(target_family = "wasm"))]
+pub use rasp_lang::with_large_stack;
+pub use rasp_lang::{
+    Control, Diagnostic, DiagnosticKind, Frame, LIBRARY_PATH, Location, NoFiles, Session, SourceLoader, drive,
+};
 pub use rasp_model::{Encoding, Model, ProgramInfo};

@@ -5,7 +5,7 @@
 use crate::error::{Error, ErrorKind, Result};
 use rasp_analyze::{Analysis, AnalyzeOptions};
 use rasp_compile::CompileOptions;
-use rasp_compile::verify::{VerifyOptions, VerifyReport};
+use rasp_compile::{VerifyOptions, VerifyReport};
 use rasp_core::{Graph, NodeId, NodeValue, Sequence, Value};
 use rasp_draw::Drawing;
 use rasp_lang::{Diagnostic, DiagnosticKind, Session, SourceLoader};
@@ -42,6 +42,17 @@ impl<L: SourceLoader> SourceLoader for StoredFiles<L> {
     }
 }
 
+/// Hides the library file the reference lets a local copy replace, so a
+/// stray `RASP_support/rasplib.rasp` cannot change what analyze, draw,
+/// compile or verify see.
+struct WithoutLibraryOverride<L>(L);
+
+impl<L: SourceLoader> SourceLoader for WithoutLibraryOverride<L> {
+    fn load(&self, path: &str) -> Option<String> {
+        if path == format!("{}.rasp", rasp_lang::LIBRARY_PATH) { None } else { self.0.load(path) }
+    }
+}
+
 /// Passes loads on to another loader and remembers every file it gave.
 struct RecordingLoader {
     inner: Box<dyn SourceLoader>,
@@ -68,11 +79,12 @@ impl Program {
     /// Runs `source` as a file named `name` (the name appears in error
     /// locations, `name:line:column`), reading `load`ed files through
     /// `loader`. Fails with every error the program reported when any
-    /// statement failed; the library file the reference reads
-    /// (`RASP_support/rasplib.rasp`) is also asked of `loader`, as the
-    /// reference lets a local copy replace it.
+    /// statement failed. The program always gets the built-in library: a
+    /// `RASP_support/rasplib.rasp` the loader could find replaces it only in
+    /// REPL sessions ([`crate::new_session`]), where the reference reads it.
     pub fn from_source(name: &str, source: &str, loader: impl SourceLoader + 'static) -> Result<Program> {
         let loaded = Rc::new(RefCell::new(BTreeMap::new()));
+        let loader = WithoutLibraryOverride(loader);
         let recording = RecordingLoader { inner: Box::new(loader), seen: loaded.clone() };
         let mut session = Session::new(Box::new(recording));
         crate::repl::add_builtins(&mut session);
@@ -85,7 +97,11 @@ impl Program {
             let diagnostics = session.take_diagnostics();
             let kind = program_error_kind(&diagnostics);
             let shown: String = diagnostics.iter().map(|d| d.render(false)).collect();
-            return Err(Error::new(kind, format!("{name} has errors:\n{}", shown.trim_end())));
+            return Err(Error::with_diagnostics(
+                kind,
+                format!("{name} has errors:\n{}", shown.trim_end()),
+                diagnostics,
+            ));
         }
         Ok(Program { session, name: name.to_string(), source: source.to_string(), loaded })
     }
@@ -176,7 +192,7 @@ impl Program {
     /// the model's maximum length (or a sample per length, as `options`
     /// say).
     pub fn verify(&self, sop: NodeId, model: &Model, options: &VerifyOptions) -> VerifyReport {
-        rasp_compile::verify::verify(self.graph(), sop, model, options)
+        rasp_compile::verify(self.graph(), sop, model, options)
     }
 }
 
