@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 /// The server process, ended when the test ends (even on failure).
@@ -19,7 +19,7 @@ impl Drop for Server {
     }
 }
 
-fn start(dir: &PathBuf) -> Server {
+fn start(dir: &Path) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_rasp"))
         .args(["serve", &dir.display().to_string(), "--port", "0"])
         .stdout(Stdio::piped())

@@ -60,26 +60,8 @@ pub fn run(source: &str, input: &str, selected: &str) -> String {
 
 fn run_json(source: &str, input: &str, selected: &str) -> Json {
     let mut session = rasp::new_session(NoFiles);
-    let example = match rasp::parse_input(&mut session, input) {
-        Ok(value) if value.iter_elements().is_some_and(|elements| elements.is_empty()) => {
-            Err("the input is empty: type at least one token".to_string())
-        }
-        Ok(value) => Ok(value),
-        Err(e) => Err(e.message().to_string()),
-    };
+    let example = set_running_example(&mut session, input);
     let input_error = example.as_ref().err().cloned();
-    match &example {
-        Ok(value) => {
-            session.sop_example = value.clone();
-            session.sel_example = value.clone();
-        }
-        // Without a running example the REPL shows no examples (as after
-        // `examples off`): every definition would fail on it.
-        Err(_) => {
-            session.show_sop_examples = false;
-            session.show_sel_examples = false;
-        }
-    }
     session.run_file(PROGRAM_NAME, source);
     let output = session.take_output();
     let diagnostics = from_session(&mut session, source);
@@ -121,6 +103,38 @@ fn run_json(source: &str, input: &str, selected: &str) -> Json {
         Err(message) => result["draw_error"] = json!(message),
     }
     result
+}
+
+/// Makes `input` the session's running example (of s-ops and selectors),
+/// through the REPL's own `set example` command; returns it, or why it is
+/// not usable, and then the session shows no examples (as after `examples
+/// off`), since every definition would fail on them.
+fn set_running_example(session: &mut Session, input: &str) -> Result<Value, String> {
+    let value = match rasp::parse_input(session, input) {
+        Ok(value) if value.iter_elements().is_some_and(|elements| elements.is_empty()) => {
+            Err("the input is empty: type at least one token".to_string())
+        }
+        Ok(value) => Ok(value),
+        Err(e) => Err(e.message().to_string()),
+    };
+    let trimmed = input.trim();
+    let command = match &value {
+        Err(_) => "examples off".to_string(),
+        // A list or a quoted string, as `parse_input` read it.
+        Ok(_) if trimmed.starts_with('[') || trimmed.starts_with('"') => format!("set example {trimmed}"),
+        // RASP strings have no escapes: plain text is quoted as it is.
+        Ok(_) if !input.contains(['"', '\r', '\n']) => format!("set example \"{input}\""),
+        // Text with a double quote has no RASP literal: it is the s-op
+        // example; selectors are not shown on an example they cannot have.
+        Ok(value) => {
+            session.sop_example = value.clone();
+            "selector examples off".to_string()
+        }
+    };
+    session.feed_line(&command);
+    // The commands print nothing when they succeed.
+    session.take_output();
+    value
 }
 
 /// The analysis and drawing of `name`, as `(key, value)` pairs of the

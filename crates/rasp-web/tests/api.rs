@@ -35,6 +35,18 @@ fn the_running_example_is_the_input() {
 }
 
 #[test]
+fn text_with_a_double_quote_is_still_the_running_example() {
+    // RASP strings cannot hold '"': it is the s-op example, and selectors
+    // are shown without one.
+    let result = parse(&rasp_web::run(REVERSE, "a\"b", ""));
+    let output = result["output"].as_str().expect("output");
+    assert!(output.contains("Example: reverse(\"a\"b\") = [b, \", a] (strings)"), "{output}");
+    assert!(!output.contains("h e l l o"), "{output}");
+    assert!(result["input_error"].is_null());
+    assert!(result["svg"].as_str().is_some());
+}
+
+#[test]
 fn draws_the_sop_asked_for() {
     let source = format!("{REVERSE}n = indices + 1;\n");
     let last = parse(&rasp_web::run(&source, "hey", ""));
