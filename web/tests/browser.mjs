@@ -140,6 +140,10 @@ try {
       const text = document.getElementById("errors").textContent + document.getElementById("notice").textContent;
       return /maximum recursion depth|Time limit|too deeply/.test(text);
     });
+    const said = await page.evaluate(
+      () => (document.getElementById("errors").textContent || document.getElementById("notice").textContent).split("\n")[0],
+    );
+    console.log(`     said: ${said}`);
     await page.fill("#input", "hello");
     await replaceProgram(page, REVERSE);
     await page.waitForFunction((line) => document.getElementById("repl").textContent.includes(line), EXAMPLE_LINE);
@@ -165,6 +169,30 @@ try {
       document.getElementById("repl").textContent.includes('Example: sort_bos("§dbca") = [§, a, b, c, d] (strings)'),
     );
     await page.waitForSelector("#drawing svg");
+  });
+
+  await check("the paper's programs redraw quickly on 16-token inputs", async () => {
+    const timings = [];
+    for (const [example, input] of [
+      ["sort", "§pmjdhgbfceaolkn"],
+      ["most frequent", "§abbcbccdadbcaab"],
+      ["Dyck", "({[]})(){[()]}[]"],
+      ["histogram", "abracadabrazebra"],
+    ]) {
+      await page.click(`button[data-example="${example}"]`);
+      await page.waitForSelector("#drawing svg");
+      const before = await page.innerHTML("#drawing");
+      const started = Date.now();
+      await page.fill("#input", input);
+      await page.waitForFunction(
+        (old) => document.getElementById("drawing").innerHTML !== old && !document.getElementById("drawing").classList.contains("stale"),
+        before,
+      );
+      const elapsed = Date.now() - started;
+      const status = await page.textContent("#status");
+      timings.push(`${example}: ${status} (${elapsed} ms as the test saw it)`);
+    }
+    console.log(`     ${timings.join("\n     ")}`);
   });
 
   await check("Compile reports 0 mismatches for reverse and shows its attention", async () => {
