@@ -23,10 +23,12 @@ want="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; ex
 have="$(wasm-bindgen --version 2>/dev/null | awk '{ print $2 }' || true)"
 if [ "$have" != "$want" ]; then
   echo "build.sh: installing wasm-bindgen-cli $want (found: ${have:-none})" >&2
-  # --locked uses the CLI's own lock file; when a crate it pins is missing
-  # from the registry, fall back to the newest compatible versions.
-  cargo install --locked wasm-bindgen-cli --version "=$want" ||
-    cargo install wasm-bindgen-cli --version "=$want"
+  # Only the `wasm-bindgen` binary, without TLS (it downloads nothing
+  # here). --locked uses the CLI's own lock file; when a crate it pins is
+  # missing from the registry (webpki-roots 1.0.11 for 0.2.130), fall back
+  # to the newest compatible versions.
+  cargo install --locked wasm-bindgen-cli --version "=$want" --no-default-features --bin wasm-bindgen ||
+    cargo install wasm-bindgen-cli --version "=$want" --no-default-features --bin wasm-bindgen
 fi
 rm -rf "$web/build/pkg"
 wasm-bindgen --target web --no-typescript --out-dir "$web/build/pkg" "$wasm"
