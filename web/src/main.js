@@ -14,7 +14,7 @@ const RUN_LIMIT_MS = 5000;
 const COMPILE_LIMIT_MS = 30000;
 // Edits are run this long after the last keystroke (a run of a paper
 // program takes 10-60 ms; edits made meanwhile are run together after it).
-const DEBOUNCE_MS = 0;
+const DEBOUNCE_MS = 25;
 
 const $ = (id) => document.getElementById(id);
 const loadStarted = performance.now();
