@@ -159,3 +159,24 @@ fn help_answers_as_the_repl_does() {
     assert!(rasp_web::help("select").starts_with("select(keys, queries, op)"));
     assert_eq!(rasp_web::version(), env!("CARGO_PKG_VERSION"));
 }
+
+#[test]
+fn long_inputs_run_but_are_not_drawn() {
+    let input = "ab".repeat(1_500);
+    let started = std::time::Instant::now();
+    let result = parse(&rasp_web::run(REVERSE, &input, ""));
+    assert!(result["output"].as_str().is_some_and(|o| o.contains("s-op: reverse")), "{:.300}", result["output"]);
+    assert_eq!(result["layers"].as_u64(), Some(2));
+    assert!(result["svg"].is_null());
+    assert!(result["draw_error"].as_str().is_some_and(|e| e.contains("too long to draw")), "{}", result["draw_error"]);
+    // Well inside the page's time limit, even unoptimised.
+    assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
+}
+
+#[test]
+fn huge_values_are_refused_by_the_interpreter() {
+    let result = parse(&rasp_web::run("x = range(1000000000);\ny = [0] * 1000000000;\n", "hello", ""));
+    let diagnostics = result["diagnostics"].as_array().expect("diagnostics");
+    assert_eq!(diagnostics.len(), 2, "{result}");
+    assert!(diagnostics.iter().all(|d| d["line"].as_u64().is_some()), "{result}");
+}
