@@ -57,7 +57,7 @@ impl AttentionComparison {
     /// playground compiles without writing a folder), on `input`.
     pub fn of_model(program: &Program, model: &Model, input: &str) -> Result<AttentionComparison> {
         let config = &model.config;
-        let word = crate::input::split_word(input, &config.vocab);
+        let word = crate::input::parse_word(input, &config.vocab)?;
         let ids = model.encode(&word)?;
         let maps = model.attention(&ids)?;
         let mut tokens: Vec<String> = config.bos.iter().cloned().collect();

@@ -33,7 +33,7 @@ pub use compiled::{
     LOADS_FILE, ModelFolder, ONNX_FILE, OutputFile, PROGRAM_FILE, model_files, summary, verify_json, verify_text,
 };
 pub use error::{Error, ErrorKind, Result};
-pub use input::{parse_input, parse_vocab, split_word};
+pub use input::{parse_input, parse_vocab, parse_word, split_word};
 pub use program::{FileLoader, Program, StoredFiles};
 pub use repl::{
     DrawRequest, REPL_COMPILE_MAX_LEN, add_builtins, help, missing_semicolon_hint, new_session, take_drawings,

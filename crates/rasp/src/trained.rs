@@ -58,7 +58,7 @@ impl TrainedAttention {
         let root = loaded.sop(&metrics.task, "attention")?;
         let spec = &metrics.config.task;
         let program = TargetProgram::new(loaded.graph(), root, spec.bos.is_some());
-        let mut tokens = crate::input::split_word(input, &spec.vocab);
+        let mut tokens = crate::input::parse_word(input, &spec.vocab)?;
         if let Some(bos) = &spec.bos
             && tokens.first() != Some(bos)
         {
