@@ -8,6 +8,7 @@ mod draw;
 mod files;
 mod program;
 mod repl;
+mod serve;
 mod train;
 
 use clap::{CommandFactory, Parser, Subcommand};
@@ -44,6 +45,7 @@ enum Command {
     Attention(train::AttentionArgs),
     Table(train::TableArgs),
     Completions(CompletionsArgs),
+    Serve(serve::ServeArgs),
 }
 
 /// Print a shell completion script for rasp.
@@ -98,6 +100,7 @@ fn main() -> ExitCode {
         Some(Command::Train(args)) => train::run_train(args),
         Some(Command::Attention(args)) => train::run_attention(args),
         Some(Command::Table(args)) => train::run_table(args),
+        Some(Command::Serve(args)) => serve::run(args),
         Some(Command::Completions(args)) => {
             let mut script = Vec::new();
             clap_complete::generate(args.shell, &mut Cli::command(), "rasp", &mut script);

@@ -5,8 +5,10 @@
 
 use crate::compiled::ModelFolder;
 use crate::error::{Error, ErrorKind, Result};
+use crate::program::Program;
 use rasp_core::{Graph, NodeId, NodeKind, NodeValue, Value};
 use rasp_draw::{Panel, PanelRow, heatmaps_svg, row_normalised};
+use rasp_model::Model;
 
 /// One compiled head on one input.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,7 +50,12 @@ pub struct AttentionComparison {
 impl AttentionComparison {
     /// Runs `folder`'s model on `word` (tokens of its vocabulary).
     pub fn compute(folder: &ModelFolder, input: &str) -> Result<AttentionComparison> {
-        let model = &folder.model;
+        AttentionComparison::of_model(&folder.program, &folder.model, input)
+    }
+
+    /// Runs `model`, compiled from `program` and held in memory (the
+    /// playground compiles without writing a folder), on `input`.
+    pub fn of_model(program: &Program, model: &Model, input: &str) -> Result<AttentionComparison> {
         let config = &model.config;
         let word = crate::input::parse_word(input, &config.vocab)?;
         let ids = model.encode(&word)?;
@@ -60,7 +67,7 @@ impl AttentionComparison {
         let skip = ids.len().checked_sub(tokens.len()).ok_or_else(|| {
             Error::new(ErrorKind::Internal, "the model encoded fewer positions than the program sees")
         })?;
-        let graph = folder.program.graph();
+        let graph = program.graph();
         let mut evaluator = rasp_core::Evaluator::new();
         let mut heads = Vec::new();
         for (layer_index, (layer_maps, layer_config)) in maps.iter().zip(&config.layers).enumerate() {
