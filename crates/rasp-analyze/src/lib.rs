@@ -211,20 +211,9 @@ fn build(
         let (selector, kind) = match problem.keys[key] {
             schedule::HeadKey::Selector(s) => (s, HeadKind::Attention),
             schedule::HeadKey::Width(sel) => {
-                let first = aggregates.iter().find_map(|&a| match graph.kind(a) {
-                    NodeKind::Aggregate { selector, .. } if matches!(graph.kind(*selector), NodeKind::SelectOr(..)) => {
-                        Some(*selector)
-                    }
-                    NodeKind::Tokens(_)
-                    | NodeKind::Indices
-                    | NodeKind::Constant(_)
-                    | NodeKind::Map { .. }
-                    | NodeKind::Select { .. }
-                    | NodeKind::SelectAll
-                    | NodeKind::SelectAnd(..)
-                    | NodeKind::SelectOr(..)
-                    | NodeKind::SelectNot(_)
-                    | NodeKind::Aggregate { .. } => None,
+                let first = aggregates.iter().find_map(|&a| {
+                    let selector = graph.kind(a).as_aggregate()?.selector;
+                    matches!(graph.kind(selector), NodeKind::SelectOr(..)).then_some(selector)
                 });
                 (first.unwrap_or(sel), HeadKind::BosSelectorWidth { sel })
             }

@@ -99,19 +99,8 @@ fn composite(graph: &Graph, s: NodeId, leaf: &dyn Fn(NodeId) -> String) -> Strin
 }
 
 fn default_text(graph: &Graph, aggregate: NodeId) -> Option<String> {
-    match graph.kind(aggregate) {
-        NodeKind::Aggregate { default: Some(d), .. } => Some(d.py_repr(graph)),
-        NodeKind::Tokens(_)
-        | NodeKind::Indices
-        | NodeKind::Constant(_)
-        | NodeKind::Map { .. }
-        | NodeKind::Select { .. }
-        | NodeKind::SelectAll
-        | NodeKind::SelectAnd(..)
-        | NodeKind::SelectOr(..)
-        | NodeKind::SelectNot(_)
-        | NodeKind::Aggregate { .. } => None,
-    }
+    let default = graph.kind(aggregate).as_aggregate()?.default?;
+    Some(default.py_repr(graph))
 }
 
 fn head_line(graph: &Graph, head: &Head) -> String {
@@ -236,19 +225,8 @@ impl Analysis {
                             .aggregates
                             .iter()
                             .map(|&a| {
-                                let default = match graph.kind(a) {
-                                    NodeKind::Aggregate { default: Some(d), .. } => Json::value(d, graph),
-                                    NodeKind::Tokens(_)
-                                    | NodeKind::Indices
-                                    | NodeKind::Constant(_)
-                                    | NodeKind::Map { .. }
-                                    | NodeKind::Select { .. }
-                                    | NodeKind::SelectAll
-                                    | NodeKind::SelectAnd(..)
-                                    | NodeKind::SelectOr(..)
-                                    | NodeKind::SelectNot(_)
-                                    | NodeKind::Aggregate { .. } => Json::Null,
-                                };
+                                let default = graph.kind(a).as_aggregate().and_then(|parts| parts.default);
+                                let default = default.map_or(Json::Null, |d| Json::value(d, graph));
                                 Json::object(vec![
                                     ("name", Json::str(graph.name(a))),
                                     ("id", Json::Int(i64::from(a.0))),

@@ -76,18 +76,7 @@ impl Problem {
 
         let mut head_key: Vec<HeadKey> = aggregates
             .iter()
-            .map(|&a| match graph.kind(a) {
-                NodeKind::Aggregate { selector, .. } => HeadKey::Selector(*selector),
-                NodeKind::Tokens(_)
-                | NodeKind::Indices
-                | NodeKind::Constant(_)
-                | NodeKind::Map { .. }
-                | NodeKind::Select { .. }
-                | NodeKind::SelectAll
-                | NodeKind::SelectAnd(..)
-                | NodeKind::SelectOr(..)
-                | NodeKind::SelectNot(_) => HeadKey::Selector(a),
-            })
+            .map(|&a| HeadKey::Selector(graph.kind(a).as_aggregate().map_or(a, |parts| parts.selector)))
             .collect();
         let mut unit_of: Vec<usize> = (0..aggregates.len()).collect();
         if bos_selector_width {

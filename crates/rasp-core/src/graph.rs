@@ -196,6 +196,26 @@ impl NodeKind {
         )
     }
 
+    /// The parts of an aggregate; `None` for every other kind. Callers that
+    /// only care whether a node is an aggregate use this instead of a match
+    /// of their own, so the list of kinds is written once, here.
+    pub fn as_aggregate(&self) -> Option<AggregateParts<'_>> {
+        match self {
+            NodeKind::Aggregate { selector, values, default } => {
+                Some(AggregateParts { selector: *selector, values: *values, default: default.as_ref() })
+            }
+            NodeKind::Tokens(_)
+            | NodeKind::Indices
+            | NodeKind::Constant(_)
+            | NodeKind::Map { .. }
+            | NodeKind::Select { .. }
+            | NodeKind::SelectAll
+            | NodeKind::SelectAnd(..)
+            | NodeKind::SelectOr(..)
+            | NodeKind::SelectNot(_) => None,
+        }
+    }
+
     /// The nodes this one reads, in order.
     pub fn inputs(&self) -> Vec<NodeId> {
         match self {
@@ -207,6 +227,17 @@ impl NodeKind {
             NodeKind::Aggregate { selector, values, .. } => vec![*selector, *values],
         }
     }
+}
+
+/// What an aggregate reads ([`NodeKind::as_aggregate`]).
+#[derive(Debug, Clone, Copy)]
+pub struct AggregateParts<'a> {
+    /// The selector (attention pattern) read.
+    pub selector: NodeId,
+    /// The s-op averaged over the selected keys.
+    pub values: NodeId,
+    /// The value where a query selects nothing; `None` is int 0.
+    pub default: Option<&'a Value>,
 }
 
 /// Names longer than this are replaced (semantics.md §2.8, FunctionalSupport name_maxlen).

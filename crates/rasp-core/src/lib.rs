@@ -51,7 +51,7 @@ pub use eval::{Evaluator, NodeValue};
 pub use fast::{
     BatchEvaluator, BatchInput, BatchStrategy, OwnedAtom, OwnedNodeValue, OwnedSequence, OwnedValue, same_result,
 };
-pub use graph::{Graph, MapOp, Node, NodeId, NodeKind, Predicate, TokenConversion};
+pub use graph::{AggregateParts, Graph, MapOp, Node, NodeId, NodeKind, Predicate, TokenConversion};
 pub use pyops::{ArithOp, CmpOp};
 pub use sequence::{SelectorMatrix, SeqType, Sequence};
 pub use value::{Callable, Dict, NodeNames, Value};

@@ -295,17 +295,9 @@ impl Builder<'_> {
             .aggregates
             .iter()
             .map(|&a| {
-                let (values, default, selector) = match graph.kind(a) {
-                    NodeKind::Aggregate { values, default, selector } => (*values, default.as_ref(), *selector),
-                    NodeKind::Tokens(_)
-                    | NodeKind::Indices
-                    | NodeKind::Constant(_)
-                    | NodeKind::Map { .. }
-                    | NodeKind::Select { .. }
-                    | NodeKind::SelectAll
-                    | NodeKind::SelectAnd(..)
-                    | NodeKind::SelectOr(..)
-                    | NodeKind::SelectNot(_) => (a, None, head.selector),
+                let (values, default, selector) = match graph.kind(a).as_aggregate() {
+                    Some(parts) => (parts.values, parts.default, parts.selector),
+                    None => (a, None, head.selector),
                 };
                 AggregateModel {
                     result: self.row(a, Role::Result),

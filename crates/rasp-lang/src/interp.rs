@@ -812,28 +812,7 @@ impl Session {
     fn eval_in(&mut self, ctx: &mut Ctx, element: &Expr, container: &Expr) -> Result<Value> {
         let x = self.eval_expr(ctx, element)?;
         let c = self.eval_expr(ctx, container)?;
-        let container_name = match &container.kind {
-            ExprKind::Var(name) => name.clone(),
-            ExprKind::Int(_)
-            | ExprKind::Float(_)
-            | ExprKind::Str(_)
-            | ExprKind::Paren(_)
-            | ExprKind::List(_)
-            | ExprKind::Dict(_)
-            | ExprKind::ListComp { .. }
-            | ExprKind::DictComp { .. }
-            | ExprKind::Unary { .. }
-            | ExprKind::Binary { .. }
-            | ExprKind::Ternary { .. }
-            | ExprKind::In { .. }
-            | ExprKind::Select { .. }
-            | ExprKind::Aggregate { .. }
-            | ExprKind::Range(_)
-            | ExprKind::Zip(_)
-            | ExprKind::Len(_)
-            | ExprKind::Index { .. }
-            | ExprKind::Call { .. } => c.py_str(&self.graph),
-        };
+        let container_name = container.kind.as_var().map_or_else(|| c.py_str(&self.graph), str::to_string);
         match &x {
             Value::Sop(id) => {
                 let Value::List(items) = &c else {

@@ -2,7 +2,7 @@
 
 use rasp_core::pyfmt::strdesc_atom;
 use rasp_core::{Graph, Value};
-use rasp_syntax::{Expr, ExprKind};
+use rasp_syntax::Expr;
 
 /// The reference's `strdesc`: s-ops and selectors by name, strings in
 /// double quotes, lists and dicts recursively; with a cap, a longer list or
@@ -36,26 +36,5 @@ fn capped(text: String, cap: Option<usize>, short: &str) -> String {
 
 /// The name an indexing operand gets: its variable name, else `out`.
 pub(crate) fn operand_name(e: &Expr) -> String {
-    match &e.kind {
-        ExprKind::Var(name) => name.clone(),
-        ExprKind::Int(_)
-        | ExprKind::Float(_)
-        | ExprKind::Str(_)
-        | ExprKind::Paren(_)
-        | ExprKind::List(_)
-        | ExprKind::Dict(_)
-        | ExprKind::ListComp { .. }
-        | ExprKind::DictComp { .. }
-        | ExprKind::Unary { .. }
-        | ExprKind::Binary { .. }
-        | ExprKind::Ternary { .. }
-        | ExprKind::In { .. }
-        | ExprKind::Select { .. }
-        | ExprKind::Aggregate { .. }
-        | ExprKind::Range(_)
-        | ExprKind::Zip(_)
-        | ExprKind::Len(_)
-        | ExprKind::Index { .. }
-        | ExprKind::Call { .. } => "out".to_string(),
-    }
+    e.kind.as_var().unwrap_or("out").to_string()
 }

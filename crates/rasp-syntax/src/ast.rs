@@ -386,3 +386,33 @@ pub enum ExprKind {
         args: Vec<Expr>,
     },
 }
+
+impl ExprKind {
+    /// The name of a variable written directly; `None` for every other
+    /// kind (a parenthesised variable included). The list of kinds is
+    /// written once, here, for callers that only ask this.
+    pub fn as_var(&self) -> Option<&str> {
+        match self {
+            ExprKind::Var(name) => Some(name),
+            ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Str(_)
+            | ExprKind::Paren(_)
+            | ExprKind::List(_)
+            | ExprKind::Dict(_)
+            | ExprKind::ListComp { .. }
+            | ExprKind::DictComp { .. }
+            | ExprKind::Unary { .. }
+            | ExprKind::Binary { .. }
+            | ExprKind::Ternary { .. }
+            | ExprKind::In { .. }
+            | ExprKind::Select { .. }
+            | ExprKind::Aggregate { .. }
+            | ExprKind::Range(_)
+            | ExprKind::Zip(_)
+            | ExprKind::Len(_)
+            | ExprKind::Index { .. }
+            | ExprKind::Call { .. } => None,
+        }
+    }
+}

@@ -95,18 +95,7 @@ impl Plan {
             order.iter().map(|id| graph.kind(*id).inputs().iter().map(|p| slot_of[p.index()]).collect()).collect();
         let mut selectors: Vec<Option<SelectorPlan>> = vec![None; order.len()];
         let mut memo: HashMap<NodeId, Option<Expansion>> = HashMap::new();
-        let read = order.iter().filter_map(|id| match graph.kind(*id) {
-            NodeKind::Aggregate { selector, .. } => Some(*selector),
-            NodeKind::Tokens(_)
-            | NodeKind::Indices
-            | NodeKind::Constant(_)
-            | NodeKind::Map { .. }
-            | NodeKind::Select { .. }
-            | NodeKind::SelectAll
-            | NodeKind::SelectAnd(..)
-            | NodeKind::SelectOr(..)
-            | NodeKind::SelectNot(_) => None,
-        });
+        let read = order.iter().filter_map(|id| graph.kind(*id).as_aggregate().map(|parts| parts.selector));
         let wanted: Vec<NodeId> =
             read.chain(roots.iter().copied().filter(|r| r.index() < graph.len() && graph.is_selector(*r))).collect();
         for sel in wanted {
