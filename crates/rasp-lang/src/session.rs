@@ -92,6 +92,8 @@ pub struct Session {
     /// `file:line:column` of the statement `run_file` is running.
     location: Option<String>,
     file_errors: usize,
+    /// Of `file_errors`, those where a statement did not parse.
+    file_syntax_errors: usize,
 }
 
 /// Loads nested deeper than this are refused (a file loading itself).
@@ -145,6 +147,7 @@ impl Session {
             drawings: Vec::new(),
             location: None,
             file_errors: 0,
+            file_syntax_errors: 0,
         };
         session.load_library();
         session
@@ -314,6 +317,7 @@ impl Session {
                     let at = locate(e.span.start);
                     pending.clear();
                     self.file_errors += 1;
+                    self.file_syntax_errors += 1;
                     self.write_message(&format!("{at}: syntax error: {}\n", e.message));
                 }
                 ParseOutcome::Complete(statements) => {
@@ -334,6 +338,11 @@ impl Session {
     /// Whether `run_file` reported any error.
     pub fn had_file_errors(&self) -> bool {
         self.file_errors > 0
+    }
+
+    /// Whether any error `run_file` reported was a statement that does not parse.
+    pub fn had_file_syntax_errors(&self) -> bool {
+        self.file_syntax_errors > 0
     }
 
     /// Drops a part-way typed statement (Ctrl-C at the terminal).

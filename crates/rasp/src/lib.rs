@@ -19,17 +19,23 @@
 
 #![warn(missing_docs)]
 
+mod arrays;
 mod attention;
 mod compiled;
+mod console;
 mod error;
 mod input;
 mod program;
 mod repl;
 
+pub use arrays::{
+    Matrix, decode_residual, decode_scores, model_json, readout_scores, readout_width, residual_streams, weights,
+};
 pub use attention::{AttentionComparison, HeadAttention};
 pub use compiled::{
     LOADS_FILE, ModelFolder, ONNX_FILE, OutputFile, PROGRAM_FILE, model_files, summary, verify_json, verify_text,
 };
+pub use console::help_request;
 pub use error::{Error, ErrorKind, Result};
 pub use input::{parse_input, parse_vocab, split_word};
 pub use program::{FileLoader, Program, StoredFiles};
@@ -40,7 +46,7 @@ pub use repl::{
 pub use rasp_analyze::{Analysis, AnalyzeOptions, Schedule};
 pub use rasp_compile::CompileOptions;
 pub use rasp_compile::verify::{VerifyOptions, VerifyReport};
-pub use rasp_core::{Graph, NodeId, Sequence, Value};
+pub use rasp_core::{Atom, Graph, NodeId, Sequence, Value};
 pub use rasp_draw::Drawing;
 pub use rasp_lang::{Control, NoFiles, Session, SourceLoader, drive};
-pub use rasp_model::{Encoding, Model, ProgramInfo};
+pub use rasp_model::{Decoded, Encoding, Model, ProgramInfo, Scalar};

@@ -68,7 +68,8 @@ impl Program {
     /// Runs `source` as a file named `name` (the name appears in error
     /// locations, `name:line:column`), reading `load`ed files through
     /// `loader`. Fails with every error the program reported when any
-    /// statement failed; the library file the reference reads
+    /// statement failed (of kind [`ErrorKind::Syntax`] when one of them does
+    /// not parse, else [`ErrorKind::Program`]); the library file the reference reads
     /// (`RASP_support/rasplib.rasp`) is also asked of `loader`, as the
     /// reference lets a local copy replace it.
     pub fn from_source(name: &str, source: &str, loader: impl SourceLoader + 'static) -> Result<Program> {
@@ -83,7 +84,10 @@ impl Program {
         if session.had_file_errors() {
             let mut message = output.trim_end().to_string();
             message.push_str(&format!("\n{name} has errors"));
-            return Err(Error::new(ErrorKind::Program, message.trim_start().to_string()));
+            // A statement that does not parse is the first thing to fix:
+            // later errors often follow from what it failed to define.
+            let kind = if session.had_file_syntax_errors() { ErrorKind::Syntax } else { ErrorKind::Program };
+            return Err(Error::new(kind, message.trim_start().to_string()));
         }
         Ok(Program { session, name: name.to_string(), source: source.to_string(), loaded })
     }

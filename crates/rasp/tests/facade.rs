@@ -87,7 +87,8 @@ fn compiles_verifies_and_reads_a_model_folder_back() {
 #[test]
 fn errors_say_whose_mistake_they_are() {
     let kind_of = |source: &str| Program::from_source("bad.rasp", source, NoFiles).err().map(|e| e.kind());
-    assert_eq!(kind_of("x = ;"), Some(ErrorKind::Program));
+    assert_eq!(kind_of("x = ;"), Some(ErrorKind::Syntax));
+    assert_eq!(kind_of("x = ;\ny = nothing + 1;"), Some(ErrorKind::Syntax));
     assert_eq!(kind_of("x = aggregate(3, tokens);"), Some(ErrorKind::Program));
     let mut program = reverse();
     assert_eq!(program.sop("nothing", "draw").map_err(|e| e.kind()), Err(ErrorKind::Name));
