@@ -50,7 +50,9 @@ fn shapes_are_checked() {
     let empty = Matrix::new(0, d, vec![]).expect("shape");
     assert_eq!(rasp::decode_residual(&model, &empty).map_err(|e| e.kind()), Err(ErrorKind::Input));
     let too_long = vec![vec!["a"; 5]];
-    assert_eq!(rasp::residual_streams(&model, &too_long).map_err(|e| e.kind()), Err(ErrorKind::Model));
+    assert_eq!(rasp::residual_streams(&model, &too_long).map_err(|e| e.kind()), Err(ErrorKind::Input));
+    let unknown = vec![vec!["z"]];
+    assert_eq!(rasp::residual_streams(&model, &unknown).map_err(|e| e.kind()), Err(ErrorKind::Input));
 }
 
 #[test]
