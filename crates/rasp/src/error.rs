@@ -94,10 +94,12 @@ impl From<rasp_compile::CompileError> for Error {
 impl From<rasp_model::ModelError> for Error {
     fn from(e: rasp_model::ModelError) -> Error {
         // A word the model cannot take (an unknown token, too long) is the
-        // caller's input, not a fault of the model.
+        // caller's input, and a file that cannot be read or written is IO,
+        // not a fault of the model.
         let kind = match &e {
             rasp_model::ModelError::Input(_) => ErrorKind::Input,
-            rasp_model::ModelError::Io(_) | rasp_model::ModelError::Format(_) => ErrorKind::Model,
+            rasp_model::ModelError::Io(_) => ErrorKind::Io,
+            rasp_model::ModelError::Format(_) => ErrorKind::Model,
         };
         Error::new(kind, e.to_string())
     }

@@ -73,3 +73,10 @@ fn weights_and_config_are_the_files() {
     assert_eq!(weights[0].0, "embed.tokens");
     assert_eq!(weights[0].1.rows, model.config.tokens.len());
 }
+
+#[test]
+fn a_missing_model_folder_is_an_io_error() {
+    let missing = std::env::temp_dir().join(format!("rasp-no-such-model-{}", std::process::id()));
+    let error = rasp::ModelFolder::read(&missing).err().expect("nothing to read");
+    assert_eq!(error.kind(), ErrorKind::Io, "{error}");
+}
