@@ -202,8 +202,8 @@ class Model:
             ("sample", sample),
             ("seed", seed),
         ):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise RaspInputError(f"{name} must be a non-negative int, got {value!r}")
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**63:
+                raise RaspInputError(f"{name} must be an int from 0 to 2**63 - 1, got {value!r}")
         start = time.perf_counter()
         report = json.loads(self._native.verify(exhaustive_limit, sample, seed))
         report["seconds"] = time.perf_counter() - start

@@ -98,6 +98,8 @@ def test_model_input_errors(reverse_source):
         model.decode(np.zeros((2, 3)), kind="weights")
     with pytest.raises(rasp.RaspInputError):
         model.verify(sample=-1)
+    with pytest.raises(rasp.RaspInputError):
+        model.verify(seed=2**64)
 
 
 def test_compile_errors(histogram_source):
