@@ -143,8 +143,8 @@ class Program:
             raise RaspInputError(
                 f"vocab must be a str or a list of str, got {type(vocab).__name__}"
             )
-        if not isinstance(max_len, int) or isinstance(max_len, bool) or max_len < 1:
-            raise RaspInputError(f"max_len must be an int of at least 1, got {max_len!r}")
+        if not isinstance(max_len, int) or isinstance(max_len, bool) or not 1 <= max_len < 2**32:
+            raise RaspInputError(f"max_len must be an int from 1 to 2**32 - 1, got {max_len!r}")
         if bos is not None:
             _text(bos, "bos")
         pairs = []

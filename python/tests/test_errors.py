@@ -78,6 +78,8 @@ def test_input_errors(reverse_source):
         rasp.compile(reverse_source, "reverse", "ab", 0)
     with pytest.raises(rasp.RaspInputError, match="max_len"):
         rasp.compile(reverse_source, "reverse", "ab", True)
+    with pytest.raises(rasp.RaspInputError, match="max_len"):
+        rasp.compile(reverse_source, "reverse", "ab", 2**70)
     with pytest.raises(rasp.RaspInputError, match="str"):
         rasp.compile(reverse_source, "reverse", [1, 2], 3)
     with pytest.raises(rasp.RaspInputError, match="categorical"):
