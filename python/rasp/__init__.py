@@ -22,6 +22,7 @@ Errors are exceptions of the classes in :mod:`rasp.errors`.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any, Union
@@ -106,8 +107,6 @@ class Program:
         token (or True) counts the library's ``selector_width`` as one head,
         as with a BOS at position 0 (``--bos``); ``schedule`` is ``"greedy"``
         (the reference's placement) or ``"best"``."""
-        import json
-
         with_bos = bos is not None and bos is not False
         return json.loads(
             self._native.analyze(_text(sop, "sop"), with_bos, _text(schedule, "schedule"))

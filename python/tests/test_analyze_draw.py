@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html as htmllib
+import re
+
 import pytest
 
 import rasp
@@ -39,10 +42,17 @@ def test_schedules(reverse_source):
 def test_drawings_show_in_jupyter_and_save(reverse_source, tmp_path):
     drawing = rasp.draw(reverse_source, "reverse", "abc")
     assert drawing.title == 'reverse("abc")'
-    svg, html = drawing._repr_svg_(), drawing._repr_html_()
-    assert svg == drawing.svg and html == drawing.html
+    svg, html = drawing.svg, drawing.html
+    assert drawing._repr_svg_() == svg
     assert "<svg" in svg and svg.rstrip().endswith("</svg>") and "flip" in svg
     assert "<svg" in html and "<html" in html.lower()
+    # in a notebook, the page goes in a frame sized to the picture, so its
+    # styles stay inside
+    framed = drawing._repr_html_()
+    assert framed.startswith("<iframe srcdoc=") and "<style>" not in framed
+    width = re.search(r'<svg[^>]*width="(\d+)"', svg).group(1)
+    assert f'width="{int(width) + 64}"' in framed
+    assert htmllib.unescape(re.search(r'srcdoc="([^"]*)"', framed).group(1)) == html
     drawing.save(tmp_path / "reverse.svg")
     drawing.save(str(tmp_path / "reverse.html"))
     assert (tmp_path / "reverse.svg").read_text(encoding="utf-8") == svg
