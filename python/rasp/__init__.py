@@ -43,6 +43,8 @@ from .errors import (
 )
 from .model import Model
 
+__version__: str = _native.__version__
+
 __all__ = [
     "CompileError",
     "Drawing",

@@ -78,15 +78,30 @@ def test_verify_reports_no_mismatch(reverse_model, hist_model):
     assert [length["checked"] for length in sampled["lengths"]] == [3, 5, 5, 5, 5]
 
 
-def test_paper_programs_verify(paper_source):
-    for sop, vocab, bos, max_len in [
+@pytest.mark.parametrize(
+    ("sop", "vocab", "bos", "max_len"),
+    [
+        ("reverse", "abcd", None, 4),
+        ("hist_bos", "abcd", "§", 4),
         ("sort_bos", "abcd", "§", 4),
-        ("dyck1_ptf", "(,)", None, 8),
         ("sort_by_most_freq", "abc", "§", 4),
-    ]:
-        model = rasp.compile(paper_source, sop, vocab, max_len, bos=bos)
-        report = model.verify()
-        assert (sop, report["mismatches"], report["exhaustive"]) == (sop, 0, True)
+        ("dyck1_ptf", "(,)", None, 8),
+        ("dyck2_ptf", "(,),{,}", None, 4),
+    ],
+)
+def test_paper_programs_equal_the_interpreter(paper_source, sop, vocab, bos, max_len):
+    model = rasp.compile(paper_source, sop, vocab, max_len, bos=bos)
+    report = model.verify()
+    assert (report["mismatches"], report["exhaustive"]) == (0, True)
+    program = rasp.Program(paper_source)
+    every = words(model.vocab, max_len)
+    assert report["inputs_checked"] + report["undefined"] == len(every)
+    prefix = [bos] if bos else []
+    for word, output in zip(every, model.forward_batch(every)):
+        assert output == program.run(sop, prefix + word), word
+
+
+def test_dyck_answers(paper_source):
     dyck = rasp.compile(paper_source, "dyck1_ptf", "(,)", 6)
     assert dyck.forward("(())") == ["P", "P", "P", "T"]
     assert dyck.forward("())(") == ["P", "T", "F", "F"]

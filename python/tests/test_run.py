@@ -3,9 +3,18 @@ checked against answers worked out by hand."""
 
 from __future__ import annotations
 
+import re
 import threading
 
+from conftest import ROOT
+
 import rasp
+
+
+def test_version_is_the_workspace_version():
+    cargo = (ROOT / "Cargo.toml").read_text(encoding="utf-8")
+    workspace_version = re.search(r'^version = "([^"]+)"', cargo, flags=re.MULTILINE).group(1)
+    assert rasp.__version__ == workspace_version
 
 
 def test_reverse_hello(reverse_source):

@@ -283,6 +283,7 @@ fn _exception_for_kind(py: Python<'_>, kind: &str, message: &str) -> Option<Py<P
 
 #[pymodule]
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     module.add_class::<Program>()?;
     module.add_class::<Session>()?;
     module.add_class::<model::CompiledModel>()?;
