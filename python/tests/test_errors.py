@@ -36,9 +36,9 @@ def test_every_error_kind_has_its_class():
 
 
 def test_syntax_errors_say_where():
-    with pytest.raises(rasp.RaspSyntaxError, match=r"prog\.rasp:2:5: syntax error") as caught:
+    with pytest.raises(rasp.RaspSyntaxError, match=r"cannot parse(.|\n)*prog\.rasp:2:5") as caught:
         rasp.Program("a = 1;\nx = ;\n", name="prog.rasp")
-    assert caught.value.kind == "syntax" and "prog.rasp has errors" in caught.value.message
+    assert caught.value.kind == "syntax" and caught.value.message.startswith("prog.rasp has errors")
 
 
 def test_program_errors():

@@ -42,7 +42,7 @@ impl Json {
 
     /// A (default) value: atoms and lists as JSON, anything else as its
     /// Python repr.
-    pub fn value(v: &Value, names: &dyn rasp_core::value::NodeNames) -> Json {
+    pub fn value(v: &Value, names: &dyn rasp_core::NodeNames) -> Json {
         match v {
             Value::Atom(a) => Json::atom(a),
             Value::List(items) => Json::Array(items.iter().map(|x| Json::value(x, names)).collect()),

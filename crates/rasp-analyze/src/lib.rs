@@ -183,7 +183,12 @@ fn build(
         let layer = match graph.kind(id) {
             NodeKind::Map { inputs, .. } => inputs.iter().filter_map(|p| placement.get(p)).copied().max().unwrap_or(0),
             NodeKind::Tokens(_) | NodeKind::Indices | NodeKind::Constant(_) => 0,
-            _ => continue,
+            NodeKind::Select { .. }
+            | NodeKind::SelectAll
+            | NodeKind::SelectAnd(..)
+            | NodeKind::SelectOr(..)
+            | NodeKind::SelectNot(_)
+            | NodeKind::Aggregate { .. } => continue,
         };
         placement.insert(id, layer);
     }
@@ -210,7 +215,16 @@ fn build(
                     NodeKind::Aggregate { selector, .. } if matches!(graph.kind(*selector), NodeKind::SelectOr(..)) => {
                         Some(*selector)
                     }
-                    _ => None,
+                    NodeKind::Tokens(_)
+                    | NodeKind::Indices
+                    | NodeKind::Constant(_)
+                    | NodeKind::Map { .. }
+                    | NodeKind::Select { .. }
+                    | NodeKind::SelectAll
+                    | NodeKind::SelectAnd(..)
+                    | NodeKind::SelectOr(..)
+                    | NodeKind::SelectNot(_)
+                    | NodeKind::Aggregate { .. } => None,
                 });
                 (first.unwrap_or(sel), HeadKind::BosSelectorWidth { sel })
             }
@@ -256,7 +270,11 @@ pub fn leaf_selects(graph: &Graph, selector: NodeId) -> Vec<NodeId> {
             }
             NodeKind::SelectNot(a) => stack.push(*a),
             NodeKind::Select { .. } | NodeKind::SelectAll => out.push(s),
-            _ => {}
+            NodeKind::Tokens(_)
+            | NodeKind::Indices
+            | NodeKind::Constant(_)
+            | NodeKind::Map { .. }
+            | NodeKind::Aggregate { .. } => {}
         }
     }
     out.sort_unstable();

@@ -15,7 +15,15 @@ pub fn operand_name(graph: &Graph, id: NodeId) -> String {
     match graph.kind(id) {
         NodeKind::Constant(Value::Atom(Atom::Str(s))) => format!("\"{s}\""),
         NodeKind::Constant(v) => v.py_repr(graph),
-        _ => graph.name(id).to_string(),
+        NodeKind::Tokens(_)
+        | NodeKind::Indices
+        | NodeKind::Map { .. }
+        | NodeKind::Select { .. }
+        | NodeKind::SelectAll
+        | NodeKind::SelectAnd(..)
+        | NodeKind::SelectOr(..)
+        | NodeKind::SelectNot(_)
+        | NodeKind::Aggregate { .. } => graph.name(id).to_string(),
     }
 }
 
@@ -26,7 +34,15 @@ pub fn selector_expression(graph: &Graph, selector: NodeId) -> String {
         NodeKind::Select { key, query, predicate } => {
             format!("select({}, {}, {})", operand_name(graph, *key), operand_name(graph, *query), predicate.symbol())
         }
-        _ => "select all".to_string(),
+        NodeKind::Tokens(_)
+        | NodeKind::Indices
+        | NodeKind::Constant(_)
+        | NodeKind::Map { .. }
+        | NodeKind::SelectAll
+        | NodeKind::SelectAnd(..)
+        | NodeKind::SelectOr(..)
+        | NodeKind::SelectNot(_)
+        | NodeKind::Aggregate { .. } => "select all".to_string(),
     })
 }
 
@@ -35,7 +51,15 @@ pub fn selector_expression(graph: &Graph, selector: NodeId) -> String {
 pub fn predicate_expression(graph: &Graph, selector: NodeId) -> String {
     composite(graph, selector, &|s| match graph.kind(s) {
         NodeKind::Select { predicate, .. } => predicate.symbol().to_string(),
-        _ => "true".to_string(),
+        NodeKind::Tokens(_)
+        | NodeKind::Indices
+        | NodeKind::Constant(_)
+        | NodeKind::Map { .. }
+        | NodeKind::SelectAll
+        | NodeKind::SelectAnd(..)
+        | NodeKind::SelectOr(..)
+        | NodeKind::SelectNot(_)
+        | NodeKind::Aggregate { .. } => "true".to_string(),
     })
 }
 
@@ -45,7 +69,14 @@ fn composite(graph: &Graph, s: NodeId, leaf: &dyn Fn(NodeId) -> String) -> Strin
         let child_op = match graph.kind(child) {
             NodeKind::SelectAnd(..) => Some("and"),
             NodeKind::SelectOr(..) => Some("or"),
-            _ => None,
+            NodeKind::Tokens(_)
+            | NodeKind::Indices
+            | NodeKind::Constant(_)
+            | NodeKind::Map { .. }
+            | NodeKind::Select { .. }
+            | NodeKind::SelectAll
+            | NodeKind::SelectNot(_)
+            | NodeKind::Aggregate { .. } => None,
         };
         // `and`/`or` share one left-associative level (semantics.md §1.3).
         match child_op {
@@ -57,14 +88,29 @@ fn composite(graph: &Graph, s: NodeId, leaf: &dyn Fn(NodeId) -> String) -> Strin
         NodeKind::SelectAnd(a, b) => format!("{} and {}", wrap(*a, Some("and"), true), wrap(*b, Some("and"), false)),
         NodeKind::SelectOr(a, b) => format!("{} or {}", wrap(*a, Some("or"), true), wrap(*b, Some("or"), false)),
         NodeKind::SelectNot(a) => format!("not {}", wrap(*a, None, false)),
-        _ => leaf(s),
+        NodeKind::Tokens(_)
+        | NodeKind::Indices
+        | NodeKind::Constant(_)
+        | NodeKind::Map { .. }
+        | NodeKind::Select { .. }
+        | NodeKind::SelectAll
+        | NodeKind::Aggregate { .. } => leaf(s),
     }
 }
 
 fn default_text(graph: &Graph, aggregate: NodeId) -> Option<String> {
     match graph.kind(aggregate) {
         NodeKind::Aggregate { default: Some(d), .. } => Some(d.py_repr(graph)),
-        _ => None,
+        NodeKind::Tokens(_)
+        | NodeKind::Indices
+        | NodeKind::Constant(_)
+        | NodeKind::Map { .. }
+        | NodeKind::Select { .. }
+        | NodeKind::SelectAll
+        | NodeKind::SelectAnd(..)
+        | NodeKind::SelectOr(..)
+        | NodeKind::SelectNot(_)
+        | NodeKind::Aggregate { .. } => None,
     }
 }
 
@@ -167,7 +213,15 @@ impl Analysis {
                                     ("query_id", Json::Int(i64::from(query.0))),
                                     ("predicate", Json::str(predicate.symbol())),
                                 ]),
-                                _ => Json::object(vec![
+                                NodeKind::Tokens(_)
+                                | NodeKind::Indices
+                                | NodeKind::Constant(_)
+                                | NodeKind::Map { .. }
+                                | NodeKind::SelectAll
+                                | NodeKind::SelectAnd(..)
+                                | NodeKind::SelectOr(..)
+                                | NodeKind::SelectNot(_)
+                                | NodeKind::Aggregate { .. } => Json::object(vec![
                                     ("id", Json::Int(i64::from(s.0))),
                                     ("name", Json::str(graph.name(s))),
                                     ("key", Json::Null),
@@ -184,7 +238,16 @@ impl Analysis {
                             .map(|&a| {
                                 let default = match graph.kind(a) {
                                     NodeKind::Aggregate { default: Some(d), .. } => Json::value(d, graph),
-                                    _ => Json::Null,
+                                    NodeKind::Tokens(_)
+                                    | NodeKind::Indices
+                                    | NodeKind::Constant(_)
+                                    | NodeKind::Map { .. }
+                                    | NodeKind::Select { .. }
+                                    | NodeKind::SelectAll
+                                    | NodeKind::SelectAnd(..)
+                                    | NodeKind::SelectOr(..)
+                                    | NodeKind::SelectNot(_)
+                                    | NodeKind::Aggregate { .. } => Json::Null,
                                 };
                                 Json::object(vec![
                                     ("name", Json::str(graph.name(a))),

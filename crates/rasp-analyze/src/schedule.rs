@@ -78,7 +78,15 @@ impl Problem {
             .iter()
             .map(|&a| match graph.kind(a) {
                 NodeKind::Aggregate { selector, .. } => HeadKey::Selector(*selector),
-                _ => HeadKey::Selector(a),
+                NodeKind::Tokens(_)
+                | NodeKind::Indices
+                | NodeKind::Constant(_)
+                | NodeKind::Map { .. }
+                | NodeKind::Select { .. }
+                | NodeKind::SelectAll
+                | NodeKind::SelectAnd(..)
+                | NodeKind::SelectOr(..)
+                | NodeKind::SelectNot(_) => HeadKey::Selector(a),
             })
             .collect();
         let mut unit_of: Vec<usize> = (0..aggregates.len()).collect();

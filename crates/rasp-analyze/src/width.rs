@@ -32,7 +32,16 @@ pub fn selector_width_pairs(graph: &Graph, aggregates: &[NodeId]) -> Vec<(NodeId
             {
                 ands.entry((*sel, *at0)).or_default().push(a);
             }
-            _ => {}
+            NodeKind::Tokens(_)
+            | NodeKind::Indices
+            | NodeKind::Constant(_)
+            | NodeKind::Map { .. }
+            | NodeKind::Select { .. }
+            | NodeKind::SelectAll
+            | NodeKind::SelectAnd(..)
+            | NodeKind::SelectOr(..)
+            | NodeKind::SelectNot(_)
+            | NodeKind::Aggregate { .. } => {}
         }
     }
     let mut pairs = Vec::new();
@@ -58,7 +67,16 @@ fn is_at_zero(graph: &Graph, s: NodeId) -> bool {
             matches!(graph.kind(*key), NodeKind::Indices)
                 && matches!(graph.kind(*query), NodeKind::Constant(v) if is_int(v, 0))
         }
-        _ => false,
+        NodeKind::Tokens(_)
+        | NodeKind::Indices
+        | NodeKind::Constant(_)
+        | NodeKind::Map { .. }
+        | NodeKind::Select { .. }
+        | NodeKind::SelectAll
+        | NodeKind::SelectAnd(..)
+        | NodeKind::SelectOr(..)
+        | NodeKind::SelectNot(_)
+        | NodeKind::Aggregate { .. } => false,
     }
 }
 
@@ -70,6 +88,15 @@ fn is_indicator_of_first(graph: &Graph, v: NodeId) -> bool {
         NodeKind::Map { op: MapOp::CompareConst { op: CmpOp::Eq, constant, .. }, inputs } => {
             is_int(constant, 0) && matches!(inputs.as_slice(), [i] if matches!(graph.kind(*i), NodeKind::Indices))
         }
-        _ => false,
+        NodeKind::Tokens(_)
+        | NodeKind::Indices
+        | NodeKind::Constant(_)
+        | NodeKind::Map { .. }
+        | NodeKind::Select { .. }
+        | NodeKind::SelectAll
+        | NodeKind::SelectAnd(..)
+        | NodeKind::SelectOr(..)
+        | NodeKind::SelectNot(_)
+        | NodeKind::Aggregate { .. } => false,
     }
 }

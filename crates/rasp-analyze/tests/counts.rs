@@ -71,9 +71,10 @@ fn run(case: Case) -> Result<(), Failed> {
         if let Some(file) = &case.file {
             let text = std::fs::read_to_string(workspace_root().join(file)).map_err(|e| format!("{file}: {e}"))?;
             session.run_file(file, &text);
-            let output = session.take_output();
+            session.take_output();
             if session.had_file_errors() {
-                return Err(format!("{file} has errors:\n{output}").into());
+                let errors: String = session.take_diagnostics().iter().map(|d| d.render(false)).collect();
+                return Err(format!("{file} has errors:\n{errors}").into());
             }
         }
         session.feed_line(&format!("analysis_target = {};", case.program));

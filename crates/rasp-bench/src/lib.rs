@@ -1,5 +1,5 @@
 //! rasp-bench: how fast the plain evaluator (the oracle) and the fast engine
-//! (`rasp_core::fast`) run the library's sort and histogram and three example
+//! (`rasp_core::BatchEvaluator`) run the library's sort and histogram and three example
 //! programs, printed as markdown tables. Behind `rasp bench`; also a binary
 //! of its own (`cargo run --release -p rasp-bench -- --quick`).
 //!
@@ -9,8 +9,10 @@
 //! (this program run again with a hidden option): the allocator keeps freed
 //! memory, so one process's peak would carry over from case to case.
 
+#![warn(missing_docs)]
+
 use clap::Args;
-use rasp_core::fast::{BatchEvaluator, Strategy};
+use rasp_core::{BatchEvaluator, BatchStrategy};
 use rasp_core::{Evaluator, Graph, NodeId, Value};
 use rasp_lang::{NoFiles, Session};
 use std::io::Write;
@@ -40,6 +42,8 @@ time the batch took per second of wall time (2.0: two cores were ours
 throughout; less when other processes hold the cores) and the inputs per
 second of that CPU time.";
 
+/// The options of `rasp bench` (and of the `rasp-bench` binary), parsed by
+/// clap: flatten it into a command, then pass it to [`run`].
 #[derive(Args, Debug)]
 #[command(about = ABOUT, long_about = LONG_ABOUT)]
 pub struct BenchArgs {
@@ -192,7 +196,7 @@ fn memory_of(relaunch: &[&str], strategy: &str, case: &str) -> Option<u64> {
 
 /// The `--memory-case` child: builds the programs, evaluates one input
 /// once, prints the peak resident memory.
-fn memory_case(case: &str, strategy: Strategy, out: &mut dyn Write) -> Result<(), String> {
+fn memory_case(case: &str, strategy: BatchStrategy, out: &mut dyn Write) -> Result<(), String> {
     let parts: Vec<&str> = case.split(':').collect();
     let [name, n, engine] = parts.as_slice() else {
         return Err(format!("bad memory case {case}"));
@@ -228,9 +232,9 @@ fn io(e: std::io::Error) -> String {
 /// for `rasp`), for the memory measurements.
 pub fn run(args: &BenchArgs, out: &mut dyn Write, relaunch: &[&str]) -> Result<(), String> {
     let strategy = match args.strategy.as_str() {
-        "structured" => Strategy::Structured,
-        "rows" => Strategy::Rows,
-        _ => Strategy::Auto,
+        "structured" => BatchStrategy::Structured,
+        "rows" => BatchStrategy::Rows,
+        _ => BatchStrategy::Auto,
     };
     if let Some(case) = &args.memory_case {
         return memory_case(case, strategy, out);

@@ -199,7 +199,7 @@ struct Case {
 }
 
 fn paper_cases() -> Vec<Case> {
-    let text = rasp_compile::PAPER_EXAMPLES.to_string();
+    let text = rasp::PAPER_EXAMPLES.to_string();
     let case = |sop: &str, vocab: &str, bos: Option<&str>, max_len: usize| Case {
         name: format!("{sop} N={max_len}"),
         file: "paper.rasp".to_string(),

@@ -88,12 +88,12 @@ pub fn run(args: DrawArgs) -> ExitCode {
     let drawing = match program.draw(root, &input, options) {
         Ok(drawing) => drawing,
         Err(e) => {
-            let shown = input.iter_elements().map(|elements| rasp_draw::input_repr(program.graph(), &elements));
+            let shown = input.iter_elements().map(|elements| rasp::input_repr(program.graph(), &elements));
             eprintln!("rasp: cannot draw {} on {}: {e}", args.sop, shown.unwrap_or_else(|| args.input.clone()));
             return crate::program::exit_status(e.kind());
         }
     };
-    let path = args.output.unwrap_or_else(|| PathBuf::from(rasp_draw::default_path(program.graph(), root, &input)));
+    let path = args.output.unwrap_or_else(|| PathBuf::from(rasp::default_drawing_path(program.graph(), root, &input)));
     let contents = if html { drawing.to_html() } else { drawing.to_svg() };
     if let Err(e) = write_atomic(&path, contents.as_bytes()) {
         eprintln!("rasp: {e}");

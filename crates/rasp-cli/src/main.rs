@@ -8,6 +8,7 @@ mod draw;
 mod files;
 mod program;
 mod repl;
+mod serve;
 mod train;
 
 use clap::{CommandFactory, Parser, Subcommand};
@@ -44,6 +45,7 @@ enum Command {
     Attention(train::AttentionArgs),
     Table(train::TableArgs),
     Completions(CompletionsArgs),
+    Serve(serve::ServeArgs),
 }
 
 /// Print a shell completion script for rasp.
@@ -88,7 +90,7 @@ fn main() -> ExitCode {
     if let Some(n) = cli.command.as_ref().and_then(Command::compute_threads) {
         set_compute_threads(n);
     }
-    rasp_lang::with_large_stack(move || match cli.command {
+    rasp::with_large_stack(move || match cli.command {
         Some(Command::Analyze(args)) => analyze::run(args),
         Some(Command::Draw(args)) => draw::run(args),
         Some(Command::Bench(args)) => bench::run(args),
@@ -98,6 +100,7 @@ fn main() -> ExitCode {
         Some(Command::Train(args)) => train::run_train(args),
         Some(Command::Attention(args)) => train::run_attention(args),
         Some(Command::Table(args)) => train::run_table(args),
+        Some(Command::Serve(args)) => serve::run(args),
         Some(Command::Completions(args)) => {
             let mut script = Vec::new();
             clap_complete::generate(args.shell, &mut Cli::command(), "rasp", &mut script);

@@ -13,6 +13,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 pub fn run(file: Option<PathBuf>, quiet: bool) -> ExitCode {
+    // As in the reference, a local library file replaces the built-in one
+    // in the REPL (its own tests rely on that); never silently.
+    let override_file = format!("{}.rasp", rasp::LIBRARY_PATH);
+    if Path::new(&override_file).is_file() {
+        eprintln!("rasp: note: the library is {override_file} from the working directory, not the built-in one");
+    }
     let mut session = rasp::new_session(rasp::FileLoader);
     if let Some(path) = file {
         let text = match std::fs::read_to_string(&path) {
@@ -25,6 +31,7 @@ pub fn run(file: Option<PathBuf>, quiet: bool) -> ExitCode {
         let control = session.run_file(&path.display().to_string(), &text);
         write_drawings(&mut session, false);
         flush(&mut session);
+        print_diagnostics(&mut session);
         if quiet || control == Control::Exit {
             return if session.had_file_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS };
         }
@@ -51,6 +58,21 @@ fn write_drawings(session: &mut Session, announce: bool) {
             let _ = out.write_all(note.as_bytes());
         }
     }
+}
+
+/// Errors of file mode and of the terminal REPL, with their source lines,
+/// go to stderr (stdout keeps results only).
+fn print_diagnostics(session: &mut Session) {
+    let diagnostics = session.take_diagnostics();
+    if diagnostics.is_empty() {
+        return;
+    }
+    let color = std::io::stderr().is_terminal() && color_allowed();
+    let mut err = std::io::stderr().lock();
+    for diagnostic in diagnostics {
+        let _ = err.write_all(diagnostic.render(color).as_bytes());
+    }
+    let _ = err.flush();
 }
 
 fn flush(session: &mut Session) {
@@ -114,6 +136,8 @@ fn interactive(mut session: Session) -> ExitCode {
     };
     editor.set_helper(Some(RaspHelper { names: session.names() }));
     session.colors = colors_wanted();
+    // At a terminal, errors show where they happened (on stderr).
+    session.friendly_errors = true;
     let history = history_path();
     if let Some(h) = &history {
         let _ = editor.load_history(h);
@@ -150,6 +174,7 @@ fn interactive(mut session: Session) -> ExitCode {
                 }
                 write_drawings(&mut session, true);
                 flush(&mut session);
+                print_diagnostics(&mut session);
                 if let Some(helper) = editor.helper_mut() {
                     helper.names = session.names();
                 }
@@ -192,9 +217,13 @@ fn help_request(line: &str) -> Option<Option<&str>> {
 
 /// Colours at a terminal unless NO_COLOR is set (any value) or TERM=dumb.
 fn colors_wanted() -> bool {
+    std::io::stdout().is_terminal() && color_allowed()
+}
+
+fn color_allowed() -> bool {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
-    std::io::stdout().is_terminal() && !no_color && !dumb
+    !no_color && !dumb
 }
 
 fn history_path() -> Option<PathBuf> {

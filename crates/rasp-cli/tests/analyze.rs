@@ -75,5 +75,10 @@ fn files_with_errors_are_not_analysed() {
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stdout).is_empty());
-    assert!(text(&out.stderr).contains("has errors"), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.starts_with(&format!("rasp: {path} has errors:\nerror: Undefined variable: undefined_name\n")),
+        "{err}"
+    );
+    assert!(err.contains(" 2 | y = undefined_name + 1;\n   |     ^^^^^^^^^^^^^^\n"), "{err}");
 }

@@ -67,6 +67,10 @@ fn compile_verify_attention_on_one_folder() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("layer 2 head 1"), "{}", text(&out.stdout));
     assert!(std::fs::read_to_string(dir.join("pictures/attention.svg")).expect("written").contains("<svg"));
+    // --input reads a RASP list as `rasp draw` does: the same three tokens.
+    let out = rasp_in(&dir, &["attention", "nested/model", "--input", "[\"a\", \"b\", \"c\"]", "-o", "again.svg"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("layer 2 head 1"), "{}", text(&out.stdout));
     let out = rasp_in(&dir, &["attention", "nested/model", "--input", "abc", "-o", "attention.png"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("the output must end in .svg"), "{}", text(&out.stderr));

@@ -40,18 +40,66 @@ fn piped_repl_prints_the_reference_transcript() {
 }
 
 #[test]
-fn running_a_file_names_file_line_and_column_of_errors() {
+fn running_a_file_reports_errors_on_stderr_with_file_line_and_column() {
     let dir = std::env::temp_dir().join(format!("rasp-cli-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let file = dir.join("prog.rasp");
     std::fs::write(&file, "x = indices + 1;\ny = x + tokens;\n\n  z = nope;\nw = (1 +\n  2) * ;\n").expect("write");
-    let (out, _, code) = rasp(&["-q", "prog.rasp"], "", &dir);
-    assert!(out.contains("x(\"hello\") = [1, 2, 3, 4, 5] (ints)"), "{out}");
-    assert!(out.contains("prog.rasp:2:1: error: unsupported operand type(s) for +: 'int' and 'str'"), "{out}");
-    assert!(out.contains("prog.rasp:4:3: error: Undefined variable: nope"), "{out}");
-    assert!(out.contains("prog.rasp:6:8: syntax error:"), "{out}");
+    let (out, err, code) = rasp(&["-q", "prog.rasp"], "", &dir);
+    // Results stay on stdout; errors go to stderr only.
+    assert_eq!(out, "     s-op: x\n \t Example: x(\"hello\") = [1, 2, 3, 4, 5] (ints)\n");
+    let expected = concat!(
+        "error: unsupported operand type(s) for +: 'int' and 'str'\n",
+        "  --> prog.rasp:2:5\n",
+        "   |\n",
+        " 2 | y = x + tokens;\n",
+        "   |     ^^^^^^^^^^\n",
+        "error: Undefined variable: nope\n",
+        "  --> prog.rasp:4:7\n",
+        "   |\n",
+        " 4 |   z = nope;\n",
+        "   |       ^^^^\n",
+    );
+    assert!(err.starts_with(expected), "{err}");
+    assert!(err.contains("error: cannot parse: mismatched input ';'"), "{err}");
+    assert!(err.contains("  --> prog.rasp:6:8\n   |\n 6 |   2) * ;\n   |        ^\n"), "{err}");
     assert_eq!(code, 1);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_error_inside_a_function_shows_the_line_the_caret_and_the_calls() {
+    let dir = std::env::temp_dir().join(format!("rasp-cli-chain-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let program =
+        "def f(s) {\n    return aggregate(s, tokens);\n}\ndef g() {\n    return f(3);\n}\nok = 1;\nbad = g();\n";
+    std::fs::write(dir.join("prog.rasp"), program).expect("write");
+    let expected = concat!(
+        "error: Expected selector, got: 3\n",
+        "  --> prog.rasp:2:12\n",
+        "   |\n",
+        " 2 |     return aggregate(s, tokens);\n",
+        "   |            ^^^^^^^^^^^^^^^^^^^^\n",
+        "   = note: in f(...), called at prog.rasp:5:12\n",
+        "   = note: in g(...), called at prog.rasp:8:7\n",
+    );
+    let (out, err, code) = rasp(&["-q", "prog.rasp"], "", &dir);
+    assert_eq!(err, expected);
+    assert!(out.contains("value: ok =  1\n"), "{out}");
+    assert_eq!(code, 1);
+    // Without -q the REPL goes on after the file; errors of the (piped)
+    // REPL itself stay the reference's text on stdout.
+    let (out, err, code) = rasp(&["prog.rasp"], "g();\n", &dir);
+    assert_eq!(err, expected);
+    assert!(out.ends_with(">> \t\t!!ignoring input:\n\t Expected selector, got: 3\n>> \n"), "{out}");
+    assert_eq!(code, 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_clean_file_exits_zero_with_nothing_on_stderr() {
+    let (_, err, code) = rasp(&["-q", "examples/reverse.rasp"], "", &repo());
+    assert_eq!((err.as_str(), code), ("", 0));
 }
 
 #[test]

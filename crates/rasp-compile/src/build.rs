@@ -4,16 +4,21 @@
 //! by the layer that writes them and drops the ones nothing reads.
 
 use crate::error::CompileError;
-use crate::mlp::{self, Dim, Neuron, Row, UnitIn, add_into, normalize};
-use crate::plan::{Basis, Plan, Planner, Source, Unit, affine_op};
+use crate::mlp::{self, InputRows, Neuron};
+use crate::plan::{Affine, AffineMap, Basis, MlpInput, Plan, Planner, WrittenBy, affine_op};
+use crate::residual::{Dim, Row, add_into, normalize};
 use crate::values::{number, show};
 use rasp_core::{Atom, NodeId, NodeKind};
 use rasp_model::Encoding;
 use std::collections::HashMap;
 
-pub const START: Dim = 0;
-pub const ONE: Dim = 1;
+/// A block's index in [`Builder::blocks`] (creation order, which is a
+/// topological order: a block only reads what earlier blocks write).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct BlockId(pub usize);
 
+/// A named group of directions holding one s-op, feature or special
+/// direction; becomes a [`rasp_model::Subspace`] in model.json.
 #[derive(Debug, Clone)]
 pub struct SubspaceInfo {
     pub name: String,
@@ -22,35 +27,79 @@ pub struct SubspaceInfo {
     pub dims: Vec<Dim>,
     pub values: Vec<Atom>,
     pub implicit: Option<Atom>,
-    /// The item that writes it (`None`: the embedding).
-    pub item: Option<usize>,
+    /// The block that writes it (`None`: the embedding).
+    pub written_by: Option<BlockId>,
 }
 
+/// One weight of a head's query-key form: the logit gains
+/// `scale * weight * x_query[query] * x_key[key]`.
+#[derive(Clone, Copy, Debug)]
+pub struct QkWeight {
+    pub query: Dim,
+    pub key: Dim,
+    pub weight: f64,
+}
+
+/// One weight of a head's value-output map: the output direction `target`
+/// gains `weight * x_key[source]`, averaged over the attended keys.
+#[derive(Clone, Copy, Debug)]
+pub struct OvWeight {
+    pub source: Dim,
+    pub target: Dim,
+    pub weight: f64,
+}
+
+/// The attention head of an aggregate, in symbolic directions.
 #[derive(Debug, Clone)]
-pub struct HeadItem {
-    /// Bilinear form: logit = scale * Σ w * x_q[a] * x_k[b] over (a, b, w).
-    pub qk: Vec<(Dim, Dim, f64)>,
-    /// Value-to-output map: out[b] += Σ w * x_k[a] over (a, b, w).
-    pub ov: Vec<(Dim, Dim, f64)>,
+pub struct HeadBlock {
+    pub qk: Vec<QkWeight>,
+    pub ov: Vec<OvWeight>,
     pub scale: f64,
     pub selector: String,
     pub computes: String,
 }
 
+/// What a block is.
 #[derive(Debug, Clone)]
-pub enum ItemKind {
-    Head(HeadItem),
+pub enum BlockKind {
+    /// An attention head (an aggregate).
+    Head(HeadBlock),
+    /// Some neurons of an MLP sublayer (a map, or a feature a selector needs).
     Mlp(Vec<Neuron>),
 }
 
+/// A unit of computation that reads and writes residual directions;
+/// `assemble` places each in a layer.
 #[derive(Debug, Clone)]
-pub struct Item {
+pub struct Block {
     pub name: String,
-    pub kind: ItemKind,
-    /// Must run in the MLP right after this attention item (a default's
+    pub kind: BlockKind,
+    /// Must run in the MLP right after this attention block (a default's
     /// correction), whatever its inputs say.
-    pub after: Option<usize>,
+    pub after: Option<BlockId>,
 }
+
+/// How the output s-op is read from the final residual stream.
+pub struct OutputReadout {
+    pub encoding: Encoding,
+    /// The value of each row (categorical), or every possible value (numerical).
+    pub values: Vec<Atom>,
+    /// One functional per output column.
+    pub rows: Vec<Row>,
+}
+
+/// A feature recomputed from the inputs of the MLPs that make its bases
+/// (see [`Builder::look_through`]).
+struct LookThrough {
+    inputs: Vec<InputRows>,
+    points: Vec<Vec<usize>>,
+    /// At each point, the feature's classes (`None`: the interpreter fails there).
+    classes_per_point: Vec<Option<Vec<bool>>>,
+}
+
+/// A feature's index in [`Builder::features`].
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct FeatureId(pub usize);
 
 /// A categorical side of an attention score: boolean functions ("classes")
 /// of a few bases, on the combinations inputs can produce.
@@ -58,7 +107,7 @@ pub struct Item {
 pub struct Feature {
     pub units: Vec<Basis>,
     pub points: Vec<Vec<usize>>,
-    /// classes[c][i]: whether class c holds at points[i].
+    /// `classes[c][i]`: whether class c holds at `points[i]`.
     pub classes: Vec<Vec<bool>>,
     pub name: String,
     index: HashMap<Vec<usize>, usize>,
@@ -78,46 +127,54 @@ impl Feature {
     }
 }
 
+/// Builds the blocks (attention heads and MLP neurons) over symbolic
+/// directions, and records which directions hold what.
 pub struct Builder<'p, 'a> {
-    pub p: &'p Planner<'a>,
+    pub planner: &'p Planner<'a>,
+    /// A label per direction (indexed by [`Dim`]), for model.json.
     pub labels: Vec<String>,
     pub subspaces: Vec<SubspaceInfo>,
-    pub items: Vec<Item>,
+    pub blocks: Vec<Block>,
+    /// Per raw token: its one-hot direction (`None`: the implicit token).
     pub token_dims: Vec<Option<Dim>>,
+    /// Per position: its one-hot direction (`None`: the implicit position).
     pub position_dims: Vec<Option<Dim>>,
-    cat_out: HashMap<NodeId, Vec<Row>>,
-    num_out: HashMap<NodeId, Row>,
+    /// Materialized one-hots: one row per value.
+    one_hot_rows_of: HashMap<NodeId, Vec<Row>>,
+    /// Materialized scalars.
+    scalar_row_of: HashMap<NodeId, Row>,
     pub features: Vec<Feature>,
-    feature_rows: HashMap<usize, Vec<Row>>,
+    feature_rows: HashMap<FeatureId, Vec<Row>>,
     pub leak: f64,
-    forms: HashMap<NodeId, crate::selector::Form>,
-    live: HashMap<NodeId, Vec<bool>>,
+    selector_forms: HashMap<NodeId, crate::selector::Form>,
+    /// Per one-hot read only by selects: which of its values a select can match.
+    live_values: HashMap<NodeId, Vec<bool>>,
     /// Facts for the report (one line each).
     pub notes: Vec<String>,
 }
 
 impl<'p, 'a> Builder<'p, 'a> {
-    pub fn new(p: &'p Planner<'a>, leak: f64) -> Builder<'p, 'a> {
+    pub fn new(planner: &'p Planner<'a>, leak: f64) -> Builder<'p, 'a> {
         let mut b = Builder {
-            p,
+            planner,
             labels: vec!["start".to_string(), "one".to_string()],
             subspaces: Vec::new(),
-            items: Vec::new(),
+            blocks: Vec::new(),
             token_dims: Vec::new(),
             position_dims: Vec::new(),
-            cat_out: HashMap::new(),
-            num_out: HashMap::new(),
+            one_hot_rows_of: HashMap::new(),
+            scalar_row_of: HashMap::new(),
             features: Vec::new(),
             feature_rows: HashMap::new(),
             leak,
-            forms: HashMap::new(),
-            live: HashMap::new(),
+            selector_forms: HashMap::new(),
+            live_values: HashMap::new(),
             notes: Vec::new(),
         };
-        b.subspace("start", None, Encoding::Numerical, vec![START], vec![], None, None);
-        b.subspace("one", None, Encoding::Numerical, vec![ONE], vec![], None, None);
-        let raw = p.inf.raw_tokens.clone();
-        let implicit_token = if p.inf.bos { 0 } else { raw.len().saturating_sub(1) };
+        b.subspace("start", None, Encoding::Numerical, vec![Dim::START], vec![], None, None);
+        b.subspace("one", None, Encoding::Numerical, vec![Dim::ONE], vec![], None, None);
+        let raw = planner.inference.raw_tokens.clone();
+        let implicit_token = if planner.inference.bos { 0 } else { raw.len().saturating_sub(1) };
         let mut dims = Vec::new();
         for (i, t) in raw.iter().enumerate() {
             if i == implicit_token {
@@ -139,7 +196,7 @@ impl<'p, 'a> Builder<'p, 'a> {
             raw.get(implicit_token).map(|t| Atom::str(t)),
             None,
         );
-        let n_pos = p.inf.n_pos;
+        let n_pos = planner.inference.n_pos;
         let mut dims = Vec::new();
         for i in 0..n_pos {
             if i + 1 == n_pos {
@@ -158,7 +215,7 @@ impl<'p, 'a> Builder<'p, 'a> {
 
     pub fn new_dim(&mut self, label: String) -> Dim {
         self.labels.push(label);
-        self.labels.len() - 1
+        Dim(self.labels.len() - 1)
     }
 
     /// Records node `id`'s one-hot subspace: `dims` hold, in order, the
@@ -172,13 +229,13 @@ impl<'p, 'a> Builder<'p, 'a> {
         dims: Vec<Dim>,
         atoms: &[Atom],
         implicit: usize,
-        item: usize,
+        written_by: BlockId,
         keep: impl Fn(usize) -> bool,
     ) {
         let values =
             atoms.iter().enumerate().filter(|&(i, _)| i != implicit && keep(i)).map(|(_, a)| a.clone()).collect();
         let implicit_value = atoms.get(implicit).cloned();
-        self.subspace(name, Some(id), Encoding::Categorical, dims, values, implicit_value, Some(item));
+        self.subspace(name, Some(id), Encoding::Categorical, dims, values, implicit_value, Some(written_by));
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -190,13 +247,21 @@ impl<'p, 'a> Builder<'p, 'a> {
         dims: Vec<Dim>,
         values: Vec<Atom>,
         implicit: Option<Atom>,
-        item: Option<usize>,
+        written_by: Option<BlockId>,
     ) {
-        self.subspaces.push(SubspaceInfo { name: name.to_string(), node, encoding, dims, values, implicit, item });
+        self.subspaces.push(SubspaceInfo {
+            name: name.to_string(),
+            node,
+            encoding,
+            dims,
+            values,
+            implicit,
+            written_by,
+        });
     }
 
     fn name(&self, id: NodeId) -> String {
-        format!("{}#{}", self.p.graph.name(id), id.0)
+        format!("{}#{}", self.planner.graph.name(id), id.0)
     }
 
     /// One-hot rows over a basis's values.
@@ -206,7 +271,7 @@ impl<'p, 'a> Builder<'p, 'a> {
                 .map(|d| match d {
                     Some(d) => vec![(*d, 1.0)],
                     None => {
-                        let mut r = vec![(ONE, 1.0)];
+                        let mut r = vec![(Dim::ONE, 1.0)];
                         r.extend(dims.iter().flatten().map(|&o| (o, -1.0)));
                         r
                     }
@@ -216,56 +281,68 @@ impl<'p, 'a> Builder<'p, 'a> {
         match b {
             Basis::Token => Ok(one_hot(&self.token_dims)),
             Basis::Position => Ok(one_hot(&self.position_dims)),
-            Basis::Const => Ok(vec![vec![(ONE, 1.0)]]),
+            Basis::Const => Ok(vec![vec![(Dim::ONE, 1.0)]]),
             Basis::Node(m) => {
-                if let Some(rows) = self.cat_out.get(&m) {
+                if let Some(rows) = self.one_hot_rows_of.get(&m) {
                     return Ok(rows.clone());
                 }
-                let row = self.num_out.get(&m).ok_or_else(|| internal(self, m, "read before it is computed"))?;
-                let xs = self.p.inf.values(m).numbers().unwrap_or_default();
-                if xs.len() != 2 {
-                    return Err(internal(self, m, "a scalar with more than two values read as one-hot"));
-                }
-                let (v0, v1) = (xs[0], xs[1]);
-                let mut low = vec![(ONE, v1 / (v1 - v0))];
-                add_into(&mut low, row, -1.0 / (v1 - v0));
-                let mut high = vec![(ONE, -v0 / (v1 - v0))];
-                add_into(&mut high, row, 1.0 / (v1 - v0));
-                Ok(vec![normalize(&low), normalize(&high)])
+                let row = self.scalar_row_of.get(&m).ok_or_else(|| internal(self, m, "read before it is computed"))?;
+                self.two_valued_one_hot(m, row)
             }
         }
     }
 
+    /// A scalar with two values v0 < v1 read as a one-hot: the rows of
+    /// "is v0" and "is v1", affine in the scalar.
+    fn two_valued_one_hot(&self, id: NodeId, row: &Row) -> Result<Vec<Row>, CompileError> {
+        let xs = self.planner.inference.values(id).numbers().unwrap_or_default();
+        let [v0, v1] = xs[..] else {
+            return Err(internal(self, id, "a scalar without exactly two values read as one-hot"));
+        };
+        let mut low = vec![(Dim::ONE, v1 / (v1 - v0))];
+        add_into(&mut low, row, -1.0 / (v1 - v0));
+        let mut high = vec![(Dim::ONE, -v0 / (v1 - v0))];
+        add_into(&mut high, row, 1.0 / (v1 - v0));
+        Ok(vec![normalize(&low), normalize(&high)])
+    }
+
+    pub fn feature(&self, id: FeatureId) -> &Feature {
+        &self.features[id.0]
+    }
+
     /// The one-hot rows of an s-op, one per value of its value set.
-    pub fn cat_rows(&self, id: NodeId) -> Result<Vec<Row>, CompileError> {
-        let Plan::Single { basis, table } = self.p.plan(id) else {
+    pub fn one_hot_rows(&self, id: NodeId) -> Result<Vec<Row>, CompileError> {
+        let Plan::OneBasis { basis, table } = self.planner.plan(id) else {
             return Err(internal(self, id, "read as one-hot but not a function of one source"));
         };
         let rows = self.basis_rows(*basis)?;
-        let vs = self.p.inf.values(id);
-        let mut out: Vec<Row> = vec![Row::new(); vs.len()];
+        let value_set = self.planner.inference.values(id);
+        let mut out: Vec<Row> = vec![Row::new(); value_set.len()];
         for (b, v) in table.iter().enumerate() {
             let Some(v) = v else { continue };
-            let i = vs.position(v).ok_or_else(|| internal(self, id, "a value missing from its inferred value set"))?;
+            let i = value_set
+                .position(v)
+                .ok_or_else(|| internal(self, id, "a value missing from its inferred value set"))?;
             add_into(&mut out[i], &rows[b], 1.0);
         }
         Ok(out.iter().map(normalize).collect())
     }
 
     /// The scalar row of a numeric s-op.
-    pub fn num_row(&self, id: NodeId) -> Result<Row, CompileError> {
-        match self.p.plan(id) {
-            Plan::Single { basis, table } => {
+    pub fn scalar_row(&self, id: NodeId) -> Result<Row, CompileError> {
+        match self.planner.plan(id) {
+            Plan::OneBasis { basis, table } => {
                 if let Basis::Node(m) = basis
-                    && !self.cat_out.contains_key(m)
+                    && !self.one_hot_rows_of.contains_key(m)
                 {
-                    let row = self.num_out.get(m).ok_or_else(|| internal(self, *m, "read before it is computed"))?;
-                    let (a, c) = self
-                        .p
+                    let row =
+                        self.scalar_row_of.get(m).ok_or_else(|| internal(self, *m, "read before it is computed"))?;
+                    let Affine { slope, offset } = self
+                        .planner
                         .affine_in_basis(*basis, table)
                         .ok_or_else(|| internal(self, id, "read as a scalar but not affine in its source"))?;
-                    let mut out = vec![(ONE, c)];
-                    add_into(&mut out, row, a);
+                    let mut out = vec![(Dim::ONE, offset)];
+                    add_into(&mut out, row, slope);
                     return Ok(normalize(&out));
                 }
                 let rows = self.basis_rows(*basis)?;
@@ -277,16 +354,16 @@ impl<'p, 'a> Builder<'p, 'a> {
                 }
                 Ok(normalize(&out))
             }
-            Plan::Multi => {
-                let NodeKind::Map { op, inputs } = self.p.graph.kind(id) else {
+            Plan::SeveralBases => {
+                let NodeKind::Map { op, inputs } = self.planner.graph.kind(id) else {
                     return Err(internal(self, id, "not a map"));
                 };
-                let (coefs, c) = affine_op(self.p.graph, op, inputs)
+                let AffineMap { coefficients, constant } = affine_op(self.planner.graph, op, inputs)
                     .ok_or_else(|| internal(self, id, "read as a scalar but not affine"))?;
-                let mut out = vec![(ONE, c)];
-                for (&i, &w) in inputs.iter().zip(&coefs) {
+                let mut out = vec![(Dim::ONE, constant)];
+                for (&i, &w) in inputs.iter().zip(&coefficients) {
                     if w != 0.0 {
-                        add_into(&mut out, &self.num_row(i)?, w);
+                        add_into(&mut out, &self.scalar_row(i)?, w);
                     }
                 }
                 Ok(normalize(&out))
@@ -295,27 +372,27 @@ impl<'p, 'a> Builder<'p, 'a> {
     }
 
     /// Builds every block, in topological order.
-    pub fn build_all(&mut self) -> Result<(), CompileError> {
-        let nodes = self.p.nodes.clone();
+    pub fn build_blocks(&mut self) -> Result<(), CompileError> {
+        let nodes = self.planner.nodes.clone();
         // Selector forms first: they decide which values of a one-hot that
         // only selects read can ever matter.
         for &id in &nodes {
-            if let NodeKind::Aggregate { selector, .. } = self.p.graph.kind(id) {
-                let averaging = self.p.inf.averaging.contains(&id);
+            if let NodeKind::Aggregate { selector, .. } = self.planner.graph.kind(id) {
+                let averaging = self.planner.inference.averaging.contains(&id);
                 let form = self.selector_form(*selector, averaging)?;
-                self.forms.insert(id, form);
+                self.selector_forms.insert(id, form);
             }
         }
-        self.live = self.live_from_forms();
+        self.live_values = self.live_from_forms();
         for id in nodes {
-            let Some(m) = self.p.mat.get(&id).cloned() else { continue };
-            if matches!(self.p.graph.kind(id), NodeKind::Aggregate { .. }) {
-                self.build_head(id, m.cat == Some(Source::Attention))?;
-                if m.cat == Some(Source::Mlp) {
+            let Some(m) = self.planner.materialized.get(&id).cloned() else { continue };
+            if matches!(self.planner.graph.kind(id), NodeKind::Aggregate { .. }) {
+                self.build_head(id, m.categorical == Some(WrittenBy::Attention))?;
+                if m.categorical == Some(WrittenBy::Mlp) {
                     self.build_mlp_node(id, true)?;
                 }
             } else {
-                self.build_mlp_node(id, m.cat.is_some())?;
+                self.build_mlp_node(id, m.categorical.is_some())?;
             }
         }
         Ok(())
@@ -332,17 +409,17 @@ impl<'p, 'a> Builder<'p, 'a> {
                 e[v] = true;
             }
         };
-        for form in self.forms.values() {
+        for form in self.selector_forms.values() {
             for t in &form.terms {
-                for (side, query) in [(&t.q, true), (&t.k, false)] {
+                for (side, query) in [(&t.query, true), (&t.key, false)] {
                     match side {
                         Side::Basis(Basis::Node(x)) => {
-                            let n = self.p.inf.values(*x).len();
+                            let n = self.planner.inference.values(*x).len();
                             for v in 0..n {
                                 let used = if query {
-                                    t.m.get(v).is_some_and(|row| row.iter().any(|w| *w != 0.0))
+                                    t.weights.get(v).is_some_and(|row| row.iter().any(|w| *w != 0.0))
                                 } else {
-                                    t.m.iter().any(|row| row.get(v).is_some_and(|w| *w != 0.0))
+                                    t.weights.iter().any(|row| row.get(v).is_some_and(|w| *w != 0.0))
                                 };
                                 if used {
                                     mark(*x, v, n);
@@ -350,10 +427,10 @@ impl<'p, 'a> Builder<'p, 'a> {
                             }
                         }
                         Side::Feature(f) => {
-                            let feature = &self.features[*f];
+                            let feature = self.feature(*f);
                             for (u, b) in feature.units.iter().enumerate() {
                                 let Basis::Node(x) = b else { continue };
-                                let n = self.p.inf.values(*x).len();
+                                let n = self.planner.inference.values(*x).len();
                                 for (i, p) in feature.points.iter().enumerate() {
                                     if feature.classes.iter().any(|c| c[i]) {
                                         mark(*x, p[u], n);
@@ -369,27 +446,27 @@ impl<'p, 'a> Builder<'p, 'a> {
         live
     }
 
-    fn unit_in(&self, u: Unit, owner: NodeId) -> Result<UnitIn, CompileError> {
-        let as_num = |id: NodeId, row: Row| -> Result<UnitIn, CompileError> {
-            let values =
-                self.p.inf.values(id).numbers().ok_or_else(|| internal(self, id, "a scalar of non-numbers"))?;
-            Ok(UnitIn::Num { row, values })
+    fn mlp_input_rows(&self, u: MlpInput, owner: NodeId) -> Result<InputRows, CompileError> {
+        let as_num = |id: NodeId, row: Row| -> Result<InputRows, CompileError> {
+            let values = self
+                .planner
+                .inference
+                .values(id)
+                .numbers()
+                .ok_or_else(|| internal(self, id, "a scalar of non-numbers"))?;
+            Ok(InputRows::Scalar { row, values })
         };
         match u {
-            Unit::Basis(Basis::Node(m)) if m == owner => as_num(m, self.num_out.get(&m).cloned().unwrap_or_default()),
-            Unit::Basis(b) if self.p.unit_is_cat(u) => Ok(UnitIn::Cat(self.basis_rows(b)?)),
-            Unit::Basis(Basis::Node(m)) => as_num(m, self.num_out.get(&m).cloned().unwrap_or_default()),
-            Unit::Basis(_) => Err(CompileError::general("internal error: an embedding read as a scalar")),
-            Unit::Virtual(i) => {
-                let row = self.num_row(i)?;
-                if self.p.unit_is_cat(u) {
-                    let xs = self.p.inf.values(i).numbers().unwrap_or_default();
-                    let (v0, v1) = (xs[0], xs[1]);
-                    let mut low = vec![(ONE, v1 / (v1 - v0))];
-                    add_into(&mut low, &row, -1.0 / (v1 - v0));
-                    let mut high = vec![(ONE, -v0 / (v1 - v0))];
-                    add_into(&mut high, &row, 1.0 / (v1 - v0));
-                    Ok(UnitIn::Cat(vec![normalize(&low), normalize(&high)]))
+            MlpInput::Basis(Basis::Node(m)) if m == owner => {
+                as_num(m, self.scalar_row_of.get(&m).cloned().unwrap_or_default())
+            }
+            MlpInput::Basis(b) if self.planner.input_is_one_hot(u) => Ok(InputRows::OneHot(self.basis_rows(b)?)),
+            MlpInput::Basis(Basis::Node(m)) => as_num(m, self.scalar_row_of.get(&m).cloned().unwrap_or_default()),
+            MlpInput::Basis(_) => Err(CompileError::general("internal error: an embedding read as a scalar")),
+            MlpInput::Affine(i) => {
+                let row = self.scalar_row(i)?;
+                if self.planner.input_is_one_hot(u) {
+                    Ok(InputRows::OneHot(self.two_valued_one_hot(i, &row)?))
                 } else {
                     as_num(i, row)
                 }
@@ -399,40 +476,43 @@ impl<'p, 'a> Builder<'p, 'a> {
 
     /// An MLP computing a node from its inputs' sources.
     fn build_mlp_node(&mut self, id: NodeId, categorical: bool) -> Result<(), CompileError> {
-        let (units, _) = self.p.mlp_units(id);
-        let points = self.p.joint_points(&units);
-        let values = self.p.eval_definition(id, &units, &points);
-        let ins = units.iter().map(|&u| self.unit_in(u, id)).collect::<Result<Vec<_>, _>>()?;
-        let vs = self.p.inf.values(id).clone();
+        let units = self.planner.mlp_inputs(id).inputs;
+        let points = self.planner.joint_points(&units);
+        let values = self.planner.eval_definition(id, &units, &points);
+        let mlp_inputs = units.iter().map(|&u| self.mlp_input_rows(u, id)).collect::<Result<Vec<_>, _>>()?;
+        let value_set = self.planner.inference.values(id).clone();
         let name = self.name(id);
-        let item = self.items.len();
+        let block = BlockId(self.blocks.len());
         if categorical {
             // Values no select can match (when only selects read it) need
             // nothing; otherwise the most frequent value is implicit.
-            let live = match self.live.get(&id) {
-                Some(l) if self.p.select_only.contains(&id) => l.clone(),
-                _ => vec![true; vs.len()],
+            let live = match self.live_values.get(&id) {
+                Some(l) if self.planner.select_only.contains(&id) => l.clone(),
+                _ => vec![true; value_set.len()],
             };
-            let mut counts = vec![0usize; vs.len()];
+            let mut counts = vec![0usize; value_set.len()];
             for v in values.iter().flatten() {
-                if let Some(i) = vs.position(v) {
+                if let Some(i) = value_set.position(v) {
                     counts[i] += 1;
                 }
             }
             let implicit = if live.iter().all(|&l| l) {
-                (0..vs.len()).max_by_key(|&i| (counts[i], std::cmp::Reverse(i))).unwrap_or(0)
+                (0..value_set.len()).max_by_key(|&i| (counts[i], std::cmp::Reverse(i))).unwrap_or(0)
             } else {
                 usize::MAX
             };
             // A value whose indicator is a function of one one-hot input (or
             // never holds) is read from that input: no dimension, no neurons.
-            let class_of: Vec<Option<usize>> = values.iter().map(|v| v.as_ref().and_then(|v| vs.position(v))).collect();
-            let linear: Vec<Option<Row>> = (0..vs.len())
-                .map(|i| if i == implicit || !live[i] { None } else { linear_class(&ins, &points, &class_of, i) })
+            let class_of: Vec<Option<usize>> =
+                values.iter().map(|v| v.as_ref().and_then(|v| value_set.position(v))).collect();
+            let linear: Vec<Option<Row>> = (0..value_set.len())
+                .map(
+                    |i| if i == implicit || !live[i] { None } else { linear_class(&mlp_inputs, &points, &class_of, i) },
+                )
                 .collect();
             let mut dims = Vec::new();
-            let mut dim_of = vec![None; vs.len()];
-            for (i, a) in vs.atoms().iter().enumerate() {
+            let mut dim_of = vec![None; value_set.len()];
+            for (i, a) in value_set.atoms().iter().enumerate() {
                 if i != implicit && live[i] && linear[i].is_none() {
                     let d = self.new_dim(format!("{name}:{}", show(a)));
                     dim_of[i] = Some(dims.len());
@@ -442,7 +522,7 @@ impl<'p, 'a> Builder<'p, 'a> {
             let outputs: Vec<Option<Vec<f64>>> = values
                 .iter()
                 .map(|v| {
-                    let i = vs.position(v.as_ref()?)?;
+                    let i = value_set.position(v.as_ref()?)?;
                     let mut out = vec![0.0; dims.len()];
                     if let Some(k) = dim_of[i] {
                         out[k] = 1.0;
@@ -450,17 +530,17 @@ impl<'p, 'a> Builder<'p, 'a> {
                     Some(out)
                 })
                 .collect();
-            let neurons =
-                mlp::build(&ins, &points, &outputs, &dims, ONE).map_err(|e| CompileError::at(self.p.graph, id, &e))?;
-            let mut rows: Vec<Row> = (0..vs.len())
+            let neurons = mlp::build(&mlp_inputs, &points, &outputs, &dims)
+                .map_err(|e| CompileError::at(self.planner.graph, id, &e))?;
+            let mut rows: Vec<Row> = (0..value_set.len())
                 .map(|i| match (&linear[i], dim_of[i]) {
                     (Some(r), _) => r.clone(),
                     (None, Some(k)) => vec![(dims[k], 1.0)],
                     (None, None) => Row::new(),
                 })
                 .collect();
-            if implicit < vs.len() {
-                let mut r = vec![(ONE, 1.0)];
+            if implicit < value_set.len() {
+                let mut r = vec![(Dim::ONE, 1.0)];
                 for (i, row) in rows.iter().enumerate() {
                     if i != implicit {
                         add_into(&mut r, row, -1.0);
@@ -473,43 +553,43 @@ impl<'p, 'a> Builder<'p, 'a> {
                     row.clear();
                 }
             }
-            self.cat_out.insert(id, rows);
-            self.one_hot_subspace(&name, id, dims, vs.atoms(), implicit, item, |i| live[i]);
-            self.items.push(Item { name, kind: ItemKind::Mlp(neurons), after: None });
+            self.one_hot_rows_of.insert(id, rows);
+            self.one_hot_subspace(&name, id, dims, value_set.atoms(), implicit, block, |i| live[i]);
+            self.blocks.push(Block { name, kind: BlockKind::Mlp(neurons), after: None });
         } else {
             let d = self.new_dim(name.clone());
             let outputs: Vec<Option<Vec<f64>>> = values.iter().map(|v| Some(vec![number(v.as_ref()?)?])).collect();
-            let neurons =
-                mlp::build(&ins, &points, &outputs, &[d], ONE).map_err(|e| CompileError::at(self.p.graph, id, &e))?;
-            self.num_out.insert(id, vec![(d, 1.0)]);
-            self.subspace(&name, Some(id), Encoding::Numerical, vec![d], vs.atoms().to_vec(), None, Some(item));
-            self.items.push(Item { name, kind: ItemKind::Mlp(neurons), after: None });
+            let neurons = mlp::build(&mlp_inputs, &points, &outputs, &[d])
+                .map_err(|e| CompileError::at(self.planner.graph, id, &e))?;
+            self.scalar_row_of.insert(id, vec![(d, 1.0)]);
+            self.subspace(&name, Some(id), Encoding::Numerical, vec![d], value_set.atoms().to_vec(), None, Some(block));
+            self.blocks.push(Block { name, kind: BlockKind::Mlp(neurons), after: None });
         }
         Ok(())
     }
 
     /// The attention head of an aggregate.
     fn build_head(&mut self, id: NodeId, categorical: bool) -> Result<(), CompileError> {
-        let NodeKind::Aggregate { selector, values, default } = self.p.graph.kind(id).clone() else {
+        let NodeKind::Aggregate { selector, values, default } = self.planner.graph.kind(id).clone() else {
             return Err(internal(self, id, "not an aggregate"));
         };
-        let averaging = self.p.inf.averaging.contains(&id);
-        let form = match self.forms.remove(&id) {
+        let averaging = self.planner.inference.averaging.contains(&id);
+        let form = match self.selector_forms.remove(&id) {
             Some(f) => f,
             None => self.selector_form(selector, averaging)?,
         };
         let mut qk: HashMap<(Dim, Dim), f64> = HashMap::new();
         for term in &form.terms {
-            let rq = self.side_rows(&term.q)?;
-            let rk = self.side_rows(&term.k)?;
-            for (c, row) in term.m.iter().enumerate() {
-                for (c2, &w) in row.iter().enumerate() {
+            let query_rows = self.side_rows(&term.query)?;
+            let key_rows = self.side_rows(&term.key)?;
+            for (query_class, row) in term.weights.iter().enumerate() {
+                for (key_class, &w) in row.iter().enumerate() {
                     if w == 0.0 {
                         continue;
                     }
-                    for &(a, x) in &rq[c] {
-                        for &(b, y) in &rk[c2] {
-                            *qk.entry((a, b)).or_insert(0.0) += w * x * y;
+                    for &(query_dim, x) in &query_rows[query_class] {
+                        for &(key_dim, y) in &key_rows[key_class] {
+                            *qk.entry((query_dim, key_dim)).or_insert(0.0) += w * x * y;
                         }
                     }
                 }
@@ -517,57 +597,58 @@ impl<'p, 'a> Builder<'p, 'a> {
         }
         // A real query scores the start position ½ (between "not selected",
         // ≤ 0, and "selected", ≥ 1); the start query looks only at itself.
-        *qk.entry((ONE, START)).or_insert(0.0) += 0.5;
-        *qk.entry((START, START)).or_insert(0.0) += 1.0;
+        *qk.entry((Dim::ONE, Dim::START)).or_insert(0.0) += 0.5;
+        *qk.entry((Dim::START, Dim::START)).or_insert(0.0) += 1.0;
         let name = self.name(id);
-        let item = self.items.len();
-        let vs = self.p.inf.values(id).clone();
+        let block = BlockId(self.blocks.len());
+        let value_set = self.planner.inference.values(id).clone();
         let default = match default {
             Some(rasp_core::Value::Atom(a)) => a,
             _ => Atom::Int(0),
         };
-        let mut ov: Vec<(Dim, Dim, f64)> = Vec::new();
+        let mut ov: Vec<OvWeight> = Vec::new();
         let mut correction: Option<Row> = None;
         let range;
         if categorical {
-            let implicit = vs.position(&default).unwrap_or(0);
+            let implicit = value_set.position(&default).unwrap_or(0);
             let mut dims = Vec::new();
-            let mut dim_of = vec![None; vs.len()];
-            for (i, a) in vs.atoms().iter().enumerate() {
+            let mut dim_of = vec![None; value_set.len()];
+            for (i, a) in value_set.atoms().iter().enumerate() {
                 if i != implicit {
                     let d = self.new_dim(format!("{name}:{}", show(a)));
                     dim_of[i] = Some(dims.len());
                     dims.push(d);
                 }
             }
-            let rows = self.cat_rows(values)?;
-            for (i, a) in self.p.inf.values(values).atoms().iter().enumerate() {
-                let Some(k) = vs.position(a).and_then(|j| dim_of[j]) else { continue };
+            let rows = self.one_hot_rows(values)?;
+            for (i, a) in self.planner.inference.values(values).atoms().iter().enumerate() {
+                let Some(k) = value_set.position(a).and_then(|j| dim_of[j]) else { continue };
                 for &(src, w) in &rows[i] {
-                    ov.push((src, dims[k], w));
+                    ov.push(OvWeight { source: src, target: dims[k], weight: w });
                 }
             }
             range = 1.0;
-            self.cat_out.insert(id, one_hot_rows(&dim_of, &dims));
-            self.one_hot_subspace(&name, id, dims, vs.atoms(), implicit, item, |_| true);
+            self.one_hot_rows_of.insert(id, one_hot_rows(&dim_of, &dims));
+            self.one_hot_subspace(&name, id, dims, value_set.atoms(), implicit, block, |_| true);
         } else {
             let d = self.new_dim(name.clone());
-            let row = self.num_row(values)?;
+            let row = self.scalar_row(values)?;
             for &(src, w) in &row {
-                ov.push((src, d, w));
+                ov.push(OvWeight { source: src, target: d, weight: w });
             }
-            let dv = number(&default)
-                .ok_or_else(|| CompileError::at(self.p.graph, id, "a numerical aggregate needs a numeric default"))?;
-            if dv != 0.0 {
+            let default_value = number(&default).ok_or_else(|| {
+                CompileError::at(self.planner.graph, id, "a numerical aggregate needs a numeric default")
+            })?;
+            if default_value != 0.0 {
                 // Keys carry value − default (the start key carries 0); the
                 // MLP adds the default back at every real position.
-                ov.push((ONE, d, -dv));
-                correction = Some(vec![(d, dv)]);
+                ov.push(OvWeight { source: Dim::ONE, target: d, weight: -default_value });
+                correction = Some(vec![(d, default_value)]);
             }
-            let nums = self.p.inf.values(values).numbers().unwrap_or_default();
-            range = nums.iter().map(|x| (x - dv).abs()).fold(dv.abs(), f64::max).max(1.0);
-            self.num_out.insert(id, vec![(d, 1.0)]);
-            self.subspace(&name, Some(id), Encoding::Numerical, vec![d], vs.atoms().to_vec(), None, Some(item));
+            let nums = self.planner.inference.values(values).numbers().unwrap_or_default();
+            range = nums.iter().map(|x| (x - default_value).abs()).fold(default_value.abs(), f64::max).max(1.0);
+            self.scalar_row_of.insert(id, vec![(d, 1.0)]);
+            self.subspace(&name, Some(id), Encoding::Numerical, vec![d], value_set.atoms().to_vec(), None, Some(block));
         }
         // Every unwanted key scores at least ½ below the wanted ones, so its
         // weight is at most e^(−scale/2) of theirs: pick the scale that keeps
@@ -575,7 +656,7 @@ impl<'p, 'a> Builder<'p, 'a> {
         // A scalar output is read by MLPs that tolerate an error of a quarter
         // of the gap between its neighbouring values: keep the leak far below.
         let mut leak = self.leak;
-        if !categorical && let Some(xs) = vs.numbers() {
+        if !categorical && let Some(xs) = value_set.numbers() {
             let gap =
                 xs.windows(2).map(|w| w[1] - w[0]).filter(|g| *g > 1e-9 * (1.0 + range)).fold(f64::INFINITY, f64::min);
             if gap.is_finite() {
@@ -587,27 +668,30 @@ impl<'p, 'a> Builder<'p, 'a> {
                 }
             }
         }
-        let keys = (self.p.inf.n_pos + 1) as f64;
+        let keys = (self.planner.inference.n_pos + 1) as f64;
         let scale = (2.0 * (keys * range / leak).ln()).max(8.0);
-        let selector_text = describe_selector(self.p.graph, selector);
+        let selector_text = describe_selector(self.planner.graph, selector);
         self.notes.push(format!(
             "{name}: head over {selector_text} ({}, {} terms), scale {scale:.2}",
             if averaging { "uniform weights: may average" } else { "selects at most one on defined inputs" },
             form.terms.len()
         ));
-        let mut qk: Vec<(Dim, Dim, f64)> =
-            qk.into_iter().filter(|(_, w)| w.abs() > 1e-12).map(|((a, b), w)| (a, b, w)).collect();
-        qk.sort_by_key(|x| (x.0, x.1));
-        self.items.push(Item {
+        let mut qk: Vec<QkWeight> = qk
+            .into_iter()
+            .filter(|(_, w)| w.abs() > 1e-12)
+            .map(|((query, key), weight)| QkWeight { query, key, weight })
+            .collect();
+        qk.sort_by_key(|entry| (entry.query, entry.key));
+        self.blocks.push(Block {
             name: name.clone(),
-            kind: ItemKind::Head(HeadItem { qk, ov, scale, selector: selector_text, computes: name.clone() }),
+            kind: BlockKind::Head(HeadBlock { qk, ov, scale, selector: selector_text, computes: name.clone() }),
             after: None,
         });
         if let Some(out) = correction {
-            self.items.push(Item {
+            self.blocks.push(Block {
                 name: format!("{name} default"),
-                kind: ItemKind::Mlp(vec![Neuron { input: vec![(ONE, 1.0)], output: out }]),
-                after: Some(item),
+                kind: BlockKind::Mlp(vec![Neuron { input: vec![(Dim::ONE, 1.0)], output: out }]),
+                after: Some(block),
             });
         }
         Ok(())
@@ -617,22 +701,22 @@ impl<'p, 'a> Builder<'p, 'a> {
     pub fn side_rows(&mut self, side: &crate::selector::Side) -> Result<Vec<Row>, CompileError> {
         use crate::selector::Side;
         match side {
-            Side::Const => Ok(vec![vec![(ONE, 1.0)]]),
+            Side::Const => Ok(vec![vec![(Dim::ONE, 1.0)]]),
             Side::Basis(b) => self.basis_rows(*b),
             Side::Feature(f) => self.feature_rows(*f),
         }
     }
 
-    fn feature_rows(&mut self, f: usize) -> Result<Vec<Row>, CompileError> {
+    fn feature_rows(&mut self, f: FeatureId) -> Result<Vec<Row>, CompileError> {
         if let Some(r) = self.feature_rows.get(&f) {
             return Ok(r.clone());
         }
-        let feature = self.features[f].clone();
+        let feature = self.feature(f).clone();
         let rows = match feature.units.len() {
             0 => feature
                 .classes
                 .iter()
-                .map(|c| if c.first().copied().unwrap_or(false) { vec![(ONE, 1.0)] } else { vec![] })
+                .map(|c| if c.first().copied().unwrap_or(false) { vec![(Dim::ONE, 1.0)] } else { vec![] })
                 .collect(),
             1 => {
                 let base = self.basis_rows(feature.units[0])?;
@@ -647,20 +731,21 @@ impl<'p, 'a> Builder<'p, 'a> {
                 rows.iter().map(normalize).collect()
             }
             _ => {
-                let (ins, points, per_point) = match self.look_through(&feature)? {
-                    Some(x) => x,
-                    None => {
-                        let ins = feature.units.iter().map(|&b| self.basis_rows(b).map(UnitIn::Cat)).collect::<Result<
-                            Vec<_>,
-                            _,
-                        >>(
-                        )?;
-                        let per_point: Vec<Option<Vec<bool>>> = (0..feature.points.len())
-                            .map(|i| Some(feature.classes.iter().map(|c| c[i]).collect()))
-                            .collect();
-                        (ins, feature.points.clone(), per_point)
-                    }
-                };
+                let LookThrough { inputs: mlp_inputs, points, classes_per_point: per_point } =
+                    match self.look_through(&feature)? {
+                        Some(recomputed) => recomputed,
+                        None => LookThrough {
+                            inputs: feature
+                                .units
+                                .iter()
+                                .map(|&b| self.basis_rows(b).map(InputRows::OneHot))
+                                .collect::<Result<Vec<_>, _>>()?,
+                            points: feature.points.clone(),
+                            classes_per_point: (0..feature.points.len())
+                                .map(|i| Some(feature.classes.iter().map(|c| c[i]).collect()))
+                                .collect(),
+                        },
+                    };
                 // When the classes partition every input, the largest one
                 // needs no dimension: it is `one` minus the others.
                 let n_classes = feature.classes.len();
@@ -690,7 +775,7 @@ impl<'p, 'a> Builder<'p, 'a> {
                     }
                 }
                 if let Some(c) = implicit {
-                    let mut r = vec![(ONE, 1.0)];
+                    let mut r = vec![(Dim::ONE, 1.0)];
                     r.extend(dims.iter().map(|&d| (d, -1.0)));
                     rows[c] = r;
                 }
@@ -698,9 +783,9 @@ impl<'p, 'a> Builder<'p, 'a> {
                     .iter()
                     .map(|v| v.as_ref().map(|v| live.iter().map(|&c| f64::from(u8::from(v[c]))).collect()))
                     .collect();
-                let neurons = mlp::build(&ins, &points, &outputs, &dims, ONE)
+                let neurons = mlp::build(&mlp_inputs, &points, &outputs, &dims)
                     .map_err(|e| CompileError::general(format!("{}: {e}", feature.name)))?;
-                let item = self.items.len();
+                let block = BlockId(self.blocks.len());
                 self.subspace(
                     &feature.name,
                     None,
@@ -708,9 +793,9 @@ impl<'p, 'a> Builder<'p, 'a> {
                     dims,
                     live.iter().map(|&c| Atom::Int(c as i64)).collect(),
                     implicit.map(|c| Atom::Int(c as i64)),
-                    Some(item),
+                    Some(block),
                 );
-                self.items.push(Item { name: feature.name.clone(), kind: ItemKind::Mlp(neurons), after: None });
+                self.blocks.push(Block { name: feature.name.clone(), kind: BlockKind::Mlp(neurons), after: None });
                 rows
             }
         };
@@ -720,40 +805,36 @@ impl<'p, 'a> Builder<'p, 'a> {
 
     /// A feature over MLP-made one-hots, computed instead from those MLPs'
     /// own inputs, so that it is ready in the same layer as they are.
-    #[allow(clippy::type_complexity)]
-    fn look_through(
-        &self,
-        feature: &Feature,
-    ) -> Result<Option<(Vec<UnitIn>, Vec<Vec<usize>>, Vec<Option<Vec<bool>>>)>, CompileError> {
-        let mut units: Vec<Unit> = Vec::new();
+    fn look_through(&self, feature: &Feature) -> Result<Option<LookThrough>, CompileError> {
+        let mut units: Vec<MlpInput> = Vec::new();
         let mut expanded: Vec<NodeId> = Vec::new();
         for &b in &feature.units {
             match b {
                 Basis::Node(m)
-                    if matches!(self.p.graph.kind(m), NodeKind::Map { .. })
-                        && self.p.mat.get(&m).is_some_and(|x| x.cat == Some(Source::Mlp)) =>
+                    if matches!(self.planner.graph.kind(m), NodeKind::Map { .. })
+                        && self.planner.materialized.get(&m).is_some_and(|x| x.categorical == Some(WrittenBy::Mlp)) =>
                 {
                     expanded.push(m);
-                    for u in self.p.mlp_units(m).0 {
+                    for u in self.planner.mlp_inputs(m).inputs {
                         if !units.contains(&u) {
                             units.push(u);
                         }
                     }
                 }
                 _ => {
-                    if !units.contains(&Unit::Basis(b)) {
-                        units.push(Unit::Basis(b));
+                    if !units.contains(&MlpInput::Basis(b)) {
+                        units.push(MlpInput::Basis(b));
                     }
                 }
             }
         }
-        let scalars = units.iter().filter(|&&u| !self.p.unit_is_cat(u)).count();
-        if expanded.is_empty() || scalars > 1 || self.p.domain_size(&units) > 20_000 {
+        let scalars = units.iter().filter(|&&u| !self.planner.input_is_one_hot(u)).count();
+        if expanded.is_empty() || scalars > 1 || self.planner.domain_size(&units) > 20_000 {
             return Ok(None);
         }
-        let points = self.p.joint_points(&units);
+        let points = self.planner.joint_points(&units);
         let values: HashMap<NodeId, Vec<Option<Atom>>> =
-            expanded.iter().map(|&m| (m, self.p.eval_definition(m, &units, &points))).collect();
+            expanded.iter().map(|&m| (m, self.planner.eval_definition(m, &units, &points))).collect();
         let mut per_point = Vec::with_capacity(points.len());
         for (i, p) in points.iter().enumerate() {
             let mut original = Vec::with_capacity(feature.units.len());
@@ -761,9 +842,9 @@ impl<'p, 'a> Builder<'p, 'a> {
             for &b in &feature.units {
                 let idx = match b {
                     Basis::Node(m) if values.contains_key(&m) => {
-                        values[&m][i].as_ref().and_then(|v| self.p.inf.values(m).position(v))
+                        values[&m][i].as_ref().and_then(|v| self.planner.inference.values(m).position(v))
                     }
-                    _ => units.iter().position(|&u| u == Unit::Basis(b)).map(|k| p[k]),
+                    _ => units.iter().position(|&u| u == MlpInput::Basis(b)).map(|k| p[k]),
                 };
                 match idx {
                     Some(x) => original.push(x),
@@ -772,18 +853,20 @@ impl<'p, 'a> Builder<'p, 'a> {
             }
             per_point.push(defined.then(|| feature.class_values(&original)));
         }
-        let ins = units.iter().map(|&u| self.unit_in(u, NodeId(u32::MAX))).collect::<Result<Vec<_>, _>>()?;
-        Ok(Some((ins, points, per_point)))
+        let mlp_inputs =
+            units.iter().map(|&u| self.mlp_input_rows(u, NodeId(u32::MAX))).collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(LookThrough { inputs: mlp_inputs, points, classes_per_point: per_point }))
     }
 
-    /// The readout of the output s-op: (encoding, values, one row per column).
-    pub fn readout(&self) -> Result<(Encoding, Vec<Atom>, Vec<Row>), CompileError> {
-        let root = self.p.root;
-        let vs = self.p.inf.values(root);
-        if self.p.cat_ok(root) {
-            Ok((Encoding::Categorical, vs.atoms().to_vec(), self.cat_rows(root)?))
-        } else if self.p.num_ok(root) {
-            Ok((Encoding::Numerical, vs.atoms().to_vec(), vec![self.num_row(root)?]))
+    /// The readout of the output s-op: one-hot when it can be read as one
+    /// (argmax decoding has the larger margin), else a scalar.
+    pub fn readout(&self) -> Result<OutputReadout, CompileError> {
+        let root = self.planner.root;
+        let values = self.planner.inference.values(root).atoms().to_vec();
+        if self.planner.readable_as_one_hot(root) {
+            Ok(OutputReadout { encoding: Encoding::Categorical, values, rows: self.one_hot_rows(root)? })
+        } else if self.planner.readable_as_scalar(root) {
+            Ok(OutputReadout { encoding: Encoding::Numerical, values, rows: vec![self.scalar_row(root)?] })
         } else {
             Err(internal(self, root, "the output cannot be read"))
         }
@@ -792,12 +875,17 @@ impl<'p, 'a> Builder<'p, 'a> {
 
 /// The row of "the output is value `class`" when that indicator is a
 /// function of one one-hot input alone (an empty row when it never holds).
-fn linear_class(ins: &[UnitIn], points: &[Vec<usize>], class_of: &[Option<usize>], class: usize) -> Option<Row> {
+fn linear_class(
+    mlp_inputs: &[InputRows],
+    points: &[Vec<usize>],
+    class_of: &[Option<usize>],
+    class: usize,
+) -> Option<Row> {
     if !class_of.contains(&Some(class)) {
         return Some(Row::new());
     }
-    for (k, unit) in ins.iter().enumerate() {
-        let UnitIn::Cat(rows) = unit else { continue };
+    for (k, unit) in mlp_inputs.iter().enumerate() {
+        let InputRows::OneHot(rows) = unit else { continue };
         let mut at: Vec<Option<bool>> = vec![None; rows.len()];
         let mut consistent = true;
         for (p, c) in points.iter().zip(class_of) {
@@ -831,7 +919,7 @@ fn one_hot_rows(dim_of: &[Option<usize>], dims: &[Dim]) -> Vec<Row> {
         .map(|k| match k {
             Some(k) => vec![(dims[*k], 1.0)],
             None => {
-                let mut r = vec![(ONE, 1.0)];
+                let mut r = vec![(Dim::ONE, 1.0)];
                 r.extend(dims.iter().map(|&d| (d, -1.0)));
                 r
             }
@@ -840,7 +928,7 @@ fn one_hot_rows(dim_of: &[Option<usize>], dims: &[Dim]) -> Vec<Row> {
 }
 
 fn internal(b: &Builder, id: NodeId, what: &str) -> CompileError {
-    CompileError::at(b.p.graph, id, &format!("internal error: {what}"))
+    CompileError::at(b.planner.graph, id, &format!("internal error: {what}"))
 }
 
 /// A selector as RASP would write it (names of its s-ops).
@@ -853,6 +941,10 @@ pub fn describe_selector(graph: &rasp_core::Graph, id: NodeId) -> String {
         NodeKind::SelectAnd(a, b) => format!("({} and {})", describe_selector(graph, *a), describe_selector(graph, *b)),
         NodeKind::SelectOr(a, b) => format!("({} or {})", describe_selector(graph, *a), describe_selector(graph, *b)),
         NodeKind::SelectNot(a) => format!("not {}", describe_selector(graph, *a)),
-        _ => graph.name(id).to_string(),
+        NodeKind::Tokens(_)
+        | NodeKind::Indices
+        | NodeKind::Constant(_)
+        | NodeKind::Map { .. }
+        | NodeKind::Aggregate { .. } => graph.name(id).to_string(),
     }
 }

@@ -3,18 +3,22 @@
 use rasp_core::{Graph, NodeId};
 use std::fmt;
 
+/// Why a program could not be compiled, about which node.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompileError {
     /// The node the problem is about, with its display name.
     pub node: Option<(NodeId, String)>,
+    /// What is wrong, in words a user can act on.
     pub reason: String,
 }
 
 impl CompileError {
+    /// An error about node `id` of `graph`.
     pub fn at(graph: &Graph, id: NodeId, reason: &str) -> CompileError {
         CompileError { node: Some((id, graph.name(id).to_string())), reason: reason.to_string() }
     }
 
+    /// An error about the options or the program as a whole.
     pub fn general(reason: impl Into<String>) -> CompileError {
         CompileError { node: None, reason: reason.into() }
     }

@@ -33,6 +33,15 @@ pub enum Support {
     Free,
 }
 
+/// A raw token (index into [`Inference::raw_tokens`]) at a position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TokenAt {
+    pub token: usize,
+    pub position: usize,
+}
+
+/// The value sets (and where known, supports) of every s-op the output
+/// depends on, for one vocabulary, BOS and maximum length.
 pub struct Inference {
     /// The input tokens the embedding knows: BOS first (if any), then the vocab.
     pub raw_tokens: Vec<String>,
@@ -40,7 +49,7 @@ pub struct Inference {
     /// Program positions: max_len (+1 with BOS).
     pub n_pos: usize,
     /// (raw token index, position) pairs an input can have.
-    pub reachable: Vec<(usize, usize)>,
+    pub reachable: Vec<TokenAt>,
     pub value_sets: HashMap<NodeId, ValueSet>,
     pub support: HashMap<NodeId, Support>,
     /// Aggregates that may average several values.
@@ -69,20 +78,20 @@ pub fn infer(
     let n_pos = max_len + usize::from(bos.is_some());
     let mut reachable = Vec::new();
     if bos.is_some() {
-        reachable.push((0, 0));
+        reachable.push(TokenAt { token: 0, position: 0 });
         for p in 1..n_pos {
             for t in 1..raw_tokens.len() {
-                reachable.push((t, p));
+                reachable.push(TokenAt { token: t, position: p });
             }
         }
     } else {
         for p in 0..n_pos {
             for t in 0..raw_tokens.len() {
-                reachable.push((t, p));
+                reachable.push(TokenAt { token: t, position: p });
             }
         }
     }
-    let mut inf = Inference {
+    let mut inference = Inference {
         raw_tokens,
         bos: bos.is_some(),
         n_pos,
@@ -96,25 +105,25 @@ pub fn infer(
         let support = match graph.kind(id) {
             NodeKind::Tokens(conversion) => {
                 let converted: Vec<Option<Atom>> =
-                    inf.raw_tokens.iter().map(|t| convert_token(*conversion, &Value::str(t))).collect();
-                Support::Local(inf.reachable.iter().map(|&(t, _)| converted[t].clone()).collect())
+                    inference.raw_tokens.iter().map(|t| convert_token(*conversion, &Value::str(t))).collect();
+                Support::Local(inference.reachable.iter().map(|at| converted[at.token].clone()).collect())
             }
             NodeKind::Indices => {
-                Support::Local(inf.reachable.iter().map(|&(_, p)| Some(Atom::Int(p as i64))).collect())
+                Support::Local(inference.reachable.iter().map(|at| Some(Atom::Int(at.position as i64))).collect())
             }
             NodeKind::Constant(v) => match v {
                 Value::Atom(a) => Support::Const(a.clone()),
                 _ => return Err(CompileError::at(graph, id, "a constant s-op must hold a number, bool or string")),
             },
             NodeKind::Map { op, inputs } => {
-                let (support, free) = map_support(graph, &inf, id, op, inputs)?;
+                let (support, free) = map_support(graph, &inference, id, op, inputs)?;
                 if let Some(set) = free {
-                    inf.value_sets.insert(id, set);
+                    inference.value_sets.insert(id, set);
                 }
                 support
             }
             NodeKind::Aggregate { selector, values, default } => {
-                let vals = inf.values(*values).clone();
+                let vals = inference.values(*values).clone();
                 let default = match default {
                     None => Atom::Int(0),
                     Some(Value::Atom(a)) => a.clone(),
@@ -124,9 +133,9 @@ pub fn infer(
                 };
                 let numeric = vals.atoms().iter().any(|a| matches!(a, Atom::Int(_) | Atom::BigInt(_) | Atom::Float(_)));
                 let mut atoms: Vec<Atom> = vals.atoms().to_vec();
-                if numeric && !at_most_one(graph, &inf, *selector) && inf.n_pos >= 2 {
-                    inf.averaging.insert(id);
-                    let ms = means(&vals, inf.n_pos, MAX_MEANS).map_err(|n| {
+                if numeric && !at_most_one(graph, &inference, *selector) && inference.n_pos >= 2 {
+                    inference.averaging.insert(id);
+                    let ms = means(&vals, inference.n_pos, MAX_MEANS).map_err(|n| {
                         CompileError::at(
                             graph,
                             id,
@@ -142,16 +151,21 @@ pub fn infer(
                 atoms.push(default);
                 let set = ValueSet::from_atoms(atoms);
                 let table = set.atoms().iter().cloned().map(Some).collect();
-                inf.value_sets.insert(id, set);
-                inf.support.insert(id, Support::Over(id, table));
+                inference.value_sets.insert(id, set);
+                inference.support.insert(id, Support::Over(id, table));
                 continue;
             }
-            _ => continue,
+            // Selectors have no value set (their s-ops have).
+            NodeKind::Select { .. }
+            | NodeKind::SelectAll
+            | NodeKind::SelectAnd(..)
+            | NodeKind::SelectOr(..)
+            | NodeKind::SelectNot(_) => continue,
         };
         let set = match &support {
             Support::Const(a) => ValueSet::from_atoms([a.clone()]),
             Support::Local(t) | Support::Over(_, t) => ValueSet::from_atoms(t.iter().flatten().cloned()),
-            Support::Free => inf.values(id).clone(),
+            Support::Free => inference.values(id).clone(),
         };
         if set.is_empty() {
             return Err(CompileError::at(
@@ -160,20 +174,20 @@ pub fn infer(
                 "fails on every input of this vocabulary and length (the interpreter raises an error)",
             ));
         }
-        inf.value_sets.insert(id, set);
-        inf.support.insert(id, support);
+        inference.value_sets.insert(id, set);
+        inference.support.insert(id, support);
     }
-    Ok(inf)
+    Ok(inference)
 }
 
 fn map_support(
     graph: &Graph,
-    inf: &Inference,
+    inference: &Inference,
     id: NodeId,
     op: &rasp_core::MapOp,
     inputs: &[NodeId],
 ) -> Result<(Support, Option<ValueSet>), CompileError> {
-    let supports: Vec<&Support> = inputs.iter().filter_map(|i| inf.support.get(i)).collect();
+    let supports: Vec<&Support> = inputs.iter().filter_map(|i| inference.support.get(i)).collect();
     if supports.len() != inputs.len() {
         return Err(CompileError::at(graph, id, "internal error: an input has no value set"));
     }
@@ -205,7 +219,7 @@ fn map_support(
         ));
     }
     // The product of the inputs' value sets.
-    let sets: Vec<&ValueSet> = inputs.iter().map(|i| inf.values(*i)).collect();
+    let sets: Vec<&ValueSet> = inputs.iter().map(|i| inference.values(*i)).collect();
     let total = sets.iter().try_fold(1usize, |acc, s| acc.checked_mul(s.len()).filter(|&n| n <= MAX_PRODUCT));
     let Some(total) = total else {
         return Err(CompileError::at(
@@ -215,7 +229,7 @@ fn map_support(
                 "its inputs can take too many combinations of values (more than {MAX_PRODUCT}): {}",
                 inputs
                     .iter()
-                    .map(|i| format!("`{}` has {}", graph.name(*i), inf.values(*i).len()))
+                    .map(|i| format!("`{}` has {}", graph.name(*i), inference.values(*i).len()))
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
@@ -267,18 +281,26 @@ fn apply_columns(op: &rasp_core::MapOp, supports: &[&Support], len: usize) -> Ve
 /// Whether every query selects at most one key: an equality select whose
 /// key is a one-to-one function of the position (e.g. `indices`), or an
 /// `and` with such a selector.
-pub fn at_most_one(graph: &Graph, inf: &Inference, selector: NodeId) -> bool {
+pub fn at_most_one(graph: &Graph, inference: &Inference, selector: NodeId) -> bool {
     match graph.kind(selector) {
-        NodeKind::Select { key, predicate: Predicate::Eq, .. } => position_injective(inf, *key),
-        NodeKind::SelectAnd(a, b) => at_most_one(graph, inf, *a) || at_most_one(graph, inf, *b),
-        _ => false,
+        NodeKind::Select { key, predicate: Predicate::Eq, .. } => position_injective(inference, *key),
+        NodeKind::SelectAnd(a, b) => at_most_one(graph, inference, *a) || at_most_one(graph, inference, *b),
+        NodeKind::Select { .. }
+        | NodeKind::SelectAll
+        | NodeKind::SelectOr(..)
+        | NodeKind::SelectNot(_)
+        | NodeKind::Tokens(_)
+        | NodeKind::Indices
+        | NodeKind::Constant(_)
+        | NodeKind::Map { .. }
+        | NodeKind::Aggregate { .. } => false,
     }
 }
 
-fn position_injective(inf: &Inference, id: NodeId) -> bool {
-    let Some(Support::Local(table)) = inf.support.get(&id) else { return false };
-    let mut at: Vec<Option<&Atom>> = vec![None; inf.n_pos];
-    for (&(_, p), v) in inf.reachable.iter().zip(table) {
+fn position_injective(inference: &Inference, id: NodeId) -> bool {
+    let Some(Support::Local(table)) = inference.support.get(&id) else { return false };
+    let mut at: Vec<Option<&Atom>> = vec![None; inference.n_pos];
+    for (&TokenAt { position: p, .. }, v) in inference.reachable.iter().zip(table) {
         let Some(v) = v else { continue };
         match at[p] {
             None => at[p] = Some(v),

@@ -1,35 +1,42 @@
 //! rasp-compile: RASP graphs to transformer weights.
 //!
 //! Input: a graph (`rasp_core::Graph`), the output s-op, a vocabulary, an
-//! optional BOS token and a maximum length. Output: a [`rasp_model::Model`]
-//! whose forward pass, decoded by argmax (categorical) or rounding to the
-//! nearest possible value (numerical), equals the interpreter on every input
-//! the interpreter accepts (`verify` checks it), or a [`CompileError`] naming
+//! optional BOS token and a maximum length. Output: a [`Model`] whose
+//! forward pass, decoded by argmax (categorical) or rounding to the nearest
+//! possible value (numerical), equals the interpreter on every input the
+//! interpreter accepts ([`verify()`] checks it), or a [`CompileError`] naming
 //! the s-op and the reason.
 //!
-//! Stages: value-set inference ([`infer`]) → which s-ops get dimensions and
-//! how they are encoded ([`plan`]) → blocks: attention heads for aggregates
-//! (selectors as bilinear scores, [`selector`]) and exact ReLU MLPs for
-//! elementwise maps ([`mlp`]) → layers and dense weights ([`assemble`]).
-//! Invariants: pure (no IO); deterministic; the compiler's start token sits
-//! at position 0 of every model input and is never decoded.
+//! Stages, as [`compile`] runs them: value-set inference (`infer`) → which
+//! s-ops get dimensions and how they are encoded (`plan`) → blocks over
+//! symbolic residual directions (`build`): attention heads for aggregates
+//! (selectors as bilinear scores, `selector`) and exact ReLU MLPs for
+//! elementwise maps (`mlp`) → layers and dense weights (`assemble`).
+//! Invariants: pure (no IO, no clock: it runs on `wasm32-unknown-unknown`);
+//! deterministic; the compiler's start token sits at position 0 of every
+//! model input and is never decoded.
 
-pub mod assemble;
-pub mod build;
-pub mod error;
-pub mod infer;
-pub mod mlp;
-pub mod plan;
-pub mod selector;
-pub mod values;
-pub mod verify;
+#![warn(missing_docs)]
+
+mod assemble;
+mod build;
+mod error;
+mod infer;
+mod mlp;
+mod plan;
+mod residual;
+mod selector;
+mod values;
+mod verify;
 
 pub use error::CompileError;
 pub use rasp_model::{Encoding, Model, ProgramInfo};
+pub use verify::{LengthReport, Mismatch, Rng, VerifyOptions, VerifyReport, verify};
 
 use rasp_core::{Graph, NodeId, NodeKind};
-use std::time::Instant;
 
+/// What to compile for: the inputs the model must accept, and choices a
+/// caller may override.
 #[derive(Debug, Clone)]
 pub struct CompileOptions {
     /// Input tokens (strings, as a user types them).
@@ -38,15 +45,18 @@ pub struct CompileOptions {
     pub bos: Option<String>,
     /// Longest word (BOS not counted).
     pub max_len: usize,
-    /// Encoding overrides by s-op name.
+    /// Encoding overrides by s-op name (the last one for a name wins).
     pub encodings: Vec<(String, Encoding)>,
-    /// Largest attention leak allowed, relative to the value range.
+    /// Largest total attention weight allowed on unselected keys, relative
+    /// to the value range: sets each head's softmax scale.
     pub leak: f64,
-    /// Recorded in model.json.
+    /// Recorded in model.json, so that the model can be verified later.
     pub program: Option<ProgramInfo>,
 }
 
 impl CompileOptions {
+    /// Options for `vocab`, `bos` and `max_len`, with no overrides, a leak
+    /// of 1e-6 and no program recorded.
     pub fn new(vocab: Vec<String>, bos: Option<String>, max_len: usize) -> CompileOptions {
         CompileOptions { vocab, bos, max_len, encodings: Vec::new(), leak: 1e-6, program: None }
     }
@@ -59,11 +69,14 @@ pub struct CompileReport {
     pub value_sets: Vec<(String, usize)>,
     /// One line per head, selector construction or other decision.
     pub notes: Vec<String>,
-    pub seconds: f64,
 }
 
+/// Compiles the s-op `root` of `graph` for the inputs `opts` describes.
+///
+/// Fails, without panicking, on anything the compiler cannot make exact:
+/// an empty vocabulary, a selector as output, value sets or MLP domains
+/// beyond the limits, averages of non-numbers, and the like.
 pub fn compile(graph: &Graph, root: NodeId, opts: &CompileOptions) -> Result<(Model, CompileReport), CompileError> {
-    let start = Instant::now();
     if root.index() >= graph.len() {
         return Err(CompileError::general("the output node does not exist"));
     }
@@ -86,26 +99,29 @@ pub fn compile(graph: &Graph, root: NodeId, opts: &CompileOptions) -> Result<(Mo
         }
     }
     let nodes = graph.ancestors(root);
-    let inf = infer::infer(graph, &nodes, &opts.vocab, opts.bos.as_deref(), opts.max_len)?;
-    let planner = plan::Planner::new(graph, &inf, nodes.clone(), root, &opts.encodings)?;
+    let inference = infer::infer(graph, &nodes, &opts.vocab, opts.bos.as_deref(), opts.max_len)?;
+    let planner = plan::Planner::new(graph, &inference, nodes.clone(), root, &opts.encodings)?;
     let mut builder = build::Builder::new(&planner, opts.leak);
-    builder.build_all()?;
-    let (encoding, values, rows) = builder.readout()?;
-    let readout = assemble::Readouts { encoding, values, rows, sop: graph.name(root).to_string() };
-    let mut model =
-        assemble::assemble(&builder, readout, &opts.vocab, opts.bos.as_deref(), opts.max_len, opts.program.clone())?;
+    builder.build_blocks()?;
+    let readout = builder.readout()?;
+    let input = assemble::InputSpec {
+        vocab: &opts.vocab,
+        bos: opts.bos.as_deref(),
+        max_len: opts.max_len,
+        program: opts.program.clone(),
+    };
+    let mut model = assemble::assemble(&builder, readout, graph.name(root).to_string(), input)?;
     let value_sets: Vec<(String, usize)> = nodes
         .iter()
         .filter(|&&id| !graph.is_selector(id) && !matches!(graph.kind(id), NodeKind::Constant(_)))
-        .map(|&id| (format!("{}#{}", graph.name(id), id.0), inf.values(id).len()))
+        .map(|&id| (format!("{}#{}", graph.name(id), id.0), inference.values(id).len()))
         .collect();
-    let seconds = start.elapsed().as_secs_f64();
-    let report = CompileReport { value_sets, notes: builder.notes.clone(), seconds };
+    let report = CompileReport { value_sets, notes: builder.notes.clone() };
     model.config.compiler = serde_json::json!({
         "value_set_sizes": report.value_sets.iter().map(|(n, s)| serde_json::json!([n, s])).collect::<Vec<_>>(),
         "notes": report.notes,
         "attention_leak_bound": opts.leak,
-        "materialized": planner.mat.keys().map(|id| format!("{}#{}", graph.name(*id), id.0)).collect::<Vec<_>>(),
+        "materialized": planner.materialized.keys().map(|id| format!("{}#{}", graph.name(*id), id.0)).collect::<Vec<_>>(),
     });
     Ok((model, report))
 }

@@ -16,69 +16,74 @@
 //!   to its box by adding C·(box sum − p) with C large enough to push it
 //!   below zero outside. Steps with equal heights share boxes.
 
+use crate::residual::{Dim, Row, add_into, normalize};
 use std::collections::{BTreeMap, HashMap};
 
-pub type Dim = usize;
-/// A linear functional of the residual stream: (dimension, weight) pairs.
-pub type Row = Vec<(Dim, f64)>;
-
-pub enum UnitIn {
+/// How an MLP reads one of its inputs from the residual stream.
+pub enum InputRows {
     /// One row per value (their sum is the `one` direction).
-    Cat(Vec<Row>),
+    OneHot(Vec<Row>),
     /// A scalar and its possible values, ascending.
-    Num { row: Row, values: Vec<f64> },
+    Scalar { row: Row, values: Vec<f64> },
 }
 
+/// One hidden unit: `output * relu(input · x)`.
 #[derive(Debug, Clone)]
 pub struct Neuron {
     pub input: Row,
     pub output: Row,
 }
 
-pub fn add_into(row: &mut Row, other: &[(Dim, f64)], factor: f64) {
-    for &(d, w) in other {
-        row.push((d, w * factor));
-    }
+/// Scalar values closer than float precision can tell apart: indices
+/// `first..=last` of the sorted values.
+#[derive(Clone, Copy, Debug)]
+struct Cluster {
+    first: usize,
+    last: usize,
 }
 
-/// Sums weights of equal dimensions and drops zeros; sorted by dimension.
-pub fn normalize(row: &Row) -> Row {
-    let mut m: BTreeMap<Dim, f64> = BTreeMap::new();
-    for &(d, w) in row {
-        *m.entry(d).or_insert(0.0) += w;
-    }
-    m.into_iter().filter(|(_, w)| w.abs() > 1e-12).collect()
+/// A box X₁×…×Xₚ of one-hot value combinations (`sets[unit][value]`: value
+/// inside) and the output vector a neuron gives inside it.
+struct OutputBox {
+    sets: Vec<Vec<bool>>,
+    output: Vec<f64>,
+}
+
+/// The gate of a box: the sum of the rows of its one-hot sets, and how many
+/// inputs that sum counts (it reaches `counted` exactly inside the box).
+struct BoxGate {
+    row: Row,
+    counted: usize,
 }
 
 /// Builds the neurons. `points[i]` gives a value index per unit and
 /// `outputs[i]` the output vector there (`None`: the interpreter fails
 /// there, any output will do). Output vectors have one entry per `out_dims`.
+/// Thresholds are weights on [`Dim::ONE`]: the network has no biases.
 pub fn build(
-    units: &[UnitIn],
+    units: &[InputRows],
     points: &[Vec<usize>],
     outputs: &[Option<Vec<f64>>],
     out_dims: &[Dim],
-    one: Dim,
 ) -> Result<Vec<Neuron>, String> {
-    let num_k = units.iter().position(|u| matches!(u, UnitIn::Num { .. }));
-    let cat_ks: Vec<usize> = (0..units.len()).filter(|&k| Some(k) != num_k).collect();
-    let lens: Vec<usize> = cat_ks
+    let scalar_k = units.iter().position(|u| matches!(u, InputRows::Scalar { .. }));
+    let one_hot_ks: Vec<usize> = (0..units.len()).filter(|&k| Some(k) != scalar_k).collect();
+    let lens: Vec<usize> = one_hot_ks
         .iter()
         .map(|&k| match &units[k] {
-            UnitIn::Cat(rows) => rows.len(),
-            UnitIn::Num { .. } => 0,
+            InputRows::OneHot(rows) => rows.len(),
+            InputRows::Scalar { .. } => 0,
         })
         .collect();
-    let width = out_dims.len();
     // Per one-hot combination, the output along the scalar's values.
-    let k_len = match num_k.map(|k| &units[k]) {
-        Some(UnitIn::Num { values, .. }) => values.len(),
+    let k_len = match scalar_k.map(|k| &units[k]) {
+        Some(InputRows::Scalar { values, .. }) => values.len(),
         _ => 1,
     };
     let mut combos: BTreeMap<Vec<usize>, Vec<Option<Vec<f64>>>> = BTreeMap::new();
     for (p, out) in points.iter().zip(outputs) {
-        let key: Vec<usize> = cat_ks.iter().map(|&k| p[k]).collect();
-        let j = num_k.map_or(0, |k| p[k]);
+        let key: Vec<usize> = one_hot_ks.iter().map(|&k| p[k]).collect();
+        let j = scalar_k.map_or(0, |k| p[k]);
         let slot = combos.entry(key).or_insert_with(|| vec![None; k_len]);
         if let Some(o) = out {
             slot[j] = Some(o.clone());
@@ -86,15 +91,15 @@ pub fn build(
     }
     // Scalar values closer than float precision can tell apart form one
     // cluster; a function must agree on a cluster.
-    let values: &[f64] = match num_k.map(|k| &units[k]) {
-        Some(UnitIn::Num { values, .. }) => values,
+    let values: &[f64] = match scalar_k.map(|k| &units[k]) {
+        Some(InputRows::Scalar { values, .. }) => values,
         _ => &[0.0],
     };
-    let mut clusters: Vec<(usize, usize)> = Vec::new();
+    let mut clusters: Vec<Cluster> = Vec::new();
     for j in 0..k_len {
         match clusters.last_mut() {
-            Some((_, hi)) if values[j] - values[*hi] <= 1e-9 * (1.0 + values[j].abs()) => *hi = j,
-            _ => clusters.push((j, j)),
+            Some(cluster) if values[j] - values[cluster.last] <= 1e-9 * (1.0 + values[j].abs()) => cluster.last = j,
+            _ => clusters.push(Cluster { first: j, last: j }),
         }
     }
     // Per combination, the output on each cluster; undefined clusters take
@@ -104,7 +109,7 @@ pub fn build(
         let Some(first) = column.iter().flatten().next().cloned() else { continue };
         let mut last = first;
         let mut col = Vec::with_capacity(clusters.len());
-        for &(lo, hi) in &clusters {
+        for &Cluster { first: lo, last: hi } in &clusters {
             let mut seen: Option<&Vec<f64>> = None;
             for v in column[lo..=hi].iter().flatten() {
                 match seen {
@@ -128,25 +133,25 @@ pub fn build(
         filled.push((key, col));
     }
     let keys: Vec<Vec<usize>> = filled.iter().map(|(k, _)| k.clone()).collect();
-    let cat_rows: Vec<&Vec<Row>> = cat_ks
+    let one_hot_rows: Vec<&Vec<Row>> = one_hot_ks
         .iter()
         .filter_map(|&k| match &units[k] {
-            UnitIn::Cat(rows) => Some(rows),
-            UnitIn::Num { .. } => None,
+            InputRows::OneHot(rows) => Some(rows),
+            InputRows::Scalar { .. } => None,
         })
         .collect();
     let mut neurons = Vec::new();
     let base: Vec<Vec<f64>> = filled.iter().map(|(_, c)| c[0].clone()).collect();
-    for (boxes, vector) in cover(&keys, &base, &lens) {
-        let (gate, p) = box_sum(&boxes, &cat_rows, &lens);
+    for output_box in cover(&keys, &base, &lens) {
+        let BoxGate { row: gate, counted } = box_gate(&output_box.sets, &one_hot_rows, &lens);
         let mut input = gate;
-        input.push((one, -(p as f64 - 1.0)));
-        if p == 0 {
-            input = vec![(one, 1.0)];
+        input.push((Dim::ONE, -(counted as f64 - 1.0)));
+        if counted == 0 {
+            input = vec![(Dim::ONE, 1.0)];
         }
-        neurons.push(Neuron { input: normalize(&input), output: output_row(out_dims, &vector, 1.0) });
+        neurons.push(Neuron { input: normalize(&input), output: output_row(out_dims, &output_box.output, 1.0) });
     }
-    if let Some(UnitIn::Num { row, values }) = num_k.map(|k| &units[k]) {
+    if let Some(InputRows::Scalar { row, values }) = scalar_k.map(|k| &units[k]) {
         let v_max = values.last().copied().unwrap_or(0.0);
         for c in 1..clusters.len() {
             let steps: Vec<Vec<f64>> =
@@ -154,27 +159,29 @@ pub fn build(
             if steps.iter().all(|s| s.iter().all(|v| v.abs() < 1e-12)) {
                 continue;
             }
-            let (below, above) = (values[clusters[c - 1].1], values[clusters[c].0]);
+            let (below, above) = (values[clusters[c - 1].last], values[clusters[c].first]);
             let gap = above - below;
             let t = (above + below) / 2.0;
             let slope = 2.0 / gap;
             let big = slope * (v_max - t) + 1.5;
-            for (boxes, vector) in cover(&keys, &steps, &lens) {
-                let (gate, p) = box_sum(&boxes, &cat_rows, &lens);
+            for output_box in cover(&keys, &steps, &lens) {
+                let BoxGate { row: gate, counted } = box_gate(&output_box.sets, &one_hot_rows, &lens);
                 for (offset, sign) in [(0.5, 1.0), (-0.5, -1.0)] {
                     let mut input = Row::new();
                     add_into(&mut input, row, slope);
-                    input.push((one, -slope * t + offset));
-                    if p > 0 {
+                    input.push((Dim::ONE, -slope * t + offset));
+                    if counted > 0 {
                         add_into(&mut input, &gate, big);
-                        input.push((one, -big * p as f64));
+                        input.push((Dim::ONE, -big * counted as f64));
                     }
-                    neurons.push(Neuron { input: normalize(&input), output: output_row(out_dims, &vector, sign) });
+                    neurons.push(Neuron {
+                        input: normalize(&input),
+                        output: output_row(out_dims, &output_box.output, sign),
+                    });
                 }
             }
         }
     }
-    let _ = width;
     Ok(merge(neurons))
 }
 
@@ -182,24 +189,23 @@ fn output_row(out_dims: &[Dim], vector: &[f64], factor: f64) -> Row {
     out_dims.iter().zip(vector).filter(|(_, v)| v.abs() > 1e-12).map(|(&d, &v)| (d, v * factor)).collect()
 }
 
-/// The sum of the rows of a box's one-hot sets, skipping units whose set is
-/// everything (their sum is `one`, which the offset already counts); and the
-/// number of units counted.
-fn box_sum(boxes: &[Vec<bool>], cat_rows: &[&Vec<Row>], lens: &[usize]) -> (Row, usize) {
+/// A box's gate. Units whose set is everything are skipped: their sum is
+/// `one`, which the neuron's offset already counts.
+fn box_gate(sets: &[Vec<bool>], one_hot_rows: &[&Vec<Row>], lens: &[usize]) -> BoxGate {
     let mut row = Row::new();
-    let mut p = 0;
-    for (i, set) in boxes.iter().enumerate() {
+    let mut counted = 0;
+    for (i, set) in sets.iter().enumerate() {
         if set.iter().filter(|&&b| b).count() == lens[i] {
             continue;
         }
-        p += 1;
+        counted += 1;
         for (a, &inside) in set.iter().enumerate() {
             if inside {
-                add_into(&mut row, &cat_rows[i][a], 1.0);
+                add_into(&mut row, &one_hot_rows[i][a], 1.0);
             }
         }
     }
-    (row, p)
+    BoxGate { row, counted }
 }
 
 /// Neurons with the same input add their outputs.
@@ -227,7 +233,7 @@ fn merge(neurons: Vec<Neuron>) -> Vec<Neuron> {
 /// Disjoint boxes covering, for each non-zero output vector, the
 /// combinations that have it, and no combination that has another vector.
 /// Combinations not in `keys` are free.
-pub fn cover(keys: &[Vec<usize>], vectors: &[Vec<f64>], lens: &[usize]) -> Vec<(Vec<Vec<bool>>, Vec<f64>)> {
+fn cover(keys: &[Vec<usize>], vectors: &[Vec<f64>], lens: &[usize]) -> Vec<OutputBox> {
     let bits = |v: &Vec<f64>| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
     let mut groups: BTreeMap<Vec<u64>, (Vec<f64>, Vec<usize>)> = BTreeMap::new();
     for (i, v) in vectors.iter().enumerate() {
@@ -236,7 +242,7 @@ pub fn cover(keys: &[Vec<usize>], vectors: &[Vec<f64>], lens: &[usize]) -> Vec<(
         }
         groups.entry(bits(v)).or_insert_with(|| (v.clone(), Vec::new())).1.push(i);
     }
-    let p = lens.len();
+    let n_units = lens.len();
     let mut out = Vec::new();
     for (_, (vector, members)) in groups {
         let member_set: std::collections::HashSet<usize> = members.iter().copied().collect();
@@ -255,18 +261,18 @@ pub fn cover(keys: &[Vec<usize>], vectors: &[Vec<f64>], lens: &[usize]) -> Vec<(
                 continue;
             }
             let mut sets: Vec<Vec<bool>> = lens.iter().map(|&l| vec![false; l]).collect();
-            for u in 0..p {
+            for u in 0..n_units {
                 sets[u][keys[start][u]] = true;
             }
-            if p <= 8 && keys.len() <= 200_000 {
-                for u in 0..p {
+            if n_units <= 8 && keys.len() <= 200_000 {
+                for u in 0..n_units {
                     for v in 0..lens[u] {
                         if sets[u][v] {
                             continue;
                         }
-                        let clash = forbidden
-                            .get(&(u, v))
-                            .is_some_and(|list| list.iter().any(|&i| (0..p).all(|w| w == u || sets[w][keys[i][w]])));
+                        let clash = forbidden.get(&(u, v)).is_some_and(|list| {
+                            list.iter().any(|&i| (0..n_units).all(|w| w == u || sets[w][keys[i][w]]))
+                        });
                         if !clash {
                             sets[u][v] = true;
                         }
@@ -274,7 +280,7 @@ pub fn cover(keys: &[Vec<usize>], vectors: &[Vec<f64>], lens: &[usize]) -> Vec<(
                 }
             }
             for &i in &members {
-                if !covered[i] && (0..p).all(|w| sets[w][keys[i][w]]) {
+                if !covered[i] && (0..n_units).all(|w| sets[w][keys[i][w]]) {
                     covered[i] = true;
                     // A covered combination must not be covered again.
                     for (u, &v) in keys[i].iter().enumerate() {
@@ -282,7 +288,7 @@ pub fn cover(keys: &[Vec<usize>], vectors: &[Vec<f64>], lens: &[usize]) -> Vec<(
                     }
                 }
             }
-            out.push((sets, vector.clone()));
+            out.push(OutputBox { sets, output: vector.clone() });
         }
     }
     out
@@ -297,7 +303,7 @@ mod tests {
         for n in neurons {
             let h: f64 = n.input.iter().map(|(d, w)| w * x.get(d).copied().unwrap_or(0.0)).sum::<f64>().max(0.0);
             for &(d, w) in &n.output {
-                out[d - 100] += h * w;
+                out[d.0 - 100] += h * w;
             }
         }
         out
@@ -306,10 +312,11 @@ mod tests {
     #[test]
     fn two_one_hots_and_a_scalar() {
         // units: a in 0..3 (dims 10..13), b in 0..2 (dims 20..22), x in {0, 0.5, 2}
-        let one = 1;
-        let cat = |base: usize, n: usize| UnitIn::Cat((0..n).map(|i| vec![(base + i, 1.0)]).collect());
+        let one = Dim::ONE;
+        let one_hot = |base: usize, n: usize| InputRows::OneHot((0..n).map(|i| vec![(Dim(base + i), 1.0)]).collect());
         let xs = [0.0, 0.5, 2.0];
-        let units = vec![cat(10, 3), cat(20, 2), UnitIn::Num { row: vec![(30, 1.0)], values: xs.to_vec() }];
+        let units =
+            vec![one_hot(10, 3), one_hot(20, 2), InputRows::Scalar { row: vec![(Dim(30), 1.0)], values: xs.to_vec() }];
         let f = |a: usize, b: usize, x: f64| -> f64 {
             if b == 1 { (a as f64) * x } else { (a == 2) as u8 as f64 + x.floor() }
         };
@@ -323,16 +330,16 @@ mod tests {
                 }
             }
         }
-        let neurons = build(&units, &points, &outputs, &[100], one).expect("builds");
+        let neurons = build(&units, &points, &outputs, &[Dim(100)]).expect("builds");
         for a in 0..3 {
             for b in 0..2 {
                 for &x in &xs {
                     for noise in [-0.1, 0.0, 0.1] {
                         let mut input = HashMap::new();
                         input.insert(one, 1.0);
-                        input.insert(10 + a, 1.0);
-                        input.insert(20 + b, 1.0);
-                        input.insert(30, x + noise);
+                        input.insert(Dim(10 + a), 1.0);
+                        input.insert(Dim(20 + b), 1.0);
+                        input.insert(Dim(30), x + noise);
                         let y = eval(&neurons, &input, 1)[0];
                         assert!((y - f(a, b, x)).abs() < 1e-9, "a={a} b={b} x={x}: {y}");
                     }

@@ -41,54 +41,104 @@ pub enum Basis {
     Node(NodeId),
 }
 
+/// How an s-op is read from the residual stream.
 #[derive(Clone, Debug)]
 pub enum Plan {
     /// A function of one basis: `table[i]` is the value for the basis's
     /// i-th value (`None` where the interpreter raises).
-    Single { basis: Basis, table: Vec<Option<Atom>> },
+    OneBasis { basis: Basis, table: Vec<Option<Atom>> },
     /// A function of several bases, not materialized.
-    Multi,
+    SeveralBases,
 }
 
+/// The block that writes a materialized s-op's dimensions.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Source {
+pub enum WrittenBy {
+    /// The attention head of an aggregate.
     Attention,
+    /// An MLP computing the s-op from its inputs.
     Mlp,
 }
 
 /// How a materialized node is held; both may be present (an averaging
 /// aggregate's scalar plus a one-hot copy made by an MLP).
 #[derive(Clone, Debug, Default)]
-pub struct Mat {
-    pub cat: Option<Source>,
-    pub num: Option<Source>,
+pub struct Materialization {
+    /// A one-hot copy, and what writes it.
+    pub categorical: Option<WrittenBy>,
+    /// A scalar copy, and what writes it.
+    pub numerical: Option<WrittenBy>,
+}
+
+impl Materialization {
+    fn one_hot(by: WrittenBy) -> Materialization {
+        Materialization { categorical: Some(by), numerical: None }
+    }
+
+    fn scalar(by: WrittenBy) -> Materialization {
+        Materialization { categorical: None, numerical: Some(by) }
+    }
 }
 
 /// An input of an MLP.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
-pub enum Unit {
+pub enum MlpInput {
+    /// A basis, read as a one-hot or (a materialized s-op) as a scalar.
     Basis(Basis),
-    /// An affine combination of scalars, read as a scalar.
-    Virtual(NodeId),
+    /// An affine combination of scalars that has no dimensions of its own,
+    /// read as a scalar.
+    Affine(NodeId),
 }
 
+/// The form a consumer must be able to read an s-op in.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Need {
-    Cat,
-    Num,
-    Any,
+    /// A one-hot: select keys and queries, categorical aggregates' values.
+    OneHot,
+    /// A scalar: numerical aggregates' values.
+    Scalar,
+    /// Either: the output s-op.
+    Either,
 }
 
+/// The slope and offset of `value = slope * basis + offset`.
+#[derive(Clone, Copy, Debug)]
+pub struct Affine {
+    pub slope: f64,
+    pub offset: f64,
+}
+
+/// A map that is affine in its inputs: `Σ coefficients[i] * input[i] + constant`.
+#[derive(Clone, Debug)]
+pub struct AffineMap {
+    pub coefficients: Vec<f64>,
+    pub constant: f64,
+}
+
+/// What the MLP materializing an s-op reads.
+#[derive(Clone, Debug)]
+pub struct MlpInputs {
+    /// Its inputs, in a fixed order.
+    pub inputs: Vec<MlpInput>,
+    /// The unmaterialized maps of several bases between those inputs and
+    /// the s-op, which the MLP computes along the way.
+    pub folded: Vec<NodeId>,
+}
+
+/// Decides which s-ops get residual dimensions ("materialized") and how
+/// every other s-op is read from those.
 pub struct Planner<'a> {
     pub graph: &'a Graph,
-    pub inf: &'a Inference,
+    pub inference: &'a Inference,
     /// Ancestors of the root, topological order.
     pub nodes: Vec<NodeId>,
     pub root: NodeId,
-    pub mat: BTreeMap<NodeId, Mat>,
+    /// The s-ops with dimensions of their own, and their encodings.
+    pub materialized: BTreeMap<NodeId, Materialization>,
     pub plans: HashMap<NodeId, Plan>,
     consumers: HashMap<NodeId, Vec<NodeId>>,
-    multi: Plan,
+    /// What `plan` answers for an s-op without a plan of its own.
+    unplanned: Plan,
     /// MLP-made one-hots read only by selects: values no select can match
     /// need no dimension.
     pub select_only: HashSet<NodeId>,
@@ -97,7 +147,7 @@ pub struct Planner<'a> {
 impl<'a> Planner<'a> {
     pub fn new(
         graph: &'a Graph,
-        inf: &'a Inference,
+        inference: &'a Inference,
         nodes: Vec<NodeId>,
         root: NodeId,
         overrides: &[(String, Encoding)],
@@ -110,13 +160,13 @@ impl<'a> Planner<'a> {
         }
         let mut p = Planner {
             graph,
-            inf,
+            inference,
             nodes,
             root,
-            mat: BTreeMap::new(),
+            materialized: BTreeMap::new(),
             plans: HashMap::new(),
             consumers,
-            multi: Plan::Multi,
+            unplanned: Plan::SeveralBases,
             select_only: HashSet::new(),
         };
         p.initial(overrides)?;
@@ -126,7 +176,7 @@ impl<'a> Planner<'a> {
     }
 
     fn values(&self, id: NodeId) -> &ValueSet {
-        self.inf.values(id)
+        self.inference.values(id)
     }
 
     fn override_for(&self, id: NodeId, overrides: &[(String, Encoding)]) -> Option<Encoding> {
@@ -147,9 +197,9 @@ impl<'a> Planner<'a> {
             let forced = self.override_for(id, overrides);
             match self.graph.kind(id) {
                 NodeKind::Aggregate { .. } => {
-                    let averaging = self.inf.averaging.contains(&id);
+                    let averaging = self.inference.averaging.contains(&id);
                     let numeric = self.values(id).all_numeric();
-                    let enc = match forced {
+                    let encoding = match forced {
                         Some(Encoding::Categorical) if averaging => {
                             return Err(CompileError::at(
                                 self.graph,
@@ -171,15 +221,15 @@ impl<'a> Planner<'a> {
                         None if self.wants_one_hot(id) => Encoding::Categorical,
                         None => Encoding::Numerical,
                     };
-                    let m = match enc {
-                        Encoding::Categorical => Mat { cat: Some(Source::Attention), num: None },
-                        Encoding::Numerical => Mat { cat: None, num: Some(Source::Attention) },
+                    let materialization = match encoding {
+                        Encoding::Categorical => Materialization::one_hot(WrittenBy::Attention),
+                        Encoding::Numerical => Materialization::scalar(WrittenBy::Attention),
                     };
-                    self.mat.insert(id, m);
+                    self.materialized.insert(id, materialization);
                 }
                 NodeKind::Map { .. } => match forced {
                     Some(Encoding::Categorical) => {
-                        self.mat.insert(id, Mat { cat: Some(Source::Mlp), num: None });
+                        self.materialized.insert(id, Materialization::one_hot(WrittenBy::Mlp));
                     }
                     Some(Encoding::Numerical) => {
                         if !self.values(id).all_numeric() {
@@ -189,18 +239,24 @@ impl<'a> Planner<'a> {
                                 "cannot be numerical: its values include strings",
                             ));
                         }
-                        self.mat.insert(id, Mat { cat: None, num: Some(Source::Mlp) });
+                        self.materialized.insert(id, Materialization::scalar(WrittenBy::Mlp));
                     }
                     None => {}
                 },
-                _ if forced.is_some() && !self.graph.is_selector(id) => {
-                    return Err(CompileError::at(
-                        self.graph,
-                        id,
-                        "its encoding is fixed (tokens and indices are one-hot embeddings, constants are the `one` direction)",
-                    ));
+                NodeKind::Tokens(_) | NodeKind::Indices | NodeKind::Constant(_) => {
+                    if forced.is_some() {
+                        return Err(CompileError::at(
+                            self.graph,
+                            id,
+                            "its encoding is fixed (tokens and indices are one-hot embeddings, constants are the `one` direction)",
+                        ));
+                    }
                 }
-                _ => {}
+                NodeKind::Select { .. }
+                | NodeKind::SelectAll
+                | NodeKind::SelectAnd(..)
+                | NodeKind::SelectOr(..)
+                | NodeKind::SelectNot(_) => {}
             }
         }
         Ok(())
@@ -223,7 +279,14 @@ impl<'a> Planner<'a> {
                             stack.push(c);
                         }
                     }
-                    _ => {}
+                    NodeKind::Tokens(_)
+                    | NodeKind::Indices
+                    | NodeKind::Constant(_)
+                    | NodeKind::Aggregate { .. }
+                    | NodeKind::SelectAll
+                    | NodeKind::SelectAnd(..)
+                    | NodeKind::SelectOr(..)
+                    | NodeKind::SelectNot(_) => {}
                 }
             }
         }
@@ -232,18 +295,25 @@ impl<'a> Planner<'a> {
 
     fn find_select_only(&self) -> HashSet<NodeId> {
         let mut out = HashSet::new();
-        for (&x, m) in &self.mat {
-            if m.cat != Some(Source::Mlp) || !matches!(self.graph.kind(x), NodeKind::Map { .. }) {
+        for (&x, m) in &self.materialized {
+            if m.categorical != Some(WrittenBy::Mlp) || !matches!(self.graph.kind(x), NodeKind::Map { .. }) {
                 continue;
             }
-            let on_x = |y: NodeId| matches!(self.plan(y), Plan::Single { basis: Basis::Node(b), .. } if *b == x);
+            let on_x = |y: NodeId| matches!(self.plan(y), Plan::OneBasis { basis: Basis::Node(b), .. } if *b == x);
             let ok = self.nodes.iter().filter(|&&y| on_x(y)).all(|&y| {
                 y != self.root
                     && self.consumers.get(&y).map(Vec::as_slice).unwrap_or(&[]).iter().all(|&c| {
                         match self.graph.kind(c) {
                             NodeKind::Select { .. } => true,
                             NodeKind::Map { .. } => on_x(c),
-                            _ => false,
+                            NodeKind::Tokens(_)
+                            | NodeKind::Indices
+                            | NodeKind::Constant(_)
+                            | NodeKind::Aggregate { .. }
+                            | NodeKind::SelectAll
+                            | NodeKind::SelectAnd(..)
+                            | NodeKind::SelectOr(..)
+                            | NodeKind::SelectNot(_) => false,
                         }
                     })
             });
@@ -281,8 +351,8 @@ impl<'a> Planner<'a> {
 
     pub fn basis_len(&self, b: Basis) -> usize {
         match b {
-            Basis::Token => self.inf.raw_tokens.len(),
-            Basis::Position => self.inf.n_pos,
+            Basis::Token => self.inference.raw_tokens.len(),
+            Basis::Position => self.inference.n_pos,
             Basis::Const => 1,
             Basis::Node(m) => self.values(m).len(),
         }
@@ -291,26 +361,39 @@ impl<'a> Planner<'a> {
     fn compute_plans(&mut self) {
         let mut plans = HashMap::new();
         for &id in &self.nodes {
-            let plan = if self.mat.contains_key(&id) {
-                Plan::Single {
+            let plan = if self.materialized.contains_key(&id) {
+                Plan::OneBasis {
                     basis: Basis::Node(id),
                     table: self.values(id).atoms().iter().cloned().map(Some).collect(),
                 }
             } else {
                 match self.graph.kind(id) {
-                    NodeKind::Tokens(conversion) => Plan::Single {
+                    NodeKind::Tokens(conversion) => Plan::OneBasis {
                         basis: Basis::Token,
-                        table: self.inf.raw_tokens.iter().map(|t| convert_token(*conversion, &Value::str(t))).collect(),
+                        table: self
+                            .inference
+                            .raw_tokens
+                            .iter()
+                            .map(|t| convert_token(*conversion, &Value::str(t)))
+                            .collect(),
                     },
-                    NodeKind::Indices => Plan::Single {
+                    NodeKind::Indices => Plan::OneBasis {
                         basis: Basis::Position,
-                        table: (0..self.inf.n_pos).map(|p| Some(Atom::Int(p as i64))).collect(),
+                        table: (0..self.inference.n_pos).map(|p| Some(Atom::Int(p as i64))).collect(),
                     },
                     NodeKind::Constant(Value::Atom(a)) => {
-                        Plan::Single { basis: Basis::Const, table: vec![Some(a.clone())] }
+                        Plan::OneBasis { basis: Basis::Const, table: vec![Some(a.clone())] }
                     }
                     NodeKind::Map { op, inputs } => self.map_plan(&plans, op, inputs),
-                    _ => continue,
+                    // A list or dict constant is no s-op value; aggregates
+                    // are always materialized; selectors are no s-ops.
+                    NodeKind::Constant(_)
+                    | NodeKind::Aggregate { .. }
+                    | NodeKind::Select { .. }
+                    | NodeKind::SelectAll
+                    | NodeKind::SelectAnd(..)
+                    | NodeKind::SelectOr(..)
+                    | NodeKind::SelectNot(_) => continue,
                 }
             };
             plans.insert(id, plan);
@@ -323,17 +406,17 @@ impl<'a> Planner<'a> {
         let mut tables = Vec::with_capacity(inputs.len());
         for i in inputs {
             match plans.get(i) {
-                Some(Plan::Single { basis, table }) => {
+                Some(Plan::OneBasis { basis, table }) => {
                     if *basis != Basis::Const {
                         bases.insert(*basis);
                     }
                     tables.push((*basis, table));
                 }
-                _ => return Plan::Multi,
+                _ => return Plan::SeveralBases,
             }
         }
         if bases.len() > 1 {
-            return Plan::Multi;
+            return Plan::SeveralBases;
         }
         let basis = bases.into_iter().next().unwrap_or(Basis::Const);
         let len = self.basis_len(basis);
@@ -348,85 +431,96 @@ impl<'a> Planner<'a> {
         for (r, v) in defined.into_iter().zip(results) {
             table[r] = v;
         }
-        Plan::Single { basis, table }
+        Plan::OneBasis { basis, table }
     }
 
     pub fn plan(&self, id: NodeId) -> &Plan {
-        self.plans.get(&id).unwrap_or(&self.multi)
+        self.plans.get(&id).unwrap_or(&self.unplanned)
     }
 
     /// Whether a basis can be read as a one-hot.
-    pub fn basis_cat(&self, b: Basis) -> bool {
+    pub fn basis_is_one_hot(&self, b: Basis) -> bool {
         match b {
             Basis::Token | Basis::Position | Basis::Const => true,
             Basis::Node(m) => {
-                let mat = self.mat.get(&m).cloned().unwrap_or_default();
-                mat.cat.is_some() || (mat.num.is_some() && self.values(m).len() == 2)
+                let mat = self.materialized.get(&m).cloned().unwrap_or_default();
+                mat.categorical.is_some() || (mat.numerical.is_some() && self.values(m).len() == 2)
             }
         }
     }
 
-    pub fn cat_ok(&self, id: NodeId) -> bool {
+    pub fn readable_as_one_hot(&self, id: NodeId) -> bool {
         match self.plan(id) {
-            Plan::Single { basis, .. } => self.basis_cat(*basis),
-            Plan::Multi => false,
+            Plan::OneBasis { basis, .. } => self.basis_is_one_hot(*basis),
+            Plan::SeveralBases => false,
         }
     }
 
-    pub fn num_ok(&self, id: NodeId) -> bool {
+    pub fn readable_as_scalar(&self, id: NodeId) -> bool {
         if !self.values(id).all_numeric() {
             return false;
         }
         match self.plan(id) {
-            Plan::Single { basis, table } => self.basis_cat(*basis) || self.affine_in_basis(*basis, table).is_some(),
-            Plan::Multi => self.is_virtual(id),
+            Plan::OneBasis { basis, table } => {
+                self.basis_is_one_hot(*basis) || self.affine_in_basis(*basis, table).is_some()
+            }
+            Plan::SeveralBases => self.is_affine_of_scalars(id),
         }
     }
 
-    /// (a, c) with value = a * basis + c, for a scalar basis.
-    pub fn affine_in_basis(&self, basis: Basis, table: &[Option<Atom>]) -> Option<(f64, f64)> {
+    /// The s-op as an affine function of a scalar basis, when it is one.
+    pub fn affine_in_basis(&self, basis: Basis, table: &[Option<Atom>]) -> Option<Affine> {
         let Basis::Node(m) = basis else { return None };
         let xs = self.values(m).numbers()?;
         let points: Vec<(f64, f64)> =
             xs.iter().zip(table).filter_map(|(&x, v)| Some((x, number(v.as_ref()?)?))).collect();
         let (x0, y0) = *points.first()?;
-        let (a, c) = match points.iter().find(|(x, _)| *x != x0) {
+        let (slope, offset) = match points.iter().find(|(x, _)| *x != x0) {
             Some(&(x1, y1)) => {
-                let a = (y1 - y0) / (x1 - x0);
-                (a, y0 - a * x0)
+                let slope = (y1 - y0) / (x1 - x0);
+                (slope, y0 - slope * x0)
             }
             None => (0.0, y0),
         };
-        let ok = points.iter().all(|&(x, y)| (a * x + c - y).abs() <= 1e-9 * (1.0 + y.abs()));
-        ok.then_some((a, c))
+        let fits = points.iter().all(|&(x, y)| (slope * x + offset - y).abs() <= 1e-9 * (1.0 + y.abs()));
+        fits.then_some(Affine { slope, offset })
     }
 
     /// An affine map of scalars that needs no dimensions of its own.
-    pub fn is_virtual(&self, id: NodeId) -> bool {
+    pub fn is_affine_of_scalars(&self, id: NodeId) -> bool {
         let NodeKind::Map { op, inputs } = self.graph.kind(id) else { return false };
-        if !matches!(self.plan(id), Plan::Multi) {
+        if !matches!(self.plan(id), Plan::SeveralBases) {
             return false;
         }
-        affine_op(self.graph, op, inputs).is_some() && inputs.iter().all(|&i| self.num_ok(i))
+        affine_op(self.graph, op, inputs).is_some() && inputs.iter().all(|&i| self.readable_as_scalar(i))
     }
 
     fn demands(&self) -> Result<Vec<(NodeId, Need)>, CompileError> {
-        let mut out = vec![(self.root, Need::Any)];
+        let mut out = vec![(self.root, Need::Either)];
         for &id in &self.nodes {
             match self.graph.kind(id) {
                 NodeKind::Aggregate { values, .. } => {
-                    let cat = self.mat.get(&id).is_some_and(|m| m.cat == Some(Source::Attention));
-                    out.push((*values, if cat { Need::Cat } else { Need::Num }));
+                    let one_hot =
+                        self.materialized.get(&id).is_some_and(|m| m.categorical == Some(WrittenBy::Attention));
+                    out.push((*values, if one_hot { Need::OneHot } else { Need::Scalar }));
                 }
                 NodeKind::Select { key, query, .. } => {
-                    out.push((*key, Need::Cat));
-                    out.push((*query, Need::Cat));
+                    out.push((*key, Need::OneHot));
+                    out.push((*query, Need::OneHot));
                 }
-                _ => {}
+                // Maps are read from their inputs (the MLPs' demands below).
+                NodeKind::Tokens(_)
+                | NodeKind::Indices
+                | NodeKind::Constant(_)
+                | NodeKind::Map { .. }
+                | NodeKind::SelectAll
+                | NodeKind::SelectAnd(..)
+                | NodeKind::SelectOr(..)
+                | NodeKind::SelectNot(_) => {}
             }
         }
-        for (&id, m) in &self.mat {
-            if m.cat == Some(Source::Mlp) || m.num == Some(Source::Mlp) {
+        for (&id, m) in &self.materialized {
+            if m.categorical == Some(WrittenBy::Mlp) || m.numerical == Some(WrittenBy::Mlp) {
                 out.extend(self.mlp_demands(id)?);
             }
         }
@@ -436,45 +530,50 @@ impl<'a> Planner<'a> {
     fn satisfy(&mut self, id: NodeId, need: Need) -> Result<bool, CompileError> {
         let numeric = self.values(id).all_numeric();
         match need {
-            Need::Cat if !self.cat_ok(id) => {
+            Need::OneHot if !self.readable_as_one_hot(id) => {
                 // A function of an MLP-made scalar with not many more values:
                 // make the scalar one-hot instead (its functions are then free).
-                if let Plan::Single { basis: Basis::Node(m), .. } = self.plan(id).clone()
+                if let Plan::OneBasis { basis: Basis::Node(m), .. } = self.plan(id).clone()
                     && m != id
-                    && self.mat.get(&m).is_some_and(|x| x.num == Some(Source::Mlp) && x.cat.is_none())
+                    && self
+                        .materialized
+                        .get(&m)
+                        .is_some_and(|x| x.numerical == Some(WrittenBy::Mlp) && x.categorical.is_none())
                     && self.values(m).len() <= 2 * self.values(id).len() + 2
                 {
-                    self.mat.insert(m, Mat { cat: Some(Source::Mlp), num: None });
+                    self.materialized.insert(m, Materialization::one_hot(WrittenBy::Mlp));
                     return Ok(true);
                 }
-                let m = self.mat.entry(id).or_default();
-                m.cat = Some(Source::Mlp);
-                if m.num == Some(Source::Mlp) {
-                    m.num = None;
+                // An MLP-made scalar is replaced by the one-hot (the scalar is
+                // read linearly from it); an attention-made one stays.
+                let entry = self.materialized.entry(id).or_default();
+                entry.categorical = Some(WrittenBy::Mlp);
+                if entry.numerical == Some(WrittenBy::Mlp) {
+                    entry.numerical = None;
                 }
                 Ok(true)
             }
-            Need::Num if !self.num_ok(id) => {
+            Need::Scalar if !self.readable_as_scalar(id) => {
                 if !numeric {
                     return Err(CompileError::at(self.graph, id, "is used as a number but its values include strings"));
                 }
-                if self.mat.get(&id).is_some_and(|m| m.cat.is_some() || m.num.is_some()) {
+                if self.materialized.get(&id).is_some_and(|m| m.categorical.is_some() || m.numerical.is_some()) {
                     return Err(CompileError::at(self.graph, id, "internal error: materialized but not readable"));
                 }
-                self.mat.insert(id, Mat { cat: None, num: Some(Source::Mlp) });
+                self.materialized.insert(id, Materialization::scalar(WrittenBy::Mlp));
                 Ok(true)
             }
-            Need::Any if !self.cat_ok(id) && !self.num_ok(id) => {
-                let m = if numeric {
-                    Mat { cat: None, num: Some(Source::Mlp) }
+            Need::Either if !self.readable_as_one_hot(id) && !self.readable_as_scalar(id) => {
+                let wanted = if numeric {
+                    Materialization::scalar(WrittenBy::Mlp)
                 } else {
-                    Mat { cat: Some(Source::Mlp), num: None }
+                    Materialization::one_hot(WrittenBy::Mlp)
                 };
-                let entry = self.mat.entry(id).or_default();
-                if entry.cat.is_none() && entry.num.is_none() {
-                    *entry = m;
+                let entry = self.materialized.entry(id).or_default();
+                if entry.categorical.is_none() && entry.numerical.is_none() {
+                    *entry = wanted;
                 } else {
-                    entry.cat = Some(Source::Mlp);
+                    entry.categorical = Some(WrittenBy::Mlp);
                 }
                 Ok(true)
             }
@@ -482,35 +581,44 @@ impl<'a> Planner<'a> {
         }
     }
 
-    /// The inputs of the MLP that materializes `id`, and the unmaterialized
-    /// multi-source maps folded into it.
-    pub fn mlp_units(&self, id: NodeId) -> (Vec<Unit>, Vec<NodeId>) {
-        let mut units = BTreeSet::new();
-        let mut expanded = Vec::new();
+    /// What the MLP that materializes `id` reads.
+    pub fn mlp_inputs(&self, id: NodeId) -> MlpInputs {
+        let mut inputs = BTreeSet::new();
+        let mut folded = Vec::new();
         match self.graph.kind(id) {
-            NodeKind::Map { inputs, .. } => self.collect_units(inputs, &mut units, &mut expanded),
-            _ => {
-                units.insert(Unit::Basis(Basis::Node(id)));
+            NodeKind::Map { inputs: args, .. } => self.collect_inputs(args, &mut inputs, &mut folded),
+            // Anything else is already in the stream (an aggregate's head
+            // output): the MLP re-encodes it.
+            NodeKind::Tokens(_)
+            | NodeKind::Indices
+            | NodeKind::Constant(_)
+            | NodeKind::Aggregate { .. }
+            | NodeKind::Select { .. }
+            | NodeKind::SelectAll
+            | NodeKind::SelectAnd(..)
+            | NodeKind::SelectOr(..)
+            | NodeKind::SelectNot(_) => {
+                inputs.insert(MlpInput::Basis(Basis::Node(id)));
             }
         }
-        (units.into_iter().collect(), expanded)
+        MlpInputs { inputs: inputs.into_iter().collect(), folded }
     }
 
-    fn collect_units(&self, inputs: &[NodeId], units: &mut BTreeSet<Unit>, expanded: &mut Vec<NodeId>) {
+    fn collect_inputs(&self, inputs: &[NodeId], units: &mut BTreeSet<MlpInput>, expanded: &mut Vec<NodeId>) {
         for &i in inputs {
             match self.plan(i) {
-                Plan::Single { basis: Basis::Const, .. } => {}
-                Plan::Single { basis, .. } => {
-                    units.insert(Unit::Basis(*basis));
+                Plan::OneBasis { basis: Basis::Const, .. } => {}
+                Plan::OneBasis { basis, .. } => {
+                    units.insert(MlpInput::Basis(*basis));
                 }
-                Plan::Multi if self.is_virtual(i) => {
-                    units.insert(Unit::Virtual(i));
+                Plan::SeveralBases if self.is_affine_of_scalars(i) => {
+                    units.insert(MlpInput::Affine(i));
                 }
-                Plan::Multi => {
+                Plan::SeveralBases => {
                     if !expanded.contains(&i) {
                         expanded.push(i);
                         if let NodeKind::Map { inputs, .. } = self.graph.kind(i) {
-                            self.collect_units(inputs, units, expanded);
+                            self.collect_inputs(inputs, units, expanded);
                         }
                     }
                 }
@@ -519,26 +627,26 @@ impl<'a> Planner<'a> {
     }
 
     /// Whether an MLP reads a unit as a one-hot (else as a scalar).
-    pub fn unit_is_cat(&self, u: Unit) -> bool {
+    pub fn input_is_one_hot(&self, u: MlpInput) -> bool {
         match u {
-            Unit::Basis(b) => self.basis_cat(b),
-            Unit::Virtual(i) => self.values(i).len() == 2,
+            MlpInput::Basis(b) => self.basis_is_one_hot(b),
+            MlpInput::Affine(i) => self.values(i).len() == 2,
         }
     }
 
-    pub fn unit_len(&self, u: Unit) -> usize {
+    pub fn input_len(&self, u: MlpInput) -> usize {
         match u {
-            Unit::Basis(b) => self.basis_len(b),
-            Unit::Virtual(i) => self.values(i).len(),
+            MlpInput::Basis(b) => self.basis_len(b),
+            MlpInput::Affine(i) => self.values(i).len(),
         }
     }
 
     fn mlp_demands(&self, id: NodeId) -> Result<Vec<(NodeId, Need)>, CompileError> {
-        let (units, expanded) = self.mlp_units(id);
+        let MlpInputs { inputs: units, folded: expanded } = self.mlp_inputs(id);
         let mut out = Vec::new();
         // One MLP layer computes exact step functions of one scalar; further
         // scalars must first become one-hot.
-        let mut scalars: Vec<Unit> = units.iter().copied().filter(|&u| !self.unit_is_cat(u)).collect();
+        let mut scalars: Vec<MlpInput> = units.iter().copied().filter(|&u| !self.input_is_one_hot(u)).collect();
         if scalars.len() > 1 {
             // First choice: give dimensions to the largest folded
             // sub-expressions that read one scalar each (`opens` and
@@ -552,9 +660,9 @@ impl<'a> Planner<'a> {
                 let NodeKind::Map { inputs, .. } = self.graph.kind(e) else { continue };
                 let mut sub_units = BTreeSet::new();
                 let mut sub_expanded = Vec::new();
-                self.collect_units(inputs, &mut sub_units, &mut sub_expanded);
-                if sub_units.iter().filter(|&&u| !self.unit_is_cat(u)).count() <= 1 {
-                    out.push((e, Need::Any));
+                self.collect_inputs(inputs, &mut sub_units, &mut sub_expanded);
+                if sub_units.iter().filter(|&&u| !self.input_is_one_hot(u)).count() <= 1 {
+                    out.push((e, Need::Either));
                     covered.extend(sub_expanded);
                 }
             }
@@ -562,42 +670,36 @@ impl<'a> Planner<'a> {
                 return Ok(out);
             }
             // Then: one-input functions of a scalar (`mean > 0`) as one-hots.
-            let mut frontier: Vec<NodeId> = match self.graph.kind(id) {
-                NodeKind::Map { inputs, .. } => inputs.clone(),
-                _ => vec![],
-            };
+            let mut frontier: Vec<NodeId> = self.map_inputs(id).to_vec();
             for &e in &expanded {
                 if let NodeKind::Map { inputs, .. } = self.graph.kind(e) {
                     frontier.extend(inputs.iter().copied());
                 }
             }
             for x in frontier {
-                if let Plan::Single { basis: Basis::Node(m), .. } = self.plan(x)
+                if let Plan::OneBasis { basis: Basis::Node(m), .. } = self.plan(x)
                     && *m != x
-                    && !self.basis_cat(Basis::Node(*m))
-                    && !out.contains(&(x, Need::Cat))
+                    && !self.basis_is_one_hot(Basis::Node(*m))
+                    && !out.contains(&(x, Need::OneHot))
                 {
-                    out.push((x, Need::Cat));
+                    out.push((x, Need::OneHot));
                 }
             }
             if !out.is_empty() {
                 return Ok(out);
             }
             // Last: one-hot copies of all scalars but the one with most values.
-            scalars.sort_by_key(|&u| std::cmp::Reverse(self.unit_len(u)));
+            scalars.sort_by_key(|&u| std::cmp::Reverse(self.input_len(u)));
             for &u in scalars.iter().skip(1) {
                 match u {
-                    Unit::Basis(Basis::Node(m)) | Unit::Virtual(m) => out.push((m, Need::Cat)),
-                    Unit::Basis(_) => {}
+                    MlpInput::Basis(Basis::Node(m)) | MlpInput::Affine(m) => out.push((m, Need::OneHot)),
+                    MlpInput::Basis(_) => {}
                 }
             }
             return Ok(out);
         }
         if self.domain_size(&units) > MAX_MLP_DOMAIN {
-            let top: Vec<NodeId> = match self.graph.kind(id) {
-                NodeKind::Map { inputs, .. } => inputs.iter().copied().filter(|i| expanded.contains(i)).collect(),
-                _ => vec![],
-            };
+            let top: Vec<NodeId> = self.map_inputs(id).iter().copied().filter(|i| expanded.contains(i)).collect();
             if top.is_empty() {
                 return Err(CompileError::at(
                     self.graph,
@@ -608,19 +710,36 @@ impl<'a> Planner<'a> {
                     ),
                 ));
             }
-            out.extend(top.into_iter().map(|i| (i, Need::Any)));
+            out.extend(top.into_iter().map(|i| (i, Need::Either)));
         }
         Ok(out)
     }
 
-    pub fn domain_size(&self, units: &[Unit]) -> usize {
-        let both = units.contains(&Unit::Basis(Basis::Token)) && units.contains(&Unit::Basis(Basis::Position));
-        let mut size: usize = if both { self.inf.reachable.len() } else { 1 };
+    /// The inputs of a map (nothing for other kinds of node).
+    fn map_inputs(&self, id: NodeId) -> &[NodeId] {
+        match self.graph.kind(id) {
+            NodeKind::Map { inputs, .. } => inputs,
+            NodeKind::Tokens(_)
+            | NodeKind::Indices
+            | NodeKind::Constant(_)
+            | NodeKind::Aggregate { .. }
+            | NodeKind::Select { .. }
+            | NodeKind::SelectAll
+            | NodeKind::SelectAnd(..)
+            | NodeKind::SelectOr(..)
+            | NodeKind::SelectNot(_) => &[],
+        }
+    }
+
+    /// How many value combinations an MLP over `units` must tabulate.
+    pub fn domain_size(&self, units: &[MlpInput]) -> usize {
+        let both = units.contains(&MlpInput::Basis(Basis::Token)) && units.contains(&MlpInput::Basis(Basis::Position));
+        let mut size: usize = if both { self.inference.reachable.len() } else { 1 };
         for &u in units {
-            if both && matches!(u, Unit::Basis(Basis::Token | Basis::Position)) {
+            if both && matches!(u, MlpInput::Basis(Basis::Token | Basis::Position)) {
                 continue;
             }
-            size = size.saturating_mul(self.unit_len(u));
+            size = size.saturating_mul(self.input_len(u));
         }
         size
     }
@@ -628,19 +747,19 @@ impl<'a> Planner<'a> {
     /// Every combination of unit values an input can produce (value indices
     /// per unit, in `units` order); (token, position) pairs are only the
     /// reachable ones.
-    pub fn joint_points(&self, units: &[Unit]) -> Vec<Vec<usize>> {
-        let ti = units.iter().position(|&u| u == Unit::Basis(Basis::Token));
-        let pi = units.iter().position(|&u| u == Unit::Basis(Basis::Position));
+    pub fn joint_points(&self, units: &[MlpInput]) -> Vec<Vec<usize>> {
+        let ti = units.iter().position(|&u| u == MlpInput::Basis(Basis::Token));
+        let pi = units.iter().position(|&u| u == MlpInput::Basis(Basis::Position));
         let mut points: Vec<Vec<usize>> = vec![vec![0; units.len()]];
         if let (Some(ti), Some(pi)) = (ti, pi) {
             points = self
-                .inf
+                .inference
                 .reachable
                 .iter()
-                .map(|&(t, p)| {
+                .map(|at| {
                     let mut v = vec![0; units.len()];
-                    v[ti] = t;
-                    v[pi] = p;
+                    v[ti] = at.token;
+                    v[pi] = at.position;
                     v
                 })
                 .collect();
@@ -649,7 +768,7 @@ impl<'a> Planner<'a> {
             if ti.is_some() && pi.is_some() && (Some(k) == ti || Some(k) == pi) {
                 continue;
             }
-            let len = self.unit_len(u);
+            let len = self.input_len(u);
             let mut next = Vec::with_capacity(points.len() * len);
             for p in &points {
                 for v in 0..len {
@@ -665,12 +784,21 @@ impl<'a> Planner<'a> {
 
     /// The value of `id` at each point (its definition, even when `id` is
     /// materialized: this is what its MLP computes).
-    pub fn eval_definition(&self, id: NodeId, units: &[Unit], points: &[Vec<usize>]) -> Vec<Option<Atom>> {
+    pub fn eval_definition(&self, id: NodeId, units: &[MlpInput], points: &[Vec<usize>]) -> Vec<Option<Atom>> {
         let mut memo = HashMap::new();
         match self.graph.kind(id) {
             NodeKind::Map { op, inputs } => self.eval_map(op, inputs, units, points, &mut memo),
-            _ => {
-                let k = units.iter().position(|&u| u == Unit::Basis(Basis::Node(id)));
+            // An aggregate's MLP copies its head's output: the value is the input's.
+            NodeKind::Tokens(_)
+            | NodeKind::Indices
+            | NodeKind::Constant(_)
+            | NodeKind::Aggregate { .. }
+            | NodeKind::Select { .. }
+            | NodeKind::SelectAll
+            | NodeKind::SelectAnd(..)
+            | NodeKind::SelectOr(..)
+            | NodeKind::SelectNot(_) => {
+                let k = units.iter().position(|&u| u == MlpInput::Basis(Basis::Node(id)));
                 points.iter().map(|p| k.and_then(|k| self.values(id).atoms().get(p[k]).cloned())).collect()
             }
         }
@@ -680,7 +808,7 @@ impl<'a> Planner<'a> {
         &self,
         op: &MapOp,
         inputs: &[NodeId],
-        units: &[Unit],
+        units: &[MlpInput],
         points: &[Vec<usize>],
         memo: &mut HashMap<NodeId, Vec<Option<Atom>>>,
     ) -> Vec<Option<Atom>> {
@@ -699,25 +827,33 @@ impl<'a> Planner<'a> {
     fn eval_node(
         &self,
         id: NodeId,
-        units: &[Unit],
+        units: &[MlpInput],
         points: &[Vec<usize>],
         memo: &mut HashMap<NodeId, Vec<Option<Atom>>>,
     ) -> Vec<Option<Atom>> {
         if let Some(v) = memo.get(&id) {
             return v.clone();
         }
-        let out = if let Some(k) = units.iter().position(|&u| u == Unit::Virtual(id)) {
+        let out = if let Some(k) = units.iter().position(|&u| u == MlpInput::Affine(id)) {
             points.iter().map(|p| self.values(id).atoms().get(p[k]).cloned()).collect()
         } else {
             match self.plan(id) {
-                Plan::Single { basis: Basis::Const, table } => vec![table.first().cloned().flatten(); points.len()],
-                Plan::Single { basis, table } => match units.iter().position(|&u| u == Unit::Basis(*basis)) {
+                Plan::OneBasis { basis: Basis::Const, table } => vec![table.first().cloned().flatten(); points.len()],
+                Plan::OneBasis { basis, table } => match units.iter().position(|&u| u == MlpInput::Basis(*basis)) {
                     Some(k) => points.iter().map(|p| table.get(p[k]).cloned().flatten()).collect(),
                     None => vec![None; points.len()],
                 },
-                Plan::Multi => match self.graph.kind(id) {
+                Plan::SeveralBases => match self.graph.kind(id) {
                     NodeKind::Map { op, inputs } => self.eval_map(op, inputs, units, points, memo),
-                    _ => vec![None; points.len()],
+                    NodeKind::Tokens(_)
+                    | NodeKind::Indices
+                    | NodeKind::Constant(_)
+                    | NodeKind::Aggregate { .. }
+                    | NodeKind::Select { .. }
+                    | NodeKind::SelectAll
+                    | NodeKind::SelectAnd(..)
+                    | NodeKind::SelectOr(..)
+                    | NodeKind::SelectNot(_) => vec![None; points.len()],
                 },
             }
         };
@@ -728,31 +864,43 @@ impl<'a> Planner<'a> {
 
 /// The affine form of a map: coefficients per input plus a constant, when
 /// the map is affine in its (numeric) inputs.
-pub fn affine_op(graph: &Graph, op: &MapOp, inputs: &[NodeId]) -> Option<(Vec<f64>, f64)> {
+pub fn affine_op(graph: &Graph, op: &MapOp, inputs: &[NodeId]) -> Option<AffineMap> {
     let constant = |id: NodeId| match graph.kind(id) {
         NodeKind::Constant(Value::Atom(a)) => number(a),
-        _ => None,
+        NodeKind::Constant(_)
+        | NodeKind::Tokens(_)
+        | NodeKind::Indices
+        | NodeKind::Map { .. }
+        | NodeKind::Aggregate { .. }
+        | NodeKind::Select { .. }
+        | NodeKind::SelectAll
+        | NodeKind::SelectAnd(..)
+        | NodeKind::SelectOr(..)
+        | NodeKind::SelectNot(_) => None,
     };
+    let map = |coefficients: Vec<f64>, constant: f64| Some(AffineMap { coefficients, constant });
     let value_number = |v: &Value| v.as_atom().and_then(number);
     match (op, inputs) {
-        (MapOp::Neg, [_]) => Some((vec![-1.0], 0.0)),
-        (MapOp::Pos, [_]) => Some((vec![1.0], 0.0)),
-        (MapOp::Arith(ArithOp::Add), [_, _]) => Some((vec![1.0, 1.0], 0.0)),
-        (MapOp::Arith(ArithOp::Sub), [_, _]) => Some((vec![1.0, -1.0], 0.0)),
-        (MapOp::Arith(ArithOp::Mul), [a, b]) => match (constant(*a), constant(*b)) {
-            (Some(c), _) => Some((vec![0.0, c], 0.0)),
-            (_, Some(c)) => Some((vec![c, 0.0], 0.0)),
+        (MapOp::Neg, [_]) => map(vec![-1.0], 0.0),
+        (MapOp::Pos, [_]) => map(vec![1.0], 0.0),
+        (MapOp::Arith(ArithOp::Add), [_, _]) => map(vec![1.0, 1.0], 0.0),
+        (MapOp::Arith(ArithOp::Sub), [_, _]) => map(vec![1.0, -1.0], 0.0),
+        (MapOp::Arith(ArithOp::Mul), [left, right]) => match (constant(*left), constant(*right)) {
+            (Some(factor), _) => map(vec![0.0, factor], 0.0),
+            (_, Some(factor)) => map(vec![factor, 0.0], 0.0),
             _ => None,
         },
-        (MapOp::Arith(ArithOp::Div), [_, b]) => constant(*b).filter(|c| *c != 0.0).map(|c| (vec![1.0 / c, 0.0], 0.0)),
+        (MapOp::Arith(ArithOp::Div), [_, divisor]) => {
+            constant(*divisor).filter(|d| *d != 0.0).and_then(|d| map(vec![1.0 / d, 0.0], 0.0))
+        }
         (MapOp::ArithConst { op, constant, constant_on_left }, [_]) => {
-            let c = value_number(constant)?;
+            let k = value_number(constant)?;
             match (op, constant_on_left) {
-                (ArithOp::Add, _) => Some((vec![1.0], c)),
-                (ArithOp::Sub, false) => Some((vec![1.0], -c)),
-                (ArithOp::Sub, true) => Some((vec![-1.0], c)),
-                (ArithOp::Mul, _) => Some((vec![c], 0.0)),
-                (ArithOp::Div, false) if c != 0.0 => Some((vec![1.0 / c], 0.0)),
+                (ArithOp::Add, _) => map(vec![1.0], k),
+                (ArithOp::Sub, false) => map(vec![1.0], -k),
+                (ArithOp::Sub, true) => map(vec![-1.0], k),
+                (ArithOp::Mul, _) => map(vec![k], 0.0),
+                (ArithOp::Div, false) if k != 0.0 => map(vec![1.0 / k], 0.0),
                 _ => None,
             }
         }

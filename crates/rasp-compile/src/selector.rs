@@ -22,9 +22,9 @@
 //!    all its query sources, key classes = distinct columns; one exact 0/1
 //!    table between them (features made by MLPs: "query/key products").
 
-use crate::build::{Builder, Feature};
+use crate::build::{Builder, Feature, FeatureId, describe_selector};
 use crate::error::CompileError;
-use crate::plan::{Basis, Plan, Unit};
+use crate::plan::{Basis, MlpInput, Plan};
 use rasp_core::{NodeId, NodeKind};
 use std::collections::{BTreeSet, HashMap};
 
@@ -36,19 +36,24 @@ pub const MAX_CLASSES: usize = 4096;
 /// Largest (query combination × key combination) count checked.
 const MAX_CHECK: usize = 8_000_000;
 
+/// One side (query or key) of a score term: what the query or key position
+/// contributes, as a one-hot over classes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Side {
+    /// The `one` direction: a single class that always holds.
     Const,
+    /// The values of a basis.
     Basis(Basis),
-    Feature(usize),
+    /// The classes of a feature.
+    Feature(FeatureId),
 }
 
 #[derive(Debug, Clone)]
 pub struct Term {
-    pub q: Side,
-    pub k: Side,
-    /// m[query class][key class]
-    pub m: Vec<Vec<f64>>,
+    pub query: Side,
+    pub key: Side,
+    /// weights[query class][key class]
+    pub weights: Vec<Vec<f64>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -58,7 +63,7 @@ pub struct Form {
 
 impl Form {
     fn constant(c: f64) -> Form {
-        Form { terms: vec![Term { q: Side::Const, k: Side::Const, m: vec![vec![c]] }] }
+        Form { terms: vec![Term { query: Side::Const, key: Side::Const, weights: vec![vec![c]] }] }
     }
 
     fn plus(mut self, other: Form) -> Form {
@@ -68,7 +73,7 @@ impl Form {
 
     fn times(mut self, c: f64) -> Form {
         for t in &mut self.terms {
-            for row in &mut t.m {
+            for row in &mut t.weights {
                 for v in row.iter_mut() {
                     *v *= c;
                 }
@@ -80,34 +85,50 @@ impl Form {
 
 /// A base select as a boolean table over its query and key sources.
 #[derive(Debug, Clone)]
-struct AtomTable {
-    q: Basis,
-    k: Basis,
+struct SelectTable {
+    query: Basis,
+    key: Basis,
+    /// table[query value][key value]
     table: Vec<Vec<bool>>,
 }
 
-struct Atoms {
-    tables: HashMap<NodeId, AtomTable>,
+/// The bases a selector (or a score form) reads on either side.
+struct Sources {
+    queries: BTreeSet<Basis>,
+    keys: BTreeSet<Basis>,
 }
 
-impl Atoms {
-    /// The non-constant bases the selector's atoms read on the query side
-    /// and on the key side.
-    fn sources(&self) -> (BTreeSet<Basis>, BTreeSet<Basis>) {
+/// The query and key basis of a selector whose base selects all read the
+/// same two (`Basis::Const` for a side nothing reads).
+#[derive(Clone, Copy)]
+struct SourcePair {
+    query: Basis,
+    key: Basis,
+}
+
+/// The base selects of a selector, each tabulated.
+struct BaseSelects {
+    tables: HashMap<NodeId, SelectTable>,
+}
+
+impl BaseSelects {
+    /// The non-constant bases the selector's base selects read on the
+    /// query side and on the key side.
+    fn sources(&self) -> Sources {
         let mut queries = BTreeSet::new();
         let mut keys = BTreeSet::new();
         for t in self.tables.values() {
-            if t.q != Basis::Const {
-                queries.insert(t.q);
+            if t.query != Basis::Const {
+                queries.insert(t.query);
             }
-            if t.k != Basis::Const {
-                keys.insert(t.k);
+            if t.key != Basis::Const {
+                keys.insert(t.key);
             }
         }
-        (queries, keys)
+        Sources { queries, keys }
     }
 
-    fn truth(
+    fn holds(
         &self,
         graph: &rasp_core::Graph,
         sel: NodeId,
@@ -116,14 +137,18 @@ impl Atoms {
     ) -> bool {
         match graph.kind(sel) {
             NodeKind::Select { .. } => match self.tables.get(&sel) {
-                Some(t) => t.table[qa(t.q)][ka(t.k)],
+                Some(t) => t.table[qa(t.query)][ka(t.key)],
                 None => false,
             },
             NodeKind::SelectAll => true,
-            NodeKind::SelectAnd(a, b) => self.truth(graph, *a, qa, ka) && self.truth(graph, *b, qa, ka),
-            NodeKind::SelectOr(a, b) => self.truth(graph, *a, qa, ka) || self.truth(graph, *b, qa, ka),
-            NodeKind::SelectNot(a) => !self.truth(graph, *a, qa, ka),
-            _ => false,
+            NodeKind::SelectAnd(a, b) => self.holds(graph, *a, qa, ka) && self.holds(graph, *b, qa, ka),
+            NodeKind::SelectOr(a, b) => self.holds(graph, *a, qa, ka) || self.holds(graph, *b, qa, ka),
+            NodeKind::SelectNot(a) => !self.holds(graph, *a, qa, ka),
+            NodeKind::Tokens(_)
+            | NodeKind::Indices
+            | NodeKind::Constant(_)
+            | NodeKind::Map { .. }
+            | NodeKind::Aggregate { .. } => false,
         }
     }
 }
@@ -136,21 +161,25 @@ fn side_bases(b: &Builder, side: &Side, out: &mut BTreeSet<Basis>) {
                 out.insert(*x);
             }
         }
-        Side::Feature(f) => out.extend(b.features[*f].units.iter().copied()),
+        Side::Feature(f) => out.extend(b.feature(*f).units.iter().copied()),
     }
 }
 
 impl Builder<'_, '_> {
-    fn atoms(&self, sel: NodeId) -> Result<Atoms, CompileError> {
+    fn base_selects(&self, sel: NodeId) -> Result<BaseSelects, CompileError> {
         let mut tables = HashMap::new();
         let mut stack = vec![sel];
         while let Some(s) = stack.pop() {
-            match self.p.graph.kind(s) {
+            match self.planner.graph.kind(s) {
                 NodeKind::Select { key, query, predicate } => {
-                    let (Plan::Single { basis: kb, table: tk }, Plan::Single { basis: qb, table: tq }) =
-                        (self.p.plan(*key), self.p.plan(*query))
+                    let (Plan::OneBasis { basis: kb, table: tk }, Plan::OneBasis { basis: qb, table: tq }) =
+                        (self.planner.plan(*key), self.planner.plan(*query))
                     else {
-                        return Err(CompileError::at(self.p.graph, s, "internal error: key or query not one-hot"));
+                        return Err(CompileError::at(
+                            self.planner.graph,
+                            s,
+                            "internal error: key or query not one-hot",
+                        ));
                     };
                     let op = predicate.mirrored_on_query();
                     let table = tq
@@ -164,32 +193,38 @@ impl Builder<'_, '_> {
                                 .collect()
                         })
                         .collect();
-                    tables.insert(s, AtomTable { q: *qb, k: *kb, table });
+                    tables.insert(s, SelectTable { query: *qb, key: *kb, table });
                 }
                 NodeKind::SelectAnd(a, b) | NodeKind::SelectOr(a, b) => {
                     stack.push(*a);
                     stack.push(*b);
                 }
                 NodeKind::SelectNot(a) => stack.push(*a),
-                _ => {}
+                NodeKind::Tokens(_)
+                | NodeKind::Indices
+                | NodeKind::Constant(_)
+                | NodeKind::Map { .. }
+                | NodeKind::Aggregate { .. }
+                | NodeKind::SelectAll => {}
             }
         }
-        Ok(Atoms { tables })
+        Ok(BaseSelects { tables })
     }
 
-    fn pair_of(&self, atoms: &Atoms, sel: NodeId) -> Option<(Basis, Basis)> {
+    /// The one query and one key basis the selector reads, if it reads no more.
+    fn single_pair(&self, atoms: &BaseSelects, sel: NodeId) -> Option<SourcePair> {
         let mut qs = BTreeSet::new();
         let mut ks = BTreeSet::new();
         let mut stack = vec![sel];
         while let Some(s) = stack.pop() {
-            match self.p.graph.kind(s) {
+            match self.planner.graph.kind(s) {
                 NodeKind::Select { .. } => {
                     let t = atoms.tables.get(&s)?;
-                    if t.q != Basis::Const {
-                        qs.insert(t.q);
+                    if t.query != Basis::Const {
+                        qs.insert(t.query);
                     }
-                    if t.k != Basis::Const {
-                        ks.insert(t.k);
+                    if t.key != Basis::Const {
+                        ks.insert(t.key);
                     }
                 }
                 NodeKind::SelectAnd(a, b) | NodeKind::SelectOr(a, b) => {
@@ -197,38 +232,46 @@ impl Builder<'_, '_> {
                     stack.push(*b);
                 }
                 NodeKind::SelectNot(a) => stack.push(*a),
-                _ => {}
+                NodeKind::Tokens(_)
+                | NodeKind::Indices
+                | NodeKind::Constant(_)
+                | NodeKind::Map { .. }
+                | NodeKind::Aggregate { .. }
+                | NodeKind::SelectAll => {}
             }
         }
         if qs.len() > 1 || ks.len() > 1 {
             return None;
         }
-        Some((qs.into_iter().next().unwrap_or(Basis::Const), ks.into_iter().next().unwrap_or(Basis::Const)))
+        Some(SourcePair {
+            query: qs.into_iter().next().unwrap_or(Basis::Const),
+            key: ks.into_iter().next().unwrap_or(Basis::Const),
+        })
     }
 
-    fn exact_term(&self, atoms: &Atoms, sel: NodeId, qb: Basis, kb: Basis) -> Term {
-        let graph = self.p.graph;
-        let m = (0..self.p.basis_len(qb))
+    fn exact_term(&self, atoms: &BaseSelects, sel: NodeId, SourcePair { query: qb, key: kb }: SourcePair) -> Term {
+        let graph = self.planner.graph;
+        let weights = (0..self.planner.basis_len(qb))
             .map(|qi| {
-                (0..self.p.basis_len(kb))
+                (0..self.planner.basis_len(kb))
                     .map(|ki| {
                         let qa = |b: Basis| if b == Basis::Const { 0 } else { qi };
                         let ka = |b: Basis| if b == Basis::Const { 0 } else { ki };
-                        f64::from(u8::from(atoms.truth(graph, sel, &qa, &ka)))
+                        f64::from(u8::from(atoms.holds(graph, sel, &qa, &ka)))
                     })
                     .collect()
             })
             .collect();
         let side = |b: Basis| if b == Basis::Const { Side::Const } else { Side::Basis(b) };
-        Term { q: side(qb), k: side(kb), m }
+        Term { query: side(qb), key: side(kb), weights }
     }
 
     /// The score form of a selector; `uniform`: selected keys must score
     /// exactly 1 (the aggregate may average).
     pub fn selector_form(&mut self, sel: NodeId, uniform: bool) -> Result<Form, CompileError> {
-        let atoms = self.atoms(sel)?;
-        if let Some((qb, kb)) = self.pair_of(&atoms, sel) {
-            return Ok(Form { terms: vec![self.exact_term(&atoms, sel, qb, kb)] });
+        let atoms = self.base_selects(sel)?;
+        if let Some(pair) = self.single_pair(&atoms, sel) {
+            return Ok(Form { terms: vec![self.exact_term(&atoms, sel, pair)] });
         }
         if let Some(form) = self.algebraic(&atoms, sel)?
             && self.check(&atoms, sel, &form, uniform)
@@ -238,11 +281,11 @@ impl Builder<'_, '_> {
         self.joint(&atoms, sel)
     }
 
-    fn algebraic(&mut self, atoms: &Atoms, sel: NodeId) -> Result<Option<Form>, CompileError> {
-        if let Some((qb, kb)) = self.pair_of(atoms, sel) {
-            return Ok(Some(Form { terms: vec![self.exact_term(atoms, sel, qb, kb)] }));
+    fn algebraic(&mut self, atoms: &BaseSelects, sel: NodeId) -> Result<Option<Form>, CompileError> {
+        if let Some(pair) = self.single_pair(atoms, sel) {
+            return Ok(Some(Form { terms: vec![self.exact_term(atoms, sel, pair)] }));
         }
-        let graph = self.p.graph;
+        let graph = self.planner.graph;
         Ok(match graph.kind(sel) {
             NodeKind::SelectNot(a) => self.algebraic(atoms, *a)?.map(|f| Form::constant(1.0).plus(f.times(-1.0))),
             NodeKind::SelectAnd(a, b) => match (self.algebraic(atoms, *a)?, self.algebraic(atoms, *b)?) {
@@ -251,9 +294,9 @@ impl Builder<'_, '_> {
             },
             NodeKind::SelectOr(a, b) => {
                 let (a, b) = (*a, *b);
-                let one_sided = |s: NodeId, key_side: bool| match self.pair_of(atoms, s) {
-                    Some((Basis::Const, kb)) if key_side && kb != Basis::Const => Some(kb),
-                    Some((qb, Basis::Const)) if !key_side && qb != Basis::Const => Some(qb),
+                let one_sided = |s: NodeId, key_side: bool| match self.single_pair(atoms, s) {
+                    Some(SourcePair { query: Basis::Const, key }) if key_side && key != Basis::Const => Some(key),
+                    Some(SourcePair { query, key: Basis::Const }) if !key_side && query != Basis::Const => Some(query),
                     _ => None,
                 };
                 let gate = [(b, a, true), (a, b, true), (b, a, false), (a, b, false)]
@@ -272,28 +315,36 @@ impl Builder<'_, '_> {
                     },
                 }
             }
-            _ => None,
+            // A base select or select-all reading several sources has no
+            // algebraic form: the joint table handles it.
+            NodeKind::Select { .. }
+            | NodeKind::SelectAll
+            | NodeKind::Tokens(_)
+            | NodeKind::Indices
+            | NodeKind::Constant(_)
+            | NodeKind::Map { .. }
+            | NodeKind::Aggregate { .. } => None,
         })
     }
 
     /// `f` with its key (or query) side multiplied by "g does not hold",
     /// where g reads only `basis` on that side.
-    fn gate(&mut self, atoms: &Atoms, f: Form, g: NodeId, basis: Basis, key_side: bool) -> Form {
-        let graph = self.p.graph;
-        let g_values: Vec<bool> = (0..self.p.basis_len(basis))
+    fn gate(&mut self, atoms: &BaseSelects, f: Form, g: NodeId, basis: Basis, key_side: bool) -> Form {
+        let graph = self.planner.graph;
+        let g_values: Vec<bool> = (0..self.planner.basis_len(basis))
             .map(|i| {
                 let at = |b: Basis| if b == Basis::Const { 0 } else { i };
                 let zero = |_: Basis| 0usize;
-                if key_side { atoms.truth(graph, g, &zero, &at) } else { atoms.truth(graph, g, &at, &zero) }
+                if key_side { atoms.holds(graph, g, &zero, &at) } else { atoms.holds(graph, g, &at, &zero) }
             })
             .collect();
         let mut terms = Vec::new();
         for t in f.terms {
-            let side = if key_side { &t.k } else { &t.q };
+            let side = if key_side { &t.key } else { &t.query };
             let (mut units, classes_of): (Vec<Basis>, ClassFn) = match side.clone() {
                 Side::Const => (vec![], Box::new(|_: &Builder, _: &[usize], _: &[Basis]| vec![true])),
                 Side::Basis(b) => {
-                    let n = self.p.basis_len(b);
+                    let n = self.planner.basis_len(b);
                     (
                         vec![b],
                         Box::new(move |_: &Builder, p: &[usize], us: &[Basis]| {
@@ -303,13 +354,13 @@ impl Builder<'_, '_> {
                     )
                 }
                 Side::Feature(fid) => {
-                    let fu = self.features[fid].units.clone();
+                    let fu = self.feature(fid).units.clone();
                     (
                         fu.clone(),
                         Box::new(move |bld: &Builder, p: &[usize], us: &[Basis]| {
                             let sub: Vec<usize> =
                                 fu.iter().map(|u| us.iter().position(|x| x == u).map_or(0, |k| p[k])).collect();
-                            bld.features[fid].class_values(&sub)
+                            bld.feature(fid).class_values(&sub)
                         }),
                     )
                 }
@@ -318,7 +369,7 @@ impl Builder<'_, '_> {
                 units.push(basis);
             }
             units.sort();
-            let points = self.p.joint_points(&units.iter().map(|&b| Unit::Basis(b)).collect::<Vec<_>>());
+            let points = self.planner.joint_points(&units.iter().map(|&b| MlpInput::Basis(b)).collect::<Vec<_>>());
             let gk = units.iter().position(|&u| u == basis).unwrap_or(0);
             let per_point: Vec<Vec<bool>> = points
                 .iter()
@@ -329,10 +380,10 @@ impl Builder<'_, '_> {
                 .collect();
             let n_classes = per_point.first().map_or(0, Vec::len);
             let classes: Vec<Vec<bool>> = (0..n_classes).map(|c| per_point.iter().map(|v| v[c]).collect()).collect();
-            let name = format!("{} where not {}", describe_side(self, side), describe_selector_short(graph, g));
+            let name = format!("{} where not {}", describe_side(self, side), describe_selector(graph, g));
             let fid = self.add_feature(units, points, classes, name);
             let new_side = Side::Feature(fid);
-            terms.push(if key_side { Term { k: new_side, ..t } } else { Term { q: new_side, ..t } });
+            terms.push(if key_side { Term { key: new_side, ..t } } else { Term { query: new_side, ..t } });
         }
         Form { terms }
     }
@@ -345,7 +396,7 @@ impl Builder<'_, '_> {
         points: Vec<Vec<usize>>,
         classes: Vec<Vec<bool>>,
         name: String,
-    ) -> usize {
+    ) -> FeatureId {
         let (mut units, mut points, mut classes) = (units, points, classes);
         let mut u = 0;
         while u < units.len() {
@@ -377,25 +428,25 @@ impl Builder<'_, '_> {
         }
         for (i, f) in self.features.iter().enumerate() {
             if f.units == units && f.points == points && f.classes == classes {
-                return i;
+                return FeatureId(i);
             }
         }
         self.features.push(Feature::new(units, points, classes, name));
-        self.features.len() - 1
+        FeatureId(self.features.len() - 1)
     }
 
     /// Whether `form` separates the selector (and is uniform if asked) on
     /// every combination of its sources' values.
-    fn check(&self, atoms: &Atoms, sel: NodeId, form: &Form, uniform: bool) -> bool {
-        let (mut qset, mut kset) = atoms.sources();
+    fn check(&self, atoms: &BaseSelects, sel: NodeId, form: &Form, uniform: bool) -> bool {
+        let Sources { queries: mut qset, keys: mut kset } = atoms.sources();
         for t in &form.terms {
-            side_bases(self, &t.q, &mut qset);
-            side_bases(self, &t.k, &mut kset);
+            side_bases(self, &t.query, &mut qset);
+            side_bases(self, &t.key, &mut kset);
         }
         let qs: Vec<Basis> = qset.into_iter().collect();
         let ks: Vec<Basis> = kset.into_iter().collect();
-        let qpoints = self.p.joint_points(&qs.iter().map(|&b| Unit::Basis(b)).collect::<Vec<_>>());
-        let kpoints = self.p.joint_points(&ks.iter().map(|&b| Unit::Basis(b)).collect::<Vec<_>>());
+        let qpoints = self.planner.joint_points(&qs.iter().map(|&b| MlpInput::Basis(b)).collect::<Vec<_>>());
+        let kpoints = self.planner.joint_points(&ks.iter().map(|&b| MlpInput::Basis(b)).collect::<Vec<_>>());
         if qpoints.len().saturating_mul(kpoints.len()) > MAX_CHECK {
             return false;
         }
@@ -404,33 +455,33 @@ impl Builder<'_, '_> {
             match side {
                 Side::Const => vec![1.0],
                 Side::Basis(b) => {
-                    let mut v = vec![0.0; self.p.basis_len(*b)];
+                    let mut v = vec![0.0; self.planner.basis_len(*b)];
                     v[at(*b)] = 1.0;
                     v
                 }
                 Side::Feature(f) => {
-                    let sub: Vec<usize> = self.features[*f].units.iter().map(|&u| at(u)).collect();
-                    self.features[*f].class_values(&sub).into_iter().map(|b| f64::from(u8::from(b))).collect()
+                    let sub: Vec<usize> = self.feature(*f).units.iter().map(|&u| at(u)).collect();
+                    self.feature(*f).class_values(&sub).into_iter().map(|b| f64::from(u8::from(b))).collect()
                 }
             }
         };
         let kvecs: Vec<Vec<Vec<f64>>> =
-            kpoints.iter().map(|p| form.terms.iter().map(|t| vec_of(&t.k, &ks, p)).collect()).collect();
+            kpoints.iter().map(|p| form.terms.iter().map(|t| vec_of(&t.key, &ks, p)).collect()).collect();
         for qp in &qpoints {
             let us: Vec<Vec<f64>> = form
                 .terms
                 .iter()
                 .map(|t| {
-                    let qv = vec_of(&t.q, &qs, qp);
-                    let n = t.m.first().map_or(0, Vec::len);
-                    (0..n).map(|c2| qv.iter().zip(&t.m).map(|(x, row)| x * row[c2]).sum()).collect()
+                    let qv = vec_of(&t.query, &qs, qp);
+                    let n = t.weights.first().map_or(0, Vec::len);
+                    (0..n).map(|c2| qv.iter().zip(&t.weights).map(|(x, row)| x * row[c2]).sum()).collect()
                 })
                 .collect();
             let qa = |b: Basis| qs.iter().position(|&x| x == b).map_or(0, |k| qp[k]);
             for (kp, kv) in kpoints.iter().zip(&kvecs) {
                 let score: f64 = us.iter().zip(kv).map(|(u, k)| u.iter().zip(k).map(|(a, b)| a * b).sum::<f64>()).sum();
                 let ka = |b: Basis| ks.iter().position(|&x| x == b).map_or(0, |k| kp[k]);
-                let selected = atoms.truth(self.p.graph, sel, &qa, &ka);
+                let selected = atoms.holds(self.planner.graph, sel, &qa, &ka);
                 let ok = if selected {
                     if uniform { (score - 1.0).abs() < 1e-9 } else { score >= 1.0 - 1e-9 }
                 } else {
@@ -445,15 +496,15 @@ impl Builder<'_, '_> {
     }
 
     /// The always-exact construction: classes of query and key combinations.
-    fn joint(&mut self, atoms: &Atoms, sel: NodeId) -> Result<Form, CompileError> {
-        let (qset, kset) = atoms.sources();
+    fn joint(&mut self, atoms: &BaseSelects, sel: NodeId) -> Result<Form, CompileError> {
+        let Sources { queries: qset, keys: kset } = atoms.sources();
         let qs: Vec<Basis> = qset.into_iter().collect();
         let ks: Vec<Basis> = kset.into_iter().collect();
-        let qpoints = self.p.joint_points(&qs.iter().map(|&b| Unit::Basis(b)).collect::<Vec<_>>());
-        let kpoints = self.p.joint_points(&ks.iter().map(|&b| Unit::Basis(b)).collect::<Vec<_>>());
+        let qpoints = self.planner.joint_points(&qs.iter().map(|&b| MlpInput::Basis(b)).collect::<Vec<_>>());
+        let kpoints = self.planner.joint_points(&ks.iter().map(|&b| MlpInput::Basis(b)).collect::<Vec<_>>());
         if qpoints.len().saturating_mul(kpoints.len()) > 4 * MAX_CHECK {
             return Err(CompileError::at(
-                self.p.graph,
+                self.planner.graph,
                 sel,
                 &format!(
                     "the selector reads {} query and {} key combinations of values; too many to tabulate",
@@ -462,7 +513,7 @@ impl Builder<'_, '_> {
                 ),
             ));
         }
-        let graph = self.p.graph;
+        let graph = self.planner.graph;
         let table: Vec<Vec<bool>> = qpoints
             .iter()
             .map(|qp| {
@@ -471,7 +522,7 @@ impl Builder<'_, '_> {
                     .iter()
                     .map(|kp| {
                         let ka = |b: Basis| ks.iter().position(|&x| x == b).map_or(0, |k| kp[k]);
-                        atoms.truth(graph, sel, &qa, &ka)
+                        atoms.holds(graph, sel, &qa, &ka)
                     })
                     .collect()
             })
@@ -508,18 +559,18 @@ impl Builder<'_, '_> {
                 ),
             ));
         }
-        // m[qc][kc]: a representative query of qc against a representative key of kc.
+        // weights[qc][kc]: a representative query of qc against a representative key of kc.
         let qrep_point: Vec<usize> =
             (0..qreps.len()).map(|c| qof.iter().position(|&x| x == Some(c)).unwrap_or(0)).collect();
         let krep_point: Vec<usize> =
             (0..kreps.len()).map(|c| kof.iter().position(|&x| x == Some(c)).unwrap_or(0)).collect();
-        let m: Vec<Vec<f64>> = qrep_point
+        let weights: Vec<Vec<f64>> = qrep_point
             .iter()
             .map(|&qi| krep_point.iter().map(|&ki| f64::from(u8::from(table[qi][ki]))).collect())
             .collect();
         let qclasses: Vec<Vec<bool>> = (0..qreps.len()).map(|c| qof.iter().map(|&x| x == Some(c)).collect()).collect();
         let kclasses: Vec<Vec<bool>> = (0..kreps.len()).map(|c| kof.iter().map(|&x| x == Some(c)).collect()).collect();
-        let name = crate::build::describe_selector(graph, sel);
+        let name = describe_selector(graph, sel);
         if qs == ks {
             // Queries and keys read the same sources: one set of classes
             // (same row class and same column class) can serve both sides.
@@ -542,14 +593,14 @@ impl Builder<'_, '_> {
             if shared.len() <= qreps.len() + kreps.len() {
                 let rep: Vec<usize> =
                     (0..shared.len()).map(|c| of.iter().position(|&x| x == Some(c)).unwrap_or(0)).collect();
-                let m: Vec<Vec<f64>> =
+                let weights: Vec<Vec<f64>> =
                     rep.iter().map(|&qi| rep.iter().map(|&ki| f64::from(u8::from(table[qi][ki]))).collect()).collect();
                 let classes: Vec<Vec<bool>> =
                     (0..shared.len()).map(|c| of.iter().map(|&x| x == Some(c)).collect()).collect();
                 let f = self.add_feature(qs, qpoints, classes, format!("classes of {name}"));
                 self.notes
                     .push(format!("selector {name}: joint table, {} classes shared by queries and keys", shared.len()));
-                return Ok(Form { terms: vec![Term { q: Side::Feature(f), k: Side::Feature(f), m }] });
+                return Ok(Form { terms: vec![Term { query: Side::Feature(f), key: Side::Feature(f), weights }] });
             }
         }
         let fq = self.add_feature(qs, qpoints, qclasses, format!("query classes of {name}"));
@@ -559,12 +610,8 @@ impl Builder<'_, '_> {
             qreps.len(),
             kreps.len()
         ));
-        Ok(Form { terms: vec![Term { q: Side::Feature(fq), k: Side::Feature(fk), m }] })
+        Ok(Form { terms: vec![Term { query: Side::Feature(fq), key: Side::Feature(fk), weights }] })
     }
-}
-
-fn describe_selector_short(graph: &rasp_core::Graph, g: NodeId) -> String {
-    crate::build::describe_selector(graph, g)
 }
 
 fn describe_side(b: &Builder, side: &Side) -> String {
@@ -573,7 +620,7 @@ fn describe_side(b: &Builder, side: &Side) -> String {
         Side::Basis(Basis::Token) => "tokens".to_string(),
         Side::Basis(Basis::Position) => "indices".to_string(),
         Side::Basis(Basis::Const) => "one".to_string(),
-        Side::Basis(Basis::Node(n)) => b.p.graph.name(*n).to_string(),
-        Side::Feature(f) => b.features[*f].name.clone(),
+        Side::Basis(Basis::Node(n)) => b.planner.graph.name(*n).to_string(),
+        Side::Feature(f) => b.feature(*f).name.clone(),
     }
 }

@@ -4,14 +4,15 @@
 
 use rasp_core::{Atom, Evaluator, Graph, NodeId, NodeValue, Value};
 use rasp_model::{Model, Scalar};
-use std::time::Instant;
 
+/// How many inputs [`verify`] checks, and how.
 #[derive(Debug, Clone)]
 pub struct VerifyOptions {
     /// Check every input while there are at most this many.
     pub exhaustive_limit: usize,
     /// Otherwise, per length with more words than this, check this many random ones.
     pub sample_per_length: usize,
+    /// Seed of the random sample: the same seed checks the same inputs.
     pub seed: u64,
     /// Mismatching inputs kept for the report.
     pub keep: usize,
@@ -25,8 +26,10 @@ impl Default for VerifyOptions {
     }
 }
 
+/// An input on which the model and the interpreter disagree.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mismatch {
+    /// The word (BOS not included).
     pub input: Vec<String>,
     /// The interpreter's output.
     pub expected: Vec<Scalar>,
@@ -34,14 +37,21 @@ pub struct Mismatch {
     pub got: Vec<Scalar>,
 }
 
+/// What was checked at one input length.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LengthReport {
+    /// Tokens per word (BOS not counted).
     pub length: usize,
+    /// How many words of this length exist (a float: it can be huge).
     pub words: f64,
+    /// How many were run.
     pub checked: usize,
+    /// Whether those were all of them.
     pub exhaustive: bool,
 }
 
+/// The outcome of [`verify`]: zero mismatches means the model computes the
+/// program on every checked input.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VerifyReport {
     /// Inputs run through both.
@@ -50,21 +60,28 @@ pub struct VerifyReport {
     pub undefined: usize,
     /// Inputs with at least one position decoded differently.
     pub mismatches: usize,
+    /// The first mismatches (at most [`VerifyOptions::keep`]).
     pub examples: Vec<Mismatch>,
     /// The smallest decision margin over every checked position (1 = perfect).
     pub min_margin: f32,
+    /// The input where that margin occurs.
     pub min_margin_input: Vec<String>,
+    /// Whether every input up to the maximum length was checked.
     pub exhaustive: bool,
+    /// Per length, what was checked.
     pub lengths: Vec<LengthReport>,
+    /// The seed of the random sample.
     pub seed: u64,
-    pub seconds: f64,
 }
 
 /// A small deterministic generator (SplitMix64): the sampled inputs of a
-/// verification are fixed by its seed.
+/// verification are fixed by its seed, and tests can draw reproducible
+/// random programs and inputs with it. The field is the state (start it at
+/// a seed).
 pub struct Rng(pub u64);
 
 impl Rng {
+    /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
@@ -73,12 +90,19 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    /// A number in `0..n` (`n > 0`).
+    /// A number in `0..n` (0 when `n` is 0).
     pub fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            return 0;
+        }
         (self.next_u64() % n as u64) as usize
     }
 
-    /// One of `items` (not empty).
+    /// One of `items`.
+    ///
+    /// # Panics
+    ///
+    /// When `items` is empty (callers pass fixed, non-empty lists).
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len())]
     }
@@ -107,9 +131,12 @@ fn same(expected: &Atom, got: &Scalar) -> bool {
     }
 }
 
-/// Runs `model` and the interpreter (`root` of `graph`) on the inputs and compares.
+/// Runs `model` and the interpreter (`root` of `graph`) on the inputs
+/// `opts` selects and compares their outputs position by position. Inputs
+/// the interpreter rejects are counted, not compared: the model need not
+/// agree with a failure. Nothing here measures time; callers that report a
+/// duration measure around the call.
 pub fn verify(graph: &Graph, root: NodeId, model: &Model, opts: &VerifyOptions) -> VerifyReport {
-    let start = Instant::now();
     let vocab = &model.config.vocab;
     let v = vocab.len();
     let max_len = model.config.max_len;
@@ -126,7 +153,6 @@ pub fn verify(graph: &Graph, root: NodeId, model: &Model, opts: &VerifyOptions) 
         exhaustive,
         lengths: Vec::new(),
         seed: opts.seed,
-        seconds: 0.0,
     };
     for n in 1..=max_len {
         let words = (v as f64).powi(n as i32);
@@ -159,7 +185,6 @@ pub fn verify(graph: &Graph, root: NodeId, model: &Model, opts: &VerifyOptions) 
     if report.min_margin == f32::INFINITY {
         report.min_margin = 1.0;
     }
-    report.seconds = start.elapsed().as_secs_f64();
     report
 }
 

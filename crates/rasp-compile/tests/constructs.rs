@@ -162,7 +162,7 @@ fn encoding_override() {
         let mut opts = CompileOptions::new(vocab("a,b"), None, 4);
         opts.encodings.push(("res".to_string(), Encoding::Categorical));
         let (model, _) = compile(&graph, root, &opts).unwrap_or_else(|e| panic!("{e}"));
-        let report = rasp_compile::verify::verify(&graph, root, &model, &Default::default());
+        let report = rasp_compile::verify(&graph, root, &model, &Default::default());
         (model.config.readout.encoding, report.mismatches)
     });
     assert_eq!(out, (Encoding::Categorical, 0));

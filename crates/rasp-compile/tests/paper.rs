@@ -65,7 +65,7 @@ fn reverse_len8() {
 /// with a seeded random sample of the longer ones.
 #[test]
 fn reverse_len16_sampled() {
-    let opts = rasp_compile::verify::VerifyOptions { sample_per_length: 1500, ..Default::default() };
+    let opts = rasp_compile::VerifyOptions { sample_per_length: 1500, ..Default::default() };
     let out = common::compile_and_verify_with(PAPER, "reverse", "a,b,c,d", None, 16, opts);
     let r = &out.report;
     eprintln!(
@@ -86,7 +86,7 @@ fn verify_reports_a_broken_model() {
         // Silence the last layer's head: reverse is no longer computed.
         let last = model.layers.len() - 1;
         model.layers[last].heads[0].w_o.fill(0.0);
-        let r = rasp_compile::verify::verify(&graph, root, &model, &Default::default());
+        let r = rasp_compile::verify(&graph, root, &model, &Default::default());
         (r.mismatches, r.examples.len())
     });
     assert!(mismatches > 0 && examples > 0);

@@ -3,8 +3,7 @@
 
 mod common;
 
-use rasp_compile::verify::{Rng, VerifyOptions, verify};
-use rasp_compile::{CompileOptions, compile};
+use rasp_compile::{CompileOptions, Rng, VerifyOptions, compile, verify};
 
 /// A selector: a select of two numeric s-ops, or and/or/not of smaller ones.
 fn selector(rng: &mut Rng, nums: &[String], depth: usize) -> String {

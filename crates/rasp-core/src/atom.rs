@@ -9,21 +9,33 @@ use std::rc::Rc;
 /// Ints are arbitrary precision like Python's: `Int` holds every value that
 /// fits an i64, `BigInt` only values that do not (the constructors in
 /// `pyops` keep that normal form, so equal ints always have equal variants).
+/// Build a big int with [`Atom::from_bigint`], never `Atom::BigInt` directly.
+///
+/// Cloning is cheap: strings and big ints are shared behind `Rc` (which is
+/// also why atoms stay on one thread; see [`crate::OwnedAtom`]).
 #[derive(Debug, Clone)]
 pub enum Atom {
+    /// Python `True` / `False`. Bools are ints in Python arithmetic and
+    /// comparisons (`True + 1 == 2`), but keep their type in sequences.
     Bool(bool),
+    /// An int that fits an i64.
     Int(i64),
+    /// An int that does not fit an i64 (never one that does).
     BigInt(Rc<BigInt>),
+    /// A Python float (IEEE double; NaN and the infinities included).
     Float(f64),
+    /// A Python str (Unicode text; RASP strings are usually one character).
     Str(Rc<str>),
 }
 
 impl Atom {
+    /// A `str` atom holding a copy of `s`.
     pub fn str(s: &str) -> Atom {
         Atom::Str(Rc::from(s))
     }
 
-    /// Normal form for an arbitrary-precision int.
+    /// An int atom in normal form: `Int` if the value fits an i64, else
+    /// `BigInt`.
     pub fn from_bigint(v: BigInt) -> Atom {
         match i64::try_from(&v) {
             Ok(small) => Atom::Int(small),

@@ -11,20 +11,25 @@ use crate::value::{Value, value_arith, value_compare};
 use std::collections::HashMap;
 use std::rc::Rc;
 
-/// The value of a node on one input.
+/// The value of a node on one input. Shared behind `Rc` because the
+/// evaluator keeps it in its memo too.
 #[derive(Debug, Clone)]
 pub enum NodeValue {
+    /// An s-op's value.
     Seq(Rc<Sequence>),
+    /// A selector's value.
     Sel(Rc<SelectorMatrix>),
 }
 
 impl NodeValue {
+    /// The sequence, if this is an s-op's value.
     pub fn as_seq(&self) -> Option<&Rc<Sequence>> {
         match self {
             NodeValue::Seq(s) => Some(s),
             NodeValue::Sel(_) => None,
         }
     }
+    /// The matrix, if this is a selector's value.
     pub fn as_sel(&self) -> Option<&Rc<SelectorMatrix>> {
         match self {
             NodeValue::Sel(s) => Some(s),
@@ -38,28 +43,37 @@ impl NodeValue {
 const CACHED_INPUTS: usize = 4;
 
 /// Largest input length accepted.
-pub const MAX_INPUT_LEN: usize = 100_000;
+pub(crate) const MAX_INPUT_LEN: usize = 100_000;
 
 /// Largest input a selector matrix is built for: n × n bits, 50 MB at this size.
-pub const MAX_MATRIX_LEN: usize = 20_000;
+pub(crate) const MAX_MATRIX_LEN: usize = 20_000;
 
 struct InputCache {
     input: Vec<Value>,
     results: HashMap<NodeId, NodeValue>,
 }
 
-/// Evaluates nodes of a graph, memoising results per input.
+/// Evaluates nodes of a graph, memoising results per input: the plain
+/// engine, and the oracle the fast one is tested against.
+///
+/// Results of the last four distinct inputs are kept, keyed by node id, so
+/// one evaluator must be used with one graph (nodes may be added between
+/// calls; existing nodes never change).
 #[derive(Default)]
 pub struct Evaluator {
     caches: Vec<InputCache>,
 }
 
 impl Evaluator {
+    /// An evaluator with nothing memoised.
     pub fn new() -> Evaluator {
         Evaluator::default()
     }
 
-    /// Evaluates `root` on `input` (the elements of a non-empty iterable).
+    /// Evaluates `root` on `input` (the elements of a non-empty iterable):
+    /// the value, or the error the reference raises for this node or the
+    /// first failing ancestor. Inputs over 100,000 elements are refused,
+    /// and selectors over 20,000 positions (their n × n matrices are built).
     pub fn evaluate(&mut self, graph: &Graph, root: NodeId, input: &[Value]) -> EvalResult<NodeValue> {
         if input.len() > MAX_INPUT_LEN {
             return Err(EvalError::rasp(format!(
@@ -79,7 +93,7 @@ impl Evaluator {
             let value = evaluate_node(graph, id, &cache.input, &cache.results)?;
             cache.results.insert(id, value);
         }
-        cache.results.get(&root).cloned().ok_or_else(|| EvalError::rasp("internal error: node not evaluated"))
+        cache.results.get(&root).cloned().ok_or_else(|| EvalError::internal("node not evaluated"))
     }
 
     fn slot_for(&mut self, input: &[Value]) -> usize {
@@ -131,14 +145,11 @@ fn identical(a: &Value, b: &Value) -> bool {
 }
 
 fn seq_of(results: &HashMap<NodeId, NodeValue>, id: NodeId) -> EvalResult<&Rc<Sequence>> {
-    results.get(&id).and_then(NodeValue::as_seq).ok_or_else(|| EvalError::rasp("internal error: missing s-op value"))
+    results.get(&id).and_then(NodeValue::as_seq).ok_or_else(|| EvalError::internal("missing s-op value"))
 }
 
 fn sel_of(results: &HashMap<NodeId, NodeValue>, id: NodeId) -> EvalResult<&Rc<SelectorMatrix>> {
-    results
-        .get(&id)
-        .and_then(NodeValue::as_sel)
-        .ok_or_else(|| EvalError::rasp("internal error: missing selector value"))
+    results.get(&id).and_then(NodeValue::as_sel).ok_or_else(|| EvalError::internal("missing selector value"))
 }
 
 fn evaluate_node(
@@ -198,8 +209,8 @@ fn evaluate_node(
 }
 
 /// Python's `str`/`int`/`float`/`bool` of one input element (semantics.md §2.2).
-/// Public so the fast engine (`crate::fast`) applies the very same rule.
-pub fn convert_token(conversion: TokenConversion, v: &Value) -> EvalResult<Value> {
+/// Shared with the fast engine (`crate::fast`), so both apply the very same rule.
+pub(crate) fn convert_token(conversion: TokenConversion, v: &Value) -> EvalResult<Value> {
     match (conversion, v) {
         (TokenConversion::AsIs, _) => Ok(v.clone()),
         (TokenConversion::Bool, _) => Ok(Value::bool(v.truthy())),
@@ -219,10 +230,10 @@ pub fn convert_token(conversion: TokenConversion, v: &Value) -> EvalResult<Value
 }
 
 /// One position of a map node: `args` are the inputs' atoms at that
-/// position. Public so the fast engine (`crate::fast`) applies the very same rule.
-pub fn apply_map(op: &MapOp, args: &[&Atom], inputs: &[NodeId], graph: &Graph) -> EvalResult<Value> {
+/// position. Shared with the fast engine (`crate::fast`), so both apply the very same rule.
+pub(crate) fn apply_map(op: &MapOp, args: &[&Atom], inputs: &[NodeId], graph: &Graph) -> EvalResult<Value> {
     let arg = |i: usize| -> EvalResult<&Atom> {
-        args.get(i).copied().ok_or_else(|| EvalError::rasp("internal error: missing map argument"))
+        args.get(i).copied().ok_or_else(|| EvalError::internal("missing map argument"))
     };
     Ok(match op {
         MapOp::Neg => Value::Atom(pyops::neg(arg(0)?)?),
@@ -270,11 +281,11 @@ fn lookup(table: &Value, i: &Atom, index: NodeId, graph: &Graph) -> EvalResult<V
             return d
                 .get(i)
                 .cloned()
-                .ok_or_else(|| EvalError::rasp(format!("index [ {} ] not in dict.", crate::value::strdesc_atom(i))));
+                .ok_or_else(|| EvalError::rasp(format!("index [ {} ] not in dict.", pyfmt::strdesc_atom(i))));
         }
         Value::List(l) => (l.len(), "list"),
         Value::Atom(Atom::Str(s)) => (s.chars().count(), "string"),
-        _ => return Err(EvalError::rasp("internal error: lookup table is not a list, string or dict")),
+        _ => return Err(EvalError::internal("lookup table is not a list, string or dict")),
     };
     // The reference checks the range itself before Python indexes.
     let len_atom = Atom::Int(len as i64);
@@ -303,13 +314,13 @@ fn lookup(table: &Value, i: &Atom, index: NodeId, graph: &Graph) -> EvalResult<V
     Ok(match table {
         Value::List(l) => l[position].clone(),
         Value::Atom(Atom::Str(s)) => Value::str(&s.chars().nth(position).map(String::from).unwrap_or_default()),
-        _ => Value::int(0),
+        _ => return Err(EvalError::internal("lookup table is not a list or string (checked above)")),
     })
 }
 
 /// `M[q][k] = key[k] OP query[q]`, computed as the reference does it:
 /// `query OP' key` row by row, so the first Python type error matches.
-pub fn select_matrix(keys: &[Atom], queries: &[Atom], predicate: Predicate) -> EvalResult<SelectorMatrix> {
+pub(crate) fn select_matrix(keys: &[Atom], queries: &[Atom], predicate: Predicate) -> EvalResult<SelectorMatrix> {
     let n = queries.len();
     let mut m = SelectorMatrix::empty(n);
     let op = predicate.mirrored_on_query();
@@ -354,7 +365,7 @@ pub fn select_matrix(keys: &[Atom], queries: &[Atom], predicate: Predicate) -> E
 /// The reference's aggregate (semantics.md §2.6): no selection → default (int 0
 /// without one); one → the value itself; several → the float mean if the
 /// whole column is numeric, else Python's exception.
-pub fn aggregate(
+pub(crate) fn aggregate(
     matrix: &SelectorMatrix,
     column: &Sequence,
     default: Option<&Value>,

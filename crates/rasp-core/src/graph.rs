@@ -14,10 +14,15 @@ use crate::pyops::{ArithOp, CmpOp};
 use crate::value::{NodeNames, Value};
 use std::rc::Rc;
 
+/// A node of a [`Graph`]: its position in creation order, so a smaller id
+/// was created earlier and never depends on a larger one. The number is
+/// also the `id` the reference prints (`UnfinishedSequence object, name: N
+/// id: I`). Ids are only meaningful for the graph that made them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct NodeId(pub u32);
 
 impl NodeId {
+    /// The id as an index into per-node vectors.
     pub fn index(self) -> usize {
         self.0 as usize
     }
@@ -41,15 +46,22 @@ pub enum TokenConversion {
 /// The comparison of `select(key, query, OP)`: selected iff `key OP query`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Predicate {
+    /// `==`
     Eq,
+    /// `!=`
     Ne,
+    /// `<`: key less than query.
     Lt,
+    /// `>`: key greater than query.
     Gt,
+    /// `<=`
     Le,
+    /// `>=`
     Ge,
 }
 
 impl Predicate {
+    /// The operator as RASP source spells it (`==`, `<`, ...).
     pub fn symbol(self) -> &'static str {
         match self {
             Predicate::Eq => "==",
@@ -90,20 +102,32 @@ pub enum MapOp {
     Indicator,
     /// `x OP y` on two s-ops
     Arith(ArithOp),
+    /// `x OP y` on two s-ops, a bool per position
     Compare(CmpOp),
     /// `x OP c` (or `c OP x` when `constant_on_left`) with a constant
     ArithConst {
+        /// The operator.
         op: ArithOp,
+        /// The constant operand.
         constant: Value,
+        /// Whether the constant is the left operand, which matters for
+        /// non-commutative operators and for the wording of Python's errors.
         constant_on_left: bool,
     },
+    /// `x OP c` (or `c OP x` when `constant_on_left`) with a constant, a
+    /// bool per position
     CompareConst {
+        /// The operator.
         op: CmpOp,
+        /// The constant operand.
         constant: Value,
+        /// Whether the constant is the left operand.
         constant_on_left: bool,
     },
-    /// elementwise `bool(x) and bool(y)` / `or`
+    /// elementwise `bool(x) and bool(y)`: always a bool, not the operand
+    /// Python's `and` would return
     And,
+    /// elementwise `bool(x) or bool(y)`
     Or,
     /// `then if cond else otherwise`: inputs are (cond, then, otherwise)
     Ternary,
@@ -113,37 +137,54 @@ pub enum MapOp {
     Lookup(Rc<Value>),
 }
 
+/// What a node computes. S-ops: `Tokens`, `Indices`, `Constant`, `Map`,
+/// `Aggregate`; selectors: the `Select*` kinds.
 #[derive(Debug, Clone)]
 pub enum NodeKind {
+    /// The input, each element converted as given (`tokens`, `tokens_int`, ...).
     Tokens(TokenConversion),
+    /// The positions `0..n` (`indices`).
     Indices,
     /// A constant s-op (an atom used where an s-op was needed).
     Constant(Value),
+    /// An elementwise function of one or more s-ops (an MLP).
     Map {
+        /// The function applied at each position.
         op: MapOp,
+        /// The s-ops read, in the order `op` takes its arguments.
         inputs: Vec<NodeId>,
     },
     /// `select(key, query, predicate)`
     Select {
+        /// The s-op compared at the key (attended) positions.
         key: NodeId,
+        /// The s-op compared at the query (attending) positions.
         query: NodeId,
+        /// Selected iff `key[k] predicate query[q]`.
         predicate: Predicate,
     },
     /// The selector the reference builds for `atom in s-op` ("full average"):
     /// selects everything, reads no s-op.
     SelectAll,
+    /// `a and b` on two selectors: selected where both select.
     SelectAnd(NodeId, NodeId),
+    /// `a or b` on two selectors: selected where either selects.
     SelectOr(NodeId, NodeId),
+    /// `not a` on a selector: the complement.
     SelectNot(NodeId),
     /// `aggregate(selector, values, default)`; no default means int 0.
     Aggregate {
+        /// The selector (attention pattern) read.
         selector: NodeId,
+        /// The s-op averaged over the selected keys.
         values: NodeId,
+        /// The value where a query selects nothing; `None` is int 0.
         default: Option<Value>,
     },
 }
 
 impl NodeKind {
+    /// Whether the node is a selector (else an s-op).
     pub fn is_selector(&self) -> bool {
         matches!(
             self,
@@ -169,11 +210,16 @@ impl NodeKind {
 }
 
 /// Names longer than this are replaced (semantics.md §2.8, FunctionalSupport name_maxlen).
-pub const NAME_MAX_LEN: usize = 30;
+const NAME_MAX_LEN: usize = 30;
 
+/// One s-op or selector of a [`Graph`].
 #[derive(Debug, Clone)]
 pub struct Node {
+    /// What it computes.
     pub kind: NodeKind,
+    /// Its display name: the last name it was assigned to or returned as,
+    /// else the operator-made name; `s-op` / `sel` when longer than 30
+    /// characters, as in the reference.
     pub name: String,
     /// The reference's `always_display`: true when the user (or a function
     /// return) named it; false for operator-made intermediate values. The
@@ -181,6 +227,11 @@ pub struct Node {
     pub named: bool,
 }
 
+/// A RASP program's s-ops and selectors, append-only, in creation order
+/// (a topological order). One graph holds every node a session defines;
+/// a program's output is a root [`NodeId`] in it.
+///
+/// The lookups below panic on an id from another graph (past its end).
 #[derive(Debug, Clone, Default)]
 pub struct Graph {
     nodes: Vec<Node>,
@@ -188,39 +239,49 @@ pub struct Graph {
 }
 
 impl Graph {
+    /// An empty graph.
     pub fn new() -> Graph {
         Graph::default()
     }
 
+    /// The number of nodes.
     pub fn len(&self) -> usize {
         self.nodes.len()
     }
 
+    /// Whether the graph has no nodes.
     pub fn is_empty(&self) -> bool {
         self.nodes.is_empty()
     }
 
+    /// The node `id`.
     pub fn node(&self, id: NodeId) -> &Node {
         &self.nodes[id.index()]
     }
 
+    /// What node `id` computes.
     pub fn kind(&self, id: NodeId) -> &NodeKind {
         &self.nodes[id.index()].kind
     }
 
+    /// Node `id`'s current display name.
     pub fn name(&self, id: NodeId) -> &str {
         &self.nodes[id.index()].name
     }
 
+    /// Whether node `id` is a selector (else an s-op).
     pub fn is_selector(&self, id: NodeId) -> bool {
         self.kind(id).is_selector()
     }
 
+    /// Every id, ascending (a topological order).
     pub fn ids(&self) -> impl Iterator<Item = NodeId> {
         (0..self.nodes.len() as u32).map(NodeId)
     }
 
     /// Adds a node with a name; `named` as the reference's `always_display`.
+    /// The node's inputs must already be in the graph (checked in debug
+    /// builds); names over 30 characters become `s-op` / `sel`.
     pub fn add(&mut self, kind: NodeKind, name: &str, named: bool) -> NodeId {
         let id = NodeId(self.nodes.len() as u32);
         debug_assert!(kind.inputs().iter().all(|p| p.index() < self.nodes.len()));

@@ -7,21 +7,51 @@
 //! reference would raise. Invariants: pure (no IO, no printing, no global
 //! state); nothing panics on user-influenced data; node ids are a
 //! topological order.
+//!
+//! A front end builds a [`Graph`] of [`Node`]s (or lets `rasp-lang` build
+//! it), then evaluates a node on an input with the plain [`Evaluator`] (the
+//! oracle, memoised per input) or, for many or long inputs, with a
+//! [`BatchEvaluator`] (the same results, planned once, selectors never
+//! stored as n × n bits). Results are [`NodeValue`]s: a [`Sequence`] of
+//! [`Atom`]s or a [`SelectorMatrix`]; failures are [`EvalError`]s typed by
+//! whose fault they are ([`ErrorKind`]).
+//!
+//! # What is exported, and why
+//!
+//! The modules are private; the root exports the types a caller names.
+//! Two groups of free functions stay in small public modules instead,
+//! because they read better qualified and their names would be ambiguous at
+//! the root (`round`, `neg`, `truthy`, `py_str`):
+//!
+//! * [`pyops`]: Python's operators as the reference applies them, on atoms
+//!   (`pyops::arith`, `pyops::compare`, `pyops::round`, ...) and on plain
+//!   values (`pyops::value_arith`, ...), with their documented limits;
+//! * [`pyfmt`]: Python's printed forms of atoms (`pyfmt::py_str`,
+//!   `pyfmt::py_repr`, ...) and the reference's own short forms.
+//!
+//! [`ArithOp`] and [`CmpOp`] are defined in `pyops` and also exported at
+//! the root, because the graph IR carries them ([`MapOp::Arith`],
+//! [`Predicate::mirrored_on_query`]); both paths name the same types.
 
-pub mod atom;
-pub mod error;
-pub mod eval;
-pub mod fast;
-pub mod graph;
+#![warn(missing_docs)]
+
+mod atom;
+mod error;
+mod eval;
+mod fast;
+mod graph;
 pub mod pyfmt;
 pub mod pyops;
-pub mod sequence;
-pub mod value;
+mod sequence;
+mod value;
 
 pub use atom::Atom;
 pub use error::{ErrorKind, EvalError, EvalResult};
 pub use eval::{Evaluator, NodeValue};
-pub use fast::{BatchEvaluator, BatchInput, OwnedNodeValue, OwnedValue};
+pub use fast::{
+    BatchEvaluator, BatchInput, BatchStrategy, OwnedAtom, OwnedNodeValue, OwnedSequence, OwnedValue, same_result,
+};
 pub use graph::{Graph, MapOp, Node, NodeId, NodeKind, Predicate, TokenConversion};
+pub use pyops::{ArithOp, CmpOp};
 pub use sequence::{SelectorMatrix, SeqType, Sequence};
-pub use value::{Callable, Dict, Value};
+pub use value::{Callable, Dict, NodeNames, Value};

@@ -1,6 +1,11 @@
 //! Python 3.11 printed forms of atoms (semantics.md §2.1, §3.1): `repr(float)`,
-//! `round(x, n)`, `repr(str)`, `str(v)`, and the reference's short element
-//! text used when displaying sequences.
+//! `round(x, n)`, `repr(str)`, `str(v)`, and the reference's own short forms:
+//! the element text of sequence displays ([`small_str`]) and the quoted text
+//! of its messages ([`strdesc_atom`]).
+//!
+//! The reference prints values with Python's `str` and `repr`, so every
+//! display, error message and token conversion (`tokens_str`) depends on
+//! these being CPython's to the digit.
 
 use crate::atom::Atom;
 use crate::error::{EvalError, EvalResult};
@@ -434,6 +439,16 @@ pub fn small_str(a: &Atom) -> String {
         Atom::Bool(true) => "T".to_string(),
         Atom::Bool(false) => "F".to_string(),
         Atom::Float(v) => float_repr(round_ndigits(*v, 3)),
+        other => py_str(other),
+    }
+}
+
+/// The reference's `strdesc` of an atom, as it shows values in its own
+/// messages and in generated node names (`index [ "a" ] not in dict.`): strings in double quotes with no
+/// escaping, everything else as Python `str`.
+pub fn strdesc_atom(a: &Atom) -> String {
+    match a {
+        Atom::Str(s) => format!("\"{s}\""),
         other => py_str(other),
     }
 }

@@ -1,6 +1,8 @@
 //! Python 3.11 semantics of the operators the reference applies to atoms
 //! (semantics.md §2.1, §2.4): arithmetic, comparisons, truthiness, unary
-//! operators, `round`, `int()`, `float()` and dict-key equality.
+//! operators, `round`, `int()`, `float()` and dict-key equality; and, for
+//! plain values (lists, dicts), [`value_arith`], [`value_compare`] and
+//! [`list_contains`].
 //!
 //! The reference simply applies Python operators, so results, error texts and
 //! the int/float/bool interplay here follow CPython 3.11 (`Objects/longobject.c`,
@@ -23,36 +25,55 @@ use std::cmp::Ordering;
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
+pub use crate::value::{list_contains, value_arith, value_compare};
+
 /// Largest int result of `**` computed, in bits (Python would compute any
 /// size, possibly for hours).
 pub const MAX_POW_BITS: u64 = 1_000_000;
 
-/// Largest string built by `*` or `+`, in bytes.
+/// Largest string built by `*` or `+`, in bytes (Python would try to
+/// allocate any size).
 pub const MAX_STR_BYTES: usize = 100_000_000;
 
-/// CPython's default `sys.get_int_max_str_digits()`.
+/// CPython's default `sys.get_int_max_str_digits()`: `int()` of a longer
+/// string of digits, and `str()` of a longer int (see
+/// [`py_str_checked`](crate::pyfmt::py_str_checked)), raise ValueError.
 pub const INT_MAX_STR_DIGITS: usize = 4300;
 
 /// A binary arithmetic operator. `Div` is true division `/`; `Pow` is
 /// Python's `pow(a, b)` (RASP's `^`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ArithOp {
+    /// `+`: addition, or concatenation of strs (and of lists).
     Add,
+    /// `-`
     Sub,
+    /// `*`: multiplication, or repetition of a str (or list) by an int.
     Mul,
+    /// `/`: true division, always a float (`4 / 2 == 2.0`).
     Div,
+    /// `%`: floored modulo, the sign of the divisor (`-7 % 3 == 2`).
     Mod,
+    /// `**`, written `^` in RASP.
     Pow,
 }
 
-/// A comparison operator.
+/// A comparison operator. `==` and `!=` compare any two atoms (a str never
+/// equals a number); the orderings raise Python's TypeError between a str
+/// and a number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CmpOp {
+    /// `==`
     Eq,
+    /// `!=`
     Ne,
+    /// `<`
     Lt,
+    /// `<=`
     Le,
+    /// `>`
     Gt,
+    /// `>=`
     Ge,
 }
 
@@ -159,7 +180,9 @@ fn unsupported(op: ArithOp, a: &Atom, b: &Atom) -> EvalError {
 // ---------------------------------------------------------------------------
 // Binary arithmetic
 
-/// `a OP b` with Python semantics.
+/// `a OP b` with Python semantics: ints stay exact (promoting to big ints),
+/// an int and a float give a float, `True` counts as 1, strs concatenate
+/// and repeat; failures are Python's errors, worded as Python words them.
 pub fn arith(op: ArithOp, a: &Atom, b: &Atom) -> EvalResult<Atom> {
     match (kind(a), kind(b)) {
         (Kind::Int(x), Kind::Int(y)) => int_arith(op, x, y, a, b),

@@ -5,12 +5,18 @@ use crate::atom::Atom;
 use crate::error::{EvalError, EvalResult};
 use crate::value::{NodeNames, Value};
 
-/// The type label the reference gives a sequence (semantics.md §2.1).
+/// The type label the reference gives a sequence (semantics.md §2.1): the
+/// first of str, bool, int, float that every value is an instance of, so a
+/// bool/int mix is `Int` and an int/float mix is `Float`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SeqType {
+    /// Every value is a str.
     Str,
+    /// Every value is an int or a bool, not all bools.
     Int,
+    /// Every value is a number, at least one a float.
     Float,
+    /// Every value is a bool.
     Bool,
 }
 
@@ -35,21 +41,25 @@ impl SeqType {
 /// How the reference shows the values in a type error: computed s-ops
 /// build a Python tuple, token s-ops a list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shown {
+pub(crate) enum Shown {
     Tuple,
     List,
 }
 
+/// An evaluated s-op: one atom per input position, all of one [`SeqType`].
 #[derive(Debug, Clone)]
 pub struct Sequence {
+    /// The value at each position, in input order.
     pub values: Vec<Atom>,
+    /// The type the reference gives the whole sequence; it decides, for
+    /// example, whether an aggregate may average it.
     pub seq_type: SeqType,
 }
 
 /// The reference's `lazy_type_check` on atoms: the first of str, bool,
 /// int, float that all values are instances of (bools are ints), else
 /// "float" for an int/float mix, else `None` (mismatched).
-pub fn classify(values: &[Atom]) -> Option<SeqType> {
+pub(crate) fn classify(values: &[Atom]) -> Option<SeqType> {
     let all = |f: fn(&Atom) -> bool| values.iter().all(f);
     if all(|a| matches!(a, Atom::Str(_))) {
         Some(SeqType::Str)
@@ -67,7 +77,7 @@ pub fn classify(values: &[Atom]) -> Option<SeqType> {
 impl Sequence {
     /// Builds a sequence from computed values, with the reference's errors
     /// for mixed or non-atom values (semantics.md §2.1).
-    pub fn from_values(values: Vec<Value>, shown: Shown, names: &dyn NodeNames) -> EvalResult<Sequence> {
+    pub(crate) fn from_values(values: Vec<Value>, shown: Shown, names: &dyn NodeNames) -> EvalResult<Sequence> {
         if values.iter().any(|v| !matches!(v, Value::Atom(_))) {
             return Err(EvalError::rasp(format!(
                 "attempted to create sequence with illegal val types (vals must be bool, float, int or string):\n\t\t {}",
@@ -84,7 +94,9 @@ impl Sequence {
         Sequence::from_atoms(atoms, shown, names)
     }
 
-    pub fn from_atoms(values: Vec<Atom>, shown: Shown, names: &dyn NodeNames) -> EvalResult<Sequence> {
+    /// Builds a sequence from atoms, with the reference's error when their
+    /// types do not agree (semantics.md §2.1).
+    pub(crate) fn from_atoms(values: Vec<Atom>, shown: Shown, names: &dyn NodeNames) -> EvalResult<Sequence> {
         match classify(&values) {
             Some(seq_type) => Ok(Sequence { values, seq_type }),
             None => {
@@ -97,10 +109,12 @@ impl Sequence {
         }
     }
 
+    /// The number of positions.
     pub fn len(&self) -> usize {
         self.values.len()
     }
 
+    /// Whether the sequence has no positions (an empty input).
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
     }
@@ -116,7 +130,10 @@ fn show_values(values: &[Value], shown: Shown, names: &dyn NodeNames) -> String 
 }
 
 /// A selector evaluated on an input of length n: `n` rows (queries) of `n`
-/// bits (keys), 64 keys per word.
+/// bits (keys), 64 keys per word. Query `q` selects key `k` when
+/// `get(q, k)`; an aggregate at position `q` reads the selected keys.
+///
+/// Only evaluation builds matrices; callers read them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SelectorMatrix {
     n: usize,
@@ -125,12 +142,14 @@ pub struct SelectorMatrix {
 }
 
 impl SelectorMatrix {
-    pub fn empty(n: usize) -> SelectorMatrix {
+    /// `n` × `n`, nothing selected.
+    pub(crate) fn empty(n: usize) -> SelectorMatrix {
         let words_per_row = n.div_ceil(64);
         SelectorMatrix { n, words_per_row, bits: vec![0; words_per_row * n] }
     }
 
-    pub fn full(n: usize) -> SelectorMatrix {
+    /// `n` × `n`, everything selected.
+    pub(crate) fn full(n: usize) -> SelectorMatrix {
         let mut m = SelectorMatrix::empty(n);
         for q in 0..n {
             for k in 0..n {
@@ -140,43 +159,51 @@ impl SelectorMatrix {
         m
     }
 
+    /// The input length n (the number of queries, and of keys).
     pub fn len(&self) -> usize {
         self.n
     }
 
+    /// Whether the matrix is 0 × 0 (an empty input).
     pub fn is_empty(&self) -> bool {
         self.n == 0
     }
 
-    pub fn set(&mut self, query: usize, key: usize) {
+    /// Selects `key` for `query`.
+    pub(crate) fn set(&mut self, query: usize, key: usize) {
         self.bits[query * self.words_per_row + key / 64] |= 1 << (key % 64);
     }
 
+    /// Whether `query` selects `key`. Panics if either is `>= len()`.
     pub fn get(&self, query: usize, key: usize) -> bool {
         self.bits[query * self.words_per_row + key / 64] & (1 << (key % 64)) != 0
     }
 
-    pub fn row(&self, query: usize) -> &[u64] {
+    /// The bit words of one query's row (key `k` is bit `k % 64` of word
+    /// `k / 64`; bits past n are zero).
+    pub(crate) fn row(&self, query: usize) -> &[u64] {
         &self.bits[query * self.words_per_row..(query + 1) * self.words_per_row]
     }
 
-    /// Keys selected by `query`, ascending.
+    /// Keys selected by `query`, ascending. Panics if `query >= len()`.
     pub fn selected(&self, query: usize) -> impl Iterator<Item = usize> + '_ {
         set_bits(self.row(query))
     }
 
+    /// How many keys `query` selects (the selector width at that position).
+    /// Panics if `query >= len()`.
     pub fn count(&self, query: usize) -> usize {
         self.row(query).iter().map(|w| w.count_ones() as usize).sum()
     }
 
     /// Combines two matrices word by word.
-    pub fn zip_with(&self, other: &SelectorMatrix, f: impl Fn(u64, u64) -> u64) -> SelectorMatrix {
+    pub(crate) fn zip_with(&self, other: &SelectorMatrix, f: impl Fn(u64, u64) -> u64) -> SelectorMatrix {
         let bits = self.bits.iter().zip(&other.bits).map(|(&a, &b)| f(a, b)).collect();
         SelectorMatrix { n: self.n, words_per_row: self.words_per_row, bits }
     }
 
     /// Complement (only the n real key bits of each row).
-    pub fn not(&self) -> SelectorMatrix {
+    pub(crate) fn not(&self) -> SelectorMatrix {
         let mut out = self.clone();
         for q in 0..self.n {
             for w in 0..self.words_per_row {

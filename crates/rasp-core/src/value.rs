@@ -21,13 +21,23 @@ pub trait Callable: fmt::Debug {
     fn as_any(&self) -> &dyn std::any::Any;
 }
 
+/// A value of the surface language: what a name can be bound to, what an
+/// expression evaluates to, and what a graph constant holds. Cloning is
+/// cheap (lists, dicts and functions are shared).
 #[derive(Debug, Clone)]
 pub enum Value {
+    /// A bool, int, float or str.
     Atom(Atom),
+    /// A Python list (immutable in RASP).
     List(Rc<Vec<Value>>),
+    /// A Python dict with atom keys.
     Dict(Rc<Dict>),
+    /// An s-op: a node of the session's graph (the reference's
+    /// `UnfinishedSequence`).
     Sop(NodeId),
+    /// A selector: a node of the session's graph (`UnfinishedSelect`).
     Selector(NodeId),
+    /// A function defined with `def` (the interpreter's own type).
     Function(Rc<dyn Callable>),
     /// A Python object the reference lets escape into expressions with no
     /// meaning in RASP (the `JustVal` wrapper of an application's result);
@@ -44,10 +54,13 @@ pub struct Dict {
 }
 
 impl Dict {
+    /// An empty dict.
     pub fn new() -> Dict {
         Dict::default()
     }
 
+    /// Python `d[key] = value`: a key equal to an existing one (`True` and
+    /// `1`) replaces its value and keeps the first key and its position.
     pub fn insert(&mut self, key: Atom, value: Value) {
         match self.index.get(&AtomKey(key.clone())) {
             Some(&i) => self.entries[i].1 = value,
@@ -58,44 +71,54 @@ impl Dict {
         }
     }
 
+    /// Python `d[key]` (by Python key equality), `None` if absent.
     pub fn get(&self, key: &Atom) -> Option<&Value> {
         self.index.get(&AtomKey(key.clone())).map(|&i| &self.entries[i].1)
     }
 
+    /// The number of entries.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
+    /// Whether the dict has no entries.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
+    /// The entries in insertion order, as Python iterates them.
     pub fn iter(&self) -> impl Iterator<Item = (&Atom, &Value)> {
         self.entries.iter().map(|(k, v)| (k, v))
     }
 
+    /// The keys in insertion order.
     pub fn keys(&self) -> impl Iterator<Item = &Atom> {
         self.entries.iter().map(|(k, _)| k)
     }
 }
 
 impl Value {
+    /// An int atom.
     pub fn int(v: i64) -> Value {
         Value::Atom(Atom::Int(v))
     }
 
+    /// A bool atom.
     pub fn bool(v: bool) -> Value {
         Value::Atom(Atom::Bool(v))
     }
 
+    /// A str atom holding a copy of `s`.
     pub fn str(s: &str) -> Value {
         Value::Atom(Atom::str(s))
     }
 
+    /// A list of `items`.
     pub fn list(items: Vec<Value>) -> Value {
         Value::List(Rc::new(items))
     }
 
+    /// The atom, if this is one.
     pub fn as_atom(&self) -> Option<&Atom> {
         match self {
             Value::Atom(a) => Some(a),
@@ -172,8 +195,12 @@ impl Value {
     }
 }
 
-/// Anything that can tell a node's current display name (the graph).
+/// Anything that can tell a node's current display name: the
+/// [`Graph`](crate::Graph), or a stand-in for code that shows values
+/// without one.
+/// Displays of s-op and selector values print it.
 pub trait NodeNames {
+    /// Node `id`'s display name.
     fn node_name(&self, id: NodeId) -> String;
 }
 
@@ -242,7 +269,7 @@ fn repeat_count(n: &Atom, unit: usize, shown: &Value) -> EvalResult<usize> {
 /// Python `==` between plain values, as a truth value. Selectors and
 /// functions compare by identity; `==` with an s-op builds an s-op, which is
 /// truthy, so it counts as equal (`"l" in [0, tokens]` is True in the reference).
-pub fn value_eq(a: &Value, b: &Value) -> bool {
+pub(crate) fn value_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Sop(_), _) | (_, Value::Sop(_)) => true,
         (Value::Atom(x), Value::Atom(y)) => pyops::py_eq(x, y),
@@ -292,13 +319,4 @@ pub fn value_compare(op: CmpOp, a: &Value, b: &Value) -> EvalResult<bool> {
 /// Python's `x in container` for a list (by `==`).
 pub fn list_contains(list: &[Value], x: &Value) -> bool {
     list.iter().any(|v| value_eq(v, x))
-}
-
-/// The reference's `strdesc` of an atom: strings in double quotes (no
-/// escaping), everything else as Python `str`.
-pub fn strdesc_atom(a: &Atom) -> String {
-    match a {
-        Atom::Str(s) => format!("\"{s}\""),
-        other => pyfmt::py_str(other),
-    }
 }

@@ -1,9 +1,8 @@
-//! Differential tests: the fast engine (`rasp_core::fast`) against the plain
+//! Differential tests: the fast engine (`rasp_core::BatchEvaluator`) against the plain
 //! evaluator (the oracle) on the standard library and the example programs,
 //! on random inputs, with every strategy and through the parallel batch.
 
-use rasp_core::fast::{BatchEvaluator, OwnedValue, Strategy, same_result};
-use rasp_core::{Evaluator, Graph, NodeId, Value};
+use rasp_core::{BatchEvaluator, BatchStrategy, Evaluator, Graph, NodeId, OwnedValue, Value, same_result};
 use rasp_lang::{NoFiles, Session, with_large_stack};
 
 /// xorshift64*: seeded, no dependencies.
@@ -52,7 +51,7 @@ fn compare(graph: &Graph, roots: &[(String, NodeId)], inputs: &[String]) -> Vec<
         let mut plain = Evaluator::new();
         expected.push(ids.iter().map(|&id| plain.evaluate(graph, id, &values)).collect::<Vec<_>>());
     }
-    for strategy in [Strategy::Auto, Strategy::Structured, Strategy::Rows] {
+    for strategy in [BatchStrategy::Auto, BatchStrategy::Structured, BatchStrategy::Rows] {
         let mut fast = BatchEvaluator::new(graph, &ids).with_strategy(strategy);
         for (input, want) in inputs.iter().zip(&expected) {
             let got = fast.eval(&to_input(input));
@@ -186,7 +185,7 @@ fn example_programs() {
 /// define them, so the nodes are made directly).
 #[test]
 fn ordering_errors() {
-    use rasp_core::graph::{NodeKind, Predicate};
+    use rasp_core::{NodeKind, Predicate};
     let failures = with_large_stack(|| {
         let mut session = Session::new(Box::new(NoFiles));
         let tokens = define(&mut session, "fast_t", "tokens");

@@ -6,10 +6,10 @@
 //! strategy, one input at a time and in parallel batches.
 
 use proptest::prelude::*;
-use rasp_core::fast::{BatchEvaluator, OwnedValue, Strategy as Path, same_result};
-use rasp_core::graph::{Graph, MapOp, NodeId, NodeKind, Predicate, TokenConversion};
-use rasp_core::pyops::{ArithOp, CmpOp};
-use rasp_core::{Atom, Evaluator, Value};
+use rasp_core::{
+    ArithOp, Atom, BatchEvaluator, BatchStrategy, CmpOp, Evaluator, Graph, MapOp, NodeId, NodeKind, OwnedValue,
+    Predicate, TokenConversion, Value, same_result,
+};
 
 #[derive(Debug, Clone)]
 enum Step {
@@ -225,7 +225,7 @@ fn check(steps: &[Step], conversion: TokenConversion, inputs: &[Vec<Value>]) -> 
         let mut plain = Evaluator::new();
         expected.push(roots.iter().map(|&r| plain.evaluate(&graph, r, input)).collect::<Vec<_>>());
     }
-    for strategy in [Path::Auto, Path::Structured, Path::Rows] {
+    for strategy in [BatchStrategy::Auto, BatchStrategy::Structured, BatchStrategy::Rows] {
         let mut fast = BatchEvaluator::new(&graph, &roots).with_strategy(strategy);
         for (input, want) in inputs.iter().zip(&expected) {
             let got = fast.eval(input);
@@ -353,7 +353,7 @@ proptest! {
         let input: Vec<Value> = tokens.iter().map(|&v| Value::int(v)).collect();
         let mut plain = Evaluator::new();
         let want: Vec<_> = roots.iter().map(|&r| plain.evaluate(&g, r, &input)).collect();
-        for strategy in [Path::Auto, Path::Structured, Path::Rows] {
+        for strategy in [BatchStrategy::Auto, BatchStrategy::Structured, BatchStrategy::Rows] {
             let got = BatchEvaluator::new(&g, &roots).with_strategy(strategy).eval(&input);
             for ((root, w), gv) in roots.iter().zip(&want).zip(&got) {
                 prop_assert!(same_result(w, gv), "{strategy:?}, node {root:?}:\nplain {w:?}\nfast  {gv:?}");

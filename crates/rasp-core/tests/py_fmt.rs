@@ -5,9 +5,8 @@
 
 use num_bigint::BigInt;
 use num_traits::Pow;
-use rasp_core::atom::Atom;
-use rasp_core::error::ErrorKind;
 use rasp_core::pyfmt::{float_repr, py_repr, py_str, py_str_checked, round_ndigits, small_str, str_repr};
+use rasp_core::{Atom, ErrorKind};
 
 fn report(failures: &[String], total: usize) {
     assert!(total > 0);

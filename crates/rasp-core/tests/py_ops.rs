@@ -4,12 +4,11 @@
 
 use num_bigint::BigInt;
 use num_traits::{One, Pow};
-use rasp_core::atom::Atom;
-use rasp_core::error::{ErrorKind, EvalError, EvalResult};
 use rasp_core::pyfmt::{float_repr, py_repr, py_str, small_str};
 use rasp_core::pyops::{
     ArithOp, AtomKey, CmpOp, arith, compare, neg, pos, py_eq, round, to_f64, to_float, to_int, truthy,
 };
+use rasp_core::{Atom, ErrorKind, EvalError, EvalResult};
 use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -46,7 +45,10 @@ fn big(v: &Atom) -> BigInt {
 fn describe(r: &EvalResult<Atom>) -> String {
     match r {
         Err(EvalError { kind: ErrorKind::Python, message }) => format!("E:{message}"),
-        Err(EvalError { kind: ErrorKind::Rasp, message }) => format!("R:{message}"),
+        Err(EvalError { kind: ErrorKind::Program, message }) => format!("R:{message}"),
+        // Atom operators never meet an unsupported construct or a broken invariant.
+        Err(EvalError { kind: ErrorKind::Unsupported, message }) => format!("U:{message}"),
+        Err(EvalError { kind: ErrorKind::Internal, message }) => format!("I:{message}"),
         Ok(Atom::Bool(b)) => format!("bool:{}", if *b { "True" } else { "False" }),
         Ok(v @ (Atom::Int(_) | Atom::BigInt(_))) => {
             if let Atom::BigInt(b) = v {
@@ -239,7 +241,7 @@ fn powers_of_two() {
     assert_eq!(err(arith(ArithOp::Pow, &float(10.0), &int(400))), "(34, 'Numerical result out of range')");
     assert_eq!(err(arith(ArithOp::Pow, &int(2), &int(1_000_000))), "integer result too large (over 1000000 bits)");
     let r = arith(ArithOp::Pow, &int(-8), &float(1.0 / 3.0)).expect_err("complex");
-    assert_eq!(r.kind, ErrorKind::Rasp);
+    assert_eq!(r.kind, ErrorKind::Program);
     assert_eq!(r.message, "complex numbers are not supported: (-8) ^ 0.3333333333333333");
 }
 
@@ -314,7 +316,7 @@ fn string_operator_messages() {
     assert_eq!(err(arith(ArithOp::Mod, &s, &int(2))), "not all arguments converted during string formatting");
     assert_eq!(err(arith(ArithOp::Mod, &int(2), &s)), "unsupported operand type(s) for %: 'int' and 'str'");
     let r = arith(ArithOp::Mod, &Atom::str("%d"), &int(2)).expect_err("unsupported");
-    assert_eq!((r.kind, r.message.as_str()), (ErrorKind::Rasp, "string formatting with % is not supported"));
+    assert_eq!((r.kind, r.message.as_str()), (ErrorKind::Program, "string formatting with % is not supported"));
     assert_eq!(py_str(&ok(arith(ArithOp::Mul, &int(3), &s))), "ababab");
     assert_eq!(py_str(&ok(arith(ArithOp::Mul, &s, &int(-3)))), "");
     assert_eq!(py_str(&ok(arith(ArithOp::Add, &s, &Atom::str("c")))), "abc");

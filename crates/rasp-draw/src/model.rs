@@ -297,7 +297,15 @@ impl Builder<'_> {
             .map(|&a| {
                 let (values, default, selector) = match graph.kind(a) {
                     NodeKind::Aggregate { values, default, selector } => (*values, default.as_ref(), *selector),
-                    _ => (a, None, head.selector),
+                    NodeKind::Tokens(_)
+                    | NodeKind::Indices
+                    | NodeKind::Constant(_)
+                    | NodeKind::Map { .. }
+                    | NodeKind::Select { .. }
+                    | NodeKind::SelectAll
+                    | NodeKind::SelectAnd(..)
+                    | NodeKind::SelectOr(..)
+                    | NodeKind::SelectNot(_) => (a, None, head.selector),
                 };
                 AggregateModel {
                     result: self.row(a, Role::Result),
@@ -333,7 +341,14 @@ impl Builder<'_> {
         let op_of = |id: NodeId| match graph.kind(id) {
             NodeKind::SelectAnd(..) => Some("and"),
             NodeKind::SelectOr(..) => Some("or"),
-            _ => None,
+            NodeKind::Tokens(_)
+            | NodeKind::Indices
+            | NodeKind::Constant(_)
+            | NodeKind::Map { .. }
+            | NodeKind::Select { .. }
+            | NodeKind::SelectAll
+            | NodeKind::SelectNot(_)
+            | NodeKind::Aggregate { .. } => None,
         };
         let wrap = |child: NodeId, parent: Option<&str>, left: bool| {
             let text = self.selector_expression(child);
@@ -351,7 +366,12 @@ impl Builder<'_> {
             NodeKind::Select { key, query, predicate } => {
                 format!("select({}, {}, {})", self.name(*key), self.name(*query), predicate.symbol())
             }
-            _ => "select all".to_string(),
+            NodeKind::Tokens(_)
+            | NodeKind::Indices
+            | NodeKind::Constant(_)
+            | NodeKind::Map { .. }
+            | NodeKind::SelectAll
+            | NodeKind::Aggregate { .. } => "select all".to_string(),
         }
     }
 

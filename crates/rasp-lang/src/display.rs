@@ -7,8 +7,10 @@ use rasp_core::pyops::{self, AtomKey};
 use rasp_core::{Atom, EvalResult, NodeValue, SelectorMatrix, Sequence, Value};
 use std::fmt::Write;
 
-/// `[v1, v2] (TYPEs)`, or `[v]*n (TYPEs)` when all n > 1 values are equal
-/// under Python equality (`1 == 1.0 == True`; semantics.md §3.1).
+/// A sequence as the REPL prints it (semantics.md §3.1): `[v1, v2] (TYPEs)`,
+/// or `[v]*n (TYPEs)` when all n > 1 values are equal under Python equality
+/// (`1 == 1.0 == True`). The text after `\t =  ` when an s-op is applied at
+/// the REPL; for front ends that show a [`rasp_core::Sequence`] the same way.
 pub fn sequence_text(seq: &Sequence) -> String {
     let values = &seq.values;
     let body = if values.len() > 1 && all_equal(values) {
@@ -27,7 +29,7 @@ fn all_equal(values: &[Atom]) -> bool {
 }
 
 /// The reference's `formatstr`: strings in double quotes, the rest as Python `str`.
-pub fn formatstr(v: &Value, session: &Session) -> String {
+pub(crate) fn formatstr(v: &Value, session: &Session) -> String {
     match v {
         Value::Atom(Atom::Str(s)) => format!("\"{s}\""),
         other => other.py_str(&session.graph),

@@ -8,27 +8,32 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
-pub type EnvRef = Rc<RefCell<Env>>;
+pub(crate) type EnvRef = Rc<RefCell<Env>>;
 
 /// Names no scope may assign, besides its constants (semantics.md §2.9).
 const RESERVED: [&str; 14] =
     ["if", "else", "not", "and", "or", "out", "def", "return", "range", "for", "in", "zip", "len", "get"];
 
 #[derive(Debug)]
-pub struct Env {
-    pub name: String,
+pub(crate) struct Env {
+    pub(crate) name: String,
     parent: Option<EnvRef>,
     stealing: Option<EnvRef>,
     variables: HashMap<String, Value>,
     constants: HashMap<String, Value>,
     reserved: HashSet<String>,
     /// While the library loads, the console stores its names as reserved constants.
-    pub storing_in_constants: bool,
+    pub(crate) storing_in_constants: bool,
 }
 
 impl Env {
     /// A scope holding the base constants (`tokens_str`, `indices`, `True`, ...).
-    pub fn new(name: &str, parent: Option<EnvRef>, stealing: Option<EnvRef>, base: &[(String, Value)]) -> EnvRef {
+    pub(crate) fn new(
+        name: &str,
+        parent: Option<EnvRef>,
+        stealing: Option<EnvRef>,
+        base: &[(String, Value)],
+    ) -> EnvRef {
         let constants: HashMap<String, Value> = base.iter().cloned().collect();
         let mut reserved: HashSet<String> = RESERVED.iter().map(|s| s.to_string()).collect();
         reserved.extend(constants.keys().cloned());
@@ -58,7 +63,7 @@ impl Env {
     }
 }
 
-pub fn lookup(env: &EnvRef, name: &str) -> EvalResult<Value> {
+pub(crate) fn lookup(env: &EnvRef, name: &str) -> EvalResult<Value> {
     let mut current = Some(env.clone());
     while let Some(scope) = current {
         let scope_ref = scope.borrow();
@@ -70,7 +75,7 @@ pub fn lookup(env: &EnvRef, name: &str) -> EvalResult<Value> {
     Err(EvalError::rasp(format!("Error: Undefined variable: {name}")))
 }
 
-pub fn assign(env: &EnvRef, name: &str, value: Value) -> EvalResult<()> {
+pub(crate) fn assign(env: &EnvRef, name: &str, value: Value) -> EvalResult<()> {
     let stealing = {
         let mut scope = env.borrow_mut();
         if scope.reserved.contains(name) {
@@ -91,12 +96,12 @@ pub fn assign(env: &EnvRef, name: &str, value: Value) -> EvalResult<()> {
 }
 
 /// `out` is set after every evaluated expression, bypassing the reserved check.
-pub fn set_out(env: &EnvRef, value: Value) {
+pub(crate) fn set_out(env: &EnvRef, value: Value) {
     env.borrow_mut().variables.insert("out".to_string(), value);
 }
 
 /// A scope nested in `env` (function call, comprehension iteration).
-pub fn nested(env: &EnvRef) -> EnvRef {
+pub(crate) fn nested(env: &EnvRef) -> EnvRef {
     let (name, base) = {
         let scope = env.borrow();
         (format!("{}'", scope.name), scope.base())
@@ -106,7 +111,7 @@ pub fn nested(env: &EnvRef) -> EnvRef {
 
 /// A copy of the scope's bindings (the reference's `snapshot`): constants
 /// are copied but, as in the reference, the copy reserves only the base names.
-pub fn snapshot(env: &EnvRef) -> EnvRef {
+pub(crate) fn snapshot(env: &EnvRef) -> EnvRef {
     let scope = env.borrow();
     let copy = Env::new(&scope.name, scope.parent.clone(), scope.stealing.clone(), &scope.base());
     {
@@ -118,7 +123,7 @@ pub fn snapshot(env: &EnvRef) -> EnvRef {
 }
 
 /// Every name visible from `env` (for tab completion).
-pub fn visible_names(env: &EnvRef) -> Vec<String> {
+pub(crate) fn visible_names(env: &EnvRef) -> Vec<String> {
     let mut names = HashSet::new();
     let mut current = Some(env.clone());
     while let Some(scope) = current {

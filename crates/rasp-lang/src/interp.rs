@@ -2,46 +2,109 @@
 //! builds graph nodes. Follows the reference's Evaluator step by step where
 //! the order of evaluation is observable (errors, `out`, eager checks).
 
+use crate::diagnostic::{Frame, Location, Source};
 use crate::env::{self, EnvRef};
 use crate::function::Function;
 use crate::names::{self, strdesc};
 use crate::native::Native;
 use crate::session::Session;
-use rasp_core::graph::{MapOp, NodeKind, Predicate};
-use rasp_core::pyops::{self, ArithOp, CmpOp};
-use rasp_core::value::{list_contains, value_arith, value_compare};
-use rasp_core::{Atom, Dict, EvalError, NodeId, NodeValue, Value};
-use rasp_syntax::{BinaryOp, Expr, ExprKind, FuncDef, Ident, SelectOp, Statement, StatementKind, UnaryOp};
+use rasp_core::pyops::{self, ArithOp, CmpOp, list_contains, value_arith, value_compare};
+use rasp_core::{Atom, Dict, EvalError, MapOp, NodeId, NodeKind, NodeValue, Predicate, Value};
+use rasp_syntax::{BinaryOp, Expr, ExprKind, Ident, SelectOp, Span, Statement, StatementKind, UnaryOp};
 use std::rc::Rc;
 
-/// Why a statement stopped.
+/// Why a statement stopped: the error, the innermost expression (or
+/// statement) responsible, and the user-function calls it happened in.
+/// Boxed: results pass through every level of evaluation, and failures are rare.
 #[derive(Debug, Clone)]
-pub enum Failure {
-    /// An error the REPL prints (kind decides how).
-    Eval(EvalError),
-    /// An expression form the reference does not evaluate ("not implemented this command yet!").
-    NotImplemented,
+pub(crate) struct Failure(Box<FailureDetail>);
+
+#[derive(Debug, Clone)]
+struct FailureDetail {
+    error: EvalError,
+    place: Option<Place>,
+    /// Innermost first: (function name, where it was called).
+    calls: Vec<(String, Place)>,
 }
 
-impl From<EvalError> for Failure {
-    fn from(e: EvalError) -> Failure {
-        Failure::Eval(e)
+/// A span of the chunk a statement was parsed from.
+#[derive(Debug, Clone)]
+pub(crate) struct Place {
+    pub(crate) source: Rc<Source>,
+    pub(crate) span: Span,
+}
+
+impl Place {
+    pub(crate) fn location(&self) -> Location {
+        self.source.locate(self.span)
     }
 }
 
-pub type Result<T> = std::result::Result<T, Failure>;
+impl Failure {
+    pub(crate) fn error(&self) -> &EvalError {
+        &self.0.error
+    }
+
+    /// Where the failure happened, once known.
+    pub(crate) fn place(&self) -> Option<&Place> {
+        self.0.place.as_ref()
+    }
+
+    /// The chain of calls as diagnostic frames, innermost first.
+    pub(crate) fn frames(&self) -> Vec<Frame> {
+        let calls = self.0.calls.iter();
+        calls.map(|(function, site)| Frame::Call { function: function.clone(), site: site.location() }).collect()
+    }
+
+    /// Blames `span` unless a more inner expression already is: evaluation
+    /// unwinds from the innermost expression outwards, so the first place
+    /// attached is the one responsible.
+    pub(crate) fn at(mut self, source: &Rc<Source>, span: Span) -> Failure {
+        if self.0.place.is_none() {
+            self.0.place = Some(Place { source: source.clone(), span });
+        }
+        self
+    }
+
+    /// The failure left the body of `function`, called at `span`. A failure
+    /// without a place did not happen inside the body (the call itself was
+    /// wrong, e.g. its argument count), so it gets no frame: the call site
+    /// will be its place.
+    fn called_from(mut self, function: &str, source: &Rc<Source>, span: Span) -> Failure {
+        if self.0.place.is_some() {
+            self.0.calls.push((function.to_string(), Place { source: source.clone(), span }));
+        }
+        self
+    }
+}
+
+impl From<EvalError> for Failure {
+    fn from(error: EvalError) -> Failure {
+        Failure(Box::new(FailureDetail { error, place: None, calls: Vec::new() }))
+    }
+}
+
+pub(crate) type Result<T> = std::result::Result<T, Failure>;
 
 fn rasp_err<T>(message: impl Into<String>) -> Result<T> {
-    Err(Failure::Eval(EvalError::rasp(message)))
+    Err(EvalError::rasp(message).into())
 }
 
 fn python_err<T>(message: impl Into<String>) -> Result<T> {
-    Err(Failure::Eval(EvalError::python(message)))
+    Err(EvalError::python(message).into())
+}
+
+fn unsupported<T>(message: impl Into<String>) -> Result<T> {
+    Err(EvalError::unsupported(message).into())
+}
+
+fn internal<T>(message: impl Into<String>) -> Result<T> {
+    Err(EvalError::internal(message).into())
 }
 
 /// What evaluating a statement gives the REPL to show.
 #[derive(Debug, Clone)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Named values (`x = ...;`, `x;`, `out`, a def, a multi-assignment).
     Named(Vec<(String, Value)>),
     /// An s-op or selector applied to an input (`rev("abc");`, `draw(...)`).
@@ -56,14 +119,16 @@ pub enum Outcome {
 
 /// The evaluation context of one statement: its scope, and the input that
 /// an application being evaluated provides for eager checks (semantics.md §2.3).
-pub struct Ctx {
-    pub env: EnvRef,
-    pub backup: Option<Value>,
+pub(crate) struct Ctx {
+    pub(crate) env: EnvRef,
+    pub(crate) backup: Option<Value>,
     /// The s-op running example when this evaluator was made.
-    pub example: Value,
+    pub(crate) example: Value,
+    /// The text the statements being run were parsed from (spans point into it).
+    pub(crate) source: Rc<Source>,
 }
 
-/// Inputs longer than this are evaluated by `rasp_core::fast`.
+/// Inputs longer than this are evaluated by `rasp_core::BatchEvaluator`.
 const FAST_ENGINE_FROM: usize = 2_000;
 
 /// Python's `range` and friends may not build absurd lists.
@@ -73,11 +138,11 @@ const MAX_LIST_LEN: usize = 10_000_000;
 /// Python's, so rasp counts the Python frames the reference would be in
 /// and fails where it fails: `f(n)` recursing through `0 if n < 1 else
 /// f(n - 1)` works up to n = 140 there, through `n * fact(n - 1)` up to 108.
-pub const PY_RECURSION_LIMIT: usize = 1000;
+pub(crate) const PY_RECURSION_LIMIT: usize = 1000;
 
 /// Frames below the reference's `Evaluator.evaluate` for a console statement
 /// (the interpreter's main loop), measured against the reference.
-pub const STATEMENT_BASE_FRAMES: usize = 7;
+pub(crate) const STATEMENT_BASE_FRAMES: usize = 7;
 
 /// An expression evaluates at least as `evaluateExpr` → `format_return` → `set_out`.
 const LEAF_FRAMES: usize = 3;
@@ -96,20 +161,30 @@ fn python_frames(kind: &ExprKind) -> usize {
         ExprKind::Range(_) | ExprKind::Dict(_) => 4,
         ExprKind::DictComp { .. } => 3,
         // evaluateExpr → _evaluate<Kind>
-        _ => 2,
+        ExprKind::Unary { .. }
+        | ExprKind::Binary { .. }
+        | ExprKind::Ternary { .. }
+        | ExprKind::In { .. }
+        | ExprKind::Select { .. }
+        | ExprKind::Aggregate { .. }
+        | ExprKind::ListComp { .. }
+        | ExprKind::Len(_)
+        | ExprKind::Index { .. } => 2,
     }
 }
 
 impl Session {
-    pub(crate) fn new_ctx(&self, env: EnvRef) -> Ctx {
-        Ctx { env, backup: None, example: self.sop_example.clone() }
+    pub(crate) fn new_ctx(&self, env: EnvRef, source: Rc<Source>) -> Ctx {
+        Ctx { env, backup: None, example: self.sop_example.clone(), source }
     }
 
     // ---- statements -------------------------------------------------------
 
     /// One statement: the reference's `Evaluator.evaluate`, one Python frame.
     pub(crate) fn eval_statement(&mut self, ctx: &mut Ctx, stmt: &Statement) -> Result<Outcome> {
-        self.framed(1, |s| s.eval_statement_framed(ctx, stmt))
+        // A statement's own errors (a bad assignment, a `for` over a
+        // non-list) blame the statement; its expressions' errors are placed already.
+        self.framed(1, |s| s.eval_statement_framed(ctx, stmt)).map_err(|f| f.at(&ctx.source, stmt.span))
     }
 
     fn eval_statement_framed(&mut self, ctx: &mut Ctx, stmt: &Statement) -> Result<Outcome> {
@@ -118,7 +193,8 @@ impl Session {
             StatementKind::Assign { names, values } => self.eval_assign(ctx, names, values),
             StatementKind::FuncDef(def) => {
                 let creator = ctx.env.borrow().name.clone();
-                let f = Value::Function(Rc::new(Function { def: def.clone(), env: ctx.env.clone(), creator }));
+                let source = ctx.source.clone();
+                let f = Value::Function(Rc::new(Function { def: def.clone(), env: ctx.env.clone(), creator, source }));
                 env::assign(&ctx.env, &def.name.name, f.clone())?;
                 Ok(Outcome::Named(vec![(def.name.name.clone(), f)]))
             }
@@ -126,12 +202,18 @@ impl Session {
             StatementKind::For { names, iterable, body } => self.framed(1, |s| s.eval_for(ctx, names, iterable, body)),
             StatementKind::Load { path } => {
                 let env = ctx.env.clone();
+                let site = Place { source: ctx.source.clone(), span: stmt.span };
                 // loadFile → run → evaluate_tree → (the file's statements)
-                self.framed(3, |s| s.load_file(path, &env))?;
+                self.framed(3, |s| s.load_file(path, &env, &site))?;
                 Ok(Outcome::Nothing)
             }
-            // REPL commands are handled by the session before getting here.
-            _ => Err(Failure::NotImplemented),
+            // The session runs REPL commands itself, and the parser allows
+            // them only at the top level, so none reaches here.
+            StatementKind::SetExample { .. }
+            | StatementKind::ShowExample { .. }
+            | StatementKind::ToggleExamples { .. }
+            | StatementKind::FullSeqDisplay { .. }
+            | StatementKind::Exit => internal("a REPL command reached the statement evaluator"),
         }
     }
 
@@ -141,10 +223,10 @@ impl Session {
         let items = match &over {
             Value::List(_) | Value::Dict(_) => over.iter_elements().unwrap_or_default(),
             other => {
-                return rasp_err(format!(
-                    "for loop needs to iterate over a list or dict, but got: {}",
-                    other.py_str(&self.graph)
-                ));
+                // The iterable is what is wrong, not the whole loop.
+                let message =
+                    format!("for loop needs to iterate over a list or dict, but got: {}", other.py_str(&self.graph));
+                return Err(Failure::from(EvalError::rasp(message)).at(&ctx.source, iterable.span));
             }
         };
         for item in items {
@@ -159,11 +241,11 @@ impl Session {
 
     fn eval_assign(&mut self, ctx: &mut Ctx, names: &[Ident], exprs: &[Expr]) -> Result<Outcome> {
         // assign → evaluateExprsList → <listcomp>
-        let mut values = self.framed(3, |s| exprs.iter().map(|e| s.eval_expr(ctx, e)).collect::<Result<Vec<_>>>())?;
-        let value = if values.len() == 1 { values.pop().unwrap_or(Value::int(0)) } else { Value::list(values) };
+        let values = self.framed(3, |s| exprs.iter().map(|e| s.eval_expr(ctx, e)).collect::<Result<Vec<_>>>())?;
+        let value = single_or_list(values);
         if names.len() == 1 {
             let name = &names[0].name;
-            self.bind(&ctx.env, name, value.clone())?;
+            self.bind(&ctx.env, name, value.clone()).map_err(|f| f.at(&ctx.source, names[0].span))?;
             return Ok(Outcome::Named(vec![(name.clone(), value)]));
         }
         let items = match &value {
@@ -175,7 +257,7 @@ impl Session {
         }
         let mut named = Vec::new();
         for (ident, item) in names.iter().zip(items) {
-            self.bind(&ctx.env, &ident.name, item.clone())?;
+            self.bind(&ctx.env, &ident.name, item.clone()).map_err(|f| f.at(&ctx.source, ident.span))?;
             named.push((ident.name.clone(), item));
         }
         Ok(Outcome::Named(named))
@@ -244,13 +326,32 @@ impl Session {
     fn eval_top_expr(&mut self, ctx: &mut Ctx, expr: &Expr) -> Result<Outcome> {
         match &expr.kind {
             ExprKind::Paren(inner) => self.framed(1, |s| s.eval_top_expr(ctx, inner)),
-            ExprKind::Call { callee, args } => match self.framed(1, |s| s.eval_call(ctx, callee, args))? {
-                Called::Applied { value, input } => Ok(Outcome::Applied { value, input }),
-                Called::Value(v) => Ok(Outcome::Named(vec![("out".to_string(), v)])),
-                Called::Printed(text) => Ok(Outcome::Message(text)),
-            },
+            ExprKind::Call { callee, args } => {
+                let called = self.framed(1, |s| s.eval_call(ctx, callee, args, expr.span));
+                match called.map_err(|f| f.at(&ctx.source, expr.span))? {
+                    Called::Applied { value, input } => Ok(Outcome::Applied { value, input }),
+                    Called::Value(v) => Ok(Outcome::Named(vec![("out".to_string(), v)])),
+                    Called::Printed(text) => Ok(Outcome::Message(text)),
+                }
+            }
             ExprKind::Var(name) => Ok(Outcome::Named(vec![(name.clone(), self.eval_expr(ctx, expr)?)])),
-            _ => Ok(Outcome::Named(vec![("out".to_string(), self.eval_expr(ctx, expr)?)])),
+            ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Str(_)
+            | ExprKind::List(_)
+            | ExprKind::Dict(_)
+            | ExprKind::ListComp { .. }
+            | ExprKind::DictComp { .. }
+            | ExprKind::Unary { .. }
+            | ExprKind::Binary { .. }
+            | ExprKind::Ternary { .. }
+            | ExprKind::In { .. }
+            | ExprKind::Select { .. }
+            | ExprKind::Aggregate { .. }
+            | ExprKind::Range(_)
+            | ExprKind::Zip(_)
+            | ExprKind::Len(_)
+            | ExprKind::Index { .. } => Ok(Outcome::Named(vec![("out".to_string(), self.eval_expr(ctx, expr)?)])),
         }
     }
 
@@ -258,7 +359,9 @@ impl Session {
     /// of every s-op/selector and update of `out`.
     pub(crate) fn eval_expr(&mut self, ctx: &mut Ctx, expr: &Expr) -> Result<Value> {
         let chain = python_frames(&expr.kind);
-        self.framed(chain, |s| s.eval_expr_framed(ctx, expr))
+        // The innermost failing expression is blamed: inner ones attach
+        // their span first, and `at` keeps the first.
+        self.framed(chain, |s| s.eval_expr_framed(ctx, expr)).map_err(|f| f.at(&ctx.source, expr.span))
     }
 
     /// Runs `f` as `frames` more Python frames of the reference deep,
@@ -277,7 +380,7 @@ impl Session {
     fn eval_expr_framed(&mut self, ctx: &mut Ctx, expr: &Expr) -> Result<Value> {
         let value = match &expr.kind {
             ExprKind::Paren(inner) => return self.eval_expr(ctx, inner),
-            ExprKind::Call { callee, args } => match self.eval_call(ctx, callee, args)? {
+            ExprKind::Call { callee, args } => match self.eval_call(ctx, callee, args, expr.span)? {
                 Called::Value(v) => return Ok(v),
                 // The reference hands its `JustVal` wrapper on (semantics.md §3.2);
                 // Python then fails on it by that type name.
@@ -287,8 +390,12 @@ impl Session {
                 }
             },
             ExprKind::Var(name) => env::lookup(&ctx.env, name)?,
-            ExprKind::Int(digits) => Value::Atom(parse_int(digits)),
-            ExprKind::Float(text) => Value::Atom(Atom::Float(text.parse::<f64>().unwrap_or(f64::NAN))),
+            ExprKind::Int(digits) => Value::Atom(parse_int(digits)?),
+            // The lexer only makes `DIGITS.DIGITS`, which always parses.
+            ExprKind::Float(text) => match text.parse::<f64>() {
+                Ok(number) => Value::Atom(Atom::Float(number)),
+                Err(_) => return internal(format!("float literal the lexer accepted does not parse: {text}")),
+            },
             ExprKind::Str(s) => Value::str(s),
             ExprKind::Binary { op, left, right } => {
                 let l = self.eval_expr(ctx, left)?;
@@ -425,8 +532,8 @@ impl Session {
         if elements.len() > FAST_ENGINE_FROM {
             // Long inputs go to the structured engine (identical results,
             // O(n log n) selectors instead of n × n matrices).
-            let mut fast = rasp_core::fast::BatchEvaluator::new(&self.graph, &[id]);
-            return fast.eval(&elements).pop().unwrap_or_else(|| Err(EvalError::rasp("internal error: no result")));
+            let mut fast = rasp_core::BatchEvaluator::new(&self.graph, &[id]);
+            return fast.eval(&elements).pop().unwrap_or_else(|| Err(EvalError::internal("no result")));
         }
         self.evaluator.evaluate(&self.graph, id, &elements)
     }
@@ -464,58 +571,32 @@ impl Session {
     // ---- operators ----------------------------------------------------------
 
     fn binary(&mut self, op: BinaryOp, l: Value, r: Value) -> Result<Value> {
-        let is_sel = |v: &Value| matches!(v, Value::Selector(_));
-        let is_sop = |v: &Value| matches!(v, Value::Sop(_));
-        if matches!(op, BinaryOp::And | BinaryOp::Or) {
-            let and = op == BinaryOp::And;
-            if is_sop(&l) || is_sop(&r) {
-                if is_sel(&l) || is_sel(&r) {
-                    return rasp_err("Cannot apply and/or between selector and non-selector");
-                }
-                let name = format!("( {} {} {})", self.value_name(&l), op.symbol(), self.value_name(&r));
-                let (a, b) = (self.constant_sop(l), self.constant_sop(r));
-                let inputs = vec![self.sop_id(&a)?, self.sop_id(&b)?];
-                return Ok(self.map(if and { MapOp::And } else { MapOp::Or }, inputs, &name));
-            }
-            if is_sel(&l) || is_sel(&r) {
-                let (Value::Selector(a), Value::Selector(b)) = (&l, &r) else {
-                    return rasp_err("Cannot apply and/or between selector and non-selector");
-                };
-                let kind = if and { NodeKind::SelectAnd(*a, *b) } else { NodeKind::SelectOr(*a, *b) };
-                return Ok(Value::Selector(self.graph.add(kind, "plain select", true)));
-            }
-            // Python's `and`/`or` return an operand.
-            return Ok(if l.truthy() == and { r } else { l });
-        }
-        if is_sel(&l) || is_sel(&r) {
+        let operator = match op {
+            BinaryOp::And => return self.logic(true, l, r),
+            BinaryOp::Or => return self.logic(false, l, r),
+            BinaryOp::Add => Operator::Arith(ArithOp::Add),
+            BinaryOp::Sub => Operator::Arith(ArithOp::Sub),
+            BinaryOp::Mul => Operator::Arith(ArithOp::Mul),
+            BinaryOp::Div => Operator::Arith(ArithOp::Div),
+            BinaryOp::Mod => Operator::Arith(ArithOp::Mod),
+            BinaryOp::Pow => Operator::Arith(ArithOp::Pow),
+            BinaryOp::Eq => Operator::Compare(CmpOp::Eq),
+            BinaryOp::Lt => Operator::Compare(CmpOp::Lt),
+            BinaryOp::Gt => Operator::Compare(CmpOp::Gt),
+            BinaryOp::Le => Operator::Compare(CmpOp::Le),
+            BinaryOp::Ge => Operator::Compare(CmpOp::Ge),
+        };
+        if matches!(l, Value::Selector(_)) || matches!(r, Value::Selector(_)) {
             return rasp_err(format!("Cannot apply {} to selector(s)", op.symbol()));
         }
-        let arith = match op {
-            BinaryOp::Add => Some(ArithOp::Add),
-            BinaryOp::Sub => Some(ArithOp::Sub),
-            BinaryOp::Mul => Some(ArithOp::Mul),
-            BinaryOp::Div => Some(ArithOp::Div),
-            BinaryOp::Mod => Some(ArithOp::Mod),
-            BinaryOp::Pow => Some(ArithOp::Pow),
-            _ => None,
-        };
-        let cmp = match op {
-            BinaryOp::Eq => Some(CmpOp::Eq),
-            BinaryOp::Lt => Some(CmpOp::Lt),
-            BinaryOp::Gt => Some(CmpOp::Gt),
-            BinaryOp::Le => Some(CmpOp::Le),
-            BinaryOp::Ge => Some(CmpOp::Ge),
-            _ => None,
-        };
         // The reference names `^` after Python's `pow`.
         let symbol = if op == BinaryOp::Pow { "pow" } else { op.symbol() };
         match (&l, &r) {
             (Value::Sop(a), Value::Sop(b)) => {
                 let name = format!("( {} {} {} )", self.graph.name(*a), symbol, self.graph.name(*b));
-                let map_op = match (arith, cmp) {
-                    (Some(o), _) => MapOp::Arith(o),
-                    (_, Some(o)) => MapOp::Compare(o),
-                    _ => return Err(Failure::NotImplemented),
+                let map_op = match operator {
+                    Operator::Arith(o) => MapOp::Arith(o),
+                    Operator::Compare(o) => MapOp::Compare(o),
                 };
                 Ok(self.map(map_op, vec![*a, *b], &name))
             }
@@ -524,31 +605,57 @@ impl Session {
                 let (s, other) = (*s, other.clone());
                 let other_name = other.py_str(&self.graph);
                 let sop_name = self.graph.name(s).to_string();
-                if let Some(o) = arith {
-                    let name = if sop_left {
-                        format!("( {sop_name} {symbol} {other_name} )")
-                    } else {
-                        format!("( {other_name} {symbol} {sop_name} )")
-                    };
-                    let map_op = MapOp::ArithConst { op: o, constant: other, constant_on_left: !sop_left };
-                    return Ok(self.map(map_op, vec![s], &name));
+                match operator {
+                    Operator::Arith(o) => {
+                        let name = if sop_left {
+                            format!("( {sop_name} {symbol} {other_name} )")
+                        } else {
+                            format!("( {other_name} {symbol} {sop_name} )")
+                        };
+                        let map_op = MapOp::ArithConst { op: o, constant: other, constant_on_left: !sop_left };
+                        Ok(self.map(map_op, vec![s], &name))
+                    }
+                    Operator::Compare(o) => {
+                        // An atom on the left makes Python call the s-op's reflected
+                        // comparison: `2 < x` runs as `x > 2` (semantics.md §2.4).
+                        let o = if sop_left { o } else { reflect(o) };
+                        let name = format!("( {sop_name} {} {other_name} )", o.symbol());
+                        let map_op = MapOp::CompareConst { op: o, constant: other, constant_on_left: false };
+                        Ok(self.map(map_op, vec![s], &name))
+                    }
                 }
-                let Some(mut o) = cmp else { return Err(Failure::NotImplemented) };
-                // An atom on the left makes Python call the s-op's reflected
-                // comparison: `2 < x` runs as `x > 2` (semantics.md §2.4).
-                if !sop_left {
-                    o = reflect(o);
-                }
-                let name = format!("( {sop_name} {} {other_name} )", o.symbol());
-                let map_op = MapOp::CompareConst { op: o, constant: other, constant_on_left: false };
-                Ok(self.map(map_op, vec![s], &name))
             }
-            _ => match (arith, cmp) {
-                (Some(o), _) => Ok(value_arith(o, &l, &r)?),
-                (_, Some(o)) => Ok(Value::bool(value_compare(o, &l, &r)?)),
-                _ => Err(Failure::NotImplemented),
+            _ => match operator {
+                Operator::Arith(o) => Ok(value_arith(o, &l, &r)?),
+                Operator::Compare(o) => Ok(Value::bool(value_compare(o, &l, &r)?)),
             },
         }
+    }
+
+    /// `and` / `or`: elementwise on s-ops, a combined selector on
+    /// selectors, Python's operand-returning `and`/`or` on anything else.
+    fn logic(&mut self, and: bool, l: Value, r: Value) -> Result<Value> {
+        let is_sel = |v: &Value| matches!(v, Value::Selector(_));
+        let is_sop = |v: &Value| matches!(v, Value::Sop(_));
+        if is_sop(&l) || is_sop(&r) {
+            if is_sel(&l) || is_sel(&r) {
+                return rasp_err("Cannot apply and/or between selector and non-selector");
+            }
+            let symbol = if and { BinaryOp::And.symbol() } else { BinaryOp::Or.symbol() };
+            let name = format!("( {} {} {})", self.value_name(&l), symbol, self.value_name(&r));
+            let (a, b) = (self.constant_sop(l), self.constant_sop(r));
+            let inputs = vec![self.sop_id(&a)?, self.sop_id(&b)?];
+            return Ok(self.map(if and { MapOp::And } else { MapOp::Or }, inputs, &name));
+        }
+        if is_sel(&l) || is_sel(&r) {
+            let (Value::Selector(a), Value::Selector(b)) = (&l, &r) else {
+                return rasp_err("Cannot apply and/or between selector and non-selector");
+            };
+            let kind = if and { NodeKind::SelectAnd(*a, *b) } else { NodeKind::SelectOr(*a, *b) };
+            return Ok(Value::Selector(self.graph.add(kind, "plain select", true)));
+        }
+        // Python's `and`/`or` return an operand.
+        Ok(if l.truthy() == and { r } else { l })
     }
 
     fn unary(&mut self, op: UnaryOp, v: Value) -> Result<Value> {
@@ -615,10 +722,13 @@ impl Session {
         let over = self.eval_expr(ctx, iterable)?;
         match &over {
             Value::List(_) | Value::Dict(_) => Ok(over.iter_elements().unwrap_or_default()),
-            other => rasp_err(format!(
-                "{what} comprehension should have got a list or dict to loop over, but got: {}",
-                other.py_str(&self.graph)
-            )),
+            other => {
+                let message = format!(
+                    "{what} comprehension should have got a list or dict to loop over, but got: {}",
+                    other.py_str(&self.graph)
+                );
+                Err(Failure::from(EvalError::rasp(message)).at(&ctx.source, iterable.span))
+            }
         }
     }
 
@@ -648,7 +758,7 @@ impl Session {
             [stop] => (0, *stop, 1),
             [start, stop] => (*start, *stop, 1),
             [start, stop, step] => (*start, *stop, *step),
-            _ => (0, 0, 1),
+            _ => return internal("range arguments were counted as 1 to 3 above"),
         };
         if step == 0 {
             return python_err("range() arg 3 must not be zero");
@@ -704,7 +814,25 @@ impl Session {
         let c = self.eval_expr(ctx, container)?;
         let container_name = match &container.kind {
             ExprKind::Var(name) => name.clone(),
-            _ => c.py_str(&self.graph),
+            ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Str(_)
+            | ExprKind::Paren(_)
+            | ExprKind::List(_)
+            | ExprKind::Dict(_)
+            | ExprKind::ListComp { .. }
+            | ExprKind::DictComp { .. }
+            | ExprKind::Unary { .. }
+            | ExprKind::Binary { .. }
+            | ExprKind::Ternary { .. }
+            | ExprKind::In { .. }
+            | ExprKind::Select { .. }
+            | ExprKind::Aggregate { .. }
+            | ExprKind::Range(_)
+            | ExprKind::Zip(_)
+            | ExprKind::Len(_)
+            | ExprKind::Index { .. }
+            | ExprKind::Call { .. } => c.py_str(&self.graph),
         };
         match &x {
             Value::Sop(id) => {
@@ -793,7 +921,7 @@ impl Session {
                 let (len, kind) = match &t {
                     Value::List(l) => (l.len(), "list"),
                     Value::Atom(Atom::Str(s)) => (s.chars().count(), "string"),
-                    _ => (0, "list"),
+                    _ => return internal("indexing: the target was matched as a list or string"),
                 };
                 match &i {
                     Value::Atom(a @ (Atom::Int(_) | Atom::Bool(_) | Atom::BigInt(_))) => {
@@ -815,7 +943,7 @@ impl Session {
                             Value::Atom(Atom::Str(s)) => {
                                 Value::str(&s.chars().nth(p).map(String::from).unwrap_or_default())
                             }
-                            _ => Value::int(0),
+                            _ => return internal("indexing: the target was matched as a list or string"),
                         })
                     }
                     other => rasp_err(format!(
@@ -826,9 +954,9 @@ impl Session {
             }
             Value::Dict(d) => match &i {
                 Value::Atom(a) => d.get(a).cloned().ok_or_else(|| {
-                    Failure::Eval(EvalError::rasp(format!(
+                    Failure::from(EvalError::rasp(format!(
                         "index [ {} ] not in dict.",
-                        rasp_core::value::strdesc_atom(a)
+                        rasp_core::pyfmt::strdesc_atom(a)
                     )))
                 }),
                 other => rasp_err(format!(
@@ -883,7 +1011,9 @@ impl Session {
 
     // ---- calls --------------------------------------------------------------
 
-    fn eval_call(&mut self, ctx: &mut Ctx, callee: &Expr, args: &[Expr]) -> Result<Called> {
+    /// A call or application; `call_span` is the whole call expression
+    /// (the call site named in the chain of a failure inside a function).
+    fn eval_call(&mut self, ctx: &mut Ctx, callee: &Expr, args: &[Expr], call_span: Span) -> Result<Called> {
         // The single argument is evaluated first as the input for eager
         // checks of the callee (so `(tokens_int + 1)([1, 2])` works), and
         // evaluated again for the call itself, as in the reference.
@@ -934,25 +1064,31 @@ impl Session {
                     return Ok(Called::Printed((native.run)(&self.graph, &values)?));
                 }
                 let Some(function) = func.as_any().downcast_ref::<Function>() else {
-                    return Err(Failure::NotImplemented);
+                    // Only this crate makes function values, and it makes these two.
+                    return internal(format!("function value of unknown type: {}", func.describe()));
                 };
                 // evaluateExpr → _evaluateRASPFunction → <genexpr> → evaluateExpr
                 let values =
                     self.framed(2, |s| args.iter().map(|a| s.eval_expr(ctx, a)).collect::<Result<Vec<_>>>())?;
                 // evaluateExpr → _evaluateRASPFunction → RASPFunction.call
-                let result = self.framed(2, |s| s.call_function(function, &values))?;
+                let name = &function.def.name.name;
+                let result = self.framed(2, |s| s.call_function(function, &values));
+                let result = result.map_err(|f| f.called_from(name, &ctx.source, call_span))?;
                 if let Value::Sop(id) | Value::Selector(id) = result {
                     let shown: Vec<String> = values.iter().map(|v| strdesc(v, Some(20), &self.graph)).collect();
                     self.graph.rename(id, &format!("{}({})", function.def.name.name, shown.join(" , ")));
                 }
                 Ok(Called::Value(self.finish(ctx, result)?))
             }
-            _ => Err(Failure::NotImplemented),
+            other => unsupported(format!(
+                "only functions, s-ops and selectors can be called, not a value of type {}",
+                other.type_name()
+            )),
         }
     }
 
     pub(crate) fn call_function(&mut self, function: &Function, args: &[Value]) -> Result<Value> {
-        let def: &FuncDef = &function.def;
+        let def = &function.def;
         let scope = env::nested(&function.env);
         if args.len() != def.params.len() {
             return rasp_err(format!(
@@ -965,23 +1101,30 @@ impl Session {
         for (p, v) in def.params.iter().zip(args) {
             env::assign(&scope, &p.name, v.clone())?;
         }
-        self.run_body(scope, def)
+        self.run_body(scope, function)
     }
 
-    fn run_body(&mut self, scope: EnvRef, def: &FuncDef) -> Result<Value> {
-        let mut ctx = self.new_ctx(scope);
+    fn run_body(&mut self, scope: EnvRef, function: &Function) -> Result<Value> {
+        let def = &function.def;
+        let mut ctx = self.new_ctx(scope, function.source.clone());
         for s in &def.body {
             self.eval_statement(&mut ctx, s)?;
         }
         // call → evaluateExprsList → <listcomp> → evaluateExpr
-        let mut results =
+        let results =
             self.framed(2, |s| def.returns.iter().map(|e| s.eval_expr(&mut ctx, e)).collect::<Result<Vec<_>>>())?;
-        Ok(if results.len() == 1 { results.pop().unwrap_or(Value::int(0)) } else { Value::list(results) })
+        Ok(single_or_list(results))
     }
 }
 
+/// A binary operator other than `and`/`or`.
+enum Operator {
+    Arith(ArithOp),
+    Compare(CmpOp),
+}
+
 /// What a call expression gave.
-pub enum Called {
+pub(crate) enum Called {
     Value(Value),
     /// An s-op or selector applied to an input: shown, not a value.
     Applied {
@@ -990,6 +1133,14 @@ pub enum Called {
     },
     /// A built-in's report.
     Printed(String),
+}
+
+/// `a = e;` binds the value, `a = e1, e2;` (and `return e1, e2;`) a list.
+fn single_or_list(values: Vec<Value>) -> Value {
+    match <[Value; 1]>::try_from(values) {
+        Ok([value]) => value,
+        Err(values) => Value::list(values),
+    }
 }
 
 fn reflect(op: CmpOp) -> CmpOp {
@@ -1013,9 +1164,13 @@ fn predicate(op: SelectOp) -> Predicate {
     }
 }
 
-fn parse_int(digits: &str) -> Atom {
+/// An integer literal: the lexer only makes decimal digits, which always parse.
+fn parse_int(digits: &str) -> Result<Atom> {
     match digits.parse::<i64>() {
-        Ok(v) => Atom::Int(v),
-        Err(_) => digits.parse::<num_bigint::BigInt>().map(Atom::from_bigint).unwrap_or(Atom::Int(0)),
+        Ok(v) => Ok(Atom::Int(v)),
+        Err(_) => match digits.parse::<num_bigint::BigInt>() {
+            Ok(big) => Ok(Atom::from_bigint(big)),
+            Err(_) => internal(format!("integer literal the lexer accepted does not parse: {digits}")),
+        },
     }
 }

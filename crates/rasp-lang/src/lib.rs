@@ -7,7 +7,16 @@
 //! nothing panics on user input; every error leaves the session's state as
 //! it was before the failing statement (bindings already made stay made, as
 //! in the reference).
+//!
+//! A front end makes a [`Session`] (with a [`SourceLoader`] for `load`), feeds
+//! it lines or files, and drains its output; [`drive`] is the piped REPL
+//! loop. In friendly mode errors come out as [`Diagnostic`]s with a
+//! [`Location`] and a call chain of [`Frame`]s instead of the reference's
+//! text. [`NativeFn`] adds built-ins such as `analyze(...)`.
 
+#![warn(missing_docs)]
+
+mod diagnostic;
 mod display;
 mod env;
 mod function;
@@ -17,14 +26,19 @@ mod names;
 mod native;
 mod session;
 
+pub use diagnostic::{Diagnostic, DiagnosticKind, Frame, Location};
 pub use display::sequence_text;
-pub use function::Function;
-pub use library::SOURCE as LIBRARY_SOURCE;
-pub use native::{Native, NativeFn};
+pub use native::NativeFn;
 pub use session::{Control, LIBRARY_PATH, NoFiles, Session, SourceLoader, drive};
 
 /// Runs `f` on a thread with a large stack: deep RASP recursion and long
 /// chains of nested expressions recurse in the interpreter.
+///
+/// For native front ends (the CLI, the Python package) and tests: library
+/// code never starts threads, and the browser has none (there the stack
+/// size is set when linking the WebAssembly module), so this does not exist
+/// on wasm targets.
+#[cfg(not(target_family = "wasm"))]
 pub fn with_large_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     let handle = std::thread::Builder::new().stack_size(512 * 1024 * 1024).spawn(f);
     match handle {

@@ -5,13 +5,16 @@
 use rasp_core::{Callable, EvalResult, Graph, Value};
 use std::rc::Rc;
 
-/// What a built-in does: given the graph and its arguments, a report to print.
+/// What a built-in does: given the graph and its arguments, a report to print
+/// (as a statement's result). An error fails the statement like any other
+/// evaluation error. Registered with
+/// [`Session::register_native`](crate::Session::register_native).
 pub type NativeFn = Rc<dyn Fn(&Graph, &[Value]) -> EvalResult<String>>;
 
-pub struct Native {
-    pub name: String,
-    pub params: Vec<String>,
-    pub run: NativeFn,
+pub(crate) struct Native {
+    pub(crate) name: String,
+    pub(crate) params: Vec<String>,
+    pub(crate) run: NativeFn,
 }
 
 impl std::fmt::Debug for Native {

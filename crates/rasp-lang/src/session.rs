@@ -3,16 +3,20 @@
 //! buffer the front end drains; files are read through a `SourceLoader`, so
 //! this crate does no IO of its own.
 
+use crate::diagnostic::{ChunkReader, Diagnostic, DiagnosticKind, Frame, Source};
 use crate::env::{self, Env, EnvRef};
-use crate::interp::{Ctx, Failure, Outcome};
+use crate::interp::{Ctx, Failure, Outcome, Place};
 use crate::library;
-use rasp_core::graph::TokenConversion;
-use rasp_core::{ErrorKind, EvalError, Evaluator, Graph, NodeId, NodeKind, NodeValue, Value};
-use rasp_syntax::{ParseOutcome, Statement, StatementKind, Subset, parse};
+use rasp_core::{ErrorKind, EvalError, Evaluator, Graph, NodeId, NodeKind, NodeValue, TokenConversion, Value};
+use rasp_syntax::{ParseOutcome, Statement, StatementKind, Subset, SyntaxError, parse};
+use std::rc::Rc;
 
-/// Where `load "path";` reads `path.rasp` from.
+/// Where `load "path";` reads `path.rasp` from. [`Session::new`] also asks
+/// it for `RASP_support/rasplib.rasp`: a file there replaces the built-in
+/// library, as in the reference (semantics.md §2.9).
 pub trait SourceLoader {
-    /// The text of the file, or `None` if it cannot be read.
+    /// The text of the file `path` (the `load` statement's path with
+    /// `.rasp` appended), or `None` if it cannot be read.
     fn load(&self, path: &str) -> Option<String>;
 }
 
@@ -27,14 +31,18 @@ impl SourceLoader for NoFiles {
 
 /// The graph nodes of the built-in s-ops.
 #[derive(Debug, Clone, Copy)]
-pub struct Builtins {
-    pub indices: NodeId,
+pub(crate) struct Builtins {
+    pub(crate) indices: NodeId,
 }
 
 /// Whether the session goes on after a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Control {
+    /// Read the next line (also after an error, or inside an unfinished
+    /// statement).
     Continue,
+    /// `exit`, `exit()`, `quit` or `quit()` ran: stop reading. The
+    /// reference prints nothing more, not even the final newline.
     Exit,
 }
 
@@ -48,6 +56,8 @@ enum Pending {
         name: String,
         value: Value,
         print: bool,
+        /// The statement that made it (blamed if showing the value fails).
+        statement: Place,
     },
     Applied {
         value: NodeValue,
@@ -57,43 +67,81 @@ enum Pending {
     Example(Subset),
     /// A built-in's report (printed as a result, not as an error).
     Message(String),
+    /// An error for the front end (friendly mode), kept in order like the rest.
+    Diagnostic(Diagnostic),
 }
 
+/// What the console's source is called in diagnostics.
+const CONSOLE_NAME: &str = "<console>";
+
 /// The name the library file has in the reference (it prints in function
-/// displays: `RASP_support/rasplib function: sort(seq, key)`).
+/// displays: `RASP_support/rasplib function: sort(seq, key)`). With `.rasp`
+/// it is the file a REPL session asks its loader for first, to replace the
+/// built-in library (front ends use it to keep that override to the REPL).
 pub const LIBRARY_PATH: &str = "RASP_support/rasplib";
 
+/// One REPL session: everything the reference's REPL keeps between lines.
+///
+/// A front end feeds it lines ([`feed_line`](Session::feed_line)) or whole
+/// files ([`run_file`](Session::run_file)) and drains what they print
+/// ([`take_output`](Session::take_output)) and, in friendly mode, the errors
+/// ([`take_diagnostics`](Session::take_diagnostics)). With
+/// `friendly_errors` and `colors` off (the default), the output is the
+/// reference's text byte for byte (semantics.md §3); [`drive`] runs the
+/// piped REPL around it. Starts with the library loaded ([`Session::new`]).
 pub struct Session {
+    /// Every s-op and selector defined so far, as graph nodes: what the
+    /// values bound to names (`Value::Sop`, `Value::Selector`) point into,
+    /// and what analysis, drawing and compilation read.
     pub graph: Graph,
     pub(crate) evaluator: Evaluator,
     pub(crate) builtins: Builtins,
     pub(crate) console: EnvRef,
     base_env: EnvRef,
+    /// The s-op running example (`set example ...`, `set s-op example ...`;
+    /// `"hello"` at the start): the input s-op results are shown on, and
+    /// the one every new s-op and selector is checked on (semantics.md §2.3).
     pub sop_example: Value,
-    pub sel_example: Value,
-    pub verbose: bool,
+    pub(crate) sel_example: Value,
+    pub(crate) verbose: bool,
     /// ANSI colours in output (the front end turns them on for terminals).
     pub colors: bool,
-    pub show_sop_examples: bool,
-    pub show_sel_examples: bool,
+    pub(crate) show_sop_examples: bool,
+    pub(crate) show_sel_examples: bool,
     silent: bool,
     output: String,
+    /// Errors become `Diagnostic`s for the front end (`take_diagnostics`)
+    /// instead of the reference's text in the output. Off by default, so
+    /// piped output stays the reference's; the CLI turns it on at a
+    /// terminal, and `run_file` turns it on while it runs.
+    pub friendly_errors: bool,
+    diagnostics: Vec<Diagnostic>,
+    /// The `load` statements being run, outermost first (frames of
+    /// diagnostics in loaded files).
+    load_sites: Vec<Frame>,
     loader: Box<dyn SourceLoader>,
     /// Nesting of file loads whose prints are being kept (`store_prints`).
     storing: usize,
     stored: Vec<Pending>,
-    pending_text: String,
+    /// The statement being typed at the console: what the parser sees, and
+    /// the lines as typed (joined by newlines, for diagnostics).
+    pending: ChunkReader,
+    console_lines: String,
+    /// Lines typed at the console so far (diagnostics number console lines
+    /// through the session).
+    console_lines_read: usize,
+    /// `CONSOLE_NAME`, shared by every console statement's source.
+    console_name: Rc<str>,
     continuing: bool,
     /// Python frames the reference would be in (see `interp::PY_RECURSION_LIMIT`).
     pub(crate) py_frames: usize,
     load_depth: usize,
-    /// `draw` requests made by statements, for the front end to render.
+    /// `draw` requests made by statements, for the front end to render:
+    /// the s-op drawn and the input it was drawn on, oldest first.
     pub drawings: Vec<(NodeId, Value)>,
-    /// `file:line:column` of the statement `run_file` is running.
-    location: Option<String>,
+    /// Whether `run_file` is running (its diagnostics count as file errors).
+    running_file: bool,
     file_errors: usize,
-    /// Of `file_errors`, those where a statement did not parse.
-    file_syntax_errors: usize,
 }
 
 /// Loads nested deeper than this are refused (a file loading itself).
@@ -137,17 +185,22 @@ impl Session {
             show_sel_examples: true,
             silent: false,
             output: String::new(),
+            friendly_errors: false,
+            diagnostics: Vec::new(),
+            load_sites: Vec::new(),
             loader,
             storing: 0,
             stored: Vec::new(),
-            pending_text: String::new(),
+            pending: ChunkReader::default(),
+            console_lines: String::new(),
+            console_lines_read: 0,
+            console_name: Rc::from(CONSOLE_NAME),
             continuing: false,
             py_frames: crate::interp::STATEMENT_BASE_FRAMES,
             load_depth: 0,
             drawings: Vec::new(),
-            location: None,
+            running_file: false,
             file_errors: 0,
-            file_syntax_errors: 0,
         };
         session.load_library();
         session
@@ -167,8 +220,9 @@ impl Session {
         self.base_env = env::snapshot(&self.console);
         self.console.borrow_mut().storing_in_constants = false;
         self.feed_line("tokens=tokens_str;");
-        self.pending_text.clear();
-        self.continuing = false;
+        self.reset_pending();
+        // The user's first line is line 1.
+        self.console_lines_read = 0;
         self.base_env = env::snapshot(&self.console);
         self.silent = false;
     }
@@ -181,9 +235,35 @@ impl Session {
         self.output.insert_str(0, &format!("RASP 0.1\nrunning example is: {example}\n"));
     }
 
-    /// Takes everything printed so far.
+    /// Takes everything printed so far: the banner, results, and errors in
+    /// the reference's words (those that are not diagnostics).
     pub fn take_output(&mut self) -> String {
         std::mem::take(&mut self.output)
+    }
+
+    /// Takes the errors reported as diagnostics so far (file mode, and
+    /// the console with `friendly_errors`), oldest first. The front end
+    /// shows them (`Diagnostic::render`), on stderr for the CLI.
+    pub fn take_diagnostics(&mut self) -> Vec<Diagnostic> {
+        std::mem::take(&mut self.diagnostics)
+    }
+
+    fn push_diagnostic(&mut self, diagnostic: Diagnostic) {
+        if self.running_file {
+            self.file_errors += 1;
+        }
+        self.diagnostics.push(diagnostic);
+    }
+
+    /// A syntax error as a diagnostic, in the files being loaded.
+    fn syntax_diagnostic(&self, error: &SyntaxError, source: &Source) -> Diagnostic {
+        let location = Some(source.locate(error.span));
+        Diagnostic::new(DiagnosticKind::Syntax, &error.message, location, self.load_chain())
+    }
+
+    /// The loads being run as frames, innermost first.
+    fn load_chain(&self) -> Vec<Frame> {
+        self.load_sites.iter().rev().cloned().collect()
     }
 
     /// Puts text taken with `take_output` back in front of what has been
@@ -218,7 +298,7 @@ impl Session {
     /// `def` word in the pending text (semantics.md §1.4).
     pub fn prompt(&self) -> String {
         if self.continuing {
-            let defs = self.pending_text.split_whitespace().filter(|w| *w == "def").count();
+            let defs = self.pending.text.split_whitespace().filter(|w| *w == "def").count();
             format!(".. {}", "  ".repeat(defs))
         } else {
             ">> ".to_string()
@@ -233,8 +313,11 @@ impl Session {
     /// Adds a built-in function to the console (not reserved: user code
     /// may rebind the name).
     pub fn register_native(&mut self, name: &str, params: &[&str], run: crate::NativeFn) {
-        let native =
-            crate::Native { name: name.to_string(), params: params.iter().map(|p| p.to_string()).collect(), run };
+        let native = crate::native::Native {
+            name: name.to_string(),
+            params: params.iter().map(|p| p.to_string()).collect(),
+            run,
+        };
         let _ = env::assign(&self.console, name, Value::Function(std::rc::Rc::new(native)));
     }
 
@@ -255,31 +338,55 @@ impl Session {
         env::visible_names(&self.console)
     }
 
-    /// One line typed at the REPL (without its newline).
+    /// One line typed at the REPL (without its newline). When it completes
+    /// a statement, the statement runs and its result (or the reference's
+    /// error text) goes to the output; a line that leaves the statement
+    /// unfinished prints nothing and leaves the continuation prompt as the
+    /// next [`prompt`](Session::prompt).
+    /// The prompt itself is never written here.
     pub fn feed_line(&mut self, line: &str) -> Control {
-        let line = if line.trim().starts_with('#') { "" } else { line };
-        self.pending_text.push_str(line);
-        match parse(&self.pending_text) {
+        if self.continuing {
+            self.console_lines.push('\n');
+        }
+        self.console_lines_read += 1;
+        self.pending.push_line(line, self.console_lines.len());
+        self.console_lines.push_str(line);
+        match parse(&self.pending.text) {
             ParseOutcome::Incomplete => {
                 self.continuing = true;
-                self.pending_text.push(' ');
+                self.pending.continue_statement();
                 Control::Continue
             }
             ParseOutcome::Error(e) => {
-                self.reset_pending();
-                self.write_message(&format!("\t!! antlr exception: {} \t-- ignoring input\n", e.message));
+                let source = self.take_console_source();
+                if self.friendly_errors {
+                    let diagnostic = self.syntax_diagnostic(&e, &source);
+                    self.push_diagnostic(diagnostic);
+                } else {
+                    self.write_message(&format!("\t!! antlr exception: {} \t-- ignoring input\n", e.message));
+                }
                 Control::Continue
             }
             ParseOutcome::Complete(statements) => {
-                self.reset_pending();
+                let source = self.take_console_source();
                 let console = self.console.clone();
-                self.run_statements(statements, &console)
+                self.run_statements(statements, &console, &source)
             }
         }
     }
 
+    /// The statement typed so far as a source, and a fresh console line reader.
+    fn take_console_source(&mut self) -> Rc<Source> {
+        let text: Rc<str> = Rc::from(std::mem::take(&mut self.console_lines));
+        let first_line = self.console_lines_read.saturating_sub(text.matches('\n').count());
+        let source = self.pending.take_source(&self.console_name, &text, first_line);
+        self.reset_pending();
+        source
+    }
+
     fn reset_pending(&mut self) {
-        self.pending_text.clear();
+        self.pending.clear();
+        self.console_lines.clear();
         self.continuing = false;
     }
 
@@ -290,59 +397,64 @@ impl Session {
     }
 
     /// Runs a file (`rasp FILE.rasp`) in the console scope: lines are read
-    /// as the reference's file mode reads them, results print as at the
-    /// console, and errors name `file:line:column`.
+    /// as the reference's file mode reads them and results print as at the
+    /// console. Errors, syntax errors included, become diagnostics naming
+    /// `file:line:column` (`take_diagnostics`), not output.
     pub fn run_file(&mut self, name: &str, text: &str) -> Control {
         let console = self.console.clone();
-        let mut pending = String::new();
-        // (offset in `pending`, line number, offset of that line in `text`)
-        let mut segments: Vec<(usize, usize, usize)> = Vec::new();
+        let (name, text): (Rc<str>, Rc<str>) = (Rc::from(name), Rc::from(text));
+        let saved = (self.friendly_errors, self.running_file);
+        (self.friendly_errors, self.running_file) = (true, true);
+        let mut chunk = ChunkReader::default();
         let mut line_start = 0;
-        for (number, line) in text.split_inclusive('\n').enumerate() {
-            if pending.is_empty() {
-                segments.clear();
-            }
-            segments.push((pending.len(), number + 1, line_start));
+        let mut control = Control::Continue;
+        for line in text.split_inclusive('\n') {
+            chunk.push_line(line, line_start);
             line_start += line.len();
-            pending.push_str(if line.trim().starts_with('#') { "" } else { line });
-            let locate = |offset: usize| -> String {
-                let (seg_start, line_no, _) =
-                    segments.iter().rev().find(|(s, _, _)| *s <= offset).copied().unwrap_or((0, number + 1, 0));
-                let segment_text = &pending[seg_start..offset.min(pending.len())];
-                format!("{name}:{line_no}:{}", segment_text.chars().count() + 1)
-            };
-            match parse(&pending) {
-                ParseOutcome::Incomplete => pending.push(' '),
+            match parse(&chunk.text) {
+                ParseOutcome::Incomplete => chunk.continue_statement(),
                 ParseOutcome::Error(e) => {
-                    let at = locate(e.span.start);
-                    pending.clear();
-                    self.file_errors += 1;
-                    self.file_syntax_errors += 1;
-                    self.write_message(&format!("{at}: syntax error: {}\n", e.message));
+                    let source = chunk.take_source(&name, &text, 1);
+                    let diagnostic = self.syntax_diagnostic(&e, &source);
+                    self.push_diagnostic(diagnostic);
                 }
                 ParseOutcome::Complete(statements) => {
-                    let at = statements.first().map(|s| locate(s.span.start)).unwrap_or_else(|| locate(0));
-                    pending.clear();
-                    self.location = Some(at);
-                    let control = self.run_statements(statements, &console);
-                    self.location = None;
-                    if control == Control::Exit {
-                        return Control::Exit;
+                    let source = chunk.take_source(&name, &text, 1);
+                    if self.run_statements(statements, &console, &source) == Control::Exit {
+                        control = Control::Exit;
+                        break;
                     }
                 }
             }
         }
-        Control::Continue
+        if control == Control::Continue
+            && let Some(diagnostic) = self.unfinished_statement(&mut chunk, &name, &text)
+        {
+            self.push_diagnostic(diagnostic);
+        }
+        (self.friendly_errors, self.running_file) = saved;
+        control
+    }
+
+    /// A file that ends inside a statement: the reference drops the text
+    /// silently, which hides a forgotten `;` (and everything after it). As a
+    /// diagnostic it points at where the unfinished statement starts.
+    fn unfinished_statement(&self, chunk: &mut ChunkReader, name: &Rc<str>, text: &Rc<str>) -> Option<Diagnostic> {
+        let end = chunk.text.trim_end().len();
+        if end == 0 {
+            chunk.clear();
+            return None;
+        }
+        let start = chunk.text.len() - chunk.text.trim_start().len();
+        let source = chunk.take_source(name, text, 1);
+        let location = Some(source.locate(rasp_syntax::Span::new(start, end)));
+        let message = "the file ends inside this statement, so it never ran (is a ';' missing?)";
+        Some(Diagnostic::new(DiagnosticKind::Syntax, message, location, self.load_chain()))
     }
 
     /// Whether `run_file` reported any error.
     pub fn had_file_errors(&self) -> bool {
         self.file_errors > 0
-    }
-
-    /// Whether any error `run_file` reported was a statement that does not parse.
-    pub fn had_file_syntax_errors(&self) -> bool {
-        self.file_syntax_errors > 0
     }
 
     /// Drops a part-way typed statement (Ctrl-C at the terminal).
@@ -352,13 +464,23 @@ impl Session {
 
     /// The reference runs exactly one statement per parse; more than one
     /// trips an assertion (semantics.md §1.4 step 4).
-    fn run_statements(&mut self, mut statements: Vec<Statement>, env: &EnvRef) -> Control {
+    fn run_statements(&mut self, mut statements: Vec<Statement>, env: &EnvRef, source: &Rc<Source>) -> Control {
         if statements.len() != 1 {
-            self.emit(Pending::Text("something went wrong: \n".to_string()));
+            if self.friendly_errors {
+                // The reference's line reader asserts on it (an empty AssertionError).
+                let message = "more than one statement in one input: the reference runs one at a time \
+                               (put each statement on its own line)";
+                let location = statements.get(1).map(|second| source.locate(second.span));
+                let diagnostic =
+                    Diagnostic::new(DiagnosticKind::Runtime(ErrorKind::Python), message, location, self.load_chain());
+                self.emit(Pending::Diagnostic(diagnostic));
+            } else {
+                self.emit(Pending::Text("something went wrong: \n".to_string()));
+            }
             return Control::Continue;
         }
         let statement = statements.remove(0);
-        match self.run_statement(&statement, env) {
+        match self.run_statement(&statement, env, source) {
             Some(results) => {
                 for r in results {
                     self.emit(r);
@@ -379,17 +501,15 @@ impl Session {
     }
 
     fn print_pending(&mut self, p: Pending) {
+        let mut blamed = None;
         let failed = match p {
             Pending::Text(t) => {
                 self.write_message(&t);
                 Ok(())
             }
-            Pending::Named { name, value, print } => {
-                if print {
-                    self.print_named_val(Some(&name), &value, 0, "")
-                } else {
-                    Ok(())
-                }
+            Pending::Named { name, value, print, statement } => {
+                blamed = Some(statement);
+                if print { self.print_named_val(Some(&name), &value, 0, "") } else { Ok(()) }
             }
             Pending::Applied { value, input, print } => {
                 if print {
@@ -405,17 +525,28 @@ impl Session {
                 self.write(&text);
                 Ok(())
             }
+            Pending::Diagnostic(diagnostic) => {
+                self.push_diagnostic(diagnostic);
+                Ok(())
+            }
         };
-        if let Err(e) = failed {
-            // A failure while showing a value (semantics.md §3.4).
-            let text = match e.kind {
-                ErrorKind::Rasp => {
-                    format!("\t!!statement executed, but result fails on evaluation:\n\t\t {}\n", e.message)
-                }
-                ErrorKind::Python => format!("something went wrong: {}\n", e.message),
-            };
-            self.write(&text);
+        // A failure while showing a value (semantics.md §3.4): the statement
+        // it came from is blamed when errors are diagnostics.
+        let Err(e) = failed else { return };
+        if let (true, Some(statement)) = (self.friendly_errors, blamed) {
+            let message = format!("the statement ran, but showing its value failed: {}", e.message);
+            let location = Some(statement.location());
+            let diagnostic = Diagnostic::new(DiagnosticKind::Runtime(e.kind), &message, location, self.load_chain());
+            self.push_diagnostic(diagnostic);
+            return;
         }
+        let text = match e.kind {
+            ErrorKind::Program => {
+                format!("\t!!statement executed, but result fails on evaluation:\n\t\t {}\n", e.message)
+            }
+            ErrorKind::Python | ErrorKind::Unsupported | ErrorKind::Internal => error_text(&e),
+        };
+        self.write(&text);
     }
 
     fn print_example(&mut self, subset: Subset) {
@@ -430,7 +561,7 @@ impl Session {
     }
 
     /// The reference's `evaluate_tree`: `None` means exit.
-    fn run_statement(&mut self, statement: &Statement, env: &EnvRef) -> Option<Vec<Pending>> {
+    fn run_statement(&mut self, statement: &Statement, env: &EnvRef, source: &Rc<Source>) -> Option<Vec<Pending>> {
         let is_console = std::rc::Rc::ptr_eq(env, &self.console);
         let shown = |name: &str| is_console || !(name.starts_with('_') || name == "out");
         let result: Result<Vec<Pending>, Failure> = match &statement.kind {
@@ -450,7 +581,7 @@ impl Session {
                 Ok(vec![])
             }
             StatementKind::SetExample { subset, example } => {
-                let mut ctx = self.new_ctx(env.clone());
+                let mut ctx = self.new_ctx(env.clone(), source.clone());
                 match self.eval_expr(&mut ctx, example) {
                     Ok(v) if v.is_iterable() => {
                         if matches!(subset, Subset::Both | Subset::Sop) {
@@ -462,17 +593,28 @@ impl Session {
                         Ok(vec![])
                     }
                     Ok(v) => {
-                        Err(Failure::Eval(EvalError::rasp(format!("example not iterable: {}", v.py_str(&self.graph)))))
+                        let error = EvalError::rasp(format!("example not iterable: {}", v.py_str(&self.graph)));
+                        Err(Failure::from(error).at(source, example.span))
                     }
                     Err(e) => Err(e),
                 }
             }
-            _ => {
-                let mut ctx: Ctx = self.new_ctx(env.clone());
+            StatementKind::Expr(_)
+            | StatementKind::Assign { .. }
+            | StatementKind::Draw { .. }
+            | StatementKind::Load { .. }
+            | StatementKind::FuncDef(_)
+            | StatementKind::For { .. } => {
+                let mut ctx: Ctx = self.new_ctx(env.clone(), source.clone());
                 self.eval_statement(&mut ctx, statement).map(|outcome| match outcome {
                     Outcome::Named(values) => values
                         .into_iter()
-                        .map(|(name, value)| Pending::Named { print: shown(&name), name, value })
+                        .map(|(name, value)| Pending::Named {
+                            print: shown(&name),
+                            name,
+                            value,
+                            statement: Place { source: source.clone(), span: statement.span },
+                        })
                         .collect(),
                     Outcome::Applied { value, input } => vec![Pending::Applied { value, input, print: is_console }],
                     Outcome::Message(text) => vec![Pending::Message(text)],
@@ -482,47 +624,41 @@ impl Session {
         };
         Some(match result {
             Ok(p) => p,
-            Err(failure) => {
-                let message = match &failure {
-                    Failure::NotImplemented => "not implemented this command yet! ignoring\n".to_string(),
-                    Failure::Eval(e) => error_text(e),
-                };
-                match &self.location {
-                    Some(at) if self.storing == 0 => {
-                        self.file_errors += 1;
-                        let plain = match &failure {
-                            Failure::NotImplemented => "this form of expression cannot be evaluated".to_string(),
-                            Failure::Eval(e) => {
-                                let one_line = e.message.replace('\n', " ").replace('\t', "");
-                                one_line.strip_prefix("Error: ").unwrap_or(&one_line).to_string()
-                            }
-                        };
-                        vec![Pending::Text(format!("{at}: error: {plain}\n"))]
-                    }
-                    _ => vec![Pending::Text(message)],
-                }
-            }
+            Err(failure) if self.friendly_errors => vec![Pending::Diagnostic(self.diagnose(&failure))],
+            Err(failure) => vec![Pending::Text(error_text(failure.error()))],
         })
+    }
+
+    /// A failure as a diagnostic: its place, the calls it happened in,
+    /// then the loads those happened in.
+    fn diagnose(&self, failure: &Failure) -> Diagnostic {
+        let error = failure.error();
+        let location = failure.place().map(Place::location);
+        let mut chain = failure.frames();
+        chain.extend(self.load_chain());
+        Diagnostic::new(DiagnosticKind::Runtime(error.kind), &error.message, location, chain)
     }
 
     /// `load "path";` (semantics.md §2.9): runs `path.rasp` in a fresh scope under the
     /// base environment, stealing public names into `into`; prints the
     /// loaded names when done.
-    pub(crate) fn load_file(&mut self, path: &str, into: &EnvRef) -> Result<(), Failure> {
+    /// `site` is the `load` statement (named in diagnostics of errors in the file).
+    pub(crate) fn load_file(&mut self, path: &str, into: &EnvRef, site: &Place) -> Result<(), Failure> {
         let file = format!("{path}.rasp");
         let mut text = self.loader.load(&file);
         if text.is_none() && path == LIBRARY_PATH {
             text = Some(library::SOURCE.to_string());
         }
         let Some(text) = text else {
-            return Err(Failure::Eval(EvalError::rasp(format!("could not find file: {file}"))));
+            return Err(EvalError::rasp(format!("could not find file: {file}")).into());
         };
         if self.load_depth >= MAX_LOAD_DEPTH {
-            return Err(Failure::Eval(EvalError::rasp(format!(
-                "load nested too deeply (over {MAX_LOAD_DEPTH} files): {file}"
-            ))));
+            return Err(EvalError::rasp(format!("load nested too deeply (over {MAX_LOAD_DEPTH} files): {file}")).into());
         }
-        self.load_text(path, &text, into)
+        self.load_sites.push(Frame::Load { file, site: site.location() });
+        let loaded = self.load_text(path, &text, into);
+        self.load_sites.pop();
+        loaded
     }
 
     fn load_text(&mut self, path: &str, text: &str, into: &EnvRef) -> Result<(), Failure> {
@@ -532,24 +668,43 @@ impl Session {
         let scope = Env::new(path, Some(self.base_env.clone()), Some(into.clone()), &self.base_constants());
         self.storing += 1;
         self.load_depth += 1;
-        let mut pending = String::new();
+        let (name, text): (Rc<str>, Rc<str>) = (Rc::from(format!("{path}.rasp")), Rc::from(text));
+        let mut chunk = ChunkReader::default();
+        let mut line_start = 0;
+        let mut exited = false;
         for line in text.split_inclusive('\n') {
-            pending.push_str(if line.trim().starts_with('#') { "" } else { line });
-            match parse(&pending) {
-                ParseOutcome::Incomplete => pending.push(' '),
+            chunk.push_line(line, line_start);
+            line_start += line.len();
+            match parse(&chunk.text) {
+                ParseOutcome::Incomplete => chunk.continue_statement(),
                 ParseOutcome::Error(e) => {
-                    pending.clear();
-                    // Syntax errors in a file print at once (semantics.md §3.2).
-                    let message = format!("\t!! antlr exception: {} \t-- ignoring input\n", e.message);
-                    self.write_message(&message);
+                    let source = chunk.take_source(&name, &text, 1);
+                    // Syntax errors in a file print at once (semantics.md §3.2);
+                    // as diagnostics they keep their place among the file's
+                    // other errors.
+                    if self.friendly_errors {
+                        let diagnostic = self.syntax_diagnostic(&e, &source);
+                        self.emit(Pending::Diagnostic(diagnostic));
+                    } else {
+                        let message = format!("\t!! antlr exception: {} \t-- ignoring input\n", e.message);
+                        self.write_message(&message);
+                    }
                 }
                 ParseOutcome::Complete(statements) => {
-                    pending.clear();
-                    if self.run_statements(statements, &scope) == Control::Exit {
+                    let source = chunk.take_source(&name, &text, 1);
+                    if self.run_statements(statements, &scope, &source) == Control::Exit {
+                        exited = true;
                         break;
                     }
                 }
             }
+        }
+        // Only as a diagnostic: the reference's piped text has nothing here.
+        if self.friendly_errors
+            && !exited
+            && let Some(diagnostic) = self.unfinished_statement(&mut chunk, &name, &text)
+        {
+            self.emit(Pending::Diagnostic(diagnostic));
         }
         self.load_depth -= 1;
         self.storing -= 1;
@@ -569,7 +724,13 @@ impl Session {
     /// only the last print of each name remains; then everything prints.
     fn dump_stored(&mut self) {
         let stored = std::mem::take(&mut self.stored);
-        let had_error = stored.iter().any(|p| matches!(p, Pending::Text(_)));
+        // Syntax errors do not count: the reference prints them at once, so
+        // they are never among its kept prints.
+        let had_error = stored.iter().any(|p| match p {
+            Pending::Text(_) => true,
+            Pending::Diagnostic(d) => d.kind != DiagnosticKind::Syntax,
+            Pending::Named { .. } | Pending::Applied { .. } | Pending::Example(_) | Pending::Message(_) => false,
+        });
         let kept: Vec<Pending> = if had_error {
             stored
         } else {
@@ -579,7 +740,11 @@ impl Session {
                 .rev()
                 .filter(|p| match p {
                     Pending::Named { name, .. } => seen.insert(name.clone()),
-                    _ => true,
+                    Pending::Text(_)
+                    | Pending::Applied { .. }
+                    | Pending::Example(_)
+                    | Pending::Message(_)
+                    | Pending::Diagnostic(_) => true,
                 })
                 .collect();
             kept.reverse();
@@ -594,10 +759,15 @@ impl Session {
 }
 
 /// How an error prints (semantics.md §3.4).
+/// `Unsupported` prints the reference's fixed text, not its message (the
+/// message is for diagnostics); `Internal` has no reference text, and must
+/// not read as the user's fault.
 pub(crate) fn error_text(e: &EvalError) -> String {
     match e.kind {
-        ErrorKind::Rasp => format!("\t\t!!ignoring input:\n\t {}\n", e.message),
+        ErrorKind::Program => format!("\t\t!!ignoring input:\n\t {}\n", e.message),
         ErrorKind::Python => format!("something went wrong: {}\n", e.message),
+        ErrorKind::Unsupported => "not implemented this command yet! ignoring\n".to_string(),
+        ErrorKind::Internal => format!("internal error in rasp (please report): {}\n", e.message),
     }
 }
 

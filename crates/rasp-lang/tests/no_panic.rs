@@ -177,6 +177,34 @@ proptest! {
         prop_assert!(after.starts_with("     s-op: indices\n"), "{}", after);
     }
 
+    /// Random files run in file mode: every diagnostic points into the
+    /// file (its line is the file's line, its column within it), and
+    /// rendering never panics.
+    #[test]
+    fn diagnostics_point_into_the_file(lines in prop::collection::vec(
+        prop::collection::vec(prop::sample::select(FRAGMENTS), 0..12).prop_map(|w| w.join(" ")),
+        1..8,
+    )) {
+        let text = lines.join("\n");
+        let checked = text.clone();
+        let (diagnostics, had_errors) = rasp_lang::with_large_stack(move || {
+            let mut session = Session::new(Box::new(NoFiles));
+            session.run_file("random.rasp", &checked);
+            (session.take_diagnostics(), session.had_file_errors())
+        });
+        prop_assert_eq!(had_errors, !diagnostics.is_empty());
+        let file_lines: Vec<&str> = text.split('\n').collect();
+        for d in &diagnostics {
+            let Some(at) = &d.location else { continue };
+            prop_assert_eq!(&*at.file, "random.rasp");
+            prop_assert!(at.line >= 1 && at.line <= file_lines.len(), "{:?}", at);
+            prop_assert_eq!(at.line_text.as_str(), file_lines[at.line - 1]);
+            prop_assert!(at.column >= 1 && at.column <= at.line_text.chars().count() + 1, "{:?}", at);
+            let rendered = d.render(true);
+            prop_assert!(rendered.contains(&at.line_text), "{}", rendered);
+        }
+    }
+
     /// After any statement, good or bad, an earlier definition still works.
     #[test]
     fn errors_keep_earlier_definitions(e in sop_expr()) {

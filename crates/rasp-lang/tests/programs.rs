@@ -27,8 +27,10 @@ fn check_file(root: PathBuf, text: String) -> Result<usize, String> {
             if !setup.trim().is_empty() {
                 session.run_file("setup", &setup);
                 let printed = session.take_output();
-                if printed.contains("error") || printed.contains("something went wrong") {
-                    return Err(format!("setup before line {} failed:\n{printed}", number + 1));
+                // Errors come as diagnostics; a value that fails to show still prints.
+                let errors: String = session.take_diagnostics().iter().map(|d| d.render(false)).collect();
+                if !errors.is_empty() || printed.contains("fails on evaluation") || printed.contains("went wrong") {
+                    return Err(format!("setup before line {} failed:\n{errors}{printed}", number + 1));
                 }
                 setup.clear();
             }

@@ -15,9 +15,13 @@ pub const START_TOKEN: &str = "<start>";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Scalar {
+    /// `True`/`False` (JSON `true`/`false`).
     Bool(bool),
+    /// An integer.
     Int(i64),
+    /// A float (JSON numbers with a fraction or exponent).
     Float(f64),
+    /// A string, e.g. a token.
     Str(String),
 }
 
@@ -55,6 +59,8 @@ pub enum Encoding {
     Numerical,
 }
 
+/// Where the program a model was compiled from is kept, so that the model
+/// can be checked against the interpreter later.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProgramInfo {
     /// The RASP source file stored beside the model (relative to the model directory).
@@ -63,6 +69,7 @@ pub struct ProgramInfo {
     pub sop: String,
 }
 
+/// What a reader needs to know about one head beside its weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HeadConfig {
     /// Width of the query and key vectors.
@@ -77,8 +84,17 @@ pub struct HeadConfig {
     pub selector: String,
 }
 
+/// One layer's heads and MLP width, with what each computes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LayerConfig {
+    /// The layer's number, as every rasp command prints it: 1 for the
+    /// first attention + MLP block (layer 0 is the embedding, which has no
+    /// entry in `layers`). Tensor names index the `layers` array instead
+    /// (`layers.0.*` are layer 1's weights), as PyTorch modules do. Files
+    /// written before the field existed load with their position + 1.
+    #[serde(default)]
+    pub layer: usize,
+    /// The heads, in weight order.
     pub heads: Vec<HeadConfig>,
     /// Hidden width of the MLP (0: no MLP in this layer).
     pub mlp_hidden: usize,
@@ -89,7 +105,10 @@ pub struct LayerConfig {
 /// A residual dimension's label.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResidualDim {
+    /// Index into the residual stream (a column of the embeddings).
     pub dim: usize,
+    /// What the dimension holds: `s-op#node:value` for one value of a
+    /// categorical s-op, the s-op's name for a numerical one, `start`, `one`.
     pub label: String,
 }
 
@@ -97,14 +116,19 @@ pub struct ResidualDim {
 /// selector needs, or the special `start`/`one` directions).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Subspace {
+    /// The s-op (`name#node`), feature or special direction it holds.
     pub name: String,
     /// The graph node it holds, when it holds an s-op.
     pub node: Option<u32>,
+    /// How the value is held.
     pub encoding: Encoding,
+    /// Its residual dimensions (indices into the residual stream).
     pub dims: Vec<usize>,
     /// For a categorical subspace, the value of each dimension (same order
     /// as `dims`); `implicit` is the value held when all of them are zero.
+    /// For a numerical one, every value it can hold.
     pub values: Vec<Scalar>,
+    /// The categorical value with no dimension of its own (all zeros).
     pub implicit: Option<Scalar>,
     /// Written by: "embedding", "layer L attention" or "layer L mlp".
     pub written_by: String,
@@ -113,7 +137,9 @@ pub struct Subspace {
 /// How the output s-op is read from the final residual stream.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Readout {
+    /// The output s-op's name.
     pub sop: String,
+    /// Categorical: one column per value, argmax decodes. Numerical: one column.
     pub encoding: Encoding,
     /// Categorical: the value of each column of `unembed` (argmax decodes).
     /// Numerical: the possible values, ascending (the single column's value
@@ -121,6 +147,7 @@ pub struct Readout {
     pub values: Vec<Scalar>,
 }
 
+/// The size of a model's weights.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct ParameterCount {
     /// Every stored weight.
@@ -129,12 +156,20 @@ pub struct ParameterCount {
     pub nonzero: usize,
 }
 
+/// `model.json`: a model's metadata. With the weights it is everything a
+/// reader needs to run the network and decode its output, and it documents
+/// which residual dimensions hold which s-op.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelConfig {
+    /// Always [`FORMAT`]; loading refuses other files.
     pub format: String,
+    /// Always [`FORMAT_VERSION`]; loading refuses other versions.
     pub version: u32,
+    /// The program the model was compiled from, when it was stored.
     pub program: Option<ProgramInfo>,
+    /// Width of the residual stream.
     pub d_model: usize,
+    /// Number of layers.
     pub n_layers: usize,
     /// Always "relu".
     pub activation: String,
@@ -146,19 +181,28 @@ pub struct ModelConfig {
     pub forward: String,
     /// Embedding rows: token id i is `tokens[i]`. Id 0 is the start token.
     pub tokens: Vec<String>,
+    /// Always [`START_TOKEN`].
     pub start_token: String,
+    /// The token every input starts with, when the program expects one.
     pub bos: Option<String>,
+    /// The tokens a word may contain.
     pub vocab: Vec<String>,
     /// Longest word (not counting BOS and the start token).
     pub max_len: usize,
     /// Rows of the position embedding: max_len + 1 (start) + 1 if BOS.
     pub n_positions: usize,
+    /// Per layer: heads and MLP width.
     pub layers: Vec<LayerConfig>,
+    /// A label for every residual dimension, in order.
     pub residual: Vec<ResidualDim>,
+    /// Which dimensions hold which s-op, and how.
     pub subspaces: Vec<Subspace>,
+    /// How the output is decoded.
     pub readout: Readout,
+    /// The size of the weights (recomputed on save).
     pub parameters: ParameterCount,
-    /// Free-form facts from the compiler (value-set sizes, margins, timing).
+    /// Free-form facts from the compiler (value-set sizes, notes, which
+    /// s-ops got dimensions).
     #[serde(default)]
     pub compiler: serde_json::Value,
 }

@@ -8,7 +8,9 @@ use safetensors::tensor::{Dtype, TensorView};
 use std::collections::HashMap;
 use std::path::Path;
 
+/// The weights file [`Model::save`] writes into a model directory.
 pub const WEIGHTS_FILE: &str = "model.safetensors";
+/// The metadata file [`Model::save`] writes beside the weights.
 pub const CONFIG_FILE: &str = "model.json";
 
 fn io_err(what: &str, path: &Path, e: impl std::fmt::Display) -> ModelError {
@@ -68,7 +70,13 @@ impl Model {
     }
 
     /// Builds a model from its config and safetensors bytes.
-    pub fn from_parts(config: ModelConfig, weights: &[u8]) -> Result<Model, ModelError> {
+    pub fn from_parts(mut config: ModelConfig, weights: &[u8]) -> Result<Model, ModelError> {
+        // model.json files from before layers were numbered.
+        for (index, layer) in config.layers.iter_mut().enumerate() {
+            if layer.layer == 0 {
+                layer.layer = index + 1;
+            }
+        }
         let st = safetensors::SafeTensors::deserialize(weights).map_err(|e| ModelError::Format(e.to_string()))?;
         let get = |name: &str| -> Result<Array2<f32>, ModelError> {
             let view = st.tensor(name).map_err(|e| ModelError::Format(format!("tensor {name}: {e}")))?;

@@ -9,19 +9,23 @@
 //! id 0 is the start token at position 0; what [`Model::save`] writes,
 //! [`Model::load`] reads back bit for bit.
 
-pub mod config;
+#![warn(missing_docs)]
+
+mod config;
 mod files;
-pub mod onnx;
+mod onnx;
 
 pub use config::{
     Encoding, FORMAT, FORMAT_VERSION, FORWARD_DESCRIPTION, HeadConfig, LayerConfig, ModelConfig, ParameterCount,
     ProgramInfo, Readout, ResidualDim, START_TOKEN, Scalar, Subspace,
 };
 pub use files::{CONFIG_FILE, WEIGHTS_FILE};
+pub use onnx::ModelProto as OnnxModelProto;
 
 use ndarray::{Array2, ArrayView2, Axis, s};
 use std::fmt;
 
+/// Why a model could not run an input, or be read or written.
 #[derive(Debug)]
 pub enum ModelError {
     /// A token not in the vocabulary, or an input too long.
@@ -55,9 +59,12 @@ pub struct Head {
     pub w_v: Array2<f32>,
     /// [d_value, d_model]
     pub w_o: Array2<f32>,
+    /// Logits are `scale * (x W_q)(x W_k)^T`; the compiler picks it large
+    /// enough that unselected keys get (almost) no weight.
     pub scale: f32,
 }
 
+/// A layer's ReLU MLP: `x += relu(x @ w_in) @ w_out` (no biases).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mlp {
     /// [d_model, hidden]
@@ -66,19 +73,27 @@ pub struct Mlp {
     pub w_out: Array2<f32>,
 }
 
+/// One transformer layer: its heads read the same residual stream and add
+/// their outputs, then the MLP (if any) reads the result.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Layer {
+    /// The attention heads (possibly none).
     pub heads: Vec<Head>,
+    /// The MLP (`None`: the layer has only attention).
     pub mlp: Option<Mlp>,
 }
 
+/// A compiled transformer: weights plus the metadata needed to feed it
+/// tokens and decode its output (see [`FORWARD_DESCRIPTION`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Model {
+    /// Shapes, vocabulary, residual layout and readout (`model.json`).
     pub config: ModelConfig,
     /// [n_tokens, d_model]
     pub token_embedding: Array2<f32>,
     /// [n_positions, d_model]
     pub position_embedding: Array2<f32>,
+    /// The layers, first to last.
     pub layers: Vec<Layer>,
     /// [d_model, n_out]
     pub unembed: Array2<f32>,
@@ -87,6 +102,7 @@ pub struct Model {
 /// The decoded output at one position.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decoded {
+    /// The output s-op's value at this position.
     pub value: Scalar,
     /// How far the raw output is from a different decision: 1 is a perfect
     /// one-hot (or exactly a value), 0 is on the boundary. Categorical:
@@ -97,6 +113,7 @@ pub struct Decoded {
 }
 
 impl Model {
+    /// Width of the residual stream.
     pub fn d_model(&self) -> usize {
         self.config.d_model
     }
@@ -284,7 +301,10 @@ impl Model {
         Ok(residuals.iter().map(|r| self.decode(r.view())).collect())
     }
 
-    /// The model as ONNX bytes (see [`onnx`]).
+    /// The model as ONNX bytes: the same forward pass with input `ids`
+    /// (int64, [batch, seq], start token and BOS included) and output
+    /// `readout` ([batch, seq, n_out]); decode position 1 onwards as
+    /// [`Model::decode`] does.
     pub fn to_onnx(&self) -> Vec<u8> {
         onnx::export(self)
     }
@@ -311,6 +331,7 @@ impl Model {
         out
     }
 
+    /// How many weights the model stores, and how many of them are not zero.
     pub fn parameter_count(&self) -> ParameterCount {
         let mut count = ParameterCount::default();
         for (_, t) in self.tensors() {
@@ -333,7 +354,12 @@ impl Model {
         if self.layers.len() != self.config.n_layers || self.config.layers.len() != self.config.n_layers {
             return bad("layer count does not match the config".to_string());
         }
-        for (l, (layer, lc)) in self.layers.iter().zip(&self.config.layers).enumerate() {
+        for (index, (layer, lc)) in self.layers.iter().zip(&self.config.layers).enumerate() {
+            // Messages number layers and heads as every command prints them.
+            let l = index + 1;
+            if lc.layer != l {
+                return bad(format!("layers[{index}] is numbered {}, expected {l}", lc.layer));
+            }
             if layer.heads.len() != lc.heads.len() {
                 return bad(format!("layer {l}: head count does not match the config"));
             }
@@ -343,7 +369,7 @@ impl Model {
                     && head.w_v.dim() == (d, hc.d_value)
                     && head.w_o.dim() == (hc.d_value, d);
                 if !ok {
-                    return bad(format!("layer {l} head {h}: shapes do not match d_head/d_value"));
+                    return bad(format!("layer {l} head {}: shapes do not match d_head/d_value", h + 1));
                 }
             }
             let hidden = layer.mlp.as_ref().map_or(0, |m| m.w_in.ncols());

@@ -12,126 +12,177 @@ use crate::Model;
 use ndarray::Array2;
 use prost::Message;
 
+/// The top-level ONNX message (`onnx.proto3` `ModelProto`): what
+/// [`Model::to_onnx`] encodes, and what a test or tool decodes it back into
+/// to inspect the exported graph.
 #[derive(Clone, PartialEq, Message)]
 pub struct ModelProto {
+    /// ONNX IR version the file follows.
     #[prost(int64, tag = "1")]
     pub ir_version: i64,
+    /// The tool that wrote the file (`rasp`).
     #[prost(string, tag = "2")]
     pub producer_name: String,
+    /// The version of that tool.
     #[prost(string, tag = "3")]
     pub producer_version: String,
+    /// Free text for readers of the file.
     #[prost(string, tag = "6")]
     pub doc_string: String,
+    /// The network.
     #[prost(message, optional, tag = "7")]
     pub graph: Option<GraphProto>,
+    /// Operator sets the graph needs (the default domain, opset 17).
     #[prost(message, repeated, tag = "8")]
     pub opset_import: Vec<OperatorSetIdProto>,
 }
 
+/// An operator set the graph uses (`onnx.proto3` `OperatorSetIdProto`).
 #[derive(Clone, PartialEq, Message)]
 pub struct OperatorSetIdProto {
+    /// Operator domain (empty: the default ONNX domain).
     #[prost(string, tag = "1")]
     pub domain: String,
+    /// Operator set version.
     #[prost(int64, tag = "2")]
     pub version: i64,
 }
 
+/// The computation graph (`onnx.proto3` `GraphProto`).
 #[derive(Clone, PartialEq, Message)]
 pub struct GraphProto {
+    /// Operators in topological order.
     #[prost(message, repeated, tag = "1")]
     pub node: Vec<NodeProto>,
+    /// The graph's name (names the output s-op).
     #[prost(string, tag = "2")]
     pub name: String,
+    /// Weights and constants, by name.
     #[prost(message, repeated, tag = "5")]
     pub initializer: Vec<TensorProto>,
+    /// The forward pass in words ([`crate::FORWARD_DESCRIPTION`]).
     #[prost(string, tag = "10")]
     pub doc_string: String,
+    /// Graph inputs (`ids`).
     #[prost(message, repeated, tag = "11")]
     pub input: Vec<ValueInfoProto>,
+    /// Graph outputs (`readout`).
     #[prost(message, repeated, tag = "12")]
     pub output: Vec<ValueInfoProto>,
 }
 
+/// One operator application (`onnx.proto3` `NodeProto`).
 #[derive(Clone, PartialEq, Message)]
 pub struct NodeProto {
+    /// Names of the values the operator reads.
     #[prost(string, repeated, tag = "1")]
     pub input: Vec<String>,
+    /// Names of the values it produces.
     #[prost(string, repeated, tag = "2")]
     pub output: Vec<String>,
+    /// The node's own name.
     #[prost(string, tag = "3")]
     pub name: String,
+    /// The ONNX operator (`MatMul`, `Softmax`, ...).
     #[prost(string, tag = "4")]
     pub op_type: String,
+    /// The operator's attributes.
     #[prost(message, repeated, tag = "5")]
     pub attribute: Vec<AttributeProto>,
 }
 
-/// `AttributeProto.AttributeType` values used here.
+/// `AttributeProto.AttributeType` of an int attribute.
 pub const ATTRIBUTE_INT: i32 = 2;
+/// `AttributeProto.AttributeType` of an ints attribute.
 pub const ATTRIBUTE_INTS: i32 = 7;
 
+/// An operator attribute (`onnx.proto3` `AttributeProto`; only int and ints are written).
 #[derive(Clone, PartialEq, Message)]
 pub struct AttributeProto {
+    /// Attribute name (`axis`, `perm`).
     #[prost(string, tag = "1")]
     pub name: String,
+    /// Value of an int attribute.
     #[prost(int64, tag = "3")]
     pub i: i64,
+    /// Value of an ints attribute.
     #[prost(int64, repeated, tag = "8")]
     pub ints: Vec<i64>,
+    /// Which of the values is set (2: int, 7: ints).
     #[prost(int32, tag = "20")]
     pub r#type: i32,
 }
 
-/// `TensorProto.DataType` values used here.
+/// `TensorProto.DataType` of float32.
 pub const FLOAT: i32 = 1;
+/// `TensorProto.DataType` of int64.
 pub const INT64: i32 = 7;
 
+/// A constant tensor (`onnx.proto3` `TensorProto`): weights and shape constants.
 #[derive(Clone, PartialEq, Message)]
 pub struct TensorProto {
+    /// Shape.
     #[prost(int64, repeated, tag = "1")]
     pub dims: Vec<i64>,
+    /// Element type (1: float32, 7: int64).
     #[prost(int32, tag = "2")]
     pub data_type: i32,
+    /// Elements of an int64 tensor.
     #[prost(int64, repeated, tag = "7")]
     pub int64_data: Vec<i64>,
+    /// The name nodes refer to it by.
     #[prost(string, tag = "8")]
     pub name: String,
+    /// Elements of a float tensor, little-endian bytes.
     #[prost(bytes = "vec", tag = "9")]
     pub raw_data: Vec<u8>,
 }
 
+/// A graph input or output with its type (`onnx.proto3` `ValueInfoProto`).
 #[derive(Clone, PartialEq, Message)]
 pub struct ValueInfoProto {
+    /// The value's name.
     #[prost(string, tag = "1")]
     pub name: String,
+    /// Its type.
     #[prost(message, optional, tag = "2")]
     pub r#type: Option<TypeProto>,
 }
 
+/// A value's type (`onnx.proto3` `TypeProto`; only tensors).
 #[derive(Clone, PartialEq, Message)]
 pub struct TypeProto {
+    /// The tensor type.
     #[prost(message, optional, tag = "1")]
     pub tensor_type: Option<TensorTypeProto>,
 }
 
+/// A tensor type: element type and shape (`onnx.proto3` `TypeProto.Tensor`).
 #[derive(Clone, PartialEq, Message)]
 pub struct TensorTypeProto {
+    /// Element type (1: float32, 7: int64).
     #[prost(int32, tag = "1")]
     pub elem_type: i32,
+    /// Shape, possibly with named dimensions.
     #[prost(message, optional, tag = "2")]
     pub shape: Option<TensorShapeProto>,
 }
 
+/// A tensor shape (`onnx.proto3` `TensorShapeProto`).
 #[derive(Clone, PartialEq, Message)]
 pub struct TensorShapeProto {
+    /// The dimensions, outermost first.
     #[prost(message, repeated, tag = "1")]
     pub dim: Vec<Dimension>,
 }
 
+/// One dimension of a shape: fixed (`dim_value`) or named (`dim_param`).
 #[derive(Clone, PartialEq, Message)]
 pub struct Dimension {
+    /// A fixed size.
     #[prost(int64, optional, tag = "1")]
     pub dim_value: Option<i64>,
+    /// A named, variable size (`batch`, `seq`).
     #[prost(string, optional, tag = "2")]
     pub dim_param: Option<String>,
 }
@@ -223,7 +274,7 @@ fn fixed(n: usize) -> Dimension {
 }
 
 /// The model as an ONNX `ModelProto`.
-pub fn to_proto(model: &Model) -> ModelProto {
+fn to_proto(model: &Model) -> ModelProto {
     let mut b = Builder { nodes: Vec::new(), initializers: Vec::new(), counter: 0 };
     let tokens = b.weight("embed.tokens", &model.token_embedding);
     let positions = b.weight("embed.positions", &model.position_embedding);
@@ -296,6 +347,6 @@ pub fn to_proto(model: &Model) -> ModelProto {
 }
 
 /// The model as ONNX bytes.
-pub fn export(model: &Model) -> Vec<u8> {
+pub(crate) fn export(model: &Model) -> Vec<u8> {
     to_proto(model).encode_to_vec()
 }

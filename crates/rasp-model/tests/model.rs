@@ -2,10 +2,9 @@
 
 use ndarray::{Array2, array};
 use prost::Message;
-use rasp_model::onnx::ModelProto;
 use rasp_model::{
     Encoding, FORMAT, FORMAT_VERSION, FORWARD_DESCRIPTION, Head, HeadConfig, Layer, LayerConfig, Mlp, Model,
-    ModelConfig, ParameterCount, Readout, ResidualDim, START_TOKEN, Scalar,
+    ModelConfig, OnnxModelProto, ParameterCount, Readout, ResidualDim, START_TOKEN, Scalar,
 };
 
 /// d = 3: [start, one, is_b]. One head copies the previous position's
@@ -49,6 +48,7 @@ fn tiny(encoding: Encoding) -> Model {
         max_len: 3,
         n_positions: 4,
         layers: vec![LayerConfig {
+            layer: 1,
             heads: vec![HeadConfig {
                 d_head: 1,
                 d_value: 1,
@@ -126,8 +126,8 @@ fn save_and_load_round_trip() {
 #[test]
 fn onnx_encodes_a_graph_with_every_weight() {
     let m = tiny(Encoding::Categorical);
-    let bytes = rasp_model::onnx::export(&m);
-    let proto = ModelProto::decode(bytes.as_slice()).expect("decodes");
+    let bytes = m.to_onnx();
+    let proto = OnnxModelProto::decode(bytes.as_slice()).expect("decodes");
     let graph = proto.graph.expect("graph");
     for (name, _) in m.tensors() {
         assert!(graph.initializer.iter().any(|t| t.name == name), "{name} missing");

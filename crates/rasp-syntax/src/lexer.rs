@@ -12,13 +12,11 @@
 use crate::ast::Span;
 use crate::parser::SyntaxError;
 
-/// The kind of a token. The variants are declared in the reference grammar's
-/// token-type order, so sorting by kind gives ANTLR's order in
-/// "expecting {…}" sets (semantics.md §1.5).
 /// Declares `TokenKind` and `TokenKind::ALL` from one list, so the two
 /// cannot drift apart.
 macro_rules! token_kinds {
-    ($( $(#[$doc:meta])* $name:ident, )*) => {
+    ($(#[$enum_doc:meta])* { $( $(#[$doc:meta])* $name:ident, )* }) => {
+        $(#[$enum_doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum TokenKind {
             $( $(#[$doc])* $name, )*
@@ -32,78 +30,127 @@ macro_rules! token_kinds {
 }
 
 token_kinds! {
-    /// End of input (always the last token of [`tokenize`]'s list).
-    Eof,
-    Semi,
-    Set,
-    SOp,
-    Selector,
-    Example,
-    Show,
-    /// `full seq display` (exactly one space between the words).
-    FullSeqDisplay,
-    On,
-    Off,
-    Examples,
-    /// `exit()` written without spaces.
-    ExitCall,
-    Exit,
-    Quit,
-    /// `quit()` written without spaces.
-    QuitCall,
-    Load,
-    Assign,
-    Draw,
-    LParen,
-    Comma,
-    RParen,
-    Colon,
-    Def,
-    LBrace,
-    RBrace,
-    For,
-    In,
-    Return,
-    /// `aggregate(` (the `(` directly after the word).
-    AggregateOpen,
-    LBracket,
-    RBracket,
-    Not,
-    Minus,
-    Plus,
-    Round,
-    Indicator,
-    Caret,
-    Star,
-    Slash,
-    Percent,
-    EqEq,
-    Le,
-    Ge,
-    Gt,
-    Lt,
-    /// `select(`
-    SelectOpen,
-    /// `!=` (only meaningful inside `select(…)`).
-    NotEq,
-    And,
-    Or,
-    If,
-    Else,
-    /// `range(`
-    RangeOpen,
-    /// `zip(`
-    ZipOpen,
-    /// `len(`
-    LenOpen,
-    /// `DIGITS.DIGITS`
-    Float,
-    /// `DIGITS`
-    PosInt,
-    /// `"…"`; the span includes the quotes.
-    Str,
-    /// `[a-zA-Z_][a-zA-Z_0-9]*` that is not a keyword.
-    Id,
+    /// The kind of a token. The variants are declared in the reference grammar's
+    /// token-type order, so sorting by kind gives ANTLR's order in
+    /// "expecting {…}" sets (semantics.md §1.5).
+    {
+        /// End of input (always the last token of [`tokenize`]'s list).
+        Eof,
+        /// `;`, which ends a RASP statement (REPL commands take none).
+        Semi,
+        /// `set`
+        Set,
+        /// `s-op`: one token wherever it starts a token, so never `s - op`.
+        SOp,
+        /// `selector`
+        Selector,
+        /// `example`
+        Example,
+        /// `show`
+        Show,
+        /// `full seq display` (exactly one space between the words).
+        FullSeqDisplay,
+        /// `on`
+        On,
+        /// `off`
+        Off,
+        /// `examples`
+        Examples,
+        /// `exit()` written without spaces.
+        ExitCall,
+        /// `exit` (without `()` directly after it).
+        Exit,
+        /// `quit` (without `()` directly after it).
+        Quit,
+        /// `quit()` written without spaces.
+        QuitCall,
+        /// `load`
+        Load,
+        /// `=`
+        Assign,
+        /// `draw` (a keyword; it takes an ordinary `(`).
+        Draw,
+        /// `(`
+        LParen,
+        /// `,`
+        Comma,
+        /// `)`
+        RParen,
+        /// `:`
+        Colon,
+        /// `def`
+        Def,
+        /// `{`
+        LBrace,
+        /// `}`
+        RBrace,
+        /// `for`
+        For,
+        /// `in`
+        In,
+        /// `return`
+        Return,
+        /// `aggregate(` (the `(` directly after the word).
+        AggregateOpen,
+        /// `[`
+        LBracket,
+        /// `]`
+        RBracket,
+        /// `not`
+        Not,
+        /// `-` (prefix or binary).
+        Minus,
+        /// `+` (prefix or binary).
+        Plus,
+        /// `round` (a keyword; it takes an ordinary `(`, a space before it is fine).
+        Round,
+        /// `indicator` (a keyword; it takes an ordinary `(`).
+        Indicator,
+        /// `^` (Python's `pow`).
+        Caret,
+        /// `*`
+        Star,
+        /// `/`
+        Slash,
+        /// `%`
+        Percent,
+        /// `==`
+        EqEq,
+        /// `<=`
+        Le,
+        /// `>=`
+        Ge,
+        /// `>`
+        Gt,
+        /// `<`
+        Lt,
+        /// `select(`
+        SelectOpen,
+        /// `!=` (only meaningful inside `select(…)`).
+        NotEq,
+        /// `and`
+        And,
+        /// `or`
+        Or,
+        /// `if`
+        If,
+        /// `else`
+        Else,
+        /// `range(`
+        RangeOpen,
+        /// `zip(`
+        ZipOpen,
+        /// `len(`
+        LenOpen,
+        /// `DIGITS.DIGITS`
+        Float,
+        /// `DIGITS`
+        PosInt,
+        /// `"…"`; the span includes the quotes.
+        Str,
+        /// `[a-zA-Z_][a-zA-Z_0-9]*` that is not a keyword.
+        Id,
+    }
 }
 
 impl TokenKind {
@@ -177,7 +224,10 @@ impl TokenKind {
 /// One token: its kind and the byte span of its text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Token {
+    /// What the token is.
     pub kind: TokenKind,
+    /// Byte offsets of its text in the lexed text (for `Str`, the quotes
+    /// included; for `Eof`, an empty span at the end).
     pub span: Span,
 }
 
@@ -207,8 +257,8 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, SyntaxError> {
 /// tokens before a lexer error to decide which error comes first (semantics.md §1.5:
 /// ANTLR lexes lazily, so a syntax error earlier in the text wins).
 pub(crate) struct Lexed {
-    pub tokens: Vec<Token>,
-    pub error: Option<SyntaxError>,
+    pub(crate) tokens: Vec<Token>,
+    pub(crate) error: Option<SyntaxError>,
 }
 
 pub(crate) fn lex(src: &str) -> Lexed {

@@ -8,11 +8,17 @@
 //! Invariants: no evaluation happens here; nothing panics on any input; every
 //! node carries the byte span of its text. Comments are dropped by the lexer.
 //! The lexer and grammar follow docs/semantics.md §1.
+//!
+//! The entry point is [`parse`]; the syntax tree it returns starts at
+//! [`Statement`]. [`tokenize`] and the token types are for tools and tests
+//! that look at tokens (the parser runs the lexer itself).
 
-pub mod ast;
+#![warn(missing_docs)]
+
+mod ast;
 mod lexer;
 mod parser;
 
-pub use ast::*;
+pub use ast::{BinaryOp, Expr, ExprKind, FuncDef, Ident, SelectOp, Span, Statement, StatementKind, Subset, UnaryOp};
 pub use lexer::{Token, TokenKind, tokenize};
-pub use parser::{MAX_EXPR_HEIGHT, MAX_NESTING, ParseOutcome, SyntaxError, parse};
+pub use parser::{MAX_EXPR_HEIGHT, ParseOutcome, SyntaxError, parse};

@@ -25,7 +25,7 @@ use crate::lexer::{self, Token, TokenKind, escape_for_display};
 /// Deepest nesting of brackets, prefix operators and def/for bodies that the
 /// parser accepts (it recurses once per level). Deeper input is an error
 /// ("nested too deeply") rather than a stack overflow.
-pub const MAX_NESTING: usize = 200;
+pub(crate) const MAX_NESTING: usize = 200;
 
 /// Greatest height of an expression tree (a literal has height 1). Loops
 /// build left-leaning chains (`1 + 1 + …`, `f(1)(2)…`) without recursing, so
@@ -50,7 +50,12 @@ pub enum ParseOutcome {
 /// the offending token.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SyntaxError {
+    /// Where the offending token is, in byte offsets (for a lexer error,
+    /// the text that could not be lexed).
     pub span: Span,
+    /// The message worded as ANTLR words it (`extraneous input '3'
+    /// expecting ';'`, `token recognition error at: '$'`), without the
+    /// REPL's `!! antlr exception:` frame around it (semantics.md §1.5).
     pub message: String,
 }
 

@@ -1,5 +1,6 @@
 //! Trained attention against the program's selectors: a match score per
-//! program head, and heatmaps side by side as SVG.
+//! program head. (The heatmaps that show them side by side are drawn by
+//! `rasp-draw`.)
 //!
 //! The score of a program head is the mean, over the query rows its
 //! selector selects something in, of the total-variation distance
@@ -11,18 +12,21 @@
 //! reported: a trained model may order its heads differently.
 
 use crate::TrainError;
-use crate::data::{Example, Program, TaskSpec};
-use crate::model::Model;
+use crate::data::{Example, TargetProgram, TaskSpec};
+use crate::model::Encoder;
 use candle_core::Device;
 use rasp_core::SelectorMatrix;
+use rasp_draw::row_normalised;
 use serde::{Deserialize, Serialize};
 
 /// How well one program head is matched by the trained heads of its layer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HeadMatch {
-    /// The program head's layer (1-based) and position in its layer.
+    /// The program head's layer (1-based, as in the analysis).
     pub layer: usize,
+    /// The program head's position among its layer's heads (0-based).
     pub index: usize,
+    /// The head's selector as the analysis prints it.
     pub selector: String,
     /// The closest trained head of the same layer (None: the model has no
     /// such layer).
@@ -39,7 +43,11 @@ pub type AttentionMaps = Vec<Vec<Vec<Vec<f64>>>>;
 /// Attention of every layer and head on each example:
 /// `[example][layer][head]` → n × n rows (queries) of keys, n the
 /// example's length.
-pub fn attention_maps(model: &Model, examples: &[Example], spec: &TaskSpec) -> Result<Vec<AttentionMaps>, TrainError> {
+pub fn attention_maps(
+    model: &Encoder,
+    examples: &[Example],
+    spec: &TaskSpec,
+) -> Result<Vec<AttentionMaps>, TrainError> {
     let classes = crate::data::Classes::new(Vec::new());
     let mut out = Vec::with_capacity(examples.len());
     for chunk in examples.chunks(100) {
@@ -70,20 +78,10 @@ pub fn attention_maps(model: &Model, examples: &[Example], spec: &TaskSpec) -> R
     Ok(out)
 }
 
-/// The selector as attention: each non-empty row normalised to sum to 1.
-pub fn normalised(m: &SelectorMatrix) -> Vec<Vec<f64>> {
-    (0..m.len())
-        .map(|q| {
-            let count = m.count(q);
-            (0..m.len()).map(|k| if m.get(q, k) { 1.0 / count as f64 } else { 0.0 }).collect()
-        })
-        .collect()
-}
-
 /// Sum over the selector's non-empty rows of the total-variation distance,
 /// and the number of such rows.
-pub fn tv_sum(attention: &[Vec<f64>], selector: &SelectorMatrix) -> (f64, usize) {
-    let target = normalised(selector);
+fn tv_sum(attention: &[Vec<f64>], selector: &SelectorMatrix) -> (f64, usize) {
+    let target = row_normalised(selector);
     let mut sum = 0.0;
     let mut rows = 0;
     for (q, row) in target.iter().enumerate() {
@@ -96,10 +94,12 @@ pub fn tv_sum(attention: &[Vec<f64>], selector: &SelectorMatrix) -> (f64, usize)
     (sum, rows)
 }
 
-/// The match of every program head, over `examples`.
+/// The match of every program head, over `examples` (labelled with the
+/// program's selectors, as a [`Labeler`](crate::Labeler) makes them), in
+/// the order of [`TargetProgram::heads`].
 pub fn match_heads(
-    model: &Model,
-    program: &Program,
+    model: &Encoder,
+    program: &TargetProgram,
     examples: &[Example],
     spec: &TaskSpec,
 ) -> Result<Vec<HeadMatch>, TrainError> {
@@ -131,6 +131,3 @@ pub fn match_heads(
     }
     Ok(out)
 }
-
-// The heatmap picture lives in rasp-draw, shared with compiled models.
-pub use rasp_draw::{Panel, PanelRow, heatmaps_svg};

@@ -13,8 +13,7 @@
 use crate::TrainError;
 use crate::rng::Rng;
 use rasp_analyze::{AnalyzeOptions, Schedule, analyze_with, selector_expression};
-use rasp_core::fast::BatchEvaluator;
-use rasp_core::{Graph, NodeId, NodeValue, SelectorMatrix, Value};
+use rasp_core::{BatchEvaluator, Graph, NodeId, NodeValue, SelectorMatrix, Value};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 
@@ -37,15 +36,21 @@ pub enum InputKind {
 pub struct TaskSpec {
     /// The tokens inputs are made of (one string each).
     pub vocab: Vec<String>,
+    /// Shortest input, not counting the BOS token (at least 1).
     pub min_len: usize,
     /// Longest input, not counting the BOS token.
     pub max_len: usize,
     /// A token put in front of every input.
     pub bos: Option<String>,
+    /// How input tokens are drawn.
     pub inputs: InputKind,
 }
 
 impl TaskSpec {
+    /// Rejects a spec no model can be trained on: an empty vocabulary or one
+    /// listing a token twice, a BOS token that is also in the vocabulary,
+    /// lengths outside `1 <= min_len <= max_len`, or Dyck inputs without a
+    /// bracket pair.
     pub fn check(&self) -> Result<(), TrainError> {
         if self.vocab.is_empty() {
             return Err(TrainError::Config("the vocabulary is empty".into()));
@@ -99,7 +104,9 @@ impl TaskSpec {
         pairs
     }
 
-    /// One random input (without BOS), as indices into the vocabulary.
+    /// One random input (without BOS), as indices into the vocabulary; its
+    /// length is uniform in `min_len..=max_len`. The spec must pass
+    /// [`TaskSpec::check`].
     pub fn sample(&self, rng: &mut Rng) -> Vec<usize> {
         let n = self.min_len + rng.below(self.max_len - self.min_len + 1);
         match self.inputs {
@@ -180,36 +187,45 @@ fn balanced(n: usize, pairs: &[(usize, usize)], neutral: &[usize], rng: &mut Rng
 
 /// One attention head of the program.
 #[derive(Debug, Clone)]
-pub struct ProgramHead {
+pub struct TargetHead {
     /// 1-based, as in the analysis.
     pub layer: usize,
     /// Position among its layer's heads.
     pub index: usize,
+    /// The selector node the head computes.
     pub selector: NodeId,
     /// The selector as the analysis prints it.
     pub expression: String,
 }
 
-/// A program to learn: an s-op of a graph, its analysed size and heads.
-pub struct Program<'g> {
+/// The program an encoder is trained to imitate: an s-op of a graph, its
+/// analysed size (layers, heads per layer) and the selectors of its heads,
+/// which supervise the encoder's attention and label every example.
+pub struct TargetProgram<'g> {
+    /// The graph the program's nodes live in.
     pub graph: &'g Graph,
+    /// The s-op whose values are the labels.
     pub root: NodeId,
+    /// The s-op's name (the task's name in metrics).
     pub name: String,
+    /// The analysed number of layers (the embedding, layer 0, not counted).
     pub layers: usize,
+    /// Analysed heads in each layer, first layer first.
     pub heads_per_layer: Vec<usize>,
-    pub heads: Vec<ProgramHead>,
+    /// Every head, layer by layer.
+    pub heads: Vec<TargetHead>,
 }
 
-impl<'g> Program<'g> {
+impl<'g> TargetProgram<'g> {
     /// Analyses `root` with the reference's greedy schedule; with `bos`, the
     /// library's selector_width counts one head (the paper's counting).
-    pub fn new(graph: &'g Graph, root: NodeId, bos: bool) -> Program<'g> {
+    pub fn new(graph: &'g Graph, root: NodeId, bos: bool) -> TargetProgram<'g> {
         let analysis =
             analyze_with(graph, root, AnalyzeOptions { schedule: Schedule::Greedy, bos_selector_width: bos });
         let mut heads = Vec::new();
         for layer in analysis.layer_details.iter().skip(1) {
             for (index, head) in layer.heads.iter().enumerate() {
-                heads.push(ProgramHead {
+                heads.push(TargetHead {
                     layer: layer.layer,
                     index,
                     selector: head.selector,
@@ -217,7 +233,7 @@ impl<'g> Program<'g> {
                 });
             }
         }
-        Program {
+        TargetProgram {
             graph,
             root,
             name: graph.name(root).to_string(),
@@ -241,23 +257,28 @@ pub struct Example {
     /// The program's output at every position, as text.
     pub labels: Vec<String>,
     /// Every program head's selector on this input (same order as
-    /// [`Program::heads`]).
+    /// [`TargetProgram::heads`]).
     pub selectors: Vec<SelectorMatrix>,
 }
 
 /// Runs the program on inputs (the fast batched evaluator, planned once).
 pub struct Labeler<'p, 'g> {
-    program: &'p Program<'g>,
+    program: &'p TargetProgram<'g>,
     evaluator: BatchEvaluator<'g>,
 }
 
 impl<'p, 'g> Labeler<'p, 'g> {
-    pub fn new(program: &'p Program<'g>) -> Labeler<'p, 'g> {
+    /// Plans the evaluation of the program's root and head selectors.
+    pub fn new(program: &'p TargetProgram<'g>) -> Labeler<'p, 'g> {
         let mut roots = vec![program.root];
         roots.extend(program.heads.iter().map(|h| h.selector));
         Labeler { program, evaluator: BatchEvaluator::new(program.graph, &roots) }
     }
 
+    /// Runs the program on `tokens` (BOS included, one string per
+    /// position): the output as text (Python `str`) and every head's
+    /// selector. Fails if the program fails on this input or its root is a
+    /// selector.
     pub fn label(&mut self, tokens: Vec<String>) -> Result<Example, TrainError> {
         let input: Vec<Value> = tokens.iter().map(|t| Value::str(t)).collect();
         let results = self.evaluator.eval(&input);
@@ -294,11 +315,13 @@ impl<'p, 'g> Labeler<'p, 'g> {
 /// first, then the rest in string order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Classes {
+    /// The class names in class-id order.
     pub names: Vec<String>,
     index: HashMap<String, usize>,
 }
 
 impl Classes {
+    /// The classes of these label texts (duplicates merged), ordered.
     pub fn new(names: impl IntoIterator<Item = String>) -> Classes {
         let mut names: Vec<String> = names.into_iter().collect::<BTreeSet<_>>().into_iter().collect();
         names.sort_by(|a, b| match (a.parse::<f64>(), b.parse::<f64>()) {
@@ -311,6 +334,8 @@ impl Classes {
         Classes { names, index }
     }
 
+    /// The classes of every label in `sets`; with `skip_bos`, the label at
+    /// position 0 (the BOS position, never predicted) is left out.
     pub fn from_examples<'a>(sets: impl IntoIterator<Item = &'a [Example]>, skip_bos: bool) -> Classes {
         let mut seen = BTreeSet::new();
         for set in sets {
@@ -321,14 +346,17 @@ impl Classes {
         Classes::new(seen)
     }
 
+    /// The class id of a label text, `None` if it is not a class.
     pub fn id(&self, label: &str) -> Option<usize> {
         self.index.get(label).copied()
     }
 
+    /// The number of classes.
     pub fn len(&self) -> usize {
         self.names.len()
     }
 
+    /// Whether there are no classes (the program labels nothing).
     pub fn is_empty(&self) -> bool {
         self.names.is_empty()
     }

@@ -10,7 +10,7 @@
 //! `ops::softmax_last_dim` run fused kernels without a backward pass, so
 //! gradients silently stop there and only the classifier learns. Here LayerNorm is mean and
 //! variance, and softmax is exp over the sum after subtracting the row
-//! maximum; `tests/gradients.rs` checks that every parameter gets a
+//! maximum; `tests/train.rs` checks that every parameter gets a
 //! gradient and that the gradients match finite differences.
 
 use crate::rng::Rng;
@@ -18,22 +18,27 @@ use candle_core::{D, DType, Device, Result, Tensor, Var};
 use candle_nn::VarMap;
 use serde::{Deserialize, Serialize};
 
-/// The shape of a model.
+/// The shape of a model (stored in `metrics.json` as `model`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ModelConfig {
+pub struct EncoderConfig {
+    /// Transformer blocks (attention + feed-forward each).
     pub layers: usize,
+    /// Attention heads per block.
     pub heads: usize,
+    /// Width of the residual stream; a multiple of `heads`.
     pub d_model: usize,
     /// Feed-forward width (2·d_model in the paper).
     pub d_ff: usize,
     /// Input tokens, padding included.
     pub n_tokens: usize,
+    /// Output classes (the classifier's width).
     pub n_classes: usize,
     /// Longest input, BOS included.
     pub max_positions: usize,
 }
 
-impl ModelConfig {
+impl EncoderConfig {
+    /// Width of one head's queries, keys and values: `d_model / heads`.
     pub fn head_dim(&self) -> usize {
         self.d_model / self.heads.max(1)
     }
@@ -77,7 +82,7 @@ impl LayerNorm {
 
 /// LayerNorm over the last dimension from composite operations (each has a
 /// backward pass).
-pub fn layer_norm(x: &Tensor, gain: &Tensor, shift: &Tensor) -> Result<Tensor> {
+pub(crate) fn layer_norm(x: &Tensor, gain: &Tensor, shift: &Tensor) -> Result<Tensor> {
     let mean = x.mean_keepdim(D::Minus1)?;
     let centred = x.broadcast_sub(&mean)?;
     let var = centred.sqr()?.mean_keepdim(D::Minus1)?;
@@ -86,7 +91,7 @@ pub fn layer_norm(x: &Tensor, gain: &Tensor, shift: &Tensor) -> Result<Tensor> {
 }
 
 /// Softmax over the last dimension from composite operations.
-pub fn softmax(x: &Tensor) -> Result<Tensor> {
+pub(crate) fn softmax(x: &Tensor) -> Result<Tensor> {
     // The maximum only keeps exp() finite; softmax does not depend on the
     // shift, so no gradient needs to flow through it.
     let max = x.max_keepdim(D::Minus1)?.detach();
@@ -96,7 +101,7 @@ pub fn softmax(x: &Tensor) -> Result<Tensor> {
 }
 
 /// Log-softmax over the last dimension from composite operations.
-pub fn log_softmax(x: &Tensor) -> Result<Tensor> {
+pub(crate) fn log_softmax(x: &Tensor) -> Result<Tensor> {
     let max = x.max_keepdim(D::Minus1)?.detach();
     let shifted = x.broadcast_sub(&max)?;
     let log_sum = shifted.exp()?.sum_keepdim(D::Minus1)?.log()?;
@@ -115,8 +120,11 @@ struct Block {
 }
 
 /// The model's parameters, owned by a [`VarMap`] (saved as safetensors).
-pub struct Model {
-    pub config: ModelConfig,
+pub struct Encoder {
+    /// Its shape.
+    pub config: EncoderConfig,
+    /// The element type of its parameters (F32 when trained; the gradient
+    /// tests use F64).
     pub dtype: DType,
     varmap: VarMap,
     /// Every parameter, in creation order (names beside them).
@@ -128,7 +136,7 @@ pub struct Model {
 }
 
 /// What a forward pass returns.
-pub struct Output {
+pub struct EncoderOutput {
     /// (batch, positions, classes).
     pub logits: Tensor,
     /// One (batch, heads, queries, keys) tensor per layer; rows sum to 1.
@@ -171,7 +179,7 @@ impl Builder<'_> {
 
 /// The sinusoidal encoding of "Attention is all you need": position p,
 /// dimension 2i is sin(p / 10000^(2i/d)), 2i+1 the cosine.
-pub fn sinusoidal_positions(positions: usize, d: usize) -> Vec<f64> {
+pub(crate) fn sinusoidal_positions(positions: usize, d: usize) -> Vec<f64> {
     let mut out = vec![0.0; positions * d];
     for p in 0..positions {
         for i in 0..d {
@@ -183,9 +191,9 @@ pub fn sinusoidal_positions(positions: usize, d: usize) -> Vec<f64> {
     out
 }
 
-impl Model {
+impl Encoder {
     /// A freshly initialised model; all randomness comes from `seed`.
-    pub fn new(config: ModelConfig, seed: u64, dtype: DType, device: &Device) -> Result<Model> {
+    pub fn new(config: EncoderConfig, seed: u64, dtype: DType, device: &Device) -> Result<Encoder> {
         if config.heads == 0 || !config.d_model.is_multiple_of(config.heads) {
             candle_core::bail!("d_model {} is not a multiple of heads {}", config.d_model, config.heads);
         }
@@ -217,7 +225,7 @@ impl Model {
                 data.insert(name.clone(), var.clone());
             }
         }
-        Ok(Model { config, dtype, varmap, params: b.params, embedding, positions, blocks, classifier })
+        Ok(Encoder { config, dtype, varmap, params: b.params, embedding, positions, blocks, classifier })
     }
 
     /// Every parameter with its name, in creation order.
@@ -225,6 +233,7 @@ impl Model {
         &self.params
     }
 
+    /// Every parameter (shared handles, not copies), for an optimiser.
     pub fn vars(&self) -> Vec<Var> {
         self.params.iter().map(|(_, v)| v.clone()).collect()
     }
@@ -234,10 +243,14 @@ impl Model {
         self.params.iter().map(|(_, v)| v.elem_count()).sum()
     }
 
+    /// Writes the parameters to a safetensors file, under the names of
+    /// [`Encoder::params`].
     pub fn save(&self, path: &std::path::Path) -> Result<()> {
         self.varmap.save(path)
     }
 
+    /// Reads parameters saved by [`Encoder::save`] into this model, which
+    /// must have the same config.
     pub fn load(&mut self, path: &std::path::Path) -> Result<()> {
         self.varmap.load(path)
     }
@@ -247,6 +260,7 @@ impl Model {
         self.params.iter().map(|(_, v)| v.as_tensor().copy()).collect()
     }
 
+    /// Sets every parameter back to a [`Encoder::snapshot`] of this model.
     pub fn restore(&self, snapshot: &[Tensor]) -> Result<()> {
         for ((_, var), value) in self.params.iter().zip(snapshot) {
             var.set(value)?;
@@ -256,7 +270,7 @@ impl Model {
 
     /// `tokens`: (batch, positions) u32 ids; `key_mask`: (batch, positions),
     /// 1 for real tokens and 0 for padding.
-    pub fn forward(&self, tokens: &Tensor, key_mask: &Tensor) -> Result<Output> {
+    pub fn forward(&self, tokens: &Tensor, key_mask: &Tensor) -> Result<EncoderOutput> {
         let (batch, len) = tokens.dims2()?;
         let d = self.config.d_model;
         let heads = self.config.heads;
@@ -281,6 +295,6 @@ impl Model {
             attention.push(weights);
         }
         let logits = self.classifier.forward(&x)?;
-        Ok(Output { logits, attention })
+        Ok(EncoderOutput { logits, attention })
     }
 }

@@ -10,6 +10,7 @@ pub struct Rng {
 }
 
 impl Rng {
+    /// The generator started at `seed`.
     pub fn new(seed: u64) -> Rng {
         Rng { state: seed }
     }
@@ -21,6 +22,7 @@ impl Rng {
         Rng::new(mixer.next_u64())
     }
 
+    /// The next 64 uniformly distributed bits.
     pub fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.state;

@@ -12,21 +12,28 @@ use std::collections::BTreeMap;
 pub struct TableTask {
     /// The name in the table and in `--tasks`.
     pub name: &'static str,
-    /// The example program (in `examples/`) and the s-op.
+    /// The example program, a file name in `examples/`.
     pub file: &'static str,
+    /// The s-op of that program the model learns.
     pub sop: &'static str,
+    /// Whether inputs start with the BOS token [`BOS`] (the programs
+    /// written for BOS expect it).
     pub bos: bool,
     /// Vocabulary: the first 16 lowercase letters, or Dyck-1's brackets and
     /// a neutral token.
     pub dyck: bool,
+    /// The sizes it is trained at, the compiled size first.
     pub sizes: &'static [TableSize],
 }
 
 /// One size to train a task at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TableSize {
+    /// The model's layers.
     pub layers: usize,
+    /// The model's heads per layer.
     pub heads: usize,
+    /// The model's width.
     pub d_model: usize,
     /// "compiled", "one layer fewer", ...
     pub role: &'static str,
@@ -38,8 +45,12 @@ const fn size(layers: usize, heads: usize, d_model: usize, role: &'static str, p
     TableSize { layers, heads, d_model, role, paper }
 }
 
+/// The BOS token of the tasks that use one (a character outside every
+/// vocabulary).
 pub const BOS: &str = "§";
+/// The longest input of every task, BOS not counted.
 pub const MAX_LEN: usize = 16;
+/// Every row is trained once per seed; the table reports the best.
 pub const SEEDS: [u64; 2] = [0, 1];
 
 /// The rows, cheapest task first within the order of value of
@@ -110,6 +121,8 @@ pub const TASKS: &[TableTask] = &[
 ];
 
 impl TableTask {
+    /// The task's vocabulary: `( ) a` for Dyck tasks, else the letters
+    /// `a` to `p`.
     pub fn vocab(&self) -> Vec<String> {
         if self.dyck {
             ["(", ")", "a"].iter().map(|s| s.to_string()).collect()
@@ -118,29 +131,49 @@ impl TableTask {
         }
     }
 
+    /// How the task's inputs are drawn: the Dyck mix or uniform.
     pub fn inputs(&self) -> InputKind {
         if self.dyck { InputKind::Dyck } else { InputKind::Uniform }
     }
 }
 
 /// One finished run, as a line of the results file.
+///
+/// The fields are those of [`TableTask`], [`TableSize`] and the run's
+/// [`Metrics`] of the same names.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Record {
+    /// [`TableTask::name`]
     pub task: String,
+    /// [`TableSize::role`]
     pub role: String,
+    /// [`TableSize::layers`]
     pub layers: usize,
+    /// [`TableSize::heads`]
     pub heads: usize,
+    /// [`TableSize::d_model`]
     pub d_model: usize,
+    /// The run's seed.
     pub seed: u64,
+    /// [`Metrics::params`]
     pub params: usize,
+    /// [`Metrics::token_accuracy`]
     pub token_accuracy: f64,
+    /// [`Metrics::sequence_accuracy`]
     pub sequence_accuracy: f64,
+    /// [`Metrics::val_token_accuracy`]
     pub val_token_accuracy: f64,
+    /// [`Metrics::steps`]
     pub steps: usize,
+    /// [`Metrics::best_step`]
     pub best_step: usize,
+    /// [`Metrics::stop`]
     pub stop: String,
+    /// [`Metrics::seconds`]
     pub seconds: f64,
+    /// [`Metrics::ms_per_step`]
     pub ms_per_step: f64,
+    /// The configured cap on steps.
     pub max_steps: usize,
     /// Mean total-variation distance of each program head (in the model's
     /// layers) to its closest trained head; see `attention`.
@@ -148,6 +181,7 @@ pub struct Record {
 }
 
 impl Record {
+    /// The record of a finished run of `task` at `size`.
     pub fn new(task: &TableTask, size: &TableSize, m: &Metrics) -> Record {
         Record {
             task: task.name.to_string(),
@@ -181,6 +215,7 @@ impl Record {
     }
 }
 
+/// The key ([`Record::key`]) of the run of `task` at `size` with `seed`.
 pub fn key(task: &TableTask, size: &TableSize, seed: u64) -> (String, usize, usize, usize, u64) {
     (task.name.to_string(), size.layers, size.heads, size.d_model, seed)
 }

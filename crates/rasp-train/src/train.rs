@@ -3,8 +3,8 @@
 
 use crate::TrainError;
 use crate::attention::{HeadMatch, match_heads};
-use crate::data::{Classes, Example, Labeler, Program, TaskSpec};
-use crate::model::{Model, ModelConfig, log_softmax};
+use crate::data::{Classes, Example, Labeler, TargetProgram, TaskSpec};
+use crate::model::{Encoder, EncoderConfig, log_softmax};
 use crate::rng::Rng;
 use candle_core::{D, DType, Device, Tensor};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
@@ -15,13 +15,19 @@ use std::time::Instant;
 /// gives the same model and metrics.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
+    /// The inputs trained and tested on.
     pub task: TaskSpec,
+    /// The model's layers.
     pub layers: usize,
+    /// The model's heads per layer.
     pub heads: usize,
+    /// The model's width; a multiple of `heads`.
     pub d_model: usize,
     /// Inputs per step.
     pub batch: usize,
+    /// AdamW's peak learning rate (after warm-up, before any halving).
     pub lr: f64,
+    /// AdamW's decoupled weight decay.
     pub weight_decay: f64,
     /// Steps of linear learning-rate warm-up.
     pub warmup: usize,
@@ -32,7 +38,9 @@ pub struct TrainConfig {
     /// Evaluations without a better validation accuracy before stopping;
     /// the learning rate halves after half as many.
     pub patience: usize,
+    /// Held-out inputs that decide the best checkpoint and the stop.
     pub val_inputs: usize,
+    /// Held-out inputs the final accuracies are measured on.
     pub test_inputs: usize,
     /// Seeds the initialisation, the training inputs and the validation
     /// inputs.
@@ -40,7 +48,8 @@ pub struct TrainConfig {
     /// Seeds the test inputs (and the inputs that fix the output classes),
     /// shared by all runs of a task so their accuracies are comparable.
     pub test_seed: u64,
-    /// C of the attention-supervision loss (0: none).
+    /// C of the attention-supervision loss (0: none): the weight of the
+    /// mean squared error between supervised heads and their selectors.
     pub attn_supervision: f64,
 }
 
@@ -71,22 +80,31 @@ impl TrainConfig {
 /// Reported to the caller while training.
 #[derive(Debug, Clone)]
 pub struct Progress {
+    /// The step just taken (1-based).
     pub step: usize,
+    /// The configured cap.
     pub max_steps: usize,
     /// Training loss, averaged over recent steps.
     pub loss: f64,
     /// Validation token accuracy, on steps that evaluated.
     pub val_accuracy: Option<f64>,
+    /// The best validation token accuracy so far (0 before the first
+    /// evaluation).
     pub best_val_accuracy: f64,
+    /// The learning rate of this step.
     pub lr: f64,
+    /// Seconds since `train` was called.
     pub seconds: f64,
 }
 
 /// One point of the learning curve.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CurvePoint {
+    /// The step evaluated at.
     pub step: usize,
+    /// The smoothed training loss there.
     pub loss: f64,
+    /// The validation token accuracy there, in [0, 1].
     pub val_token_accuracy: f64,
 }
 
@@ -97,33 +115,46 @@ pub struct Metrics {
     pub task: String,
     /// The program file (set by the front end).
     pub file: String,
+    /// The run's config.
     pub config: TrainConfig,
-    pub model: ModelConfig,
+    /// The model's shape.
+    pub model: EncoderConfig,
+    /// The output classes, in class-id order (the classifier's rows).
     pub classes: Vec<String>,
     /// The program's analysed size: heads per layer.
     pub compiled_heads_per_layer: Vec<usize>,
+    /// Trainable numbers in the model.
     pub params: usize,
+    /// Steps taken.
     pub steps: usize,
     /// `plateau`, `perfect` (100% validation accuracy three evaluations
     /// running) or `max_steps`.
     pub stop: String,
+    /// Wall-clock seconds of the whole run, preparation included.
     pub seconds: f64,
+    /// Milliseconds per training step (the loop only).
     pub ms_per_step: f64,
     /// On the test inputs, BOS position excluded.
     pub token_accuracy: f64,
+    /// The share of test inputs with every counted position right.
     pub sequence_accuracy: f64,
+    /// The best validation token accuracy (of the checkpoint kept).
     pub val_token_accuracy: f64,
+    /// The step of the checkpoint kept.
     pub best_step: usize,
     /// For every program head: the trained head of the same layer whose
     /// attention is closest to the row-normalised selector (mean
     /// total-variation distance over 200 test inputs).
     pub head_matches: Vec<HeadMatch>,
+    /// The learning curve: one point per evaluation.
     pub curve: Vec<CurvePoint>,
 }
 
-/// Inputs and targets as tensors.
+/// Inputs and targets as tensors, padded to the longest example.
 pub struct Batch {
+    /// (batch, positions) u32 input-token ids (see [`TaskSpec::input_tokens`]).
     pub tokens: Tensor,
+    /// (batch, positions): 1 for real tokens, 0 for padding.
     pub key_mask: Tensor,
     /// (batch, positions, classes) one-hot targets.
     pub targets: Tensor,
@@ -140,7 +171,7 @@ pub struct Batch {
 
 /// Which program heads a model of `layers` × `heads` can be supervised
 /// with: (model layer, model head, program head index).
-pub fn supervised_heads(program: &Program, layers: usize, heads: usize) -> Vec<(usize, usize, usize)> {
+pub fn supervised_heads(program: &TargetProgram, layers: usize, heads: usize) -> Vec<(usize, usize, usize)> {
     program
         .heads
         .iter()
@@ -150,7 +181,9 @@ pub fn supervised_heads(program: &Program, layers: usize, heads: usize) -> Vec<(
         .collect()
 }
 
-/// Encodes examples; `supervised` as [`supervised_heads`] gives.
+/// Encodes examples as one batch; `supervised` as [`supervised_heads`]
+/// gives (attention targets are built for those heads only). Fails on a
+/// token outside the spec's input tokens.
 pub fn encode(
     examples: &[Example],
     spec: &TaskSpec,
@@ -233,7 +266,7 @@ pub fn encode(
 /// The training loss: cross-entropy (mean over each sequence's positions,
 /// then over the batch) plus `c` × the attention MSE of supervised heads.
 /// Returns the total and the cross-entropy part.
-pub fn loss(model: &Model, batch: &Batch, c: f64) -> Result<(Tensor, Tensor), TrainError> {
+pub fn loss(model: &Encoder, batch: &Batch, c: f64) -> Result<(Tensor, Tensor), TrainError> {
     let out = model.forward(&batch.tokens, &batch.key_mask)?;
     let logp = log_softmax(&out.logits)?;
     let nll = (batch.targets.mul(&logp)?.sum(D::Minus1)? * -1.0)?;
@@ -250,8 +283,8 @@ pub fn loss(model: &Model, batch: &Batch, c: f64) -> Result<(Tensor, Tensor), Tr
 }
 
 /// Token accuracy (counted positions) and whole-sequence accuracy.
-pub fn accuracy(
-    model: &Model,
+pub(crate) fn accuracy(
+    model: &Encoder,
     examples: &[Example],
     spec: &TaskSpec,
     classes: &Classes,
@@ -280,9 +313,10 @@ pub fn accuracy(
 }
 
 /// The model's output on every example, as class names; the BOS position
-/// shows the program's label there (it is not predicted).
+/// shows the program's label there (it is not predicted). `classes` must be
+/// the ones the model was trained with (`Metrics::classes`).
 pub fn predict(
-    model: &Model,
+    model: &Encoder,
     examples: &[Example],
     spec: &TaskSpec,
     classes: &Classes,
@@ -311,7 +345,7 @@ pub fn predict(
 
 /// What training needs besides the config: the program's output classes
 /// and the fixed held-out inputs.
-pub struct Prepared {
+pub(crate) struct Prepared {
     pub classes: Classes,
     pub val: Vec<Example>,
     pub test: Vec<Example>,
@@ -320,7 +354,7 @@ pub struct Prepared {
 /// Draws the test inputs (from `test_seed`), the validation inputs (from
 /// `seed`) and the classes (every label of 4,000 more inputs from
 /// `test_seed`, the validation and the test inputs).
-pub fn prepare(program: &Program, config: &TrainConfig) -> Result<Prepared, TrainError> {
+pub(crate) fn prepare(program: &TargetProgram, config: &TrainConfig) -> Result<Prepared, TrainError> {
     config.task.check()?;
     let mut labeler = Labeler::new(program);
     let test = labeler.examples(&config.task, &mut Rng::stream(config.test_seed, 3), config.test_inputs)?;
@@ -335,8 +369,8 @@ pub fn prepare(program: &Program, config: &TrainConfig) -> Result<Prepared, Trai
 }
 
 /// Builds the model a config describes.
-pub fn build_model(config: &TrainConfig, classes: &Classes, dtype: DType) -> Result<Model, TrainError> {
-    let model_config = ModelConfig {
+pub fn build_model(config: &TrainConfig, classes: &Classes, dtype: DType) -> Result<Encoder, TrainError> {
+    let model_config = EncoderConfig {
         layers: config.layers,
         heads: config.heads,
         d_model: config.d_model,
@@ -351,17 +385,17 @@ pub fn build_model(config: &TrainConfig, classes: &Classes, dtype: DType) -> Res
             config.d_model, config.heads
         )));
     }
-    Ok(Model::new(model_config, config.seed, dtype, &Device::Cpu)?)
+    Ok(Encoder::new(model_config, config.seed, dtype, &Device::Cpu)?)
 }
 
 /// Trains a model of `config`'s size on `program` until the validation
 /// accuracy stops improving (or `max_steps`), then restores the best
 /// checkpoint and measures it on the test inputs.
 pub fn train(
-    program: &Program,
+    program: &TargetProgram,
     config: &TrainConfig,
     progress: &mut dyn FnMut(&Progress),
-) -> Result<(Model, Metrics), TrainError> {
+) -> Result<(Encoder, Metrics), TrainError> {
     let start = Instant::now();
     let Prepared { classes, val, test } = prepare(program, config)?;
     let model = build_model(config, &classes, DType::F32)?;
@@ -464,7 +498,7 @@ pub fn train(
 }
 
 /// Writes `model.safetensors` and `metrics.json` into `dir`.
-pub fn save(dir: &std::path::Path, model: &Model, metrics: &Metrics) -> Result<(), TrainError> {
+pub fn save(dir: &std::path::Path, model: &Encoder, metrics: &Metrics) -> Result<(), TrainError> {
     std::fs::create_dir_all(dir).map_err(|e| TrainError::Io(format!("{}: {e}", dir.display())))?;
     model.save(&dir.join("model.safetensors"))?;
     let json = serde_json::to_string_pretty(metrics).map_err(|e| TrainError::Io(e.to_string()))?;
@@ -474,12 +508,12 @@ pub fn save(dir: &std::path::Path, model: &Model, metrics: &Metrics) -> Result<(
 }
 
 /// Reads a run's metrics and model back.
-pub fn load(dir: &std::path::Path) -> Result<(Model, Metrics), TrainError> {
+pub fn load(dir: &std::path::Path) -> Result<(Encoder, Metrics), TrainError> {
     let path = dir.join("metrics.json");
     let text = std::fs::read_to_string(&path).map_err(|e| TrainError::Io(format!("{}: {e}", path.display())))?;
     let metrics: Metrics =
         serde_json::from_str(&text).map_err(|e| TrainError::Io(format!("{}: {e}", path.display())))?;
-    let mut model = Model::new(metrics.model, metrics.config.seed, DType::F32, &Device::Cpu)?;
+    let mut model = Encoder::new(metrics.model, metrics.config.seed, DType::F32, &Device::Cpu)?;
     model.load(&dir.join("model.safetensors"))?;
     Ok((model, metrics))
 }

@@ -5,10 +5,10 @@
 use candle_core::{DType, Device, Tensor};
 use rasp_core::Value;
 use rasp_lang::{Session, SourceLoader};
-use rasp_train::data::{Classes, InputKind, Labeler, Program, TaskSpec};
-use rasp_train::rng::Rng;
-use rasp_train::train::{build_model, encode, loss, supervised_heads};
-use rasp_train::{Model, TrainConfig};
+use rasp_train::{
+    Batch, Classes, Encoder, InputKind, Labeler, Rng, TargetProgram, TaskSpec, TrainConfig, build_model, encode, loss,
+    supervised_heads,
+};
 use std::time::Instant;
 
 struct NoFiles;
@@ -53,8 +53,8 @@ fn spec(vocab: usize, max_len: usize, bos: bool) -> TaskSpec {
 
 /// A tiny model of double_hist_bos (two layers, two heads, attention
 /// supervision on) with one batch, in `dtype`.
-fn tiny(s: &Session, dtype: DType) -> (Model, rasp_train::train::Batch) {
-    let program = Program::new(&s.graph, root(s, "double_hist_bos"), true);
+fn tiny(s: &Session, dtype: DType) -> (Encoder, Batch) {
+    let program = TargetProgram::new(&s.graph, root(s, "double_hist_bos"), true);
     let task = spec(4, 5, true);
     let mut config = TrainConfig::new(task.clone(), 2, 2);
     config.d_model = 8;
@@ -144,7 +144,7 @@ fn hist_config(steps: usize) -> TrainConfig {
 fn runs_are_reproducible_from_the_seed() {
     rasp_lang::with_large_stack(|| {
         let s = session("histogram.rasp");
-        let program = Program::new(&s.graph, root(&s, "hist_bos"), true);
+        let program = TargetProgram::new(&s.graph, root(&s, "hist_bos"), true);
         let config = hist_config(20);
         let run = || {
             let (model, metrics) = rasp_train::train(&program, &config, &mut |_| {}).expect("train");
@@ -161,7 +161,7 @@ fn runs_are_reproducible_from_the_seed() {
 fn learns_the_bos_histogram() {
     rasp_lang::with_large_stack(|| {
         let s = session("histogram.rasp");
-        let program = Program::new(&s.graph, root(&s, "hist_bos"), true);
+        let program = TargetProgram::new(&s.graph, root(&s, "hist_bos"), true);
         assert_eq!((program.layers, program.max_heads()), (1, 1));
         let config = hist_config(3000);
         let start = Instant::now();

@@ -5,8 +5,10 @@
 
 use crate::compiled::ModelFolder;
 use crate::error::{Error, ErrorKind, Result};
+use crate::program::Program;
 use rasp_core::{Graph, NodeId, NodeKind, NodeValue, Value};
 use rasp_draw::{Panel, PanelRow, heatmaps_svg, row_normalised};
+use rasp_model::Model;
 
 /// One compiled head on one input.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,7 +29,8 @@ pub struct HeadAttention {
     /// sum to 1 (all zero where it selects nothing); `None` when the
     /// program's graph has no such aggregate.
     pub selector_weights: Option<Vec<Vec<f64>>>,
-    /// The largest |weights - selector_weights| over all cells.
+    /// The largest |weights - selector_weights| over all cells; NaN when
+    /// the network's attention is not a number anywhere.
     pub max_difference: Option<f64>,
 }
 
@@ -47,9 +50,14 @@ pub struct AttentionComparison {
 impl AttentionComparison {
     /// Runs `folder`'s model on `word` (tokens of its vocabulary).
     pub fn compute(folder: &ModelFolder, input: &str) -> Result<AttentionComparison> {
-        let model = &folder.model;
+        AttentionComparison::of_model(&folder.program, &folder.model, input)
+    }
+
+    /// Runs `model`, compiled from `program` and held in memory (the
+    /// playground compiles without writing a folder), on `input`.
+    pub fn of_model(program: &Program, model: &Model, input: &str) -> Result<AttentionComparison> {
         let config = &model.config;
-        let word = crate::input::split_word(input, &config.vocab);
+        let word = crate::input::parse_word(input, &config.vocab)?;
         let ids = model.encode(&word)?;
         let maps = model.attention(&ids)?;
         let mut tokens: Vec<String> = config.bos.iter().cloned().collect();
@@ -59,7 +67,7 @@ impl AttentionComparison {
         let skip = ids.len().checked_sub(tokens.len()).ok_or_else(|| {
             Error::new(ErrorKind::Internal, "the model encoded fewer positions than the program sees")
         })?;
-        let graph = folder.program.graph();
+        let graph = program.graph();
         let mut evaluator = rasp_core::Evaluator::new();
         let mut heads = Vec::new();
         for (layer_index, (layer_maps, layer_config)) in maps.iter().zip(&config.layers).enumerate() {
@@ -127,7 +135,11 @@ fn layer_label(layer: usize) -> String {
 }
 
 fn caption(head: &HeadAttention) -> String {
-    head.max_difference.map_or("selector not found".to_string(), |d| format!("max |difference| {d:.2e}"))
+    match head.max_difference {
+        None => "selector not found".to_string(),
+        Some(d) if d.is_nan() => "attention is not a number (NaN weights)".to_string(),
+        Some(d) => format!("max |difference| {d:.2e}"),
+    }
 }
 
 /// The selector of the aggregate a compiled head computes (`name#ID`).
@@ -142,6 +154,30 @@ fn aggregate_selector(graph: &Graph, computes: &str) -> Option<NodeId> {
     if let NodeKind::Aggregate { selector, .. } = graph.kind(id) { Some(*selector) } else { None }
 }
 
+/// The largest cell-wise |a - b|; NaN if any cell is NaN (`f64::max` would
+/// skip it and report a broken model as a perfect match).
 fn largest_difference(a: &[Vec<f64>], b: &[Vec<f64>]) -> f64 {
-    a.iter().zip(b).flat_map(|(x, y)| x.iter().zip(y).map(|(p, q)| (p - q).abs())).fold(0.0, f64::max)
+    let mut largest: f64 = 0.0;
+    for (row_a, row_b) in a.iter().zip(b) {
+        for (x, y) in row_a.iter().zip(row_b) {
+            let difference = (x - y).abs();
+            if difference.is_nan() {
+                return f64::NAN;
+            }
+            largest = largest.max(difference);
+        }
+    }
+    largest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::largest_difference;
+
+    #[test]
+    fn nan_is_never_a_good_match() {
+        let wanted = vec![vec![1.0, 0.0]];
+        assert_eq!(largest_difference(&[vec![0.75, 0.25]], &wanted), 0.25);
+        assert!(largest_difference(&[vec![f64::NAN, 0.0]], &wanted).is_nan());
+    }
 }

@@ -4,7 +4,7 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::program::{FileLoader, Program, StoredFiles};
-use rasp_compile::verify::VerifyReport;
+use rasp_compile::VerifyReport;
 use rasp_core::NodeId;
 use rasp_model::{Encoding, Model};
 use std::collections::BTreeMap;
@@ -48,7 +48,7 @@ pub fn model_files(model: &Model, program: &Program, onnx: bool) -> Result<Vec<O
         files.push(OutputFile { name: LOADS_FILE, bytes: json.into_bytes() });
     }
     if onnx {
-        files.push(OutputFile { name: ONNX_FILE, bytes: rasp_model::onnx::export(model) });
+        files.push(OutputFile { name: ONNX_FILE, bytes: model.to_onnx() });
     }
     Ok(files)
 }

@@ -53,12 +53,29 @@ impl ErrorKind {
 pub struct Error {
     kind: ErrorKind,
     message: String,
+    diagnostics: Vec<rasp_lang::Diagnostic>,
 }
 
 impl Error {
     /// An error of `kind` with a message for the user.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
-        Error { kind, message: message.into() }
+        Error { kind, message: message.into(), diagnostics: Vec::new() }
+    }
+
+    /// An error whose places in the program are known: an editor can mark
+    /// each diagnostic's span, a terminal can render it with carets.
+    pub fn with_diagnostics(
+        kind: ErrorKind,
+        message: impl Into<String>,
+        diagnostics: Vec<rasp_lang::Diagnostic>,
+    ) -> Error {
+        Error { kind, message: message.into(), diagnostics }
+    }
+
+    /// The program's errors with their places (empty when the error is not
+    /// about a place in the program, e.g. a missing file).
+    pub fn diagnostics(&self) -> &[rasp_lang::Diagnostic] {
+        &self.diagnostics
     }
 
     /// Whose mistake it is.

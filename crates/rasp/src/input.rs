@@ -52,6 +52,29 @@ pub fn parse_vocab(text: &str) -> Vec<String> {
     }
 }
 
+/// A model's input as text, read like every other input: text starting
+/// with `[` or `"` is a RASP list or string (`["ab", "cd"]`), its elements'
+/// text the tokens; plain text is split by [`split_word`].
+pub fn parse_word(text: &str, vocab: &[String]) -> Result<Vec<String>> {
+    let trimmed = text.trim();
+    if !(trimmed.starts_with('[') || trimmed.starts_with('"')) {
+        return Ok(split_word(text, vocab));
+    }
+    let mut session = Session::new(Box::new(rasp_lang::NoFiles));
+    let value = parse_input(&mut session, text)?;
+    let elements = value.iter_elements().unwrap_or_default();
+    elements
+        .iter()
+        .map(|element| match element.as_atom() {
+            Some(atom) => Ok(rasp_core::pyfmt::py_str(atom)),
+            None => Err(Error::new(
+                ErrorKind::Input,
+                format!("the input {text:?} holds {}, not a token", element.py_str(&session.graph)),
+            )),
+        })
+        .collect()
+}
+
 /// A word for a model with vocabulary `vocab`: one token per character when
 /// every token is one character, else tokens separated by commas.
 pub fn split_word(text: &str, vocab: &[String]) -> Vec<String> {
@@ -64,7 +87,7 @@ pub fn split_word(text: &str, vocab: &[String]) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_vocab, split_word};
+    use super::{parse_vocab, parse_word, split_word};
 
     #[test]
     fn vocabularies() {
@@ -81,5 +104,14 @@ mod tests {
         assert_eq!(split_word("cab", &letters), ["c", "a", "b"]);
         let words = parse_vocab("one,two");
         assert_eq!(split_word("two, one,two", &words), ["two", "one", "two"]);
+    }
+
+    #[test]
+    fn words_as_rasp_lists_and_strings() {
+        let words = parse_vocab("one,two");
+        assert_eq!(parse_word("[\"two\", \"one\"]", &words), Ok(vec!["two".to_string(), "one".to_string()]));
+        assert_eq!(parse_word("\"ab\"", &parse_vocab("ab")), Ok(vec!["a".to_string(), "b".to_string()]));
+        assert_eq!(parse_word("[1, 2]", &words), Ok(vec!["1".to_string(), "2".to_string()]));
+        assert!(parse_word("[tokens]", &words).is_err());
     }
 }

@@ -27,6 +27,8 @@ mod error;
 mod input;
 mod program;
 mod repl;
+#[cfg(feature = "train")]
+mod trained;
 
 pub use arrays::{
     Matrix, decode_residual, decode_scores, model_json, readout_scores, readout_width, residual_streams, weights,
@@ -37,16 +39,22 @@ pub use compiled::{
 };
 pub use console::help_request;
 pub use error::{Error, ErrorKind, Result};
-pub use input::{parse_input, parse_vocab, split_word};
+pub use input::{parse_input, parse_vocab, parse_word, split_word};
 pub use program::{FileLoader, Program, StoredFiles};
 pub use repl::{
     DrawRequest, REPL_COMPILE_MAX_LEN, add_builtins, help, missing_semicolon_hint, new_session, take_drawings,
 };
+#[cfg(feature = "train")]
+pub use trained::{TrainedAttention, TrainedHeadMatch};
 
 pub use rasp_analyze::{Analysis, AnalyzeOptions, Schedule};
-pub use rasp_compile::CompileOptions;
-pub use rasp_compile::verify::{VerifyOptions, VerifyReport};
+pub use rasp_compile::{CompileOptions, PAPER_EXAMPLES};
+pub use rasp_compile::{VerifyOptions, VerifyReport};
 pub use rasp_core::{Atom, Graph, NodeId, Sequence, Value};
-pub use rasp_draw::Drawing;
-pub use rasp_lang::{Control, NoFiles, Session, SourceLoader, drive};
+pub use rasp_draw::{Drawing, default_path as default_drawing_path, input_repr};
+#[cfg(not(target_family = "wasm"))]
+pub use rasp_lang::with_large_stack;
+pub use rasp_lang::{
+    Control, Diagnostic, DiagnosticKind, Frame, LIBRARY_PATH, Location, NoFiles, Session, SourceLoader, drive,
+};
 pub use rasp_model::{Decoded, Encoding, Model, ProgramInfo, Scalar};

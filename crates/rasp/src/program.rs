@@ -5,10 +5,10 @@
 use crate::error::{Error, ErrorKind, Result};
 use rasp_analyze::{Analysis, AnalyzeOptions};
 use rasp_compile::CompileOptions;
-use rasp_compile::verify::{VerifyOptions, VerifyReport};
+use rasp_compile::{VerifyOptions, VerifyReport};
 use rasp_core::{Graph, NodeId, NodeValue, Sequence, Value};
 use rasp_draw::Drawing;
-use rasp_lang::{Session, SourceLoader};
+use rasp_lang::{Diagnostic, DiagnosticKind, Session, SourceLoader};
 use rasp_model::Model;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -42,6 +42,17 @@ impl<L: SourceLoader> SourceLoader for StoredFiles<L> {
     }
 }
 
+/// Hides the library file the reference lets a local copy replace, so a
+/// stray `RASP_support/rasplib.rasp` cannot change what analyze, draw,
+/// compile or verify see.
+struct WithoutLibraryOverride<L>(L);
+
+impl<L: SourceLoader> SourceLoader for WithoutLibraryOverride<L> {
+    fn load(&self, path: &str) -> Option<String> {
+        if path == format!("{}.rasp", rasp_lang::LIBRARY_PATH) { None } else { self.0.load(path) }
+    }
+}
+
 /// Passes loads on to another loader and remembers every file it gave.
 struct RecordingLoader {
     inner: Box<dyn SourceLoader>,
@@ -68,26 +79,29 @@ impl Program {
     /// Runs `source` as a file named `name` (the name appears in error
     /// locations, `name:line:column`), reading `load`ed files through
     /// `loader`. Fails with every error the program reported when any
-    /// statement failed (of kind [`ErrorKind::Syntax`] when one of them does
-    /// not parse, else [`ErrorKind::Program`]); the library file the reference reads
-    /// (`RASP_support/rasplib.rasp`) is also asked of `loader`, as the
-    /// reference lets a local copy replace it.
+    /// statement failed. The program always gets the built-in library: a
+    /// `RASP_support/rasplib.rasp` the loader could find replaces it only in
+    /// REPL sessions ([`crate::new_session`]), where the reference reads it.
     pub fn from_source(name: &str, source: &str, loader: impl SourceLoader + 'static) -> Result<Program> {
         let loaded = Rc::new(RefCell::new(BTreeMap::new()));
+        let loader = WithoutLibraryOverride(loader);
         let recording = RecordingLoader { inner: Box::new(loader), seen: loaded.clone() };
         let mut session = Session::new(Box::new(recording));
         crate::repl::add_builtins(&mut session);
         // The library is not one of the program's loads.
         loaded.borrow_mut().clear();
         session.run_file(name, source);
-        let output = session.take_output();
+        // Results the file printed are not the program's to report.
+        session.take_output();
         if session.had_file_errors() {
-            let mut message = output.trim_end().to_string();
-            message.push_str(&format!("\n{name} has errors"));
-            // A statement that does not parse is the first thing to fix:
-            // later errors often follow from what it failed to define.
-            let kind = if session.had_file_syntax_errors() { ErrorKind::Syntax } else { ErrorKind::Program };
-            return Err(Error::new(kind, message.trim_start().to_string()));
+            let diagnostics = session.take_diagnostics();
+            let kind = program_error_kind(&diagnostics);
+            let shown: String = diagnostics.iter().map(|d| d.render(false)).collect();
+            return Err(Error::with_diagnostics(
+                kind,
+                format!("{name} has errors:\n{}", shown.trim_end()),
+                diagnostics,
+            ));
         }
         Ok(Program { session, name: name.to_string(), source: source.to_string(), loaded })
     }
@@ -178,7 +192,7 @@ impl Program {
     /// the model's maximum length (or a sample per length, as `options`
     /// say).
     pub fn verify(&self, sop: NodeId, model: &Model, options: &VerifyOptions) -> VerifyReport {
-        rasp_compile::verify::verify(self.graph(), sop, model, options)
+        rasp_compile::verify(self.graph(), sop, model, options)
     }
 }
 
@@ -190,5 +204,18 @@ pub(crate) fn nonempty_elements(input: &Value) -> Result<Vec<Value>> {
             Err(Error::new(ErrorKind::Input, "the input is empty; it needs at least one token"))
         }
         Some(elements) => Ok(elements),
+    }
+}
+
+/// Whose fault a failed program is: a bug in rasp if any error is one,
+/// else a syntax error if every error is one, else the program's.
+fn program_error_kind(diagnostics: &[Diagnostic]) -> ErrorKind {
+    let internal = DiagnosticKind::Runtime(rasp_core::ErrorKind::Internal);
+    if diagnostics.iter().any(|d| d.kind == internal) {
+        ErrorKind::Internal
+    } else if diagnostics.iter().all(|d| d.kind == DiagnosticKind::Syntax) {
+        ErrorKind::Syntax
+    } else {
+        ErrorKind::Program
     }
 }

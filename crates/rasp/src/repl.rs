@@ -65,8 +65,8 @@ fn compile_and_verify(graph: &Graph, root: NodeId, vocab: &Value, max_len: &Valu
     };
     let options = rasp_compile::CompileOptions::new(tokens, None, max_len);
     let (model, _) = rasp_compile::compile(graph, root, &options).map_err(|e| EvalError::rasp(e.to_string()))?;
-    let verify_options = rasp_compile::verify::VerifyOptions { sample_per_length: 2_000, ..Default::default() };
-    let check = rasp_compile::verify::verify(graph, root, &model, &verify_options);
+    let verify_options = rasp_compile::VerifyOptions { sample_per_length: 2_000, ..Default::default() };
+    let check = rasp_compile::verify(graph, root, &model, &verify_options);
     let how = if check.exhaustive { "every input" } else { "a random sample of inputs per length" };
     Ok(format!(
         "{}\nchecked {} ({} inputs): {} mismatches, smallest decision margin {:.6}\n",

@@ -62,7 +62,19 @@ fn compiles_verifies_and_reads_a_model_folder_back() {
     for file in &files {
         std::fs::write(dir.join(file.name), &file.bytes).expect("write");
     }
+    // Layers are numbered as in `rasp analyze`: 1 and 2 after the embedding.
+    let json = String::from_utf8(files[0].bytes.clone()).expect("utf-8");
+    assert!(json.contains("\"layer\": 1,") && json.contains("\"layer\": 2,"), "{json}");
     let folder = rasp::ModelFolder::read(&dir).expect("reads back");
+    // A model.json from before the numbering loads with positions + 1.
+    let mut unnumbered: serde_json::Value = serde_json::from_str(&json).expect("json");
+    for layer in unnumbered["layers"].as_array_mut().expect("layers") {
+        layer.as_object_mut().expect("object").remove("layer");
+    }
+    let config: rasp_model::ModelConfig = serde_json::from_value(unnumbered).expect("old config");
+    let weights = &files[1].bytes;
+    let old = rasp_model::Model::from_parts(config, weights).expect("loads");
+    assert_eq!(old.config.layers.iter().map(|l| l.layer).collect::<Vec<_>>(), [1, 2]);
     let again = folder.program.verify(folder.sop, &folder.model, &VerifyOptions::default());
     assert_eq!((again.inputs_checked, again.mismatches), (120, 0));
 
@@ -77,7 +89,6 @@ fn compiles_verifies_and_reads_a_model_folder_back() {
     assert!(comparison.report().contains("layer 2 head 1"));
 
     // A folder naming a program outside itself is refused.
-    let json = String::from_utf8(files[0].bytes.clone()).expect("utf-8");
     std::fs::write(dir.join("model.json"), json.replace("\"program.rasp\"", "\"../../etc/passwd\"")).expect("write");
     let refused = rasp::ModelFolder::read(&dir).err().expect("refused");
     assert_eq!(refused.kind(), ErrorKind::Model, "{refused}");
@@ -88,8 +99,15 @@ fn compiles_verifies_and_reads_a_model_folder_back() {
 fn errors_say_whose_mistake_they_are() {
     let kind_of = |source: &str| Program::from_source("bad.rasp", source, NoFiles).err().map(|e| e.kind());
     assert_eq!(kind_of("x = ;"), Some(ErrorKind::Syntax));
-    assert_eq!(kind_of("x = ;\ny = nothing + 1;"), Some(ErrorKind::Syntax));
     assert_eq!(kind_of("x = aggregate(3, tokens);"), Some(ErrorKind::Program));
+    // The message shows where, with the source line and carets.
+    let failed = Program::from_source("bad.rasp", "x = 1;\ny = aggregate(3, tokens);\n", NoFiles).err();
+    let message = failed.map(|e| e.message().to_string()).unwrap_or_default();
+    assert!(
+        message.starts_with("bad.rasp has errors:\nerror: Expected selector, got: 3\n  --> bad.rasp:2:5\n"),
+        "{message}"
+    );
+    assert!(message.ends_with(" 2 | y = aggregate(3, tokens);\n   |     ^^^^^^^^^^^^^^^^^^^^"), "{message}");
     let mut program = reverse();
     assert_eq!(program.sop("nothing", "draw").map_err(|e| e.kind()), Err(ErrorKind::Name));
     let selector = program.sop("flip", "draw").expect_err("flip is a selector");
@@ -118,4 +136,38 @@ fn repl_sessions_have_the_builtins() {
     assert_eq!(requests.len(), 1);
     assert_eq!(requests[0].path, "comp_flows/reverse(\"ab\").svg");
     assert!(requests[0].drawing.is_ok());
+}
+
+#[test]
+fn program_errors_carry_their_places() {
+    let source = "x = 1;\ndef f(a) {\n  return aggregate(a, tokens);\n}\ny = f(3);\n";
+    let error = Program::from_source("prog.rasp", source, NoFiles).err().expect("f(3) fails");
+    assert_eq!(error.kind(), ErrorKind::Program);
+    let [diagnostic] = error.diagnostics() else { panic!("one diagnostic expected: {:?}", error.diagnostics()) };
+    let location = diagnostic.location.as_ref().expect("placed");
+    // The failing expression is `aggregate(a, tokens)` on line 3, inside f.
+    assert_eq!((location.file.as_str(), location.line, location.column), ("prog.rasp", 3, 10));
+    assert_eq!(&source[location.span.start..location.span.end], "aggregate(a, tokens)");
+    assert_eq!(diagnostic.call_chain.len(), 1);
+    assert!(error.message().contains("prog.rasp:3:10"), "{}", error.message());
+}
+
+/// Offers a broken replacement for the library, as a stray
+/// `RASP_support/rasplib.rasp` in the working directory would.
+struct BrokenLibraryAround;
+
+impl rasp::SourceLoader for BrokenLibraryAround {
+    fn load(&self, path: &str) -> Option<String> {
+        (path == "RASP_support/rasplib.rasp").then(|| "length = 42;\n".to_string())
+    }
+}
+
+#[test]
+fn only_repl_sessions_take_a_local_library() {
+    let mut program = Program::from_source("p.rasp", "n = length;\n", BrokenLibraryAround).expect("loads");
+    let sop = program.sop("n", "run").expect("an s-op");
+    assert_eq!(strings(&program.run(sop, &Value::str("abc")).expect("runs")), ["3", "3", "3"]);
+    let mut session = rasp::new_session(BrokenLibraryAround);
+    session.feed_line("length;");
+    assert!(session.take_output().contains("42"), "the REPL reads the local library, as the reference does");
 }

@@ -41,7 +41,14 @@ pub fn check_schedule(graph: &Graph, root: NodeId, analysis: &Analysis) -> Resul
                     }
                 }
             }
-            _ => {}
+            NodeKind::Tokens(_)
+            | NodeKind::Indices
+            | NodeKind::Constant(_)
+            | NodeKind::Select { .. }
+            | NodeKind::SelectAll
+            | NodeKind::SelectAnd(..)
+            | NodeKind::SelectOr(..)
+            | NodeKind::SelectNot(_) => {}
         }
     }
     if analysis.heads_per_layer.len() != analysis.layers || analysis.layer_details.len() != analysis.layers + 1 {

@@ -130,22 +130,28 @@ pub struct ThreadsArg {
 }
 
 const ATTENTION_ABOUT: &str =
-    "Draw a trained model's attention beside the program's selectors, and score how well they match";
+    "Draw a compiled or trained model's attention beside the program's selectors, and score the match";
 
 const ATTENTION_LONG_ABOUT: &str = "\
-Draw a trained model's attention beside the program's selectors, and score how
-well they match.
+Draw a compiled or trained model's attention beside the program's selectors,
+and score how well they match.
 
-Loads DIR (written by `rasp train`), runs the model and the program on the
-input, and writes an SVG with one row per layer: every trained head's
-attention as a heatmap (queries are rows, keys columns), then the program's
-selectors of the same layer with each row normalised to sum to 1 (the
-attention a head computing that aggregate would have).
+Loads DIR, runs the model and the program on the input, and writes an SVG
+(OUT.svg; other extensions are refused, missing directories are created)
+with one row per layer, numbered as in `rasp analyze` (layer 1 is the first
+attention layer): each head's attention as a heatmap (queries are rows, keys
+columns) beside the program's selectors of the same layer, each row
+normalised to sum to 1 (the attention a head computing that aggregate would
+have).
 
-For every program head it prints the closest trained head of its layer and
-their mean total-variation distance (½·Σ|a−s| per query row, averaged over
-the rows the selector selects something in; 0 = the same pattern, 1 =
-disjoint), on the input and over --samples test inputs.";
+For a model written by `rasp compile`, every head implements one selector;
+it prints the largest cell-wise difference between the two.
+
+For a model written by `rasp train`, it prints for every program head the
+closest trained head of its layer and their mean total-variation distance
+(½·Σ|a−s| per query row, averaged over the rows the selector selects
+something in; 0 = the same pattern, 1 = disjoint), on the input and over
+--samples test inputs.";
 
 #[derive(Args, Debug)]
 #[command(about = ATTENTION_ABOUT, long_about = ATTENTION_LONG_ABOUT)]
@@ -153,8 +159,9 @@ pub struct AttentionArgs {
     /// A directory written by `rasp train` or `rasp compile`.
     pub dir: PathBuf,
     /// The input: one token per character when every token is one
-    /// character, else tokens separated by commas. The BOS token is added
-    /// in front when the model was trained with one.
+    /// character, else tokens separated by commas; or, as for `rasp draw`,
+    /// a RASP list or quoted string (`["ab", "cd"]`). The BOS token is
+    /// added in front when the model has one.
     #[arg(long, value_name = "STR", allow_hyphen_values = true)]
     pub input: String,
     /// The SVG to write.

@@ -2,16 +2,14 @@
 
 use super::{AttentionArgs, InputsArg, TableArgs, TrainArgs};
 use rasp::parse_vocab;
-use rasp_train::attention::{Panel, PanelRow, attention_maps, heatmaps_svg, match_heads, normalised};
-use rasp_train::data::{InputKind, Labeler, Program, TaskSpec};
 use rasp_train::table::{self, Record, TASKS};
-use rasp_train::{Metrics, Progress, TrainConfig};
+use rasp_train::{InputKind, Metrics, Progress, TargetProgram, TaskSpec, TrainConfig};
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 /// Runs FILE and finds the s-op NAME in it.
-fn load_program(file: &Path, sop: &str) -> Result<(rasp::Program, rasp_core::NodeId), String> {
+fn load_program(file: &Path, sop: &str) -> Result<(rasp::Program, rasp::NodeId), String> {
     crate::program::load_sop(file, sop, "training").map_err(|e| e.to_string())
 }
 
@@ -103,7 +101,7 @@ pub(super) fn run_train(args: TrainArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let program = Program::new(loaded.graph(), root, args.bos.is_some());
+    let program = TargetProgram::new(loaded.graph(), root, args.bos.is_some());
     let task = TaskSpec {
         vocab: parse_vocab(&args.vocab),
         min_len: args.min_len,
@@ -150,99 +148,10 @@ pub(super) fn run_train(args: TrainArgs) -> ExitCode {
 
 /// `rasp attention` on a directory written by `rasp train`.
 pub(super) fn trained_attention(args: &AttentionArgs) -> Result<String, String> {
-    let (model, metrics) = rasp_train::load(&args.dir).map_err(|e| e.to_string())?;
-    let file = args.file.clone().unwrap_or_else(|| PathBuf::from(&metrics.file));
-    let (loaded, root) = load_program(&file, &metrics.task)?;
-    let spec = &metrics.config.task;
-    let program = Program::new(loaded.graph(), root, spec.bos.is_some());
-    let single = spec.vocab.iter().all(|t| t.chars().count() == 1);
-    let mut tokens: Vec<String> = if single {
-        args.input.chars().map(|c| c.to_string()).collect()
-    } else {
-        args.input.split(',').map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect()
-    };
-    if let Some(bos) = &spec.bos
-        && tokens.first() != Some(bos)
-    {
-        tokens.insert(0, bos.clone());
-    }
-    let body = tokens.len() - usize::from(spec.bos.is_some());
-    if body == 0 || tokens.len() > spec.max_positions() {
-        return Err(format!("the input must have 1 to {} tokens (the trained lengths)", spec.max_len));
-    }
-    if let Some(t) = tokens.iter().skip(usize::from(spec.bos.is_some())).find(|t| !spec.vocab.contains(t)) {
-        return Err(format!("{t:?} is not in the model's vocabulary {:?}", spec.vocab));
-    }
-    let mut labeler = Labeler::new(&program);
-    let example = labeler.label(tokens.clone()).map_err(|e| e.to_string())?;
-    let maps = attention_maps(&model, std::slice::from_ref(&example), spec).map_err(|e| e.to_string())?;
-    let here = match_heads(&model, &program, std::slice::from_ref(&example), spec).map_err(|e| e.to_string())?;
-    let mut rng = rasp_train::rng::Rng::stream(metrics.config.test_seed, 3);
-    let samples = labeler.examples(spec, &mut rng, args.samples).map_err(|e| e.to_string())?;
-    let overall = match_heads(&model, &program, &samples, spec).map_err(|e| e.to_string())?;
-
-    let layers = model.config.layers.max(program.layers);
-    let mut rows = Vec::new();
-    for layer in 1..=layers {
-        let mut panels = Vec::new();
-        if layer <= model.config.layers {
-            for (h, weights) in maps[0][layer - 1].iter().enumerate() {
-                panels.push(Panel {
-                    title: format!("trained head {}", h + 1),
-                    caption: String::new(),
-                    weights: weights.clone(),
-                });
-            }
-        }
-        for (j, ph) in program.heads.iter().enumerate().filter(|(_, ph)| ph.layer == layer) {
-            let caption = match (here[j].best_head, here[j].distance) {
-                (Some(b), Some(d)) => format!("closest: trained head {} (distance {d:.2})", b + 1),
-                _ => "no trained layer".to_string(),
-            };
-            panels.push(Panel {
-                title: format!("program head {}: {}", ph.index + 1, ph.expression),
-                caption,
-                weights: normalised(&example.selectors[j]),
-            });
-        }
-        rows.push(PanelRow { label: format!("Layer {layer}"), panels });
-    }
-    let classes = rasp_train::Classes::new(metrics.classes.clone());
-    let predicted = rasp_train::train::predict(&model, std::slice::from_ref(&example), spec, &classes)
-        .map_err(|e| e.to_string())?
-        .remove(0);
-    let title = format!(
-        "{} on {}: attention of the trained ({}, {}) model beside the program's selectors",
-        metrics.task,
-        tokens.join(""),
-        model.config.layers,
-        model.config.heads
-    );
-    let svg = heatmaps_svg(&title, &tokens, &rows);
-    crate::files::write_atomic(&args.output, svg.as_bytes())?;
-
-    let mut out = format!(
-        "input     {}\nprogram   {}\nmodel     {}\n",
-        tokens.join(" "),
-        example.labels.join(" "),
-        predicted.join(" ")
-    );
-    for (h, o) in here.iter().zip(&overall) {
-        out.push_str(&match (h.best_head, h.distance, o.best_head, o.distance) {
-            (Some(b), Some(d), Some(ob), Some(od)) => format!(
-                "program layer {} head {} ({}): closest trained head {} at distance {d:.3} on this input; head {} at {od:.3} over {} test inputs\n",
-                h.layer,
-                h.index + 1,
-                h.selector,
-                b + 1,
-                ob + 1,
-                args.samples
-            ),
-            _ => format!("program layer {} head {} ({}): the model has no layer {}\n", h.layer, h.index + 1, h.selector, h.layer),
-        });
-    }
-    out.push_str(&format!("wrote {}\n", args.output.display()));
-    Ok(out)
+    let comparison = rasp::TrainedAttention::compute(&args.dir, args.file.as_deref(), &args.input, args.samples)
+        .map_err(|e| e.to_string())?;
+    crate::files::write_atomic(&args.output, comparison.to_svg().as_bytes())?;
+    Ok(format!("{}wrote {}\n", comparison.report(), args.output.display()))
 }
 
 pub(super) fn run_table(args: TableArgs) -> ExitCode {
@@ -316,7 +225,7 @@ fn table_cmd(args: &TableArgs) -> Result<(), String> {
         }
         let file = args.examples.join(task.file);
         let (loaded, root) = load_program(&file, task.sop)?;
-        let program = Program::new(loaded.graph(), root, task.bos);
+        let program = TargetProgram::new(loaded.graph(), root, task.bos);
         let spec = TaskSpec {
             vocab: task.vocab(),
             min_len: 1,

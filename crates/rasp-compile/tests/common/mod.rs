@@ -2,8 +2,7 @@
 
 #![allow(dead_code)]
 
-use rasp_compile::verify::{VerifyOptions, VerifyReport, verify};
-use rasp_compile::{CompileOptions, Model, compile};
+use rasp_compile::{CompileOptions, Model, VerifyOptions, VerifyReport, compile, verify};
 use rasp_core::{Graph, NodeId, Value};
 use rasp_lang::{NoFiles, Session};
 

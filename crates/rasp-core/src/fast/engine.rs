@@ -11,7 +11,7 @@
 //! error of its failing ancestor with the smallest id, which is the error
 //! the plain evaluator stops at when asked for that root alone.
 
-use super::Strategy;
+use super::BatchStrategy;
 use super::order::OrderCache;
 use super::plan::Plan;
 use super::rows::{Matrices, Rows};
@@ -25,7 +25,7 @@ use crate::sequence::{SelectorMatrix, SeqType, Sequence, Shown, classify, set_bi
 use crate::value::Value;
 use std::rc::Rc;
 
-/// Up to this length `Strategy::Auto` reads selectors row by row: with
+/// Up to this length `BatchStrategy::Auto` reads selectors row by row: with
 /// rows of a few words and prefix masks that beats sorting.
 pub(crate) const ROWS_UP_TO: usize = 256;
 
@@ -51,7 +51,7 @@ pub(crate) struct Engine {
     /// Row buffers of the last `Rows`, reused.
     row_buffers: Vec<u64>,
     matrices: Matrices,
-    strategy: Strategy,
+    strategy: BatchStrategy,
 }
 
 /// Values of a sequence under construction: atoms, until a value that is
@@ -99,7 +99,7 @@ impl Builder {
 }
 
 fn missing() -> EvalError {
-    EvalError::rasp("internal error: missing s-op value")
+    EvalError::internal("missing s-op value")
 }
 
 fn seq_in<'a>(slots: &'a [Slot], plan: &Plan, id: NodeId) -> Option<&'a Rc<Sequence>> {
@@ -110,7 +110,7 @@ fn seq_in<'a>(slots: &'a [Slot], plan: &Plan, id: NodeId) -> Option<&'a Rc<Seque
 }
 
 impl Engine {
-    pub(crate) fn new(plan: &Plan, strategy: Strategy) -> Engine {
+    pub(crate) fn new(plan: &Plan, strategy: BatchStrategy) -> Engine {
         Engine {
             slots: vec![Slot::Empty; plan.order.len()],
             pool: Vec::new(),
@@ -182,7 +182,7 @@ impl Engine {
                         "input too long for a selector: {n} positions (selectors are n × n matrices here, at most {MAX_MATRIX_LEN} positions)"
                     )));
                 }
-                let dag = &plan.selector(root).ok_or_else(|| EvalError::rasp("internal error: no rows"))?.dag;
+                let dag = &plan.selector(root).ok_or_else(|| EvalError::internal("no rows"))?.dag;
                 let slots = &self.slots;
                 let column = |id: NodeId| seq_in(slots, plan, id).cloned();
                 let mut rows = Rows::new(graph, dag, n, &column, &mut self.cache, Vec::new(), false)?;
@@ -194,7 +194,7 @@ impl Engine {
                 }
                 Ok(NodeValue::Sel(Rc::new(matrix)))
             }
-            _ => Err(EvalError::rasp("internal error: node not evaluated")),
+            _ => Err(EvalError::internal("node not evaluated")),
         }
     }
 
@@ -283,12 +283,12 @@ impl Engine {
         let weights = if numeric { weights_of(&column) } else { None };
         let mut b = self.builder(n);
         let use_rows = match self.strategy {
-            Strategy::Rows => true,
-            Strategy::Structured => false,
-            Strategy::Auto => n <= ROWS_UP_TO,
+            BatchStrategy::Rows => true,
+            BatchStrategy::Structured => false,
+            BatchStrategy::Auto => n <= ROWS_UP_TO,
         };
         let slots = &self.slots;
-        let selector_plan = plan.selector(selector).ok_or_else(|| EvalError::rasp("internal error: no rows"))?;
+        let selector_plan = plan.selector(selector).ok_or_else(|| EvalError::internal("no rows"))?;
         let totals = if use_rows {
             None
         } else {
@@ -367,7 +367,7 @@ impl Engine {
                     let row = match (&mut lazy, &matrix) {
                         (Some(rows), _) => rows.fill(q)?,
                         (None, Some(m)) => &m[q * words..(q + 1) * words],
-                        (None, None) => return Err(EvalError::rasp("internal error: no rows")),
+                        (None, None) => return Err(EvalError::internal("no rows")),
                     };
                     let count: usize = row.iter().map(|w| w.count_ones() as usize).sum();
                     match count {

@@ -59,7 +59,7 @@ use rayon::prelude::*;
 /// How aggregates read their selectors. `Auto` is right for every use;
 /// the others exist so tests can hold each path to the oracle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Strategy {
+pub enum BatchStrategy {
     /// Row by row for short inputs, counting for long ones.
     #[default]
     Auto,
@@ -70,7 +70,10 @@ pub enum Strategy {
 }
 
 /// An input of a batch: the elements of the sequence the program reads.
+/// `Sync` because [`BatchEvaluator::eval_batch`] reads inputs from worker
+/// threads, which is why `Vec<Value>` is not one (use [`OwnedValue`]s).
 pub trait BatchInput: Sync {
+    /// The elements, as the evaluator takes them.
     fn to_values(&self) -> Vec<Value>;
 }
 
@@ -104,9 +107,7 @@ impl BatchInput for Vec<OwnedAtom> {
 /// Evaluates a fixed set of roots of a graph on many inputs.
 ///
 /// ```
-/// use rasp_core::fast::BatchEvaluator;
-/// use rasp_core::graph::{Graph, NodeKind, Predicate, TokenConversion};
-/// use rasp_core::Value;
+/// use rasp_core::{BatchEvaluator, Graph, NodeKind, Predicate, TokenConversion, Value};
 ///
 /// let mut g = Graph::new();
 /// let tokens = g.add(NodeKind::Tokens(TokenConversion::Str), "tokens", true);
@@ -126,7 +127,7 @@ pub struct BatchEvaluator<'g> {
     plan: Plan,
     blueprint: Blueprint,
     engine: Engine,
-    strategy: Strategy,
+    strategy: BatchStrategy,
 }
 
 impl<'g> BatchEvaluator<'g> {
@@ -134,17 +135,18 @@ impl<'g> BatchEvaluator<'g> {
     pub fn new(graph: &'g Graph, roots: &[NodeId]) -> BatchEvaluator<'g> {
         let plan = Plan::new(graph, roots);
         let blueprint = Blueprint::new(graph, &plan.order);
-        let engine = Engine::new(&plan, Strategy::Auto);
-        BatchEvaluator { graph, plan, blueprint, engine, strategy: Strategy::Auto }
+        let engine = Engine::new(&plan, BatchStrategy::Auto);
+        BatchEvaluator { graph, plan, blueprint, engine, strategy: BatchStrategy::Auto }
     }
 
     /// The same evaluator with another strategy (for tests and benchmarks).
-    pub fn with_strategy(mut self, strategy: Strategy) -> BatchEvaluator<'g> {
+    pub fn with_strategy(mut self, strategy: BatchStrategy) -> BatchEvaluator<'g> {
         self.strategy = strategy;
         self.engine = Engine::new(&self.plan, strategy);
         self
     }
 
+    /// The roots, in the order results are returned.
     pub fn roots(&self) -> &[NodeId] {
         &self.plan.roots
     }
@@ -215,7 +217,7 @@ impl<'g> BatchEvaluator<'g> {
 
 /// Whether two values are the same: the same type label and the same atoms
 /// (same Python type, floats by their bits), or the same selector bits.
-pub fn same_node_value(a: &NodeValue, b: &NodeValue) -> bool {
+pub(crate) fn same_node_value(a: &NodeValue, b: &NodeValue) -> bool {
     match (a, b) {
         (NodeValue::Seq(x), NodeValue::Seq(y)) => {
             x.seq_type == y.seq_type
@@ -228,7 +230,7 @@ pub fn same_node_value(a: &NodeValue, b: &NodeValue) -> bool {
 }
 
 /// Same Python type and value; floats compared by their bits.
-pub fn same_atom(a: &Atom, b: &Atom) -> bool {
+pub(crate) fn same_atom(a: &Atom, b: &Atom) -> bool {
     match (a, b) {
         (Atom::Bool(x), Atom::Bool(y)) => x == y,
         (Atom::Int(x), Atom::Int(y)) => x == y,
@@ -240,7 +242,11 @@ pub fn same_atom(a: &Atom, b: &Atom) -> bool {
 }
 
 /// Whether two results agree: the same value, or the same error (kind and
-/// message).
+/// message). Values are the same when they have the same type label and the
+/// same atoms (the same Python type; floats by their bits, so `0.0` differs
+/// from `-0.0` and a NaN equals a NaN of the same bits), or the same
+/// selector bits. This is how
+/// the fast engine is held to the plain one.
 pub fn same_result(a: &EvalResult<NodeValue>, b: &EvalResult<NodeValue>) -> bool {
     match (a, b) {
         (Ok(x), Ok(y)) => same_node_value(x, y),

@@ -19,14 +19,21 @@ use std::rc::Rc;
 /// An [`Atom`] that owns its data (`Send + Sync`).
 #[derive(Debug, Clone)]
 pub enum OwnedAtom {
+    /// [`Atom::Bool`]
     Bool(bool),
+    /// [`Atom::Int`]
     Int(i64),
+    /// [`Atom::BigInt`]; may hold a value that fits an i64 (`to_atom`
+    /// normalises).
     BigInt(BigInt),
+    /// [`Atom::Float`]
     Float(f64),
+    /// [`Atom::Str`]
     Str(Box<str>),
 }
 
 impl OwnedAtom {
+    /// A copy of `atom` that owns its data.
     pub fn from_atom(atom: &Atom) -> OwnedAtom {
         match atom {
             Atom::Bool(b) => OwnedAtom::Bool(*b),
@@ -37,6 +44,7 @@ impl OwnedAtom {
         }
     }
 
+    /// The atom again (ints in normal form).
     pub fn to_atom(&self) -> Atom {
         match self {
             OwnedAtom::Bool(b) => Atom::Bool(*b),
@@ -64,13 +72,21 @@ impl OwnedAtom {
 /// what evaluation can show of it: its name.
 #[derive(Debug, Clone)]
 pub enum OwnedValue {
+    /// [`Value::Atom`]
     Atom(OwnedAtom),
+    /// [`Value::List`]
     List(Vec<OwnedValue>),
+    /// [`Value::Dict`]: the entries in insertion order.
     Dict(Vec<(OwnedAtom, OwnedValue)>),
+    /// [`Value::Sop`]
     Sop(NodeId),
+    /// [`Value::Selector`]
     Selector(NodeId),
+    /// [`Value::Function`], reduced to what evaluation shows of it.
     Function {
+        /// [`Callable::name`]
         name: String,
+        /// [`Callable::describe`]
         description: String,
     },
     /// See `Value::Opaque`.
@@ -78,6 +94,8 @@ pub enum OwnedValue {
 }
 
 impl OwnedValue {
+    /// A copy of `value` that owns its data. A function becomes its name
+    /// and description (an opaque value too, under its type name).
     pub fn from_value(value: &Value) -> OwnedValue {
         match value {
             Value::Atom(a) => OwnedValue::Atom(OwnedAtom::from_atom(a)),
@@ -92,6 +110,8 @@ impl OwnedValue {
         }
     }
 
+    /// The value again; a function comes back as a stand-in that only has
+    /// its name and description (it cannot be called).
     pub fn to_value(&self) -> Value {
         match self {
             OwnedValue::Atom(a) => Value::Atom(a.to_atom()),
@@ -136,15 +156,19 @@ impl Callable for NamedFunction {
 /// A [`Sequence`] that owns its data.
 #[derive(Debug, Clone)]
 pub struct OwnedSequence {
+    /// [`Sequence::values`]
     pub values: Vec<OwnedAtom>,
+    /// [`Sequence::seq_type`]
     pub seq_type: SeqType,
 }
 
 impl OwnedSequence {
+    /// A copy of `seq` that owns its data.
     pub fn from_sequence(seq: &Sequence) -> OwnedSequence {
         OwnedSequence { values: seq.values.iter().map(OwnedAtom::from_atom).collect(), seq_type: seq.seq_type }
     }
 
+    /// The sequence again.
     pub fn to_sequence(&self) -> Sequence {
         Sequence { values: self.values.iter().map(OwnedAtom::to_atom).collect(), seq_type: self.seq_type }
     }
@@ -153,11 +177,14 @@ impl OwnedSequence {
 /// A [`NodeValue`] that owns its data.
 #[derive(Debug, Clone)]
 pub enum OwnedNodeValue {
+    /// [`NodeValue::Seq`]
     Seq(OwnedSequence),
+    /// [`NodeValue::Sel`] (a matrix owns its bits already).
     Sel(SelectorMatrix),
 }
 
 impl OwnedNodeValue {
+    /// A copy of `value` that owns its data.
     pub fn from_node_value(value: &NodeValue) -> OwnedNodeValue {
         match value {
             NodeValue::Seq(s) => OwnedNodeValue::Seq(OwnedSequence::from_sequence(s)),
@@ -165,6 +192,7 @@ impl OwnedNodeValue {
         }
     }
 
+    /// The node value again.
     pub fn to_node_value(&self) -> NodeValue {
         match self {
             OwnedNodeValue::Seq(s) => NodeValue::Seq(Rc::new(s.to_sequence())),

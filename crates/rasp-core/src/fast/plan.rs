@@ -97,7 +97,15 @@ impl Plan {
         let mut memo: HashMap<NodeId, Option<Expansion>> = HashMap::new();
         let read = order.iter().filter_map(|id| match graph.kind(*id) {
             NodeKind::Aggregate { selector, .. } => Some(*selector),
-            _ => None,
+            NodeKind::Tokens(_)
+            | NodeKind::Indices
+            | NodeKind::Constant(_)
+            | NodeKind::Map { .. }
+            | NodeKind::Select { .. }
+            | NodeKind::SelectAll
+            | NodeKind::SelectAnd(..)
+            | NodeKind::SelectOr(..)
+            | NodeKind::SelectNot(_) => None,
         });
         let wanted: Vec<NodeId> =
             read.chain(roots.iter().copied().filter(|r| r.index() < graph.len() && graph.is_selector(*r))).collect();
@@ -132,7 +140,13 @@ fn selector_dag(graph: &Graph, root: NodeId) -> Vec<NodeId> {
         let children: Vec<NodeId> = match graph.kind(id) {
             NodeKind::SelectAnd(a, b) | NodeKind::SelectOr(a, b) => vec![*a, *b],
             NodeKind::SelectNot(a) => vec![*a],
-            _ => vec![],
+            NodeKind::Tokens(_)
+            | NodeKind::Indices
+            | NodeKind::Constant(_)
+            | NodeKind::Map { .. }
+            | NodeKind::Select { .. }
+            | NodeKind::SelectAll
+            | NodeKind::Aggregate { .. } => vec![],
         };
         for c in children {
             if seen.insert(c) {
@@ -224,7 +238,11 @@ fn expand(graph: &Graph, id: NodeId, memo: &mut HashMap<NodeId, Option<Expansion
             add_into(&mut e, &a, -1)?;
             Some(e)
         }),
-        _ => None,
+        NodeKind::Tokens(_)
+        | NodeKind::Indices
+        | NodeKind::Constant(_)
+        | NodeKind::Map { .. }
+        | NodeKind::Aggregate { .. } => None,
     };
     memo.insert(id, result.clone());
     result

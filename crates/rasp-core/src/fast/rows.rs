@@ -72,11 +72,11 @@ impl Rows {
         mut buffers: Vec<u64>,
         all: bool,
     ) -> EvalResult<Rows> {
-        let missing = || EvalError::rasp("internal error: missing s-op value");
+        let missing = || EvalError::internal("missing s-op value");
         let mut ops = Vec::with_capacity(dag.len());
         for &id in dag {
             // `dag` is sorted, and holds every input of its members.
-            let at = |x: &NodeId| dag.binary_search(x).map_err(|_| EvalError::rasp("internal error: selector order"));
+            let at = |x: &NodeId| dag.binary_search(x).map_err(|_| EvalError::internal("selector order"));
             let op = match graph.kind(id) {
                 NodeKind::Select { key, query, predicate } => {
                     let keys = column(*key).ok_or_else(missing)?;
@@ -102,7 +102,11 @@ impl Rows {
                 NodeKind::SelectAnd(a, b) => RowOp::And(at(a)?, at(b)?),
                 NodeKind::SelectOr(a, b) => RowOp::Or(at(a)?, at(b)?),
                 NodeKind::SelectNot(a) => RowOp::Not(at(a)?),
-                _ => return Err(EvalError::rasp("internal error: not a selector")),
+                NodeKind::Tokens(_)
+                | NodeKind::Indices
+                | NodeKind::Constant(_)
+                | NodeKind::Map { .. }
+                | NodeKind::Aggregate { .. } => return Err(EvalError::internal("not a selector")),
             };
             ops.push(op);
         }
@@ -143,7 +147,7 @@ impl Rows {
             match &self.ops[i] {
                 RowOp::Ranks { order, bounds, masks, op, negate } => {
                     let Bounds::Ranks { lower, upper } = bounds.as_ref() else {
-                        return Err(EvalError::rasp("internal error: bounds"));
+                        return Err(EvalError::internal("bounds"));
                     };
                     let (lo, hi) = interval(*op, lower[q], upper[q], order.distinct as u32);
                     let (lo, hi) = (lo as usize, hi.max(lo) as usize);
@@ -292,7 +296,7 @@ impl Matrices {
     ) -> EvalResult<Rc<Vec<u64>>> {
         let words = n.div_ceil(64);
         let size = n * words;
-        let internal = || EvalError::rasp("internal error: selector matrix");
+        let internal = || EvalError::internal("selector matrix");
         for &id in dag {
             let i = id.index();
             if self.by_node.get(i).is_none_or(Option::is_some) {
@@ -315,7 +319,11 @@ impl Matrices {
                     let a = get(self, a)?;
                     a.iter().enumerate().map(|(j, x)| !x & self_valid(n, j % words.max(1))).collect()
                 }
-                _ => return Err(internal()),
+                NodeKind::Tokens(_)
+                | NodeKind::Indices
+                | NodeKind::Constant(_)
+                | NodeKind::Map { .. }
+                | NodeKind::Aggregate { .. } => return Err(internal()),
             };
             if matrix.len() != size {
                 return Err(internal());

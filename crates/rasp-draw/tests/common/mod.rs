@@ -45,8 +45,9 @@ pub fn draw_with(file: &str, sop: &str, input: Value, schedule: Schedule) -> Cas
     let text = std::fs::read_to_string(workspace_root().join(&file)).expect("read program");
     let mut session = Session::new(Box::new(RootFiles));
     session.run_file(&file, &text);
-    let output = session.take_output();
-    assert!(!session.had_file_errors(), "{file} has errors:\n{output}");
+    session.take_output();
+    let errors: String = session.take_diagnostics().iter().map(|d| d.render(false)).collect();
+    assert!(!session.had_file_errors(), "{file} has errors:\n{errors}");
     let Some(Value::Sop(root)) = session.lookup(&sop) else { panic!("{sop} is not an s-op in {file}") };
     let elements = input.iter_elements().expect("iterable input");
     let graph = session.graph.clone();

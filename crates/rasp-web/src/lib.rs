@@ -1,0 +1,243 @@
+//! The playground's WebAssembly module: what the page needs from rasp,
+//! through the facade crate and nothing else.
+//!
+//! Every function takes strings and returns a JSON string (documented on
+//! each function), so the same code runs natively in the tests and in the
+//! browser, where a Web Worker calls it and the page shows the result.
+//! Nothing here keeps state between calls: each call runs the program from
+//! its text, which takes milliseconds for the paper's programs.
+
+#![warn(missing_docs)]
+
+mod diagnostics;
+
+pub use diagnostics::{Diagnostic, from_session};
+
+use rasp::{AnalyzeOptions, AttentionComparison, CompileOptions, NoFiles, Program, Session, Value, VerifyOptions};
+use serde_json::{Value as Json, json};
+use std::collections::BTreeSet;
+use wasm_bindgen::prelude::wasm_bindgen;
+
+/// The name the editor's program runs under: it starts every location in
+/// the REPL's messages (`program.rasp:3:5`).
+pub const PROGRAM_NAME: &str = "program.rasp";
+
+/// The longest model the Compile button builds: the REPL's `compile(...)`
+/// limit, since verification runs in the page too.
+pub const MAX_COMPILE_LENGTH: u32 = 64;
+
+/// Inputs checked per length when there are too many to check all (as the
+/// REPL's `compile(...)` does).
+const VERIFY_SAMPLE_PER_LENGTH: usize = 2_000;
+
+/// The version of rasp the module was built from.
+#[wasm_bindgen]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}
+
+/// Runs `source` as a file at the REPL with `input` as the running example,
+/// and analyses and draws the s-op `selected` (or, when `selected` is empty
+/// or not an s-op the program defines, the last s-op it defines) on `input`.
+///
+/// Returns a JSON object:
+/// - `output`: the lines the REPL prints for the program (every s-op and
+///   selector shown on the running example), without its error messages;
+/// - `diagnostics`: the errors, each `{message, rendered, line, column,
+///   from, to}` (`from`/`to` in UTF-16 units of `source`, as the editor
+///   counts, or null when the error has no place);
+/// - `input_error`: why `input` is not a usable running example (then the
+///   program runs without showing examples, and nothing is drawn), or null;
+/// - `sops`: the s-ops the program defines, in the order they were built;
+/// - `selected`: the s-op analysed and drawn, or null;
+/// - `layers`, `heads_per_layer`, `heads`: its analysis (null if none);
+/// - `analysis`: the analysis as `rasp analyze` prints it;
+/// - `svg`: the drawing, or null with the reason in `draw_error`.
+#[wasm_bindgen]
+pub fn run(source: &str, input: &str, selected: &str) -> String {
+    run_json(source, input, selected).to_string()
+}
+
+fn run_json(source: &str, input: &str, selected: &str) -> Json {
+    let mut session = rasp::new_session(NoFiles);
+    let example = set_running_example(&mut session, input);
+    let input_error = example.as_ref().err().cloned();
+    session.run_file(PROGRAM_NAME, source);
+    let output = session.take_output();
+    let diagnostics = from_session(&mut session, source);
+    // `draw(...)` statements print their REPL text; the page draws the
+    // selected s-op itself.
+    session.drawings.clear();
+    let sops = defined_sops(&session);
+    let chosen = sops
+        .iter()
+        .find(|(name, _)| !selected.is_empty() && name == selected)
+        .or_else(|| sops.iter().max_by_key(|(_, order)| *order))
+        .map(|(name, _)| name.clone());
+    let mut result = json!({
+        "output": output,
+        "diagnostics": diagnostics.iter().map(Diagnostic::to_json).collect::<Vec<_>>(),
+        "input_error": input_error,
+        "sops": sops.iter().map(|(name, _)| name.clone()).collect::<Vec<_>>(),
+        "selected": chosen,
+        "layers": null,
+        "heads_per_layer": null,
+        "heads": null,
+        "analysis": null,
+        "svg": null,
+        "draw_error": null,
+    });
+    let Some(name) = chosen else {
+        return result;
+    };
+    if !diagnostics.is_empty() {
+        result["draw_error"] = json!("the program has errors; fix them to see the drawing");
+        return result;
+    }
+    match analyse_and_draw(source, &name, example.as_ref().ok()) {
+        Ok(drawn) => {
+            for (key, value) in drawn {
+                result[key] = value;
+            }
+        }
+        Err(message) => result["draw_error"] = json!(message),
+    }
+    result
+}
+
+/// Makes `input` the session's running example (of s-ops and selectors),
+/// through the REPL's own `set example` command; returns it, or why it is
+/// not usable, and then the session shows no examples (as after `examples
+/// off`), since every definition would fail on them.
+fn set_running_example(session: &mut Session, input: &str) -> Result<Value, String> {
+    let value = match rasp::parse_input(session, input) {
+        Ok(value) if value.iter_elements().is_some_and(|elements| elements.is_empty()) => {
+            Err("the input is empty: type at least one token".to_string())
+        }
+        Ok(value) => Ok(value),
+        Err(e) => Err(e.message().to_string()),
+    };
+    let trimmed = input.trim();
+    let command = match &value {
+        Err(_) => "examples off".to_string(),
+        // A list or a quoted string, as `parse_input` read it.
+        Ok(_) if trimmed.starts_with('[') || trimmed.starts_with('"') => format!("set example {trimmed}"),
+        // RASP strings have no escapes: plain text is quoted as it is.
+        Ok(_) if !input.contains(['"', '\r', '\n']) => format!("set example \"{input}\""),
+        // Text with a double quote has no RASP literal: it is the s-op
+        // example; selectors are not shown on an example they cannot have.
+        Ok(value) => {
+            session.sop_example = value.clone();
+            "selector examples off".to_string()
+        }
+    };
+    session.feed_line(&command);
+    // The commands print nothing when they succeed.
+    session.take_output();
+    value
+}
+
+/// The analysis and drawing of `name`, as `(key, value)` pairs of the
+/// result; a drawing that fails leaves the analysis.
+fn analyse_and_draw(source: &str, name: &str, example: Option<&Value>) -> Result<Vec<(&'static str, Json)>, String> {
+    let program = Program::from_source(PROGRAM_NAME, source, NoFiles).map_err(|e| e.to_string())?;
+    let sop = program.sop(name, "draw").map_err(|e| e.to_string())?;
+    let analysis = program.analyze(sop, AnalyzeOptions::default());
+    let mut fields = vec![
+        ("layers", json!(analysis.layers)),
+        ("heads_per_layer", json!(analysis.heads_per_layer)),
+        ("heads", json!(analysis.total_heads())),
+        ("analysis", json!(analysis.report(program.graph()))),
+    ];
+    match example.map(|example| program.draw(sop, example, AnalyzeOptions::default())) {
+        Some(Ok(drawing)) => fields.push(("svg", json!(drawing.to_svg()))),
+        Some(Err(e)) => fields.push(("draw_error", json!(e.to_string()))),
+        None => fields.push(("draw_error", json!("no drawing without a usable input"))),
+    }
+    Ok(fields)
+}
+
+/// The s-ops a program defined at the console (names a fresh session does
+/// not have), with the order their nodes were built in: the last one built
+/// is what the page draws unless told otherwise.
+fn defined_sops(session: &Session) -> Vec<(String, u32)> {
+    let fresh: BTreeSet<String> = rasp::new_session(NoFiles).names().into_iter().collect();
+    let mut sops: Vec<(String, u32)> = session
+        .names()
+        .into_iter()
+        .filter(|name| !fresh.contains(name))
+        .filter_map(|name| match session.lookup(&name) {
+            Some(Value::Sop(id)) => Some((name, id.0)),
+            _ => None,
+        })
+        .collect();
+    sops.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+    sops
+}
+
+/// Compiles the s-op `sop` of `source` to transformer weights for the
+/// vocabulary `vocab` (`a,b,c`, or one token per character as `abc`) and
+/// inputs of 1 to `max_len` tokens, verifies the model against the
+/// interpreter, and runs it on `input` to compare its attention with the
+/// program's selectors.
+///
+/// Returns a JSON object: `error` (null, or why nothing was compiled);
+/// `summary` (the model's size, as `rasp compile` prints it); `parameters`;
+/// `d_model`; `layers`; `verify` (the verification report as text);
+/// `inputs_checked`, `mismatches`, `exhaustive`; `attention_svg` and
+/// `attention` (the comparison as a heatmap and as text), or null with
+/// `attention_error`.
+#[wasm_bindgen]
+pub fn compile(source: &str, sop: &str, vocab: &str, max_len: u32, input: &str) -> String {
+    compile_json(source, sop, vocab, max_len, input).unwrap_or_else(|error| json!({ "error": error })).to_string()
+}
+
+fn compile_json(source: &str, sop_name: &str, vocab: &str, max_len: u32, input: &str) -> Result<Json, String> {
+    let program = Program::from_source(PROGRAM_NAME, source, NoFiles).map_err(|e| e.to_string())?;
+    let sop = program.sop(sop_name, "compile").map_err(|e| e.to_string())?;
+    let tokens = rasp::parse_vocab(vocab);
+    if tokens.is_empty() {
+        return Err("the vocabulary is empty: give its tokens, e.g. abc or a,b,c".to_string());
+    }
+    if !(1..=MAX_COMPILE_LENGTH).contains(&max_len) {
+        return Err(format!("the maximum length must be from 1 to {MAX_COMPILE_LENGTH}, not {max_len}"));
+    }
+    let options = CompileOptions::new(tokens, None, max_len as usize);
+    let model = program.compile(sop, &options).map_err(|e| e.to_string())?;
+    let verify_options = VerifyOptions { sample_per_length: VERIFY_SAMPLE_PER_LENGTH, ..Default::default() };
+    let report = program.verify(sop, &model, &verify_options);
+    let parameters = model.parameter_count();
+    let mut result = json!({
+        "error": null,
+        "summary": rasp::summary(&model),
+        "parameters": parameters.dense,
+        "nonzero_parameters": parameters.nonzero,
+        "d_model": model.config.d_model,
+        "layers": model.config.n_layers,
+        "verify": rasp::verify_text(&model, &report),
+        "inputs_checked": report.inputs_checked,
+        "mismatches": report.mismatches,
+        "exhaustive": report.exhaustive,
+        "attention_svg": null,
+        "attention": null,
+        "attention_error": null,
+    });
+    match AttentionComparison::of_model(&program, &model, input) {
+        Ok(comparison) => {
+            result["attention_svg"] = json!(comparison.to_svg());
+            result["attention"] = json!(comparison.report());
+        }
+        Err(e) => {
+            result["attention_error"] =
+                json!(format!("the compiled model cannot run on the input {input:?}: {}", e.message()));
+        }
+    }
+    Ok(result)
+}
+
+/// The REPL's `help` text, or `help TOPIC` when `topic` is not empty.
+#[wasm_bindgen]
+pub fn help(topic: &str) -> String {
+    let session = rasp::new_session(NoFiles);
+    rasp::help(&session, Some(topic).filter(|t| !t.trim().is_empty()))
+}

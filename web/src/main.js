@@ -1,0 +1,327 @@
+// The playground page: the editor, the running example, the REPL's output,
+// the drawing of the selected s-op and the Compile panel. All the work is
+// done by the worker (worker.js); this file only shows its answers.
+import { EditorView, basicSetup } from "codemirror";
+import { keymap } from "@codemirror/view";
+import { indentWithTab } from "@codemirror/commands";
+import { lintGutter, setDiagnostics } from "@codemirror/lint";
+import { raspHighlighting, raspLanguage } from "./rasp-mode.js";
+import { EXAMPLES } from "./examples.js";
+import { Evaluator, TimeLimitError } from "./evaluator.js";
+
+// Time limits: running a program, and compiling + verifying it.
+const RUN_LIMIT_MS = 5000;
+const COMPILE_LIMIT_MS = 30000;
+// Edits are run this long after the last keystroke (a run of a paper
+// program takes 10-60 ms; edits made meanwhile are run together after it).
+const DEBOUNCE_MS = 25;
+
+const $ = (id) => document.getElementById(id);
+const loadStarted = performance.now();
+
+// ---- the link: ?code=...&input=...[&sop=...] -------------------------------
+// Percent-encoded (encodeURIComponent); a literal "+" stays a plus, as RASP
+// programs are full of them.
+function readLink() {
+  const found = {};
+  for (const part of location.search.replace(/^\?/, "").split("&")) {
+    if (!part) continue;
+    const eq = part.indexOf("=");
+    const key = eq < 0 ? part : part.slice(0, eq);
+    const value = eq < 0 ? "" : part.slice(eq + 1);
+    try {
+      found[decodeURIComponent(key)] = decodeURIComponent(value);
+    } catch {
+      found[key] = value;
+    }
+  }
+  return found;
+}
+
+function writeLink() {
+  const parts = [`code=${encodeURIComponent(state.code)}`, `input=${encodeURIComponent(state.input)}`];
+  if (state.sop) parts.push(`sop=${encodeURIComponent(state.sop)}`);
+  history.replaceState(null, "", `${location.pathname}?${parts.join("&")}`);
+}
+
+// ---- state -----------------------------------------------------------------
+const link = readLink();
+const state = {
+  code: link.code ?? EXAMPLES[0].code,
+  input: link.input ?? (link.code === undefined ? EXAMPLES[0].input : "hello"),
+  // The s-op chosen in the menu; empty means the program's last s-op.
+  sop: link.sop ?? "",
+  // The s-op the last run drew (what Compile compiles).
+  drawn: null,
+  busy: false,
+  dirty: false,
+  // When the first edit not yet run was made (performance.now()).
+  editedAt: null,
+  firstDrawingMs: null,
+};
+
+const evaluator = new Evaluator(new URL("worker.js", import.meta.url));
+
+// ---- the editor --------------------------------------------------------------
+const editor = new EditorView({
+  parent: $("editor"),
+  doc: state.code,
+  extensions: [
+    basicSetup,
+    keymap.of([indentWithTab]),
+    raspLanguage,
+    raspHighlighting,
+    lintGutter(),
+    EditorView.updateListener.of((update) => {
+      if (update.docChanged) {
+        state.code = update.state.doc.toString();
+        schedule();
+      }
+    }),
+  ],
+});
+
+$("input").value = state.input;
+$("input").addEventListener("input", () => {
+  state.input = $("input").value;
+  schedule();
+});
+$("sop").addEventListener("change", () => {
+  state.sop = $("sop").value;
+  schedule(0);
+});
+
+for (const example of EXAMPLES) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.textContent = example.name;
+  button.dataset.example = example.name;
+  button.addEventListener("click", () => {
+    state.sop = "";
+    state.input = example.input;
+    $("input").value = example.input;
+    editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: example.code } });
+    defaultCompileOptions(true);
+    schedule(0);
+  });
+  $("examples").append(button);
+}
+
+$("share").addEventListener("click", async () => {
+  writeLink();
+  try {
+    await navigator.clipboard.writeText(location.href);
+    notice("The link to this program and input is copied.", 2500);
+  } catch {
+    notice("The address bar holds the link to this program and input.", 4000);
+  }
+});
+
+// ---- messages ----------------------------------------------------------------
+let noticeTimer = null;
+function notice(text, hideAfterMs) {
+  const box = $("notice");
+  box.textContent = text;
+  box.hidden = false;
+  clearTimeout(noticeTimer);
+  if (hideAfterMs) noticeTimer = setTimeout(() => (box.hidden = true), hideAfterMs);
+}
+
+function show(id, text) {
+  const element = $(id);
+  element.hidden = !text;
+  element.textContent = text || "";
+}
+
+// A failed or stopped evaluation: say what happened where the output goes.
+function reportStopped(error, what) {
+  const text =
+    error instanceof TimeLimitError
+      ? `Time limit: the ${what} ran longer than ${what === "program" ? RUN_LIMIT_MS / 1000 : COMPILE_LIMIT_MS / 1000} s and was stopped (the evaluator was restarted). Edit the program or input to run it again.`
+      : `The evaluator failed while running the ${what}: ${error.message}` +
+        (/call stack|recursion|stack/i.test(error.message)
+          ? " (the program recursed too deeply for the browser's stack)"
+          : "") +
+        ". It was restarted.";
+  notice(text);
+  return text;
+}
+
+// ---- running ---------------------------------------------------------------------
+let debounceTimer = null;
+function schedule(delay = DEBOUNCE_MS) {
+  // The first edit not yet shown: redraw times count from it.
+  state.editedAt ??= performance.now();
+  clearTimeout(debounceTimer);
+  debounceTimer = setTimeout(refresh, delay);
+}
+
+async function refresh() {
+  if (state.busy) {
+    state.dirty = true;
+    return;
+  }
+  state.busy = true;
+  state.dirty = false;
+  const editedAt = state.editedAt;
+  state.editedAt = null;
+  writeLink();
+  const request = { code: state.code, input: state.input, sop: state.sop };
+  $("status").textContent = "running…";
+  try {
+    const { result, ms } = await evaluator.request("run", request, RUN_LIMIT_MS);
+    $("notice").hidden = true;
+    render(result, ms, editedAt);
+  } catch (error) {
+    const text = reportStopped(error, "program");
+    $("repl").textContent = text;
+    $("status").textContent = "stopped";
+    editor.dispatch(setDiagnostics(editor.state, []));
+    $("drawing").classList.add("stale");
+  } finally {
+    state.busy = false;
+    if (state.dirty) schedule(0);
+  }
+}
+
+function render(result, ms, editedAt) {
+  $("repl").textContent = result.output || "(the program printed nothing)";
+  $("status").textContent = `${ms.toFixed(0)} ms`;
+  show("input-error", result.input_error);
+
+  const diagnostics = result.diagnostics.filter((d) => d.from !== null);
+  const length = editor.state.doc.length;
+  editor.dispatch(
+    setDiagnostics(
+      editor.state,
+      diagnostics.map((d) => ({
+        from: Math.min(d.from, length),
+        to: Math.min(Math.max(d.to, d.from), length),
+        severity: "error",
+        message: d.message,
+      })),
+    ),
+  );
+  show("errors", result.diagnostics.map((d) => d.rendered).join("\n"));
+
+  const menu = $("sop");
+  menu.replaceChildren(
+    ...result.sops.map((name) => {
+      const option = document.createElement("option");
+      option.value = name;
+      option.textContent = name;
+      return option;
+    }),
+  );
+  menu.value = result.selected ?? "";
+  state.drawn = result.selected;
+  $("compile").disabled = !result.selected;
+
+  if (result.layers !== null) {
+    const heads = result.heads_per_layer.join(", ");
+    $("counts").textContent =
+      `${result.selected}: ${result.layers} layer${result.layers === 1 ? "" : "s"}, ` +
+      `${result.heads} head${result.heads === 1 ? "" : "s"}` +
+      (result.layers > 0 ? ` (per layer: ${heads})` : "");
+  } else if (!result.selected) {
+    $("counts").textContent = "";
+  }
+  const drawing = $("drawing");
+  if (result.svg) {
+    placeSvg(drawing, result.svg);
+    drawing.classList.remove("stale");
+    if (editedAt !== null) {
+      const redraw = performance.now() - editedAt;
+      document.body.dataset.lastRedrawMs = redraw.toFixed(0);
+      $("status").textContent = `${ms.toFixed(0)} ms to run, drawn ${redraw.toFixed(0)} ms after the edit`;
+    }
+    if (state.firstDrawingMs === null) {
+      state.firstDrawingMs = performance.now() - loadStarted;
+      document.body.dataset.firstDrawingMs = state.firstDrawingMs.toFixed(0);
+    }
+  } else {
+    drawing.classList.add("stale");
+    if (!result.selected) drawing.replaceChildren();
+  }
+  show(
+    "draw-error",
+    result.svg ? "" : result.selected ? result.draw_error : "The program defines no s-op to draw yet.",
+  );
+}
+
+// Puts an SVG string from the worker into the page as a parsed element
+// (never as HTML), without scripts or event attributes.
+function placeSvg(container, text) {
+  const parsed = new DOMParser().parseFromString(text, "image/svg+xml");
+  const svg = parsed.documentElement;
+  if (svg.nodeName !== "svg") {
+    container.textContent = "the drawing could not be read";
+    return;
+  }
+  for (const script of svg.querySelectorAll("script, foreignObject")) script.remove();
+  for (const element of svg.querySelectorAll("*")) {
+    for (const attribute of [...element.attributes]) {
+      if (/^on/i.test(attribute.name)) element.removeAttribute(attribute.name);
+    }
+  }
+  container.replaceChildren(document.importNode(svg, true));
+}
+
+// ---- compiling -------------------------------------------------------------------
+// The vocabulary defaults to the input's distinct tokens, the length to its length.
+function defaultCompileOptions(force) {
+  const vocab = $("vocab");
+  if (force || !vocab.value) vocab.value = [...new Set([...state.input])].sort().join("");
+  const maxLen = $("maxlen");
+  if (force) maxLen.value = String(Math.max(1, Math.min(64, [...state.input].length || 5)));
+}
+
+$("compile-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (!state.drawn) return;
+  const button = $("compile");
+  button.disabled = true;
+  button.textContent = "Compiling…";
+  show("compile-error", "");
+  show("compile-summary", "");
+  show("compile-verify", "");
+  $("attention").replaceChildren();
+  const request = {
+    code: state.code,
+    sop: state.drawn,
+    vocab: $("vocab").value,
+    maxLen: Number($("maxlen").value) || 0,
+    input: state.input,
+  };
+  try {
+    const { result, ms } = await evaluator.request("compile", request, COMPILE_LIMIT_MS);
+    if (result.error) {
+      show("compile-error", result.error);
+    } else {
+      show("compile-summary", result.summary);
+      show("compile-verify", `${result.verify}(compiled and verified in ${(ms / 1000).toFixed(1)} s)`);
+      if (result.attention_svg) placeSvg($("attention"), result.attention_svg);
+      else show("compile-error", result.attention_error);
+    }
+  } catch (error) {
+    show("compile-error", reportStopped(error, "compilation"));
+  } finally {
+    button.disabled = false;
+    button.textContent = "Compile";
+  }
+});
+
+// ---- help ------------------------------------------------------------------------
+$("help").addEventListener("toggle", async () => {
+  if (!$("help").open || $("help-text").dataset.loaded) return;
+  try {
+    const { result } = await evaluator.request("help", { topic: "" }, RUN_LIMIT_MS);
+    $("help-text").textContent = result;
+    $("help-text").dataset.loaded = "yes";
+  } catch (error) {
+    $("help-text").textContent = String(error.message);
+  }
+});
+
+defaultCompileOptions(true);
+schedule(0);

@@ -1,0 +1,27 @@
+// The evaluator: rasp compiled to WebAssembly, in a worker so that a
+// runaway program never freezes the page. The page terminates this worker
+// when a request runs over its time limit and starts a new one.
+import init, { compile, help, run, version } from "../build/pkg/rasp_web.js";
+
+const ready = init({ module_or_path: new URL("rasp_web_bg.wasm", self.location.href) });
+
+const HANDLERS = {
+  run: ({ code, input, sop }) => JSON.parse(run(code, input, sop ?? "")),
+  compile: ({ code, sop, vocab, maxLen, input }) => JSON.parse(compile(code, sop, vocab, maxLen, input)),
+  help: ({ topic }) => help(topic ?? ""),
+  version: () => version(),
+};
+
+self.onmessage = async (event) => {
+  const { id, kind, args } = event.data;
+  try {
+    await ready;
+    const started = performance.now();
+    const result = HANDLERS[kind](args);
+    self.postMessage({ id, result, ms: performance.now() - started });
+  } catch (error) {
+    // A trap (stack exhausted, a bug) leaves the module unusable: the page
+    // reports it and starts a fresh worker.
+    self.postMessage({ id, failure: String(error && error.message ? error.message : error) });
+  }
+};
