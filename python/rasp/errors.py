@@ -24,8 +24,14 @@ kind            class                      raised when
 ``internal``    :class:`InternalError`     a bug in rasp (please report it)
 ==============  =========================  =====================================
 
-Each exception has ``kind`` (the name in the first column) and ``message``
-(the text rasp prints, possibly several lines).
+Each exception has ``kind`` (the name in the first column), ``message``
+(the text rasp prints, possibly several lines) and ``diagnostics``: one dict
+per error in the program text, with ``kind`` (``syntax``, or the evaluation
+error's: ``program``, ``python``, ``unsupported``, ``internal``),
+``message``, ``file``, ``line``, ``column`` (1-based) and ``line_text``
+(the last four None when no text is to blame). A :class:`RaspSyntaxError`
+also has ``SyntaxError``'s ``filename``, ``lineno``, ``offset`` and
+``text`` from its first diagnostic.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ class RaspError(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+        self.diagnostics: list = []
 
     def __str__(self) -> str:
         return self.message
@@ -115,6 +122,12 @@ _BY_KIND = {
 }
 
 
-def _from_kind(kind: str, message: str) -> RaspError:
+def _from_kind(kind: str, message: str, diagnostics: list = ()) -> RaspError:
     """The exception for an error of the facade (called by the extension)."""
-    return _BY_KIND.get(kind, InternalError)(message)
+    error = _BY_KIND.get(kind, InternalError)(message)
+    error.diagnostics = list(diagnostics)
+    if isinstance(error, SyntaxError) and error.diagnostics:
+        first = error.diagnostics[0]
+        error.filename, error.lineno = first["file"], first["line"]
+        error.offset, error.text = first["column"], first["line_text"]
+    return error

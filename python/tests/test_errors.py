@@ -36,16 +36,25 @@ def test_every_error_kind_has_its_class():
 
 
 def test_syntax_errors_say_where():
-    with pytest.raises(rasp.RaspSyntaxError, match=r"cannot parse(.|\n)*prog\.rasp:2:5") as caught:
+    with pytest.raises(rasp.RaspSyntaxError, match=r"prog\.rasp:2:5") as caught:
         rasp.Program("a = 1;\nx = ;\n", name="prog.rasp")
-    assert caught.value.kind == "syntax" and caught.value.message.startswith("prog.rasp has errors")
+    error = caught.value
+    assert error.kind == "syntax" and error.message.startswith("prog.rasp has errors")
+    (diagnostic,) = error.diagnostics
+    assert diagnostic["kind"] == "syntax"
+    assert (diagnostic["file"], diagnostic["line"], diagnostic["column"]) == ("prog.rasp", 2, 5)
+    assert diagnostic["line_text"] == "x = ;"
+    # and as a SyntaxError
+    assert (error.filename, error.lineno, error.offset, error.text) == ("prog.rasp", 2, 5, "x = ;")
 
 
 def test_program_errors():
     with pytest.raises(rasp.RaspProgramError, match="Expected selector"):
         rasp.run("x = aggregate(3, tokens);", "x", "abc")
-    with pytest.raises(rasp.RaspProgramError, match="Undefined variable"):
-        rasp.run("x = nothing + 1;", "x", "abc")
+    with pytest.raises(rasp.RaspProgramError, match="Undefined variable") as caught:
+        rasp.run("a = 1;\nx = nothing + 1;", "x", "abc")
+    (diagnostic,) = caught.value.diagnostics
+    assert diagnostic["kind"] == "program" and diagnostic["line"] == 2
 
 
 def test_evaluation_errors():

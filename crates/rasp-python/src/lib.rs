@@ -21,16 +21,40 @@ use std::collections::BTreeMap;
 use values::{Out, PlainInput};
 use worker::Worker;
 
-/// The exception `rasp.errors` has for `error`'s kind, carrying its message.
+/// The exception `rasp.errors` has for `error`'s kind, carrying its message
+/// and its diagnostics (the places in the program it is about).
 pub(crate) fn to_py_err(py: Python<'_>, error: &Error) -> PyErr {
-    let made = py
-        .import("rasp.errors")
-        .and_then(|module| module.getattr("_from_kind"))
-        .and_then(|make| make.call1((error.kind().name(), error.to_string())));
+    let made = diagnostics(py, error).and_then(|diagnostics| {
+        py.import("rasp.errors")?.getattr("_from_kind")?.call1((error.kind().name(), error.to_string(), diagnostics))
+    });
     match made {
         Ok(exception) => PyErr::from_value(exception),
         Err(import_failed) => import_failed,
     }
+}
+
+/// One dict per diagnostic: `kind` (`syntax`, or the evaluation error's
+/// kind: `program`, `python`, `unsupported`, `internal`), `message`, and
+/// where: `file`, `line`,
+/// `column` (1-based), `line_text` (None when no text is to blame).
+fn diagnostics<'py>(py: Python<'py>, error: &Error) -> PyResult<Bound<'py, pyo3::types::PyList>> {
+    let list = pyo3::types::PyList::empty(py);
+    for diagnostic in error.diagnostics() {
+        let entry = pyo3::types::PyDict::new(py);
+        let kind = match &diagnostic.kind {
+            rasp::DiagnosticKind::Syntax => "syntax".to_string(),
+            rasp::DiagnosticKind::Runtime(kind) => format!("{kind:?}").to_lowercase(),
+        };
+        entry.set_item("kind", kind)?;
+        entry.set_item("message", &diagnostic.message)?;
+        let at = diagnostic.location.as_ref();
+        entry.set_item("file", at.map(|l| l.file.as_str()))?;
+        entry.set_item("line", at.map(|l| l.line))?;
+        entry.set_item("column", at.map(|l| l.column))?;
+        entry.set_item("line_text", at.map(|l| l.line_text.as_str()))?;
+        list.append(entry)?;
+    }
+    Ok(list)
 }
 
 /// A facade result as a Python result.
