@@ -142,6 +142,15 @@ class Model:
         ((rows, cols, data),) = self._native.residuals([self._word(tokens)])
         return _matrix(rows, cols, data)
 
+    def attention(self, tokens: Tokens) -> list:
+        """Every head's softmax attention on one word: ``attention(w)[l][h]``
+        is layer ``l``'s head ``h`` (both from 0, as in ``config["layers"]``
+        and the tensor names), a ``[positions, positions]`` array with one
+        row per query; position 0 is the start token, then BOS (if any), then
+        the word. Each row sums to 1."""
+        layers = self._native.attention(self._word(tokens))
+        return [[_matrix(r, c, b) for r, c, b in heads] for heads in layers]
+
     def logits(self, tokens: Tokens) -> np.ndarray:
         """The readout scores ``residual[1:] @ unembed``: one row per decoded
         position; one column per output value (``config["readout"]["values"]``)

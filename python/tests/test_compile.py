@@ -196,3 +196,19 @@ def test_models_keep_the_files_their_program_loaded(tmp_path, monkeypatch):
     loaded = rasp.load_model(folder)
     assert loaded.forward("aab") == ["b", "a", "a"]
     assert loaded.verify()["mismatches"] == 0
+
+
+def test_attention_patterns(reverse_model):
+    word = "abcab"
+    patterns = reverse_model.attention(word)
+    layers = reverse_model.config["layers"]
+    assert [len(heads) for heads in patterns] == [len(layer["heads"]) for layer in layers]
+    n = len(reverse_model.encode(word))
+    for heads in patterns:
+        for pattern in heads:
+            assert pattern.shape == (n, n)
+            np.testing.assert_allclose(pattern.sum(axis=1), 1, atol=1e-5)
+    # The flip head (the second layer's) sends word position i to n - 1 - i
+    # (position 0 of the matrix is the start token).
+    (flip,) = patterns[1]
+    assert [int(np.argmax(row[1:])) for row in flip[1:]] == [4, 3, 2, 1, 0]

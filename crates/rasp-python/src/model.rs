@@ -97,6 +97,13 @@ impl CompiledModel {
         Ok(py_result(py, streams)?.iter().map(|m| to_py_matrix(py, m)).collect())
     }
 
+    /// Every head's attention on one word: per layer, per head, a matrix.
+    fn attention(&self, py: Python<'_>, word: Vec<String>) -> PyResult<Vec<Vec<PyMatrix>>> {
+        let patterns = py.detach(|| rasp::attention_patterns(&self.model, &word));
+        let patterns = py_result(py, patterns)?;
+        Ok(patterns.iter().map(|heads| heads.iter().map(|m| to_py_matrix(py, m)).collect()).collect())
+    }
+
     /// The readout scores of a final residual stream.
     fn scores(&self, py: Python<'_>, rows: usize, cols: usize, data: &[u8]) -> PyResult<PyMatrix> {
         let scores = Matrix::from_le_bytes(rows, cols, data).and_then(|m| rasp::readout_scores(&self.model, &m));

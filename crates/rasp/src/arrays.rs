@@ -91,6 +91,15 @@ pub fn residual_streams<S: AsRef<str>>(model: &Model, words: &[Vec<S>]) -> Resul
     Ok(model.residuals(&ids)?.iter().map(Matrix::from_array).collect())
 }
 
+/// Every head's attention on one word (BOS is added when the model has
+/// one): `[layer][head]`, each `[positions, positions]` with one row per
+/// query, position 0 the start token; each row sums to 1.
+pub fn attention_patterns<S: AsRef<str>>(model: &Model, word: &[S]) -> Result<Vec<Vec<Matrix>>> {
+    let ids = model.encode(word)?;
+    let layers = model.attention(&ids)?;
+    Ok(layers.iter().map(|heads| heads.iter().map(Matrix::from_array).collect()).collect())
+}
+
 /// The readout scores of a final residual stream (`residual[1..] @
 /// unembed`: one row per decoded position, the start token left out).
 pub fn readout_scores(model: &Model, residual: &Matrix) -> Result<Matrix> {

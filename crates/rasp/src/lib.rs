@@ -31,7 +31,8 @@ mod repl;
 mod trained;
 
 pub use arrays::{
-    Matrix, decode_residual, decode_scores, model_json, readout_scores, readout_width, residual_streams, weights,
+    Matrix, attention_patterns, decode_residual, decode_scores, model_json, readout_scores, readout_width,
+    residual_streams, weights,
 };
 pub use attention::{AttentionComparison, HeadAttention};
 pub use compiled::{

@@ -80,3 +80,21 @@ fn a_missing_model_folder_is_an_io_error() {
     let error = rasp::ModelFolder::read(&missing).err().expect("nothing to read");
     assert_eq!(error.kind(), ErrorKind::Io, "{error}");
 }
+
+#[test]
+fn attention_patterns_are_the_models() {
+    let (_, model) = hist_bos();
+    let word = ["a", "b", "a"];
+    let patterns = rasp::attention_patterns(&model, &word).expect("runs");
+    let ids = model.encode(&word).expect("encodes");
+    let expected = model.attention(&ids).expect("runs");
+    assert_eq!(patterns.len(), model.config.n_layers);
+    for (layer, wanted) in patterns.iter().zip(&expected) {
+        assert_eq!(layer.len(), wanted.len());
+        for (matrix, array) in layer.iter().zip(wanted) {
+            assert_eq!((matrix.rows, matrix.cols), (ids.len(), ids.len()));
+            assert!(matrix.data.iter().zip(array.iter()).all(|(a, b)| a == b));
+        }
+    }
+    assert_eq!(rasp::attention_patterns(&model, &["z"]).map_err(|e| e.kind()), Err(ErrorKind::Input));
+}
