@@ -3,9 +3,13 @@ checked against answers worked out by hand."""
 
 from __future__ import annotations
 
+import gc
+import os
 import re
 import threading
+import time
 
+import pytest
 from conftest import ROOT
 
 import rasp
@@ -78,3 +82,38 @@ def test_recursion_as_deep_as_the_reference_allows():
         "def f(n) {\n  return 0 if n == 0 else f(n - 1) + 1;\n}\nd = f(100);\nw = indices + d;\n"
     )
     assert rasp.run(source, "w", "ab") == [100, 101]
+
+
+def test_one_program_from_many_threads(reverse_source):
+    program = rasp.Program(reverse_source)
+    failures = []
+
+    def work(seed):
+        for i in range(40):
+            word = "abcdefg"[(seed + i) % 7 :] or "z"
+            if program.run("reverse", word) != list(reversed(word)):
+                failures.append(word)
+
+    threads = [threading.Thread(target=work, args=(seed,)) for seed in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux's /proc")
+def test_interpreter_threads_end_with_their_programs(reverse_source):
+    def threads():
+        return len(os.listdir("/proc/self/task"))
+
+    before = threads()
+    programs = [rasp.Program(reverse_source) for _ in range(10)]
+    assert threads() >= before + 10
+    assert [p.run("reverse", "ab") for p in programs] == [["b", "a"]] * 10
+    del programs
+    gc.collect()
+    deadline = time.monotonic() + 10
+    while threads() > before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert threads() <= before
