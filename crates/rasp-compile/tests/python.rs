@@ -1,4 +1,4 @@
-//! python/forward.py (numpy only) reproduces the Rust forward pass. Runs
+//! python/tools/forward.py (numpy only) reproduces the Rust forward pass. Runs
 //! when a Python with numpy is found (`RASP_PYTHON`, else `python3`);
 //! otherwise prints a note and passes.
 
@@ -16,7 +16,7 @@ fn python() -> Option<String> {
 }
 
 fn script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../python/forward.py")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../python/tools/forward.py")
 }
 
 fn run_python(exe: &str, dir: &Path, input: &str, residual: bool) -> serde_json::Value {
@@ -117,7 +117,7 @@ fn onnx_runs_in_onnxruntime() {
     });
     model.save(&dir).expect("model saves");
     std::fs::write(dir.join("model.onnx"), rasp_compile::Model::to_onnx(&model)).expect("onnx written");
-    let checker = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../python/check_onnx.py");
+    let checker = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../python/tools/check_onnx.py");
     for input in ["d c b a", "b a b", "c"] {
         let out = Command::new(&exe).arg(&checker).arg(&dir).arg(input).output().expect("python runs");
         assert!(out.status.success(), "check_onnx.py failed: {}", String::from_utf8_lossy(&out.stderr));

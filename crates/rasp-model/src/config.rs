@@ -177,7 +177,7 @@ pub struct ModelConfig {
     pub layer_norm: bool,
     /// Always false: constant terms come from the `one` residual direction.
     pub biases: bool,
-    /// The forward pass in words (also implemented by python/forward.py).
+    /// The forward pass in words (also implemented by python/tools/forward.py).
     pub forward: String,
     /// Embedding rows: token id i is `tokens[i]`. Id 0 is the start token.
     pub tokens: Vec<String>,

@@ -246,8 +246,13 @@ impl Model {
     /// Decodes the program positions (all but the start token) of one
     /// final residual stream.
     pub fn decode(&self, residual: ArrayView2<f32>) -> Vec<Decoded> {
-        let out = residual.slice(s![1.., ..]).dot(&self.unembed);
-        out.axis_iter(Axis(0)).map(|row| self.decode_row(row.as_slice().unwrap_or(&[]))).collect()
+        self.decode_scores(residual.slice(s![1.., ..]).dot(&self.unembed).view())
+    }
+
+    /// Decodes readout scores, one row per position (`residual @ unembed`
+    /// without the start token's row; as many columns as `unembed`).
+    pub fn decode_scores(&self, scores: ArrayView2<f32>) -> Vec<Decoded> {
+        scores.axis_iter(Axis(0)).map(|row| self.decode_row(&row.to_vec())).collect()
     }
 
     fn decode_row(&self, row: &[f32]) -> Decoded {

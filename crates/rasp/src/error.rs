@@ -110,7 +110,15 @@ impl From<rasp_compile::CompileError> for Error {
 
 impl From<rasp_model::ModelError> for Error {
     fn from(e: rasp_model::ModelError) -> Error {
-        Error::new(ErrorKind::Model, e.to_string())
+        // A word the model cannot take (an unknown token, too long) is the
+        // caller's input, and a file that cannot be read or written is IO,
+        // not a fault of the model.
+        let kind = match &e {
+            rasp_model::ModelError::Input(_) => ErrorKind::Input,
+            rasp_model::ModelError::Io(_) => ErrorKind::Io,
+            rasp_model::ModelError::Format(_) => ErrorKind::Model,
+        };
+        Error::new(kind, e.to_string())
     }
 }
 

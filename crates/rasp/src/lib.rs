@@ -19,8 +19,10 @@
 
 #![warn(missing_docs)]
 
+mod arrays;
 mod attention;
 mod compiled;
+mod console;
 mod error;
 mod input;
 mod program;
@@ -28,10 +30,15 @@ mod repl;
 #[cfg(feature = "train")]
 mod trained;
 
+pub use arrays::{
+    Matrix, attention_patterns, decode_residual, decode_scores, model_json, readout_scores, readout_width,
+    residual_streams, weights,
+};
 pub use attention::{AttentionComparison, HeadAttention};
 pub use compiled::{
     LOADS_FILE, ModelFolder, ONNX_FILE, OutputFile, PROGRAM_FILE, model_files, summary, verify_json, verify_text,
 };
+pub use console::help_request;
 pub use error::{Error, ErrorKind, Result};
 pub use input::{parse_input, parse_vocab, parse_word, split_word};
 pub use program::{FileLoader, Program, StoredFiles};
@@ -44,11 +51,11 @@ pub use trained::{TrainedAttention, TrainedHeadMatch};
 pub use rasp_analyze::{Analysis, AnalyzeOptions, Schedule};
 pub use rasp_compile::{CompileOptions, PAPER_EXAMPLES};
 pub use rasp_compile::{VerifyOptions, VerifyReport};
-pub use rasp_core::{Graph, NodeId, Sequence, Value};
+pub use rasp_core::{Atom, Graph, NodeId, Sequence, Value};
 pub use rasp_draw::{Drawing, default_path as default_drawing_path, input_repr};
 #[cfg(not(target_family = "wasm"))]
 pub use rasp_lang::with_large_stack;
 pub use rasp_lang::{
     Control, Diagnostic, DiagnosticKind, Frame, LIBRARY_PATH, Location, NoFiles, Session, SourceLoader, drive,
 };
-pub use rasp_model::{Encoding, Model, ProgramInfo};
+pub use rasp_model::{Decoded, Encoding, Model, ProgramInfo, Scalar};

@@ -7,7 +7,7 @@ balanced prefix with a random tail, a third random strings; tokens "(", ")",
 balance is still >= 0: some earlier prefix closed more than it opened. A
 RASP program needs a second layer for those (docs/experiments.md).
 
-    python3 python/dyck1_prefix_dips.py [INPUTS]
+    python3 python/tools/dyck1_prefix_dips.py [INPUTS]
 """
 
 import random
