@@ -154,7 +154,7 @@ fn interactive(mut session: Session) -> ExitCode {
                     let _ = editor.add_history_entry(line.as_str());
                 }
                 if !session.is_continuing()
-                    && let Some(topic) = help_request(&line)
+                    && let Some(topic) = rasp::help_request(&line)
                 {
                     print!("{}", rasp::help(&session, topic));
                     continue;
@@ -199,20 +199,6 @@ fn interactive(mut session: Session) -> ExitCode {
         let _ = editor.save_history(h);
     }
     ExitCode::SUCCESS
-}
-
-/// `help` or `help NAME` typed at a fresh prompt (no semicolon, like the
-/// other REPL commands): the topic, `Some(None)` for the overview.
-fn help_request(line: &str) -> Option<Option<&str>> {
-    let mut words = line.split_whitespace();
-    if words.next() != Some("help") {
-        return None;
-    }
-    match (words.next(), words.next()) {
-        (None, _) => Some(None),
-        (Some(topic), None) if !topic.ends_with(';') => Some(Some(topic)),
-        (Some(_), _) => None,
-    }
 }
 
 /// Colours at a terminal unless NO_COLOR is set (any value) or TERM=dumb.
