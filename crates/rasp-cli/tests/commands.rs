@@ -56,6 +56,13 @@ fn compile_verify_attention_on_one_folder() {
     for file in ["model.json", "model.safetensors", "program.rasp"] {
         assert!(dir.join("nested/model").join(file).is_file(), "{file} missing");
     }
+    // The same program compiles to the same bytes.
+    let again = ["compile", &reverse, "--sop", "reverse", "--vocab", "abc", "--max-len", "4", "-o", "again"];
+    assert!(rasp_in(&dir, &again).status.success());
+    for file in ["model.json", "model.safetensors"] {
+        let read = |folder: &str| std::fs::read(dir.join(folder).join(file)).expect("written");
+        assert!(read("nested/model") == read("again"), "{file} differs between two compiles");
+    }
     let out = rasp_in(&dir, &["verify", "nested/model"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("mismatches: 0 of 120 inputs"), "{}", text(&out.stdout));

@@ -4,8 +4,7 @@
 use crate::config::{FORMAT, FORMAT_VERSION, ModelConfig};
 use crate::{Head, Layer, Mlp, Model, ModelError};
 use ndarray::Array2;
-use safetensors::tensor::{Dtype, TensorView};
-use std::collections::HashMap;
+use safetensors::tensor::Dtype;
 use std::path::Path;
 
 /// The weights file [`Model::save`] writes into a model directory.
@@ -20,20 +19,37 @@ fn io_err(what: &str, path: &Path, e: impl std::fmt::Display) -> ModelError {
 impl Model {
     /// The weights as safetensors bytes (metadata names the config file).
     pub fn safetensors_bytes(&self) -> Result<Vec<u8>, ModelError> {
-        let tensors = self.tensors();
-        let bytes: Vec<Vec<u8>> =
-            tensors.iter().map(|(_, t)| t.iter().flat_map(|v| v.to_le_bytes()).collect()).collect();
-        let mut views = Vec::with_capacity(tensors.len());
-        for ((name, t), data) in tensors.iter().zip(&bytes) {
-            let view = TensorView::new(Dtype::F32, vec![t.nrows(), t.ncols()], data)
-                .map_err(|e| ModelError::Format(format!("tensor {name}: {e}")))?;
-            views.push((name.clone(), view));
+        // Written here rather than by `safetensors::serialize`, which takes
+        // the metadata as a HashMap: its order, and so the file's bytes,
+        // changed from run to run. Here the header lists the metadata, then
+        // the tensors by name, and the data follows in that order.
+        let mut tensors = self.tensors();
+        tensors.sort_by(|a, b| a.0.cmp(&b.0));
+        let metadata = serde_json::json!({ "config": CONFIG_FILE, "format": FORMAT });
+        let mut entries = vec![("__metadata__".to_string(), metadata)];
+        let mut offset = 0usize;
+        for (name, tensor) in &tensors {
+            let size = tensor.len() * std::mem::size_of::<f32>();
+            let entry = serde_json::json!({
+                "dtype": "F32",
+                "shape": [tensor.nrows(), tensor.ncols()],
+                "data_offsets": [offset, offset + size],
+            });
+            entries.push((name.clone(), entry));
+            offset += size;
         }
-        let metadata: HashMap<String, String> =
-            [("format".to_string(), FORMAT.to_string()), ("config".to_string(), CONFIG_FILE.to_string())]
-                .into_iter()
-                .collect();
-        safetensors::serialize(views, Some(metadata)).map_err(|e| ModelError::Format(e.to_string()))
+        let fields: Vec<String> =
+            entries.iter().map(|(key, value)| format!("{}:{value}", serde_json::Value::String(key.clone()))).collect();
+        let mut header = format!("{{{}}}", fields.join(",")).into_bytes();
+        // The format pads the header with spaces so the data starts 8-byte aligned.
+        header.resize(header.len().next_multiple_of(8), b' ');
+        let mut bytes = Vec::with_capacity(8 + header.len() + offset);
+        bytes.extend_from_slice(&(header.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(&header);
+        for (_, tensor) in &tensors {
+            bytes.extend(tensor.iter().flat_map(|value| value.to_le_bytes()));
+        }
+        Ok(bytes)
     }
 
     /// Writes `model.safetensors` and `model.json` into `dir` (created if needed).

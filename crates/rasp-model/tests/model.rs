@@ -124,6 +124,28 @@ fn save_and_load_round_trip() {
 }
 
 #[test]
+fn the_weights_file_is_the_same_bytes_every_time_and_reads_as_safetensors() {
+    let m = tiny(Encoding::Categorical);
+    let first = m.safetensors_bytes().expect("serialises");
+    for _ in 0..5 {
+        assert_eq!(m.safetensors_bytes().expect("serialises"), first);
+    }
+    // Any safetensors reader takes it: the metadata and every tensor's values.
+    let (header_len, metadata) = safetensors::SafeTensors::read_metadata(&first).expect("a safetensors header");
+    assert_eq!((8 + header_len) % 8, 0, "the data starts 8-byte aligned");
+    let extra = metadata.metadata().clone().expect("metadata");
+    assert_eq!(extra.get("format").map(String::as_str), Some(FORMAT));
+    let tensors = safetensors::SafeTensors::deserialize(&first).expect("deserialises");
+    for (name, tensor) in m.tensors() {
+        let view = tensors.tensor(&name).expect("every tensor is there");
+        assert_eq!(view.shape(), [tensor.nrows(), tensor.ncols()]);
+        let values: Vec<f32> =
+            view.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+        assert_eq!(values, tensor.iter().copied().collect::<Vec<f32>>(), "{name}");
+    }
+}
+
+#[test]
 fn onnx_encodes_a_graph_with_every_weight() {
     let m = tiny(Encoding::Categorical);
     let bytes = m.to_onnx();
