@@ -30,36 +30,20 @@ pub fn operand_name(graph: &Graph, id: NodeId) -> String {
 /// How a selector was written, with its keys and queries by name:
 /// `select(tokens, tokens, <) or (select(tokens, tokens, ==) and ...)`.
 pub fn selector_expression(graph: &Graph, selector: NodeId) -> String {
-    composite(graph, selector, &|s| match graph.kind(s) {
-        NodeKind::Select { key, query, predicate } => {
-            format!("select({}, {}, {})", operand_name(graph, *key), operand_name(graph, *query), predicate.symbol())
+    composite(graph, selector, &|s| match graph.kind(s).as_select() {
+        Some((key, query, predicate)) => {
+            format!("select({}, {}, {})", operand_name(graph, key), operand_name(graph, query), predicate.symbol())
         }
-        NodeKind::Tokens(_)
-        | NodeKind::Indices
-        | NodeKind::Constant(_)
-        | NodeKind::Map { .. }
-        | NodeKind::SelectAll
-        | NodeKind::SelectAnd(..)
-        | NodeKind::SelectOr(..)
-        | NodeKind::SelectNot(_)
-        | NodeKind::Aggregate { .. } => "select all".to_string(),
+        None => "select all".to_string(),
     })
 }
 
 /// A selector's predicate as written: `==` for a plain select, the
 /// predicates combined as written for composites (`< or (== and <)`).
 pub fn predicate_expression(graph: &Graph, selector: NodeId) -> String {
-    composite(graph, selector, &|s| match graph.kind(s) {
-        NodeKind::Select { predicate, .. } => predicate.symbol().to_string(),
-        NodeKind::Tokens(_)
-        | NodeKind::Indices
-        | NodeKind::Constant(_)
-        | NodeKind::Map { .. }
-        | NodeKind::SelectAll
-        | NodeKind::SelectAnd(..)
-        | NodeKind::SelectOr(..)
-        | NodeKind::SelectNot(_)
-        | NodeKind::Aggregate { .. } => "true".to_string(),
+    composite(graph, selector, &|s| match graph.kind(s).as_select() {
+        Some((_, _, predicate)) => predicate.symbol().to_string(),
+        None => "true".to_string(),
     })
 }
 

@@ -62,41 +62,15 @@ fn is_int(v: &Value, n: i64) -> bool {
 
 /// `select(indices, 0, ==)`
 fn is_at_zero(graph: &Graph, s: NodeId) -> bool {
-    match graph.kind(s) {
-        NodeKind::Select { key, query, predicate: Predicate::Eq } => {
-            matches!(graph.kind(*key), NodeKind::Indices)
-                && matches!(graph.kind(*query), NodeKind::Constant(v) if is_int(v, 0))
-        }
-        NodeKind::Tokens(_)
-        | NodeKind::Indices
-        | NodeKind::Constant(_)
-        | NodeKind::Map { .. }
-        | NodeKind::Select { .. }
-        | NodeKind::SelectAll
-        | NodeKind::SelectAnd(..)
-        | NodeKind::SelectOr(..)
-        | NodeKind::SelectNot(_)
-        | NodeKind::Aggregate { .. } => false,
-    }
+    let Some((key, query, Predicate::Eq)) = graph.kind(s).as_select() else { return false };
+    matches!(graph.kind(key), NodeKind::Indices) && matches!(graph.kind(query), NodeKind::Constant(v) if is_int(v, 0))
 }
 
 /// `indicator(indices == 0)`
 fn is_indicator_of_first(graph: &Graph, v: NodeId) -> bool {
-    let NodeKind::Map { op: MapOp::Indicator, inputs } = graph.kind(v) else { return false };
-    let [x] = inputs.as_slice() else { return false };
-    match graph.kind(*x) {
-        NodeKind::Map { op: MapOp::CompareConst { op: CmpOp::Eq, constant, .. }, inputs } => {
-            is_int(constant, 0) && matches!(inputs.as_slice(), [i] if matches!(graph.kind(*i), NodeKind::Indices))
-        }
-        NodeKind::Tokens(_)
-        | NodeKind::Indices
-        | NodeKind::Constant(_)
-        | NodeKind::Map { .. }
-        | NodeKind::Select { .. }
-        | NodeKind::SelectAll
-        | NodeKind::SelectAnd(..)
-        | NodeKind::SelectOr(..)
-        | NodeKind::SelectNot(_)
-        | NodeKind::Aggregate { .. } => false,
-    }
+    let Some((MapOp::Indicator, [x])) = graph.kind(v).as_map() else { return false };
+    let Some((MapOp::CompareConst { op: CmpOp::Eq, constant, .. }, [i])) = graph.kind(*x).as_map() else {
+        return false;
+    };
+    is_int(constant, 0) && matches!(graph.kind(*i), NodeKind::Indices)
 }

@@ -585,19 +585,11 @@ impl<'a> Planner<'a> {
     pub fn mlp_inputs(&self, id: NodeId) -> MlpInputs {
         let mut inputs = BTreeSet::new();
         let mut folded = Vec::new();
-        match self.graph.kind(id) {
-            NodeKind::Map { inputs: args, .. } => self.collect_inputs(args, &mut inputs, &mut folded),
+        match self.graph.kind(id).as_map() {
+            Some((_, args)) => self.collect_inputs(args, &mut inputs, &mut folded),
             // Anything else is already in the stream (an aggregate's head
             // output): the MLP re-encodes it.
-            NodeKind::Tokens(_)
-            | NodeKind::Indices
-            | NodeKind::Constant(_)
-            | NodeKind::Aggregate { .. }
-            | NodeKind::Select { .. }
-            | NodeKind::SelectAll
-            | NodeKind::SelectAnd(..)
-            | NodeKind::SelectOr(..)
-            | NodeKind::SelectNot(_) => {
+            None => {
                 inputs.insert(MlpInput::Basis(Basis::Node(id)));
             }
         }
@@ -786,18 +778,10 @@ impl<'a> Planner<'a> {
     /// materialized: this is what its MLP computes).
     pub fn eval_definition(&self, id: NodeId, units: &[MlpInput], points: &[Vec<usize>]) -> Vec<Option<Atom>> {
         let mut memo = HashMap::new();
-        match self.graph.kind(id) {
-            NodeKind::Map { op, inputs } => self.eval_map(op, inputs, units, points, &mut memo),
+        match self.graph.kind(id).as_map() {
+            Some((op, inputs)) => self.eval_map(op, inputs, units, points, &mut memo),
             // An aggregate's MLP copies its head's output: the value is the input's.
-            NodeKind::Tokens(_)
-            | NodeKind::Indices
-            | NodeKind::Constant(_)
-            | NodeKind::Aggregate { .. }
-            | NodeKind::Select { .. }
-            | NodeKind::SelectAll
-            | NodeKind::SelectAnd(..)
-            | NodeKind::SelectOr(..)
-            | NodeKind::SelectNot(_) => {
+            None => {
                 let k = units.iter().position(|&u| u == MlpInput::Basis(Basis::Node(id)));
                 points.iter().map(|p| k.and_then(|k| self.values(id).atoms().get(p[k]).cloned())).collect()
             }

@@ -216,6 +216,40 @@ impl NodeKind {
         }
     }
 
+    /// A plain `select`'s key, query and predicate; `None` for every other
+    /// kind (combined selectors included).
+    pub fn as_select(&self) -> Option<(NodeId, NodeId, Predicate)> {
+        match self {
+            NodeKind::Select { key, query, predicate } => Some((*key, *query, *predicate)),
+            NodeKind::Tokens(_)
+            | NodeKind::Indices
+            | NodeKind::Constant(_)
+            | NodeKind::Map { .. }
+            | NodeKind::SelectAll
+            | NodeKind::SelectAnd(..)
+            | NodeKind::SelectOr(..)
+            | NodeKind::SelectNot(_)
+            | NodeKind::Aggregate { .. } => None,
+        }
+    }
+
+    /// An elementwise operation and the s-ops it reads; `None` for every
+    /// other kind.
+    pub fn as_map(&self) -> Option<(&MapOp, &[NodeId])> {
+        match self {
+            NodeKind::Map { op, inputs } => Some((op, inputs)),
+            NodeKind::Tokens(_)
+            | NodeKind::Indices
+            | NodeKind::Constant(_)
+            | NodeKind::Select { .. }
+            | NodeKind::SelectAll
+            | NodeKind::SelectAnd(..)
+            | NodeKind::SelectOr(..)
+            | NodeKind::SelectNot(_)
+            | NodeKind::Aggregate { .. } => None,
+        }
+    }
+
     /// The nodes this one reads, in order.
     pub fn inputs(&self) -> Vec<NodeId> {
         match self {
