@@ -176,25 +176,17 @@ impl Analysis {
                         let selects = head
                             .selects
                             .iter()
-                            .map(|&s| match graph.kind(s) {
-                                NodeKind::Select { key, query, predicate } => Json::object(vec![
+                            .map(|&s| match graph.kind(s).as_select() {
+                                Some((key, query, predicate)) => Json::object(vec![
                                     ("id", Json::Int(i64::from(s.0))),
                                     ("name", Json::str(graph.name(s))),
-                                    ("key", Json::Str(operand_name(graph, *key))),
+                                    ("key", Json::Str(operand_name(graph, key))),
                                     ("key_id", Json::Int(i64::from(key.0))),
-                                    ("query", Json::Str(operand_name(graph, *query))),
+                                    ("query", Json::Str(operand_name(graph, query))),
                                     ("query_id", Json::Int(i64::from(query.0))),
                                     ("predicate", Json::str(predicate.symbol())),
                                 ]),
-                                NodeKind::Tokens(_)
-                                | NodeKind::Indices
-                                | NodeKind::Constant(_)
-                                | NodeKind::Map { .. }
-                                | NodeKind::SelectAll
-                                | NodeKind::SelectAnd(..)
-                                | NodeKind::SelectOr(..)
-                                | NodeKind::SelectNot(_)
-                                | NodeKind::Aggregate { .. } => Json::object(vec![
+                                None => Json::object(vec![
                                     ("id", Json::Int(i64::from(s.0))),
                                     ("name", Json::str(graph.name(s))),
                                     ("key", Json::Null),

@@ -709,18 +709,7 @@ impl<'a> Planner<'a> {
 
     /// The inputs of a map (nothing for other kinds of node).
     fn map_inputs(&self, id: NodeId) -> &[NodeId] {
-        match self.graph.kind(id) {
-            NodeKind::Map { inputs, .. } => inputs,
-            NodeKind::Tokens(_)
-            | NodeKind::Indices
-            | NodeKind::Constant(_)
-            | NodeKind::Aggregate { .. }
-            | NodeKind::Select { .. }
-            | NodeKind::SelectAll
-            | NodeKind::SelectAnd(..)
-            | NodeKind::SelectOr(..)
-            | NodeKind::SelectNot(_) => &[],
-        }
+        self.graph.kind(id).as_map().map_or(&[], |(_, inputs)| inputs)
     }
 
     /// How many value combinations an MLP over `units` must tabulate.
