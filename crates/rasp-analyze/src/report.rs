@@ -50,18 +50,7 @@ pub fn predicate_expression(graph: &Graph, selector: NodeId) -> String {
 fn composite(graph: &Graph, s: NodeId, leaf: &dyn Fn(NodeId) -> String) -> String {
     let wrap = |child: NodeId, parent_op: Option<&str>, left: bool| {
         let text = composite(graph, child, leaf);
-        let child_op = match graph.kind(child) {
-            NodeKind::SelectAnd(..) => Some("and"),
-            NodeKind::SelectOr(..) => Some("or"),
-            NodeKind::Tokens(_)
-            | NodeKind::Indices
-            | NodeKind::Constant(_)
-            | NodeKind::Map { .. }
-            | NodeKind::Select { .. }
-            | NodeKind::SelectAll
-            | NodeKind::SelectNot(_)
-            | NodeKind::Aggregate { .. } => None,
-        };
+        let child_op = graph.kind(child).connective();
         // `and`/`or` share one left-associative level (semantics.md §1.3).
         match child_op {
             Some(op) if !(left && Some(op) == parent_op) => format!("({text})"),

@@ -250,6 +250,23 @@ impl NodeKind {
         }
     }
 
+    /// The word that joins a combined selector's two parts as RASP writes
+    /// it (`and`, `or`); `None` for every other kind.
+    pub fn connective(&self) -> Option<&'static str> {
+        match self {
+            NodeKind::SelectAnd(..) => Some("and"),
+            NodeKind::SelectOr(..) => Some("or"),
+            NodeKind::Tokens(_)
+            | NodeKind::Indices
+            | NodeKind::Constant(_)
+            | NodeKind::Map { .. }
+            | NodeKind::Select { .. }
+            | NodeKind::SelectAll
+            | NodeKind::SelectNot(_)
+            | NodeKind::Aggregate { .. } => None,
+        }
+    }
+
     /// The nodes this one reads, in order.
     pub fn inputs(&self) -> Vec<NodeId> {
         match self {

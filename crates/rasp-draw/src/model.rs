@@ -330,18 +330,7 @@ impl Builder<'_> {
     /// left-associative level, semantics.md §1.3).
     fn selector_expression(&self, s: NodeId) -> String {
         let graph = self.graph;
-        let op_of = |id: NodeId| match graph.kind(id) {
-            NodeKind::SelectAnd(..) => Some("and"),
-            NodeKind::SelectOr(..) => Some("or"),
-            NodeKind::Tokens(_)
-            | NodeKind::Indices
-            | NodeKind::Constant(_)
-            | NodeKind::Map { .. }
-            | NodeKind::Select { .. }
-            | NodeKind::SelectAll
-            | NodeKind::SelectNot(_)
-            | NodeKind::Aggregate { .. } => None,
-        };
+        let op_of = |id: NodeId| graph.kind(id).connective();
         let wrap = |child: NodeId, parent: Option<&str>, left: bool| {
             let text = self.selector_expression(child);
             match op_of(child) {
