@@ -42,6 +42,13 @@ time the batch took per second of wall time (2.0: two cores were ours
 throughout; less when other processes hold the cores) and the inputs per
 second of that CPU time.";
 
+/// A count between `min` and `max`, so that a typo cannot ask for more
+/// time or memory than the machine has (the largest size is the
+/// interpreter's input limit).
+fn count(min: u64, max: u64) -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(min..=max)
+}
+
 /// The options of `rasp bench` (and of the `rasp-bench` binary), parsed by
 /// clap: flatten it into a command, then pass it to [`run`].
 #[derive(Args, Debug)]
@@ -49,17 +56,17 @@ second of that CPU time.";
 pub struct BenchArgs {
     /// Input lengths, comma-separated [default: 10,100,1000,10000,100000;
     /// with --quick up to 10000].
-    #[arg(long, value_delimiter = ',', value_name = "N,...")]
+    #[arg(long, value_delimiter = ',', value_name = "N,...", value_parser = count(1, 100_000))]
     pub sizes: Option<Vec<usize>>,
     /// Fewer repeats, smaller batches and sizes up to 10000: a few seconds.
     #[arg(long)]
     pub quick: bool,
     /// The longest input the plain evaluator is timed on (it builds n × n
     /// selector matrices).
-    #[arg(long, default_value_t = 1000, value_name = "N")]
+    #[arg(long, default_value_t = 1000, value_name = "N", value_parser = count(1, 100_000))]
     pub plain_max: usize,
     /// How many length-16 inputs per batch [default: 200000; --quick 20000].
-    #[arg(long, value_name = "COUNT")]
+    #[arg(long, value_name = "COUNT", value_parser = count(1, 10_000_000))]
     pub batch: Option<usize>,
     /// How the fast engine reads selectors: auto, structured (counting)
     /// or rows (bit rows).

@@ -226,9 +226,9 @@ pub fn run_bench(args: BenchCompileArgs) -> ExitCode {
     let cases = match &args.file {
         None => paper_cases(),
         Some(path) => {
-            let text = match std::fs::read_to_string(path) {
+            let text = match rasp::read_source(path) {
                 Ok(t) => t,
-                Err(e) => return fail(&format!("cannot read {}: {e}", path.display())),
+                Err(e) => return fail(e.message()),
             };
             let (Some(sop), Some(vocab), Some(max_len)) = (&args.sop, &args.vocab, args.max_len) else {
                 return fail("with FILE, give --sop, --vocab and --max-len");

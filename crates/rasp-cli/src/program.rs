@@ -31,8 +31,7 @@ pub fn exit_status(kind: ErrorKind) -> ExitCode {
 /// subcommand in messages ("analyze takes an s-op").
 pub fn load_sop(file: &Path, sop: &str, operation: &str) -> Result<(Program, NodeId), rasp::Error> {
     let shown = file.display().to_string();
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| rasp::Error::new(ErrorKind::Io, format!("cannot read {shown}: {e}")))?;
+    let text = rasp::read_source(file)?;
     let program = Program::from_source(&shown, &text, FileLoader)?;
     let id = program.sop(sop, operation)?;
     Ok((program, id))

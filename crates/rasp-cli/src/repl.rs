@@ -11,6 +11,8 @@ use rustyline::{Context, Editor, Helper};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub fn run(file: Option<PathBuf>, quiet: bool) -> ExitCode {
     // As in the reference, a local library file replaces the built-in one
@@ -21,10 +23,10 @@ pub fn run(file: Option<PathBuf>, quiet: bool) -> ExitCode {
     }
     let mut session = rasp::new_session(rasp::FileLoader);
     if let Some(path) = file {
-        let text = match std::fs::read_to_string(&path) {
+        let text = match rasp::read_source(&path) {
             Ok(t) => t,
             Err(e) => {
-                eprintln!("rasp: cannot read {}: {e}", path.display());
+                eprintln!("rasp: {}", e.message());
                 return ExitCode::from(2);
             }
         };
@@ -138,6 +140,15 @@ fn interactive(mut session: Session) -> ExitCode {
     session.colors = colors_wanted();
     // At a terminal, errors show where they happened (on stderr).
     session.friendly_errors = true;
+    // Ctrl-C while a statement runs stops that statement, not the session.
+    // (While a line is typed the terminal is in raw mode, and rustyline
+    // reads Ctrl-C as a key: it drops the line, below.)
+    let interrupt = Arc::new(AtomicBool::new(false));
+    let handler_flag = interrupt.clone();
+    match ctrlc::set_handler(move || handler_flag.store(true, Ordering::Relaxed)) {
+        Ok(()) => session.set_interrupt_flag(interrupt),
+        Err(e) => eprintln!("rasp: Ctrl-C will end the session, not just a statement ({e})"),
+    }
     let history = history_path();
     if let Some(h) = &history {
         let _ = editor.load_history(h);

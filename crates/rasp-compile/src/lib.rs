@@ -89,6 +89,21 @@ pub fn compile(graph: &Graph, root: NodeId, opts: &CompileOptions) -> Result<(Mo
     if opts.max_len == 0 {
         return Err(CompileError::general("the maximum length must be at least 1"));
     }
+    // Value sets hold a value per position or token, and tables pair them,
+    // so these bound the work before any of it starts; the size of the
+    // weights is checked again once the residual stream is laid out.
+    if opts.max_len > MAX_COMPILE_LEN {
+        return Err(CompileError::general(format!(
+            "the maximum length {} is over the limit of {MAX_COMPILE_LEN}",
+            opts.max_len
+        )));
+    }
+    if opts.vocab.len() > MAX_VOCAB {
+        return Err(CompileError::general(format!(
+            "the vocabulary has {} tokens, over the limit of {MAX_VOCAB}",
+            opts.vocab.len()
+        )));
+    }
     let mut seen = std::collections::HashSet::new();
     for t in &opts.vocab {
         if !seen.insert(t) {
@@ -125,6 +140,12 @@ pub fn compile(graph: &Graph, root: NodeId, opts: &CompileOptions) -> Result<(Mo
     });
     Ok((model, report))
 }
+
+/// Longest input a model may be compiled for.
+pub const MAX_COMPILE_LEN: usize = 4096;
+
+/// Most tokens a compiled model's vocabulary may have.
+pub const MAX_VOCAB: usize = 4096;
 
 /// The paper's example programs (reverse, hist_bos, sort_bos,
 /// sort_by_most_freq, dyck1_ptf, dyck2_ptf) as the tests and benchmarks use them.

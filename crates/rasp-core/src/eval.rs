@@ -86,10 +86,11 @@ impl Evaluator {
         if let Some(v) = cache.results.get(&root) {
             return Ok(v.clone());
         }
-        for id in graph.ancestors(root) {
-            if cache.results.contains_key(&id) {
-                continue;
-            }
+        // Only what is not memoised yet: the REPL checks every new node on
+        // the example as it is made, and a program built one step at a time
+        // (a loop of 100,000 `x = x + 1`) must not revisit the whole chain.
+        let pending = graph.ancestors_where(root, |id| !cache.results.contains_key(&id));
+        for id in pending {
             let value = evaluate_node(graph, id, &cache.input, &cache.results)?;
             cache.results.insert(id, value);
         }
@@ -168,7 +169,7 @@ fn evaluate_node(
         |values: Vec<Value>| Sequence::from_values(values, Shown::Tuple, graph).map(|s| NodeValue::Seq(Rc::new(s)));
     match graph.kind(id) {
         NodeKind::Tokens(conversion) => {
-            let values = input.iter().map(|v| convert_token(*conversion, v)).collect::<EvalResult<Vec<_>>>()?;
+            let values = input.iter().map(|v| convert_token(*conversion, v, graph)).collect::<EvalResult<Vec<_>>>()?;
             Ok(NodeValue::Seq(Rc::new(Sequence::from_values(values, Shown::List, graph)?)))
         }
         NodeKind::Indices => {
@@ -210,12 +211,13 @@ fn evaluate_node(
 
 /// Python's `str`/`int`/`float`/`bool` of one input element (semantics.md §2.2).
 /// Shared with the fast engine (`crate::fast`), so both apply the very same rule.
-pub(crate) fn convert_token(conversion: TokenConversion, v: &Value) -> EvalResult<Value> {
+/// `graph` names the s-ops and selectors an input list may hold (`tokens([tokens])`).
+pub(crate) fn convert_token(conversion: TokenConversion, v: &Value, graph: &Graph) -> EvalResult<Value> {
     match (conversion, v) {
         (TokenConversion::AsIs, _) => Ok(v.clone()),
         (TokenConversion::Bool, _) => Ok(Value::bool(v.truthy())),
         (TokenConversion::Str, Value::Atom(a)) => Ok(Value::str(&pyfmt::py_str(a))),
-        (TokenConversion::Str, _) => Ok(Value::str(&v.py_str(&crate::graph::Graph::new()))),
+        (TokenConversion::Str, _) => Ok(Value::str(&v.py_str(graph))),
         (TokenConversion::Int, Value::Atom(a)) => pyops::to_int(a).map(Value::Atom),
         (TokenConversion::Int, _) => Err(EvalError::python(format!(
             "int() argument must be a string, a bytes-like object or a real number, not '{}'",

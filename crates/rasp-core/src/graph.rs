@@ -318,6 +318,9 @@ pub struct Node {
 pub struct Graph {
     nodes: Vec<Node>,
     select_all: Option<NodeId>,
+    /// Counts every change (a node added, a name changed), so a caller can
+    /// tell whether some work left the graph exactly as it was.
+    changes: u64,
 }
 
 impl Graph {
@@ -356,6 +359,12 @@ impl Graph {
         self.kind(id).is_selector()
     }
 
+    /// A number that changes whenever a node is added or renamed to a
+    /// different name: equal numbers mean an unchanged graph.
+    pub fn version(&self) -> u64 {
+        self.changes
+    }
+
     /// Every id, ascending (a topological order).
     pub fn ids(&self) -> impl Iterator<Item = NodeId> {
         (0..self.nodes.len() as u32).map(NodeId)
@@ -369,6 +378,7 @@ impl Graph {
         debug_assert!(kind.inputs().iter().all(|p| p.index() < self.nodes.len()));
         let is_selector = kind.is_selector();
         self.nodes.push(Node { kind, name: clip_name(name, is_selector), named });
+        self.changes += 1;
         id
     }
 
@@ -376,8 +386,12 @@ impl Graph {
     pub fn rename(&mut self, id: NodeId, name: &str) {
         let is_selector = self.is_selector(id);
         let node = &mut self.nodes[id.index()];
-        node.name = clip_name(name, is_selector);
-        node.named = true;
+        let name = clip_name(name, is_selector);
+        if node.name != name || !node.named {
+            node.name = name;
+            node.named = true;
+            self.changes += 1;
+        }
     }
 
     /// The shared "full average" selector of `atom in s-op` (semantics.md §4: the one
@@ -389,6 +403,29 @@ impl Graph {
         let id = self.add(NodeKind::SelectAll, "full average", true);
         self.select_all = Some(id);
         id
+    }
+
+    /// The nodes `root` depends on (itself included, in id order) that are
+    /// reachable through nodes `wanted` accepts: the walk stops at a node it
+    /// refuses. Evaluation uses it to visit only what is not yet memoised,
+    /// so checking each node of a long chain as it is built stays linear.
+    pub fn ancestors_where(&self, root: NodeId, wanted: impl Fn(NodeId) -> bool) -> Vec<NodeId> {
+        if !wanted(root) {
+            return Vec::new();
+        }
+        let mut seen = std::collections::HashSet::from([root]);
+        let mut stack = vec![root];
+        let mut out = Vec::new();
+        while let Some(id) = stack.pop() {
+            out.push(id);
+            for input in self.kind(id).inputs() {
+                if wanted(input) && seen.insert(input) {
+                    stack.push(input);
+                }
+            }
+        }
+        out.sort_unstable();
+        out
     }
 
     /// All nodes `root` depends on, itself included, in topological (id) order.

@@ -54,4 +54,4 @@ pub use fast::{
 pub use graph::{AggregateParts, Graph, MapOp, Node, NodeId, NodeKind, Predicate, TokenConversion};
 pub use pyops::{ArithOp, CmpOp};
 pub use sequence::{SelectorMatrix, SeqType, Sequence};
-pub use value::{Callable, Dict, NodeNames, Value};
+pub use value::{Callable, Dict, MAX_DISPLAY_BYTES, MAX_LIST_LEN, NodeNames, Value};

@@ -10,7 +10,7 @@
 //! all on inputs that would hang, exhaust memory or need complex numbers:
 //! * a negative number to a fractional power is a RASP error when Python
 //!   would return a complex number (which RASP sequences cannot hold);
-//! * int powers over [`MAX_POW_BITS`] bits and strings over [`MAX_STR_BYTES`]
+//! * int products and powers over [`MAX_POW_BITS`] bits and strings over [`MAX_STR_BYTES`]
 //!   bytes are refused with a Python-kind error;
 //! * `str % x` is only supported when `str` holds no `%` (then Python's
 //!   TypeError is reproduced).
@@ -27,8 +27,8 @@ use std::rc::Rc;
 
 pub use crate::value::{list_contains, value_arith, value_compare};
 
-/// Largest int result of `**` computed, in bits (Python would compute any
-/// size, possibly for hours).
+/// Largest int result of `**` or `*` computed, in bits (Python would
+/// compute any size, possibly for hours, or run out of memory).
 pub const MAX_POW_BITS: u64 = 1_000_000;
 
 /// Largest string built by `*` or `+`, in bytes (Python would try to
@@ -134,6 +134,14 @@ impl IntRef<'_> {
         }
     }
 
+    /// Bits of the magnitude (0 for zero).
+    fn bits(self) -> u64 {
+        match self {
+            IntRef::Small(v) => u64::from(64 - v.unsigned_abs().leading_zeros()),
+            IntRef::Big(v) => v.bits(),
+        }
+    }
+
     fn is_zero(self) -> bool {
         match self {
             IntRef::Small(v) => v == 0,
@@ -218,7 +226,13 @@ fn int_arith(op: ArithOp, x: IntRef, y: IntRef, a: &Atom, b: &Atom) -> EvalResul
                 Some(v) => Atom::Int(v),
                 None => int_atom(BigInt::from(p) * q),
             },
-            _ => int_atom(x.to_big() * y.to_big()),
+            _ => {
+                // A product has at most the sum of its factors' bits.
+                if x.bits().saturating_add(y.bits()) > MAX_POW_BITS + 1 {
+                    return Err(EvalError::python(format!("integer result too large (over {MAX_POW_BITS} bits)")));
+                }
+                int_atom(x.to_big() * y.to_big())
+            }
         }),
         ArithOp::Div => int_true_div(x, y).map(Atom::Float),
         ArithOp::Mod => {

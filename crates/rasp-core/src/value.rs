@@ -8,7 +8,7 @@ use crate::graph::NodeId;
 use crate::pyfmt;
 use crate::pyops::{self, ArithOp, AtomKey, CmpOp};
 use std::collections::HashMap;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::rc::Rc;
 
 /// A function value. Defined by the interpreter; the core only needs to show it.
@@ -174,26 +174,118 @@ impl Value {
         }
     }
 
-    /// Python `repr(v)`.
+    /// Python `repr(v)`, however long.
     pub fn py_repr(&self, names: &dyn NodeNames) -> String {
-        match self {
-            Value::Atom(a) => pyfmt::py_repr(a),
-            Value::List(items) => {
-                let parts: Vec<String> = items.iter().map(|v| v.py_repr(names)).collect();
-                format!("[{}]", parts.join(", "))
+        let mut text = String::new();
+        self.write_repr(&mut text, names, usize::MAX);
+        text
+    }
+
+    /// Python `str(v)`, refused with a Python-kind error past
+    /// [`MAX_DISPLAY_BYTES`]: for displays of values a program built, which
+    /// can hold the same big list many times over (`[range(10000000)] * 30`).
+    pub fn py_str_checked(&self, names: &dyn NodeNames) -> EvalResult<String> {
+        let text = match self {
+            Value::Atom(a) => pyfmt::py_str_checked(a)?,
+            _ => {
+                let mut text = String::new();
+                if !self.write_repr(&mut text, names, MAX_DISPLAY_BYTES) {
+                    return Err(EvalError::python(format!(
+                        "value too large to display (over {MAX_DISPLAY_BYTES} characters)"
+                    )));
+                }
+                text
             }
-            Value::Dict(d) => {
-                let parts: Vec<String> =
-                    d.iter().map(|(k, v)| format!("{}: {}", pyfmt::py_repr(k), v.py_repr(names))).collect();
-                format!("{{{}}}", parts.join(", "))
+        };
+        Ok(text)
+    }
+
+    /// Appends `repr(v)` to `text`, stopping (and returning false) once the
+    /// text is longer than `limit`. Nested lists and dicts are walked with a
+    /// stack of open containers instead of recursion, so any depth of
+    /// nesting takes time linear in the text and no call stack.
+    fn write_repr(&self, text: &mut String, names: &dyn NodeNames, limit: usize) -> bool {
+        /// The items of a list or dict being written, and how far.
+        enum Items<'v> {
+            List(std::slice::Iter<'v, Value>),
+            Dict(std::slice::Iter<'v, (Atom, Value)>),
+        }
+        /// An open list or dict: its remaining items, and whether one was
+        /// written already (then the next needs a separator).
+        struct Open<'v> {
+            items: Items<'v>,
+            written_any: bool,
+        }
+        let mut open: Vec<Open<'_>> = Vec::new();
+        let mut next = Some(self);
+        loop {
+            if let Some(value) = next.take() {
+                match value {
+                    Value::List(items) => {
+                        text.push('[');
+                        open.push(Open { items: Items::List(items.iter()), written_any: false });
+                    }
+                    Value::Dict(dict) => {
+                        text.push('{');
+                        open.push(Open { items: Items::Dict(dict.entries.iter()), written_any: false });
+                    }
+                    Value::Atom(a) => text.push_str(&pyfmt::py_repr(a)),
+                    Value::Sop(id) => {
+                        let _ = write!(text, "UnfinishedSequence object, name: {} id: {}", names.node_name(*id), id.0);
+                    }
+                    Value::Selector(id) => {
+                        let _ = write!(text, "UnfinishedSelect object, name: {} id: {}", names.node_name(*id), id.0);
+                    }
+                    Value::Function(f) => {
+                        let _ = write!(text, "<RASPFunction {}>", f.name());
+                    }
+                    Value::Opaque(name) => {
+                        let _ = write!(text, "<{name} object>");
+                    }
+                }
             }
-            Value::Sop(id) => format!("UnfinishedSequence object, name: {} id: {}", names.node_name(*id), id.0),
-            Value::Selector(id) => format!("UnfinishedSelect object, name: {} id: {}", names.node_name(*id), id.0),
-            Value::Function(f) => format!("<RASPFunction {}>", f.name()),
-            Value::Opaque(name) => format!("<{name} object>"),
+            if text.len() > limit {
+                return false;
+            }
+            // The next item of the innermost open container, or close it.
+            let Some(container) = open.last_mut() else {
+                return true;
+            };
+            let separator = if container.written_any { ", " } else { "" };
+            container.written_any = true;
+            match &mut container.items {
+                Items::List(items) => match items.next() {
+                    Some(item) => {
+                        text.push_str(separator);
+                        next = Some(item);
+                    }
+                    None => {
+                        text.push(']');
+                        open.pop();
+                    }
+                },
+                Items::Dict(entries) => match entries.next() {
+                    Some((key, item)) => {
+                        text.push_str(separator);
+                        text.push_str(&pyfmt::py_repr(key));
+                        text.push_str(": ");
+                        next = Some(item);
+                    }
+                    None => {
+                        text.push('}');
+                        open.pop();
+                    }
+                },
+            }
         }
     }
 }
+
+/// Most items a list may have (Python would try to allocate any size).
+pub const MAX_LIST_LEN: usize = 10_000_000;
+
+/// Longest display of a list or dict, in bytes ([`Value::py_str_checked`]).
+pub const MAX_DISPLAY_BYTES: usize = 100_000_000;
 
 /// Anything that can tell a node's current display name: the
 /// [`Graph`](crate::Graph), or a stand-in for code that shows values
@@ -223,6 +315,11 @@ pub fn value_arith(op: ArithOp, a: &Value, b: &Value) -> EvalResult<Value> {
             Err(EvalError::python(format!("can't multiply sequence by non-int of type '{}'", other.type_name())))
         }
         (Value::List(x), Value::List(y)) if op == ArithOp::Add => {
+            if x.len().saturating_add(y.len()) > MAX_LIST_LEN {
+                return Err(EvalError::python(format!(
+                    "list concatenation result too large (over {MAX_LIST_LEN} items)"
+                )));
+            }
             let mut items = x.as_ref().clone();
             items.extend(y.iter().cloned());
             Ok(Value::list(items))
@@ -260,8 +357,8 @@ fn repeat_count(n: &Atom, unit: usize, shown: &Value) -> EvalResult<usize> {
         }
     };
     let count = usize::try_from(count.max(0)).unwrap_or(0);
-    if count.saturating_mul(unit.max(1)) > 10_000_000 {
-        return Err(EvalError::python("list repetition result too large (over 10,000,000 items)"));
+    if count.saturating_mul(unit.max(1)) > MAX_LIST_LEN {
+        return Err(EvalError::python(format!("list repetition result too large (over {MAX_LIST_LEN} items)")));
     }
     Ok(count)
 }

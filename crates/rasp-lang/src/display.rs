@@ -4,7 +4,7 @@
 use crate::session::Session;
 use rasp_core::pyfmt;
 use rasp_core::pyops::{self, AtomKey};
-use rasp_core::{Atom, EvalResult, NodeValue, SelectorMatrix, Sequence, Value};
+use rasp_core::{Atom, EvalError, EvalResult, NodeValue, SelectorMatrix, Sequence, Value};
 use std::fmt::Write;
 
 /// A sequence as the REPL prints it (semantics.md §3.1): `[v1, v2] (TYPEs)`,
@@ -29,10 +29,11 @@ fn all_equal(values: &[Atom]) -> bool {
 }
 
 /// The reference's `formatstr`: strings in double quotes, the rest as Python `str`.
-pub(crate) fn formatstr(v: &Value, session: &Session) -> String {
+/// Fails on a display past `MAX_DISPLAY_BYTES`.
+pub(crate) fn formatstr(v: &Value, session: &Session) -> EvalResult<String> {
     match v {
-        Value::Atom(Atom::Str(s)) => format!("\"{s}\""),
-        other => other.py_str(&session.graph),
+        Value::Atom(Atom::Str(s)) => Ok(format!("\"{s}\"")),
+        other => other.py_str_checked(&session.graph),
     }
 }
 
@@ -45,6 +46,20 @@ impl Session {
     /// Text of a label, in the reference's general (dark grey) colour.
     fn label(&self, text: &str) -> String {
         if self.colors { format!("\x1b[90m{text}\x1b[0m") } else { text.to_string() }
+    }
+
+    /// An item of a nested list or dict: `print_named_val` calling itself,
+    /// one more Python frame deep, so lists nested past Python's recursion
+    /// limit fail as the reference's print does (instead of printing a
+    /// quadratic number of tabs, or overflowing the stack).
+    fn print_nested(&mut self, name: Option<&str>, value: &Value, ntabs: usize, extra: &str) -> EvalResult<()> {
+        if self.py_frames + 1 > crate::interp::PY_RECURSION_LIMIT {
+            return Err(EvalError::python("maximum recursion depth exceeded while getting the repr of an object"));
+        }
+        self.py_frames += 1;
+        let printed = self.print_named_val(name, value, ntabs, extra);
+        self.py_frames -= 1;
+        printed
     }
 
     /// `print_named_val` (semantics.md §3.2). Writes as it goes: an evaluation
@@ -63,7 +78,7 @@ impl Session {
                 self.write(&format!("{}\n", self.label(&format!("{pref} {extra}    s-op: {shown}"))));
                 if self.show_sop_examples {
                     let example = self.sop_example.clone();
-                    let desc = format!("{shown}({}) =", formatstr(&example, self));
+                    let desc = format!("{shown}({}) =", formatstr(&example, self)?);
                     if self.verbose {
                         self.write(&format!("{pref} \t Example:"));
                         let result = self.call_node(*id, &example)?;
@@ -103,12 +118,12 @@ impl Session {
                 let named = format!("   list: {}", name.map(|n| format!("{n} = ")).unwrap_or_default());
                 self.write(&format!("{pref} {extra} {named}"));
                 if items.iter().all(is_flat) {
-                    let text = value.py_str(&self.graph);
-                    self.write(&format!("{}\n", self.val(&text)));
+                    let text = value.py_str_checked(&self.graph)?;
+                    self.write_display(&format!("{}\n", self.val(&text)))?;
                 } else {
                     self.write(&format!("{pref} [\n"));
                     for item in items.iter() {
-                        self.print_named_val(None, item, ntabs + 2, "")?;
+                        self.print_nested(None, item, ntabs + 2, "")?;
                     }
                     self.write(&format!("{pref}{}]\n", " ".repeat(named.chars().count() + 2)));
                 }
@@ -117,22 +132,23 @@ impl Session {
                 let named = format!("   dict: {}", name.map(|n| format!("{n} = ")).unwrap_or_default());
                 self.write(&format!("{pref} {extra} {named}"));
                 if d.iter().all(|(_, v)| is_flat(v)) {
-                    let text = value.py_str(&self.graph);
-                    self.write(&format!("{}\n", self.val(&text)));
+                    let text = value.py_str_checked(&self.graph)?;
+                    self.write_display(&format!("{}\n", self.val(&text)))?;
                 } else {
                     self.write(&format!("{pref} {{\n"));
                     let entries: Vec<(Atom, Value)> = d.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
                     for (k, v) in entries {
-                        let key = formatstr(&Value::Atom(k), self);
-                        self.print_named_val(None, &v, ntabs + 3, &format!("{key} : "))?;
+                        let key = formatstr(&Value::Atom(k), self)?;
+                        self.print_nested(None, &v, ntabs + 3, &format!("{key} : "))?;
                     }
                     self.write(&format!("{pref}{}}}\n", " ".repeat(named.chars().count() + 2)));
                 }
             }
             Value::Atom(_) | Value::Opaque(_) => {
                 let named = name.map(|n| format!("{n} = ")).unwrap_or_default();
-                let text = formatstr(value, self);
-                self.write(&format!("{} {}\n", self.label(&format!("{pref}    value: {named}")), self.val(&text)));
+                let text = formatstr(value, self)?;
+                let line = format!("{} {}\n", self.label(&format!("{pref}    value: {named}")), self.val(&text));
+                self.write_display(&line)?;
             }
         }
         Ok(())

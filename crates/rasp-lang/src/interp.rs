@@ -128,11 +128,24 @@ pub(crate) struct Ctx {
     pub(crate) source: Rc<Source>,
 }
 
+/// A call's single argument after its first evaluation (see
+/// `Session::eval_argument_again`).
+struct FirstEvaluation {
+    value: Value,
+    /// `Graph::version` before it.
+    graph_version: u64,
+    /// Whether it looked up a variable named `out`, which the callee's
+    /// evaluation changes.
+    read_out: bool,
+    /// The deepest recursion check it made.
+    peak_frames: usize,
+}
+
 /// Inputs longer than this are evaluated by `rasp_core::BatchEvaluator`.
 const FAST_ENGINE_FROM: usize = 2_000;
 
 /// Python's `range` and friends may not build absurd lists.
-const MAX_LIST_LEN: usize = 10_000_000;
+use rasp_core::MAX_LIST_LEN;
 
 /// Python's default recursion limit. The reference's recursion depth is
 /// Python's, so rasp counts the Python frames the reference would be in
@@ -368,9 +381,17 @@ impl Session {
     /// failing as Python does past its recursion limit. Every expression
     /// ends in two more frames (`format_return`, then `set_out`).
     pub(crate) fn framed<T>(&mut self, frames: usize, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
-        if self.py_frames + frames.max(LEAF_FRAMES) > PY_RECURSION_LIMIT {
+        if let Some(flag) = &self.interrupt
+            && flag.load(std::sync::atomic::Ordering::Relaxed)
+        {
+            flag.store(false, std::sync::atomic::Ordering::Relaxed);
+            return python_err("KeyboardInterrupt");
+        }
+        let deepest = self.py_frames + frames.max(LEAF_FRAMES);
+        if deepest > PY_RECURSION_LIMIT {
             return python_err("maximum recursion depth exceeded");
         }
+        self.py_frames_peak = self.py_frames_peak.max(deepest);
         self.py_frames += frames;
         let result = f(self);
         self.py_frames -= frames;
@@ -389,7 +410,13 @@ impl Session {
                     return rasp_err("a built-in report can only be shown, not used in an expression");
                 }
             },
-            ExprKind::Var(name) => env::lookup(&ctx.env, name)?,
+            ExprKind::Var(name) => {
+                if name == "out" {
+                    // A repeated argument evaluation may not reuse a value that read `out`.
+                    self.out_reads += 1;
+                }
+                env::lookup(&ctx.env, name)?
+            }
             ExprKind::Int(digits) => Value::Atom(parse_int(digits)?),
             // The lexer only makes `DIGITS.DIGITS`, which always parses.
             ExprKind::Float(text) => match text.parse::<f64>() {
@@ -997,10 +1024,13 @@ impl Session {
         // checks of the callee (so `(tokens_int + 1)([1, 2])` works), and
         // evaluated again for the call itself, as in the reference.
         let previous = ctx.backup.clone();
+        let mut first_argument = None;
         if args.len() == 1 {
-            let input = self.eval_expr(ctx, &args[0]);
-            match input {
-                Ok(v) => ctx.backup = Some(v),
+            match self.eval_argument(ctx, &args[0]) {
+                Ok(evaluated) => {
+                    ctx.backup = Some(evaluated.value.clone());
+                    first_argument = Some(evaluated);
+                }
                 Err(e) => {
                     ctx.backup = previous;
                     return Err(e);
@@ -1018,7 +1048,7 @@ impl Session {
                     ));
                 }
                 // evaluateExpr → _evaluateApplication → evaluateExpr
-                let input = self.framed(1, |s| s.eval_expr(ctx, &args[0]))?;
+                let input = self.eval_argument_again(ctx, &args[0], first_argument, 1)?;
                 if !input.is_iterable() {
                     return rasp_err(format!(
                         "Applying unfinished expects iterable input, got: {}",
@@ -1030,8 +1060,12 @@ impl Session {
             }
             Value::Function(func) => {
                 if let Some(native) = func.as_any().downcast_ref::<Native>() {
-                    let values =
-                        self.framed(1, |s| args.iter().map(|a| s.eval_expr(ctx, a)).collect::<Result<Vec<_>>>())?;
+                    let values = match (args, first_argument) {
+                        ([argument], first) => vec![self.eval_argument_again(ctx, argument, first, 1)?],
+                        _ => {
+                            self.framed(1, |s| args.iter().map(|a| s.eval_expr(ctx, a)).collect::<Result<Vec<_>>>())?
+                        }
+                    };
                     if values.len() != native.params.len() {
                         return rasp_err(format!(
                             "wrong number of args for {}- expected: {}, got: {}.",
@@ -1047,8 +1081,10 @@ impl Session {
                     return internal(format!("function value of unknown type: {}", func.describe()));
                 };
                 // evaluateExpr → _evaluateRASPFunction → <genexpr> → evaluateExpr
-                let values =
-                    self.framed(2, |s| args.iter().map(|a| s.eval_expr(ctx, a)).collect::<Result<Vec<_>>>())?;
+                let values = match (args, first_argument) {
+                    ([argument], first) => vec![self.eval_argument_again(ctx, argument, first, 2)?],
+                    _ => self.framed(2, |s| args.iter().map(|a| s.eval_expr(ctx, a)).collect::<Result<Vec<_>>>())?,
+                };
                 // evaluateExpr → _evaluateRASPFunction → RASPFunction.call
                 let name = &function.def.name.name;
                 let result = self.framed(2, |s| s.call_function(function, &values));
@@ -1064,6 +1100,45 @@ impl Session {
                 other.type_name()
             )),
         }
+    }
+
+    /// The first of the reference's two evaluations of a call's single
+    /// argument, noting whether it changed or read anything a second
+    /// evaluation could see differently.
+    fn eval_argument(&mut self, ctx: &mut Ctx, argument: &Expr) -> Result<FirstEvaluation> {
+        let graph_version = self.graph.version();
+        let out_reads = self.out_reads;
+        let outer_peak = std::mem::take(&mut self.py_frames_peak);
+        let value = self.eval_expr(ctx, argument);
+        let peak_frames = self.py_frames_peak;
+        self.py_frames_peak = outer_peak.max(peak_frames);
+        Ok(FirstEvaluation { value: value?, graph_version, read_out: self.out_reads != out_reads, peak_frames })
+    }
+
+    /// The reference's second evaluation of a call's single argument,
+    /// `frames` Python frames deeper than the first. Evaluation is
+    /// deterministic, so when nothing it depends on changed since the first
+    /// (no node added or renamed, `out` not read) and the deeper recursion
+    /// still fits, the first result is the second: this keeps nested calls
+    /// `f(f(f(...)))` linear instead of doubling at every level, with the
+    /// same output, ids and names as evaluating again.
+    fn eval_argument_again(
+        &mut self,
+        ctx: &mut Ctx,
+        argument: &Expr,
+        first: Option<FirstEvaluation>,
+        frames: usize,
+    ) -> Result<Value> {
+        if let Some(first) = first.filter(|_| self.reuse_arguments) {
+            let unchanged = self.graph.version() == first.graph_version && !first.read_out;
+            if unchanged && first.peak_frames + frames <= PY_RECURSION_LIMIT {
+                // Every evaluation ends by storing its value in its scope's
+                // `out` (the reference's `set_out`); evaluating again would too.
+                env::set_out(&ctx.env, first.value.clone());
+                return Ok(first.value);
+            }
+        }
+        self.framed(frames, |s| s.eval_expr(ctx, argument))
     }
 
     pub(crate) fn call_function(&mut self, function: &Function, args: &[Value]) -> Result<Value> {
@@ -1151,5 +1226,83 @@ fn parse_int(digits: &str) -> Result<Atom> {
             Ok(big) => Ok(Atom::from_bigint(big)),
             Err(_) => internal(format!("integer literal the lexer accepted does not parse: {digits}")),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{NoFiles, Session};
+
+    /// Everything the REPL prints for `lines`, with arguments evaluated
+    /// twice as the reference does, or once where that changes nothing.
+    fn transcript(lines: &str, reuse_arguments: bool) -> String {
+        let lines = lines.to_string();
+        // Deep recursion needs the stack the front ends give the interpreter.
+        crate::with_large_stack(move || {
+            let mut session = Session::new(Box::new(NoFiles));
+            session.reuse_arguments = reuse_arguments;
+            for line in lines.lines() {
+                session.feed_line(line);
+            }
+            session.take_output()
+        })
+    }
+
+    /// Evaluating a call's argument once must print exactly what evaluating
+    /// it twice prints: the same values, node ids, names (which calls
+    /// rename) and errors, the recursion limit included.
+    #[track_caller]
+    fn check_same(lines: &str) {
+        let twice = transcript(lines, false);
+        let once = transcript(lines, true);
+        assert_eq!(once, twice, "program:\n{lines}");
+    }
+
+    #[test]
+    fn nested_calls_print_what_evaluating_twice_prints() {
+        // Atoms only: nothing changes, so the first value is reused.
+        check_same("def f(a) { return a; }\nf(f(f(f(1))));\nf(f([1, 2]));");
+        // The argument makes nodes: ids must match the reference's count.
+        check_same("def f(a) { return a; }\nx = f(f(tokens + 1));\nx;\ny = tokens * 2;\ny;");
+        // Calls rename what they return, and the names read earlier names.
+        check_same("def g(a) { return a; }\nz = g(g(g(tokens)));\nz;\n[g(g(indices)), g(tokens)];");
+        // `out` changes between the two evaluations.
+        check_same("def f(a) { return a; }\n5;\nf(out);\nout;\nf(f(out));\nout;");
+        check_same("def h(a) { return out; }\n7;\nh(h(3));\nout;");
+        // Applying an s-op to an input, and a library function.
+        check_same("(tokens + \"x\")(\"ab\");\nlength(\"abc\");\nreverse(\"abcd\");");
+        // Errors in the argument.
+        check_same("def f(a) { return a; }\nf(f(undefined_name));\nf(f(1 / 0));");
+    }
+
+    #[test]
+    fn recursion_limit_is_where_evaluating_twice_puts_it() {
+        // `f(g(k))`: the second evaluation of `g(k)` is deeper than the
+        // first, so around the limit it is the one that fails. (`g`'s own
+        // argument is an atom, so evaluating twice stays cheap here.)
+        let mut program = String::from("def f(a) { return a; }\ndef g(n) { return 0 if n < 1 else g(n - 1); }\n");
+        // Parentheses add one frame each, so every distance to the limit occurs.
+        for depth in 100..=150 {
+            for parens in 0..8 {
+                program.push_str(&format!("f({}g({depth}){});\n", "(".repeat(parens), ")".repeat(parens)));
+            }
+        }
+        let twice = transcript(&program, false);
+        assert!(twice.contains("maximum recursion depth exceeded"), "no depth reached the limit:\n{twice}");
+        assert!(twice.contains("value: out =  0"), "every depth failed:\n{twice}");
+        assert_eq!(transcript(&program, true), twice);
+    }
+
+    #[test]
+    fn nested_calls_take_linear_time() {
+        // Evaluated twice at every level this would be 2^60 evaluations.
+        let mut session = Session::new(Box::new(NoFiles));
+        let depth = 60;
+        let call = format!("{}41{}", "f(".repeat(depth), ")".repeat(depth));
+        for line in ["def f(a) { return a + 0; }".to_string(), format!("x = {call};"), "x;".to_string()] {
+            session.feed_line(&line);
+        }
+        let output = session.take_output();
+        assert!(output.contains("value: x =  41"), "{output}");
     }
 }

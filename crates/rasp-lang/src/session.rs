@@ -7,9 +7,13 @@ use crate::diagnostic::{ChunkReader, Diagnostic, DiagnosticKind, Frame, Source};
 use crate::env::{self, Env, EnvRef};
 use crate::interp::{Ctx, Failure, Outcome, Place};
 use crate::library;
-use rasp_core::{ErrorKind, EvalError, Evaluator, Graph, NodeId, NodeKind, NodeValue, TokenConversion, Value};
+use rasp_core::{
+    ErrorKind, EvalError, EvalResult, Evaluator, Graph, NodeId, NodeKind, NodeValue, TokenConversion, Value,
+};
 use rasp_syntax::{ParseOutcome, Statement, StatementKind, Subset, SyntaxError, parse};
 use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Where `load "path";` reads `path.rasp` from. [`Session::new`] also asks
 /// it for `RASP_support/rasplib.rasp`: a file there replaces the built-in
@@ -18,6 +22,13 @@ pub trait SourceLoader {
     /// The text of the file `path` (the `load` statement's path with
     /// `.rasp` appended), or `None` if it cannot be read.
     fn load(&self, path: &str) -> Option<String>;
+
+    /// Why `load(path)` gave nothing, when the cause is not simply a
+    /// missing file (say, bytes that are not UTF-8): the message then names
+    /// it instead of the reference's "could not find file".
+    fn why_not(&self, _path: &str) -> Option<String> {
+        None
+    }
 }
 
 /// A loader that finds nothing (for embedding without a file system).
@@ -135,6 +146,19 @@ pub struct Session {
     continuing: bool,
     /// Python frames the reference would be in (see `interp::PY_RECURSION_LIMIT`).
     pub(crate) py_frames: usize,
+    /// The deepest `py_frames` a recursion check has seen (plus the frames
+    /// it asked for), so a repeated evaluation can tell whether it would
+    /// pass the limit one frame deeper.
+    pub(crate) py_frames_peak: usize,
+    /// How many times a variable named `out` was looked up.
+    pub(crate) out_reads: u64,
+    /// Whether a call's single argument may be evaluated once instead of
+    /// twice when that changes nothing (`Session::eval_argument_again`);
+    /// tests turn it off to compare with evaluating twice.
+    pub(crate) reuse_arguments: bool,
+    /// Set from outside (the REPL's Ctrl-C handler) to stop the running
+    /// statement; see [`Session::set_interrupt_flag`].
+    pub(crate) interrupt: Option<Arc<AtomicBool>>,
     load_depth: usize,
     /// `draw` requests made by statements, for the front end to render:
     /// the s-op drawn and the input it was drawn on, oldest first.
@@ -197,6 +221,10 @@ impl Session {
             console_name: Rc::from(CONSOLE_NAME),
             continuing: false,
             py_frames: crate::interp::STATEMENT_BASE_FRAMES,
+            py_frames_peak: 0,
+            out_reads: 0,
+            reuse_arguments: true,
+            interrupt: None,
             load_depth: 0,
             drawings: Vec::new(),
             running_file: false,
@@ -280,6 +308,21 @@ impl Session {
         }
     }
 
+    /// Writes the display of a value, unless the output not yet taken by
+    /// the front end would pass `MAX_DISPLAY_BYTES`: one statement can print
+    /// the same big list many times (`[range(10000000)] * 30`, each item
+    /// under the limit on its own).
+    pub(crate) fn write_display(&mut self, text: &str) -> EvalResult<()> {
+        if self.output.len().saturating_add(text.len()) > rasp_core::MAX_DISPLAY_BYTES {
+            return Err(EvalError::python(format!(
+                "output too large to display (over {} characters)",
+                rasp_core::MAX_DISPLAY_BYTES
+            )));
+        }
+        self.write(text);
+        Ok(())
+    }
+
     /// Writes an error or message: the reference prints these even while
     /// silent (they bypass its result printer). Red when colours are on.
     fn write_message(&mut self, text: &str) {
@@ -345,6 +388,10 @@ impl Session {
     /// next [`prompt`](Session::prompt).
     /// The prompt itself is never written here.
     pub fn feed_line(&mut self, line: &str) -> Control {
+        // An interrupt that arrived while nothing ran is not for this line.
+        if let Some(flag) = &self.interrupt {
+            flag.store(false, Ordering::Relaxed);
+        }
         if self.continuing {
             self.console_lines.push('\n');
         }
@@ -394,6 +441,15 @@ impl Session {
     pub fn end_of_input(&mut self) {
         self.reset_pending();
         self.write("\n");
+    }
+
+    /// Lets another thread or a signal handler stop a running statement:
+    /// once `flag` is set, the statement fails at its next expression with
+    /// Python's `KeyboardInterrupt`, as an error like any other, so the
+    /// session keeps everything defined before it. The flag is cleared when
+    /// the error is raised and whenever a new line is fed.
+    pub fn set_interrupt_flag(&mut self, flag: Arc<AtomicBool>) {
+        self.interrupt = Some(flag);
     }
 
     /// Runs a file (`rasp FILE.rasp`) in the console scope: lines are read
@@ -551,11 +607,13 @@ impl Session {
 
     fn print_example(&mut self, subset: Subset) {
         if matches!(subset, Subset::Both | Subset::Sop) {
-            let text = crate::display::formatstr(&self.sop_example.clone(), self);
+            // Examples are inputs, far below the display limit; should one
+            // pass it, the message shows instead.
+            let text = crate::display::formatstr(&self.sop_example.clone(), self).unwrap_or_else(|e| e.message);
             self.write(&format!("\ts-op example: {text}\n"));
         }
         if matches!(subset, Subset::Both | Subset::Selector) {
-            let text = crate::display::formatstr(&self.sel_example.clone(), self);
+            let text = crate::display::formatstr(&self.sel_example.clone(), self).unwrap_or_else(|e| e.message);
             self.write(&format!("\tselector example: {text}\n"));
         }
     }
@@ -650,7 +708,11 @@ impl Session {
             text = Some(library::SOURCE.to_string());
         }
         let Some(text) = text else {
-            return Err(EvalError::rasp(format!("could not find file: {file}")).into());
+            let message = match self.loader.why_not(&file) {
+                Some(reason) => format!("cannot read file {file}: {reason}"),
+                None => format!("could not find file: {file}"),
+            };
+            return Err(EvalError::rasp(message).into());
         };
         if self.load_depth >= MAX_LOAD_DEPTH {
             return Err(EvalError::rasp(format!("load nested too deeply (over {MAX_LOAD_DEPTH} files): {file}")).into());

@@ -207,6 +207,70 @@ pub struct ModelConfig {
     pub compiler: serde_json::Value,
 }
 
+impl ModelConfig {
+    /// Checks the facts of `model.json` that do not need the weights: the
+    /// token table, the vocabulary, the lengths and the residual labels.
+    pub fn validate(&self) -> Result<(), crate::ModelError> {
+        let bad = |m: String| Err(crate::ModelError::Format(format!("model.json: {m}")));
+        if self.start_token != START_TOKEN {
+            return bad(format!("start_token is {:?}, expected {START_TOKEN:?}", self.start_token));
+        }
+        if self.tokens.first().map(String::as_str) != Some(START_TOKEN) {
+            return bad(format!("tokens must start with the start token {START_TOKEN:?} (id 0)"));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (id, token) in self.tokens.iter().enumerate() {
+            if !seen.insert(token.as_str()) {
+                return bad(format!("token {token:?} appears twice in tokens (again at id {id})"));
+            }
+        }
+        for token in &self.vocab {
+            if token == START_TOKEN {
+                return bad(format!("the vocabulary may not contain the start token {START_TOKEN:?}"));
+            }
+            if !seen.contains(token.as_str()) {
+                return bad(format!("vocabulary token {token:?} is not in tokens"));
+            }
+        }
+        if self.vocab.iter().collect::<std::collections::HashSet<_>>().len() != self.vocab.len() {
+            return bad("the vocabulary lists a token twice".to_string());
+        }
+        if let Some(bos) = &self.bos
+            && (bos == START_TOKEN || !seen.contains(bos.as_str()))
+        {
+            return bad(format!("bos {bos:?} must be a token other than the start token"));
+        }
+        if self.max_len == 0 {
+            return bad("max_len must be at least 1".to_string());
+        }
+        let positions = self.max_len.checked_add(1 + usize::from(self.bos.is_some()));
+        if positions != Some(self.n_positions) {
+            return bad(format!(
+                "n_positions is {}, but max_len {} needs {} (start token{} and the word)",
+                self.n_positions,
+                self.max_len,
+                positions.map_or_else(|| "more".to_string(), |n| n.to_string()),
+                if self.bos.is_some() { ", BOS" } else { "" }
+            ));
+        }
+        if self.residual.len() != self.d_model {
+            return bad(format!("{} residual labels for d_model {}", self.residual.len(), self.d_model));
+        }
+        for subspace in &self.subspaces {
+            if let Some(dim) = subspace.dims.iter().find(|&&dim| dim >= self.d_model) {
+                return bad(format!(
+                    "subspace {:?} names dimension {dim}, past d_model {}",
+                    subspace.name, self.d_model
+                ));
+            }
+        }
+        if self.readout.values.is_empty() {
+            return bad(format!("readout of {:?} lists no values", self.readout.sop));
+        }
+        Ok(())
+    }
+}
+
 /// The forward pass, stated once for model.json and the docs.
 pub const FORWARD_DESCRIPTION: &str = "ids = [0 (start)] + [bos id if bos] + word ids; \
 x = embed.tokens[ids] + embed.positions[0..n]; for each layer: \

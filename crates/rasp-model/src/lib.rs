@@ -341,8 +341,11 @@ impl Model {
         count
     }
 
-    /// Checks that shapes agree with each other and with the config.
+    /// Checks that the config agrees with itself and the shapes agree with
+    /// each other and with the config. A model folder may come from anyone,
+    /// so everything later code relies on is checked here, before any work.
     pub fn validate(&self) -> Result<(), ModelError> {
+        self.config.validate()?;
         let d = self.config.d_model;
         let bad = |m: String| Err(ModelError::Format(m));
         if self.token_embedding.dim() != (self.config.tokens.len(), d) {

@@ -46,8 +46,8 @@ pub use data::{Classes, Example, InputKind, Labeler, PAD, TargetHead, TargetProg
 pub use model::{Encoder, EncoderConfig, EncoderOutput};
 pub use rng::Rng;
 pub use train::{
-    Batch, CurvePoint, Metrics, Progress, TrainConfig, build_model, encode, load, loss, predict, save,
-    supervised_heads, train,
+    Batch, CurvePoint, Metrics, Progress, TrainConfig, build_model, check_output_dir, encode, load, loss, predict,
+    save, supervised_heads, train,
 };
 
 /// The tensor library the models are built with.

@@ -210,14 +210,21 @@ impl Record {
     }
 
     /// What identifies a run: a finished run with the same key is skipped.
-    pub fn key(&self) -> (String, usize, usize, usize, u64) {
-        (self.task.clone(), self.layers, self.heads, self.d_model, self.seed)
+    /// The step cap is part of it, so a short trial run (`--max-steps 10`)
+    /// never stands in for the real one.
+    pub fn key(&self) -> RunKey {
+        (self.task.clone(), self.layers, self.heads, self.d_model, self.seed, self.max_steps)
     }
 }
 
-/// The key ([`Record::key`]) of the run of `task` at `size` with `seed`.
-pub fn key(task: &TableTask, size: &TableSize, seed: u64) -> (String, usize, usize, usize, u64) {
-    (task.name.to_string(), size.layers, size.heads, size.d_model, seed)
+/// What identifies a run ([`Record::key`]): task, layers, heads, width, seed
+/// and step cap.
+pub type RunKey = (String, usize, usize, usize, u64, usize);
+
+/// The key ([`Record::key`]) of the run of `task` at `size` with `seed` and
+/// at most `max_steps` steps.
+pub fn key(task: &TableTask, size: &TableSize, seed: u64, max_steps: usize) -> RunKey {
+    (task.name.to_string(), size.layers, size.heads, size.d_model, seed, max_steps)
 }
 
 /// Reads a results file's records (blank lines ignored; a bad line is an
@@ -238,8 +245,17 @@ fn pct(x: f64) -> String {
 /// [`TASKS`], the best seed first (as the paper reports the best run), with
 /// every seed's token accuracy.
 pub fn markdown(records: &[Record]) -> String {
-    let mut by_key: BTreeMap<(String, usize, usize, usize), Vec<&Record>> = BTreeMap::new();
+    // Of several runs of one size and seed (trial runs with fewer steps,
+    // then the real one), the one allowed the most steps counts.
+    let mut longest: BTreeMap<(String, usize, usize, usize, u64), &Record> = BTreeMap::new();
     for r in records {
+        let run = longest.entry((r.task.clone(), r.layers, r.heads, r.d_model, r.seed)).or_insert(r);
+        if r.max_steps > run.max_steps {
+            *run = r;
+        }
+    }
+    let mut by_key: BTreeMap<(String, usize, usize, usize), Vec<&Record>> = BTreeMap::new();
+    for r in longest.into_values() {
         by_key.entry((r.task.clone(), r.layers, r.heads, r.d_model)).or_default().push(r);
     }
     let mut out = String::from(

@@ -499,11 +499,32 @@ pub fn train(
 
 /// Writes `model.safetensors` and `metrics.json` into `dir`.
 pub fn save(dir: &std::path::Path, model: &Encoder, metrics: &Metrics) -> Result<(), TrainError> {
-    std::fs::create_dir_all(dir).map_err(|e| TrainError::Io(format!("{}: {e}", dir.display())))?;
-    model.save(&dir.join("model.safetensors"))?;
+    let io = |path: &std::path::Path, e: std::io::Error| TrainError::Io(format!("{}: {e}", path.display()));
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    // Each file is written beside its final name and renamed over it, so an
+    // interrupted save leaves the previous run's files whole; the metrics,
+    // written last, say the model beside them is complete.
+    let weights = dir.join("model.safetensors");
+    let partial = dir.join(".model.safetensors.partial");
+    model.save(&partial)?;
+    std::fs::rename(&partial, &weights).map_err(|e| io(&weights, e))?;
     let json = serde_json::to_string_pretty(metrics).map_err(|e| TrainError::Io(e.to_string()))?;
     let path = dir.join("metrics.json");
-    std::fs::write(&path, json + "\n").map_err(|e| TrainError::Io(format!("{}: {e}", path.display())))?;
+    let partial = dir.join(".metrics.json.partial");
+    std::fs::write(&partial, json + "\n").map_err(|e| io(&partial, e))?;
+    std::fs::rename(&partial, &path).map_err(|e| io(&path, e))?;
+    Ok(())
+}
+
+/// Fails unless files can be written in `dir` (creating it if needed):
+/// called before training, so that a bad `-o` is found in a second, not
+/// after an hour.
+pub fn check_output_dir(dir: &std::path::Path) -> Result<(), TrainError> {
+    let io = |path: &std::path::Path, e: std::io::Error| TrainError::Io(format!("{}: {e}", path.display()));
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    let probe = dir.join(".rasp-write-check");
+    std::fs::write(&probe, b"").map_err(|e| io(dir, e))?;
+    std::fs::remove_file(&probe).map_err(|e| io(&probe, e))?;
     Ok(())
 }
 

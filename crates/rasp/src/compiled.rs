@@ -82,8 +82,7 @@ impl ModelFolder {
             ));
         }
         let path = dir.join(&info.file);
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| Error::new(ErrorKind::Io, format!("cannot read {}: {e}", path.display())))?;
+        let text = crate::program::read_source(&path)?;
         // A malformed loads file is the folder's fault, not a reason to read
         // other files in its place.
         let files: BTreeMap<String, String> = match std::fs::read_to_string(dir.join(LOADS_FILE)) {

@@ -59,7 +59,7 @@ pub struct Error {
 impl Error {
     /// An error of `kind` with a message for the user.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
-        Error { kind, message: message.into(), diagnostics: Vec::new() }
+        Error { kind, message: clip_long_lines(message.into()), diagnostics: Vec::new() }
     }
 
     /// An error whose places in the program are known: an editor can mark
@@ -69,7 +69,7 @@ impl Error {
         message: impl Into<String>,
         diagnostics: Vec<rasp_lang::Diagnostic>,
     ) -> Error {
-        Error { kind, message: message.into(), diagnostics }
+        Error { kind, message: clip_long_lines(message.into()), diagnostics }
     }
 
     /// The program's errors with their places (empty when the error is not
@@ -132,6 +132,33 @@ impl From<rasp_draw::DrawError> for Error {
         };
         Error::new(kind, e.to_string())
     }
+}
+
+/// Longest line of an error message, in characters.
+const MAX_MESSAGE_LINE: usize = 300;
+
+/// Shortens message lines past [`MAX_MESSAGE_LINE`] characters, keeping
+/// their start and end: a message may quote what it rejects (serde quotes a
+/// wrong JSON string whole), and a 100 KB token from a model folder or an
+/// input should not come back at the user.
+fn clip_long_lines(message: String) -> String {
+    if message.lines().all(|line| line.chars().count() <= MAX_MESSAGE_LINE) {
+        return message;
+    }
+    let lines: Vec<String> = message
+        .split('\n')
+        .map(|line| {
+            let count = line.chars().count();
+            if count <= MAX_MESSAGE_LINE {
+                return line.to_string();
+            }
+            let keep = MAX_MESSAGE_LINE / 2 - 20;
+            let head: String = line.chars().take(keep).collect();
+            let tail: String = line.chars().skip(count - keep).collect();
+            format!("{head} … ({} characters left out) … {tail}", count - 2 * keep)
+        })
+        .collect();
+    lines.join("\n")
 }
 
 /// The facade's result type.

@@ -41,7 +41,7 @@ pub use compiled::{
 pub use console::help_request;
 pub use error::{Error, ErrorKind, Result};
 pub use input::{parse_input, parse_vocab, parse_word, split_word};
-pub use program::{FileLoader, Program, StoredFiles};
+pub use program::{FileLoader, Program, StoredFiles, read_source};
 pub use repl::{
     DrawRequest, REPL_COMPILE_MAX_LEN, add_builtins, help, missing_semicolon_hint, new_session, take_drawings,
 };

@@ -22,7 +22,41 @@ pub struct FileLoader;
 
 impl SourceLoader for FileLoader {
     fn load(&self, path: &str) -> Option<String> {
-        std::fs::read_to_string(path).ok()
+        read_source(std::path::Path::new(path)).ok()
+    }
+
+    fn why_not(&self, path: &str) -> Option<String> {
+        match std::fs::metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            _ => read_source(std::path::Path::new(path)).err().map(|e| e.message().to_string()),
+        }
+    }
+}
+
+/// Reads a RASP source file: UTF-8 text, with a leading byte-order mark
+/// skipped (some Windows editors write one; it is not part of the
+/// program). The error names the real cause: a missing file, a folder, or
+/// bytes that are not UTF-8, with the line and column of the first.
+pub fn read_source(path: &std::path::Path) -> Result<String> {
+    let shown = path.display();
+    let bytes = std::fs::read(path).map_err(|e| Error::new(ErrorKind::Io, format!("cannot read {shown}: {e}")))?;
+    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Ok(text.to_string()),
+        Err(e) => {
+            let before = &bytes[..e.valid_up_to()];
+            let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+            let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+            Err(Error::new(
+                ErrorKind::Io,
+                format!(
+                    "cannot read {shown}: not UTF-8 text (byte 0x{:02x} at line {line}, column {column}); \
+                     save the file as UTF-8",
+                    bytes[e.valid_up_to()]
+                ),
+            ))
+        }
     }
 }
 
@@ -40,6 +74,10 @@ impl<L: SourceLoader> SourceLoader for StoredFiles<L> {
     fn load(&self, path: &str) -> Option<String> {
         self.files.get(path).cloned().or_else(|| self.fallback.load(path))
     }
+
+    fn why_not(&self, path: &str) -> Option<String> {
+        self.fallback.why_not(path)
+    }
 }
 
 /// Hides the library file the reference lets a local copy replace, so a
@@ -50,6 +88,10 @@ struct WithoutLibraryOverride<L>(L);
 impl<L: SourceLoader> SourceLoader for WithoutLibraryOverride<L> {
     fn load(&self, path: &str) -> Option<String> {
         if path == format!("{}.rasp", rasp_lang::LIBRARY_PATH) { None } else { self.0.load(path) }
+    }
+
+    fn why_not(&self, path: &str) -> Option<String> {
+        if path == format!("{}.rasp", rasp_lang::LIBRARY_PATH) { None } else { self.0.why_not(path) }
     }
 }
 
@@ -64,6 +106,10 @@ impl SourceLoader for RecordingLoader {
         let text = self.inner.load(path)?;
         self.seen.borrow_mut().insert(path.to_string(), text.clone());
         Some(text)
+    }
+
+    fn why_not(&self, path: &str) -> Option<String> {
+        self.inner.why_not(path)
     }
 }
 

@@ -57,7 +57,7 @@ pub struct TrainArgs {
     #[arg(long, value_name = "TOKENS", allow_hyphen_values = true)]
     pub vocab: String,
     /// Longest input (not counting BOS).
-    #[arg(long, value_name = "N", default_value_t = 16)]
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = count(1, 1024))]
     pub max_len: usize,
     /// Shortest input.
     #[arg(long, value_name = "N", default_value_t = 1)]
@@ -70,20 +70,20 @@ pub struct TrainArgs {
     #[arg(long, value_enum, default_value_t = InputsArg::Uniform)]
     pub inputs: InputsArg,
     /// Layers (default: the program's).
-    #[arg(long, value_name = "L", value_parser = at_least_one)]
+    #[arg(long, value_name = "L", value_parser = count(1, 64))]
     pub layers: Option<usize>,
     /// Heads per layer (default: the most heads in one of the program's
     /// layers).
-    #[arg(long, value_name = "H", value_parser = at_least_one)]
+    #[arg(long, value_name = "H", value_parser = count(1, 64))]
     pub heads: Option<usize>,
     /// Model width (a multiple of the heads).
-    #[arg(long, value_name = "D", default_value_t = 64, value_parser = at_least_one)]
+    #[arg(long, value_name = "D", default_value_t = 64, value_parser = count(1, 4096))]
     pub d_model: usize,
     /// The most training steps.
-    #[arg(long, value_name = "S", default_value_t = 40_000, value_parser = at_least_one)]
+    #[arg(long, value_name = "S", default_value_t = 40_000, value_parser = count(1, 100_000_000))]
     pub steps: usize,
     /// Inputs per step.
-    #[arg(long, value_name = "B", default_value_t = 32, value_parser = at_least_one)]
+    #[arg(long, value_name = "B", default_value_t = 32, value_parser = count(1, 65_536))]
     pub batch: usize,
     #[arg(long, default_value_t = 1e-3)]
     pub lr: f64,
@@ -107,6 +107,13 @@ pub struct TrainArgs {
     pub threads: ThreadsArg,
 }
 
+/// A count between `min` and `max`: each bound keeps a typo (an extra
+/// zero or three) from asking for more memory than the machine has, with
+/// clap's message naming the flag and the range.
+fn count(min: u64, max: u64) -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(min..=max)
+}
+
 /// A count that must be at least 1 (steps, batch, layers, heads, ...).
 fn at_least_one(text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
@@ -125,7 +132,7 @@ pub struct ThreadsArg {
     /// sharing the cores, lose most of their time waiting. A seed gives
     /// the same model bit for bit at the same thread count; other counts
     /// may round differently.
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub threads: u16,
 }
 
@@ -171,7 +178,7 @@ pub struct AttentionArgs {
     #[arg(long, value_name = "FILE")]
     pub file: Option<PathBuf>,
     /// Random test inputs to average the match score over.
-    #[arg(long, value_name = "N", default_value_t = 200, value_parser = at_least_one)]
+    #[arg(long, value_name = "N", default_value_t = 200, value_parser = count(1, 100_000))]
     pub samples: usize,
 }
 
@@ -215,7 +222,7 @@ pub struct TableArgs {
     #[arg(long, value_name = "SEEDS", value_delimiter = ',')]
     pub seeds: Option<Vec<u64>>,
     /// The most steps of a run.
-    #[arg(long, value_name = "S", default_value_t = 40_000, value_parser = at_least_one)]
+    #[arg(long, value_name = "S", default_value_t = 40_000, value_parser = count(1, 100_000_000))]
     pub max_steps: usize,
     /// Where the example programs are.
     #[arg(long, value_name = "DIR", default_value = "examples")]

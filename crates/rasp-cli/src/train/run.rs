@@ -118,6 +118,10 @@ pub(super) fn run_train(args: TrainArgs) -> ExitCode {
         eprintln!("rasp: {} needs no attention layer; give --layers to train anyway", args.sop);
         return ExitCode::FAILURE;
     }
+    if let Err(e) = rasp_train::check_output_dir(&args.output) {
+        eprintln!("rasp: cannot write the output directory: {e}");
+        return ExitCode::FAILURE;
+    }
     let mut config = TrainConfig::new(task, layers, heads);
     config.d_model = args.d_model;
     config.max_steps = args.steps;
@@ -195,7 +199,7 @@ fn table_cmd(args: &TableArgs) -> Result<(), String> {
                 if args.seeds.as_ref().is_some_and(|only| !only.contains(&seed)) {
                     continue;
                 }
-                if !done.contains(&table::key(task, size, seed)) {
+                if !done.contains(&table::key(task, size, seed, args.max_steps)) {
                     pending.push((task, size, seed));
                 }
             }
@@ -212,7 +216,7 @@ fn table_cmd(args: &TableArgs) -> Result<(), String> {
     for (n, (task, size, seed)) in pending.iter().take(limit).enumerate() {
         // Another invocation (say one per seed, or per task) may have finished
         // this run since the list was made: read the results again.
-        if read_records(&args.output)?.iter().any(|r| r.key() == table::key(task, size, *seed)) {
+        if read_records(&args.output)?.iter().any(|r| r.key() == table::key(task, size, *seed, args.max_steps)) {
             println!(
                 "{} ({}, {}, {}) seed {seed}: already in {}, skipped",
                 task.name,

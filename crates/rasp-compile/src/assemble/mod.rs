@@ -12,7 +12,7 @@ mod metadata;
 mod schedule;
 mod weights;
 
-use crate::build::{Builder, OutputReadout};
+use crate::build::{BlockKind, Builder, OutputReadout};
 use crate::error::CompileError;
 use crate::values::to_scalar;
 use rasp_model::{
@@ -27,6 +27,30 @@ pub struct InputSpec<'a> {
     pub program: Option<ProgramInfo>,
 }
 
+/// Most weights a compiled model may have: its dense matrices are built in
+/// memory, so a vocabulary or length far past what exact compilation is
+/// for (thousands of tokens) would otherwise take gigabytes silently.
+pub const MAX_PARAMETERS: usize = 1 << 28;
+
+/// An upper bound on the weights [`assemble`] would allocate, computed
+/// from the sparse blocks before any dense matrix exists: a head's width is
+/// at most its number of entries (and at most the residual width), an MLP
+/// has one hidden unit per neuron.
+fn dense_size_bound(builder: &Builder, readout: &OutputReadout, layout: &layout::Layout, input: &InputSpec) -> usize {
+    let d_model = layout.d_model();
+    let tokens = input.vocab.len() + 2;
+    let positions = input.max_len.saturating_add(2);
+    let mut bound = d_model.saturating_mul(tokens.saturating_add(positions).saturating_add(readout.rows.len()));
+    for block in &builder.blocks {
+        let width = match &block.kind {
+            BlockKind::Head(head) => 2 * head.qk.len().min(d_model) + 2 * head.ov.len().min(d_model),
+            BlockKind::Mlp(neurons) => 2 * neurons.len(),
+        };
+        bound = bound.saturating_add(d_model.saturating_mul(width));
+    }
+    bound
+}
+
 /// The model computing `readout` (of the s-op named `sop`) with the
 /// builder's blocks.
 pub fn assemble(
@@ -37,6 +61,14 @@ pub fn assemble(
 ) -> Result<Model, CompileError> {
     let schedule = schedule::schedule(builder, &readout);
     let layout = layout::Layout::new(&schedule);
+    let bound = dense_size_bound(builder, &readout, &layout, &input);
+    if bound > MAX_PARAMETERS {
+        return Err(CompileError::general(format!(
+            "the model would have up to {bound} weights (residual width {}), over the limit of {MAX_PARAMETERS} \
+             (1 GB of f32); use a smaller vocabulary or maximum length",
+            layout.d_model()
+        )));
+    }
     let embeddings = weights::embeddings(builder, &layout);
     let (layers, layer_configs): (Vec<_>, Vec<_>) = (0..schedule.n_layers)
         .map(|l| weights::layer(builder, &schedule, &layout, l))

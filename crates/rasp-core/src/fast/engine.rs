@@ -214,7 +214,7 @@ impl Engine {
                         (TokenConversion::Str | TokenConversion::AsIs, Value::Atom(a @ Atom::Str(_))) => {
                             b.push_atom(a.clone())
                         }
-                        _ => b.push(convert_token(*conversion, v)?),
+                        _ => b.push(convert_token(*conversion, v, graph)?),
                     }
                 }
                 seq(b.finish(Shown::List, graph)?)
