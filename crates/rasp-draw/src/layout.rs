@@ -548,23 +548,37 @@ fn cell_tip(h: &HeadModel, q: usize, k: usize, on: bool) -> String {
             rows.iter().map(|r| format!("{} = {}", r.name, r.full.get(i).map(String::as_str).unwrap_or(""))).collect();
         if parts.is_empty() { String::new() } else { format!(" ({})", parts.join(", ")) }
     };
-    format!(
+    let full = |row: &Row, i: usize| row.full.get(i).cloned().unwrap_or_default();
+    let mut tip = format!(
         "query position {q}{}\nkey position {k}{}\n{}",
         describe(&h.queries, q),
         describe(&h.keys, k),
         if on { "selected" } else { "not selected" }
-    )
+    );
+    // What the head moves through this cell and what it makes of it.
+    for a in &h.aggregates {
+        if on {
+            tip.push_str(&format!("\nmoves {} = {} from key {k}", a.values.name, full(&a.values, k)));
+        }
+        tip.push_str(&format!("\nresult {} = {} at query {q}", a.result.name, full(&a.result, q)));
+    }
+    tip
 }
 
 fn mlp_card(mlp: &MlpModel, n: usize, layer: usize) -> (Group, f64, f64) {
     let mut rows: Vec<(&Row, Option<String>)> = mlp.operands.iter().map(|r| (r, None)).collect();
     for out in &mlp.outputs {
-        let note = if out.from.is_empty() { None } else { Some(format!("from {}", out.from.join(", "))) };
+        let note = match (&out.formula, out.from.is_empty()) {
+            (Some(formula), _) => Some(formula.clone()),
+            (None, false) => Some(format!("from {}", out.from.join(", "))),
+            (None, true) => None,
+        };
         rows.push((&out.row, note));
     }
     let content = table(&rows, n, Some(mlp.operands.len()));
     let count = mlp.outputs.len();
-    let caption = if count == 1 { "1 s-op, elementwise".to_string() } else { format!("{count} s-ops, elementwise") };
+    let caption =
+        if count == 1 { "1 output, elementwise".to_string() } else { format!("{count} outputs, elementwise") };
     let tip = format!(
         "layer {layer}, MLP\ncomputes {}",
         mlp.outputs.iter().map(|o| o.row.name.as_str()).collect::<Vec<_>>().join(", ")
