@@ -31,7 +31,7 @@ pub struct Panel {
     pub title: String,
     /// A line in monospace under the title (e.g. the selector as written,
     /// or how close a trained head comes to it); may be empty. Wrapped to
-    /// the panel's width, on at most three lines.
+    /// the panel's width (and at each newline), on at most four lines.
     pub caption: String,
     /// `weights[q][k]`: the attention of query position `q` on key position
     /// `k`, in [0, 1] (clamped when coloured: 0 white, 1 violet). Only the
@@ -75,7 +75,7 @@ const CELL_MIN: f64 = 26.0;
 const LABEL: f64 = 11.0;
 const VALUE: f64 = 9.5;
 const PANEL_GAP: f64 = 36.0;
-const CAPTION_LINES: usize = 3;
+const CAPTION_LINES: usize = 4;
 
 /// The colours of the scale, light to dark: white to violet, luminance
 /// falling all the way, so greyscale keeps the order.
@@ -119,22 +119,25 @@ pub fn position_labels(tokens: &[String]) -> Vec<String> {
     tokens.iter().enumerate().map(|(i, t)| format!("{i}:{}", shorten(t, 6).0)).collect()
 }
 
-/// Breaks `s` into lines of at most `width` characters at spaces, at most
-/// `max` lines, the last ending in `…` when text was left out.
+/// Breaks `s` into lines of at most `width` characters at spaces (and at
+/// each newline), at most `max` lines, the last ending in `…` when text was
+/// left out.
 fn wrap_words(s: &str, width: usize, max: usize) -> (Vec<String>, bool) {
     let mut lines: Vec<String> = Vec::new();
-    let mut line = String::new();
-    for word in s.split(' ') {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-            lines.push(std::mem::take(&mut line));
+    for paragraph in s.split('\n') {
+        let mut line = String::new();
+        for word in paragraph.split(' ') {
+            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+                lines.push(std::mem::take(&mut line));
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
         }
         if !line.is_empty() {
-            line.push(' ');
+            lines.push(line);
         }
-        line.push_str(word);
-    }
-    if !line.is_empty() {
-        lines.push(line);
     }
     let mut cut = false;
     let mut lines: Vec<String> = lines
@@ -402,13 +405,14 @@ fn picture(title: &str, measure: &str, rows: Vec<(String, Vec<Laid>)>) -> Scene 
         width = width.max(t.bounds().x1);
         root.push(t);
         y += 14.0;
+        // Grids end each panel: aligning the bottoms lines up the grids
+        // of a row even when their captions take different lines.
+        let tallest = panels.iter().map(|(_, _, h)| *h).fold(0.0, f64::max);
         let mut x = MARGIN;
-        let mut tallest: f64 = 0.0;
         for (mut g, w, h) in panels {
             g.x = x;
-            g.y = y;
+            g.y = y + tallest - h;
             x += w + PANEL_GAP;
-            tallest = tallest.max(h);
             root.push(g);
         }
         width = width.max(x - PANEL_GAP);
@@ -561,6 +565,7 @@ mod tests {
         let (lines, cut) = wrap_words("select(indices, length - 1 - indices, ==)", 20, 3);
         assert_eq!(lines, ["select(indices,", "length - 1 -", "indices, ==)"]);
         assert!(!cut);
+        assert_eq!(wrap_words("makes x\nmax 0", 20, 3).0, ["makes x", "max 0"]);
         let (lines, cut) = wrap_words("a b c d e f", 3, 2);
         assert_eq!(lines, ["a b", "c…"]);
         assert!(cut);

@@ -120,12 +120,12 @@ impl AttentionComparison {
             }
             let Some(row) = rows.last_mut() else { continue };
             let computes = match &head.flow {
-                Some(flow) => format!("{} from {}", flow.result_name, flow.values_name),
-                None => head.computes.clone(),
+                Some(flow) => format!("makes {} from {}", flow.result_name, flow.values_name),
+                None => format!("makes {}", head.computes),
             };
             row.panels.push(Panel {
-                title: format!("compiled head {}: {computes}", head.head),
-                caption: caption(head),
+                title: format!("compiled head {}", head.head),
+                caption: format!("{computes}\n{}", caption(head)),
                 weights: head.weights.clone(),
                 flow: head.flow.clone(),
             });

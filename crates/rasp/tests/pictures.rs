@@ -35,7 +35,12 @@ fn attention_pictures_have_a_scale_axes_and_position_labels() {
         assert!(svg.contains(&format!(">{label}</text>")), "{label}");
     }
     // Heads are named by what they make: layer 1's by inverting length.
-    assert!(svg.contains("compiled head 1: 1/length from indicator(indices == 0)"), "{svg}");
+    let captions: Vec<&str> = svg
+        .split("class=\"caption\"")
+        .skip(1)
+        .filter_map(|t| t.split_once('>').and_then(|(_, rest)| rest.split_once('<')).map(|(text, _)| text))
+        .collect();
+    assert!(captions.join(" ").contains("makes 1/length from indicator(indices == 0)"), "{captions:?}");
     // Tooltips say what a cell moves and what the head makes. Query 0
     // reads key 2 ("b"), so reverse is "b" at position 0.
     assert!(svg.contains("moves tokens = b from key 2\nresult reverse = b at query 0"), "{svg}");
@@ -79,4 +84,27 @@ fn the_residual_stream_is_drawn_stage_by_stage_with_what_each_layer_wrote() {
     assert!(svg.contains(">positions ↓</text>"), "{svg}");
     assert!(svg.contains("class=\"written\""), "what a layer wrote is framed");
     assert!(stream.to_html().starts_with("<!DOCTYPE html>"));
+}
+
+/// The README's pictures of compiled reverse (`rasp attention` and `rasp
+/// residual` on a model compiled with `--vocab a,b,c,d --max-len 5`, input
+/// `abcd`) are what the code draws now; `UPDATE_SNAPSHOTS=1` rewrites them.
+#[test]
+fn the_committed_pictures_in_docs_are_current() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let source = std::fs::read_to_string(root.join("examples/reverse.rasp")).expect("examples/reverse.rasp");
+    let program = Program::from_source("examples/reverse.rasp", &source, NoFiles).expect("loads");
+    let sop = program.sop("reverse", "compile").expect("an s-op");
+    let model = program.compile(sop, &CompileOptions::new(rasp::parse_vocab("a,b,c,d"), None, 5)).expect("compiles");
+    let attention = AttentionComparison::of_model(&program, &model, "abcd").expect("attention").to_svg();
+    let residual = ResidualStream::of_model(&model, "abcd").expect("residual stream").to_svg();
+    for (file, svg) in [("docs/reverse-attention.svg", attention), ("docs/reverse-residual.svg", residual)] {
+        let path = root.join(file);
+        if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+            std::fs::write(&path, &svg).expect("write the picture");
+            continue;
+        }
+        let committed = std::fs::read_to_string(&path).expect("committed picture");
+        assert!(committed == svg, "{file} is stale: run with UPDATE_SNAPSHOTS=1");
+    }
 }
