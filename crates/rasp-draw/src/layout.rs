@@ -359,6 +359,15 @@ fn head_card(h: &HeadModel, n: usize, layer: usize) -> (Group, f64, f64) {
         right = right.max(t.bounds().x1);
         heading_items.push(t.into());
     }
+    // What the head moves and what it makes, in words.
+    for agg in &h.aggregates {
+        y += 15.0;
+        let words = format!("aggregates {} into {}", agg.values.name, agg.result.name);
+        let mut t = text(CARD_PAD, y, Anchor::Start, Font::Sans, SMALL, p::MUTED, &words).shortened(2 * MAX_NAME + 24);
+        t.class = "aggregates";
+        right = right.max(t.bounds().x1);
+        heading_items.push(t.into());
+    }
     block.x = CARD_PAD;
     block.y = y + 12.0;
     right = right.max(CARD_PAD + bw);
