@@ -385,3 +385,100 @@ fn selects_everything(graph: &Graph, selector: NodeId) -> bool {
 pub fn readable_name(graph: &Graph, id: NodeId) -> String {
     ReadableNames::new(graph).name(id)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{Predicate, TokenConversion};
+    use crate::pyops::CmpOp;
+
+    fn constant(graph: &mut Graph, n: i64) -> NodeId {
+        graph.add(NodeKind::Constant(Value::int(n)), &n.to_string(), false)
+    }
+
+    fn with_constant(graph: &mut Graph, x: NodeId, op: ArithOp, n: i64, on_left: bool, name: &str) -> NodeId {
+        let op = MapOp::ArithConst { op, constant: Value::int(n), constant_on_left: on_left };
+        graph.add(NodeKind::Map { op, inputs: vec![x] }, name, false)
+    }
+
+    #[test]
+    fn placeholders_are_the_references_defaults() {
+        for name in ["s-op", "sel", "plain select", "( 1 / s-op )", "selector_width(plain select)", "f(sel)"] {
+            assert!(is_placeholder_name(name), "{name}");
+        }
+        for name in ["length", "flip", "select_earlier_in_sorted", "selector_width(x)", "hist"] {
+            assert!(!is_placeholder_name(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn expressions_take_only_the_parentheses_python_needs() {
+        let mut graph = Graph::new();
+        let indices = graph.add(NodeKind::Indices, "indices", true);
+        let tokens = graph.add(NodeKind::Tokens(TokenConversion::Str), "tokens", true);
+        // The reference's operator-made names, with its parentheses.
+        let plus = with_constant(&mut graph, indices, ArithOp::Add, 1, false, "( indices + 1 )");
+        let times = with_constant(&mut graph, plus, ArithOp::Mul, 2, false, "( ( indices + 1 ) * 2 )");
+        let minus = with_constant(&mut graph, indices, ArithOp::Sub, 1, true, "( 1 - indices )");
+        let nested = graph.add(
+            NodeKind::Map { op: MapOp::Arith(ArithOp::Sub), inputs: vec![indices, minus] },
+            "( indices - ( 1 - indices ) )",
+            false,
+        );
+        let chain = graph.add(
+            NodeKind::Map { op: MapOp::Arith(ArithOp::Sub), inputs: vec![minus, indices] },
+            "( ( 1 - indices ) - indices )",
+            false,
+        );
+        let equal = graph.add(
+            NodeKind::Map {
+                op: MapOp::CompareConst { op: CmpOp::Eq, constant: Value::str("a"), constant_on_left: false },
+                inputs: vec![tokens],
+            },
+            "( tokens == a )",
+            false,
+        );
+        let names = ReadableNames::new(&graph);
+        assert_eq!(names.name(times), "(indices + 1) * 2");
+        assert_eq!(names.name(nested), "indices - (1 - indices)");
+        assert_eq!(names.name(chain), "1 - indices - indices");
+        assert_eq!(names.name(equal), "tokens == \"a\"");
+        // A name given by the program wins over the expression.
+        graph.rename(times, "doubled");
+        assert_eq!(readable_name(&graph, times), "doubled");
+    }
+
+    #[test]
+    fn an_average_inverted_into_a_named_sop_is_named_by_the_inversion() {
+        let mut graph = Graph::new();
+        let indices = graph.add(NodeKind::Indices, "indices", true);
+        let one = constant(&mut graph, 1);
+        let full = graph.add(NodeKind::Select { key: one, query: one, predicate: Predicate::Eq }, "full_s", true);
+        let first = graph.add(
+            NodeKind::Map {
+                op: MapOp::CompareConst { op: CmpOp::Eq, constant: Value::int(0), constant_on_left: false },
+                inputs: vec![indices],
+            },
+            "( indices == 0 )",
+            false,
+        );
+        let indicator =
+            graph.add(NodeKind::Map { op: MapOp::Indicator, inputs: vec![first] }, "I(( indices == 0 ))", false);
+        let mean = graph.add(NodeKind::Aggregate { selector: full, values: indicator, default: None }, "s-op", true);
+        // Before `length` exists the average is named by what it computes.
+        assert_eq!(readable_name(&graph, mean), "mean(indicator(indices == 0))");
+        let inverse = with_constant(&mut graph, mean, ArithOp::Div, 1, true, "( 1 / s-op )");
+        let length = graph.add(NodeKind::Map { op: MapOp::Round, inputs: vec![inverse] }, "round", false);
+        graph.rename(length, "length");
+        let names = ReadableNames::new(&graph);
+        assert_eq!(names.name(mean), "1/length");
+        assert_eq!(names.name(inverse), "1 / (1/length)");
+        // The formula of `length` from its shown operand.
+        assert_eq!(names.formula(length, &[(mean, "x".to_string())]), "round(1 / x)");
+        // A numbered library local is no name for a reader.
+        graph.rename_library_local(mean, "valat0");
+        assert_eq!(readable_name(&graph, mean), "1/length");
+        graph.rename_library_local(mean, "share");
+        assert_eq!(readable_name(&graph, mean), "share");
+    }
+}
