@@ -7,7 +7,7 @@ use crate::compiled::ModelFolder;
 use crate::error::{Error, ErrorKind, Result};
 use crate::program::Program;
 use rasp_core::{Evaluator, Graph, NodeId, NodeKind, NodeValue, ReadableNames, Value, pyfmt};
-use rasp_draw::{HeadFlow, Panel, PanelRow, heatmaps_svg, row_normalised};
+use rasp_draw::{HeadFlow, Panel, PanelRow, attention_scene, row_normalised};
 use rasp_model::Model;
 
 /// One compiled head on one input.
@@ -113,6 +113,16 @@ impl AttentionComparison {
 
     /// Heatmaps: one row per layer, each head beside its selector.
     pub fn to_svg(&self) -> String {
+        self.scene().to_svg()
+    }
+
+    /// The same heatmaps in a self-contained HTML page whose cells tell on
+    /// hover the weight, the value moved and the result.
+    pub fn to_html(&self) -> String {
+        self.scene().to_html(&format!("{} on {:?} — compiled attention", self.sop, self.input))
+    }
+
+    fn scene(&self) -> rasp_draw::Scene {
         let mut rows: Vec<PanelRow> = Vec::new();
         for head in &self.heads {
             if rows.last().is_none_or(|row| row.label != layer_label(head.layer)) {
@@ -139,7 +149,7 @@ impl AttentionComparison {
             }
         }
         let title = format!("{} on {:?}: compiled attention beside the program's selectors", self.sop, self.input);
-        heatmaps_svg(&title, &self.tokens, &rows)
+        attention_scene(&title, &self.tokens, &rows)
     }
 }
 

@@ -44,6 +44,9 @@ fn attention_pictures_have_a_scale_axes_and_position_labels() {
     // Tooltips say what a cell moves and what the head makes. Query 0
     // reads key 2 ("b"), so reverse is "b" at position 0.
     assert!(svg.contains("moves tokens = b from key 2\nresult reverse = b at query 0"), "{svg}");
+    let page = comparison.to_html();
+    assert!(page.starts_with("<!DOCTYPE html>") && !page.contains("http"), "{page}");
+    assert!(page.contains("data-tip=\"query 0 (c), key 2 (b): weight 1.000\nmoves tokens = b from key 2"), "{page}");
     // Width follows the content, not the title's length in a fixed font.
     let width: f64 =
         svg.split("width=\"").nth(1).and_then(|w| w.split('"').next()).and_then(|w| w.parse().ok()).expect("width");
