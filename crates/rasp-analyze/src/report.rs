@@ -3,10 +3,7 @@
 
 use crate::json::Json;
 use crate::{Analysis, Head, HeadKind, Schedule};
-use rasp_core::{Atom, Graph, NodeId, NodeKind, Value};
-
-/// The default name of an unnamed selector; not worth repeating.
-const PLAIN_SELECT: &str = "plain select";
+use rasp_core::{Atom, Graph, NodeId, NodeKind, ReadableNames, Value};
 
 /// How an s-op is shown where it is read: its name, or for a constant the
 /// literal as RASP writes it (`"+"`, `0`), since a constant's name is just
@@ -76,26 +73,34 @@ fn default_text(graph: &Graph, aggregate: NodeId) -> Option<String> {
     Some(default.py_repr(graph))
 }
 
-fn head_line(graph: &Graph, head: &Head) -> String {
-    let selector = match head.kind {
-        HeadKind::Attention => {
-            let name = graph.name(head.selector);
-            let expression = selector_expression(graph, head.selector);
-            if name == PLAIN_SELECT { expression } else { format!("{expression} \"{name}\"") }
+/// A selector as written, its s-ops by readable name, and its own name
+/// when it has one: `select(1, 1, ==) "full_s"`.
+fn named_selector(graph: &Graph, names: &ReadableNames<'_>, selector: NodeId) -> String {
+    let expression = composite(graph, selector, &|s| match graph.kind(s).as_select() {
+        Some((key, query, predicate)) => {
+            format!("select({}, {}, {})", names.name(key), names.name(query), predicate.symbol())
         }
+        None => "select all".to_string(),
+    });
+    match names.given_name(selector) {
+        Some(name) => format!("{expression} \"{name}\""),
+        None => expression,
+    }
+}
+
+fn head_line(graph: &Graph, names: &ReadableNames<'_>, head: &Head) -> String {
+    let selector = match head.kind {
+        HeadKind::Attention => named_selector(graph, names, head.selector),
         HeadKind::BosSelectorWidth { sel } => {
-            let name = graph.name(sel);
-            let expression = selector_expression(graph, sel);
-            let shown = if name == PLAIN_SELECT { expression } else { format!("{expression} \"{name}\"") };
-            format!("selector_width({shown}) with a BOS token: one head")
+            format!("selector_width({}) with a BOS token: one head", named_selector(graph, names, sel))
         }
     };
     let aggregates: Vec<String> = head
         .aggregates
         .iter()
         .map(|&a| match default_text(graph, a) {
-            Some(d) => format!("{} (default {d})", graph.name(a)),
-            None => graph.name(a).to_string(),
+            Some(d) => format!("{} (default {d})", names.name(a)),
+            None => names.name(a),
         })
         .collect();
     format!("{selector} → aggregates: {}", aggregates.join(", "))
@@ -109,6 +114,7 @@ impl Analysis {
     /// A report for people: the counts, then per layer its heads and MLPs.
     pub fn report(&self, graph: &Graph) -> String {
         let mut out = String::new();
+        let names = ReadableNames::new(graph);
         let name = graph.name(self.root);
         let mut how = vec![format!("{} schedule", self.options.schedule.name())];
         if self.options.schedule == Schedule::Best && !self.optimal {
@@ -134,11 +140,11 @@ impl Analysis {
                 out.push_str(&format!("layer {}: {}\n", layer.layer, plural(layer.heads.len(), "head", "heads")));
             }
             for (i, head) in layer.heads.iter().enumerate() {
-                out.push_str(&format!("  head {}: {}\n", i + 1, head_line(graph, head)));
+                out.push_str(&format!("  head {}: {}\n", i + 1, head_line(graph, &names, head)));
             }
             if !layer.mlps.is_empty() {
-                let names: Vec<&str> = layer.mlps.iter().map(|&m| graph.name(m)).collect();
-                out.push_str(&format!("  MLPs ({}): {}\n", layer.mlps.len(), names.join(", ")));
+                let mlps: Vec<String> = layer.mlps.iter().map(|&m| names.name(m)).collect();
+                out.push_str(&format!("  MLPs ({}): {}\n", layer.mlps.len(), mlps.join(", ")));
             }
         }
         out

@@ -26,12 +26,12 @@ fn report_of_reverse() {
     let expected = "\
 reverse: analysed size 2 layers, heads per layer 1/1 (greedy schedule)
 layer 0 (embedding)
-  MLPs (2): ( indices == 0 ), I(( indices == 0 ))
+  MLPs (2): indices == 0, indicator(indices == 0)
 layer 1: 1 head
-  head 1: select(1, 1, ==) \"full_s\" → aggregates: s-op
-  MLPs (4): ( 1 / s-op ), length, ( length - indices ), ( ( length - indices ) - 1 )
+  head 1: select(1, 1, ==) \"full_s\" → aggregates: 1/length
+  MLPs (4): 1 / (1/length), length, length - indices, length - indices - 1
 layer 2: 1 head
-  head 1: select(indices, ( ( length - indices ) - 1 ), ==) \"flip\" → aggregates: reverse
+  head 1: select(indices, length - indices - 1, ==) \"flip\" → aggregates: reverse
 ";
     assert_eq!(report, expected);
 }
@@ -72,7 +72,7 @@ fn composite_selectors_defaults_and_bos_heads() {
     ));
     assert!(
         report.contains(
-            "head 1: selector_width(select(tokens, tokens, <) or (select(tokens, tokens, ==) and select(indices, indices, <)) \"select_earlier_in_sorted\") with a BOS token: one head → aggregates: inverted, valat0 (default 0)"
+            "head 1: selector_width(select(tokens, tokens, <) or (select(tokens, tokens, ==) and select(indices, indices, <)) \"select_earlier_in_sorted\") with a BOS token: one head → aggregates: inverted, aggregate(select_earlier_in_sorted and select(indices, 0, ==), 1, 0) (default 0)"
         ),
         "{report}"
     );

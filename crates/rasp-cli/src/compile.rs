@@ -332,9 +332,10 @@ pub fn is_compiled_dir(dir: &Path) -> bool {
 /// attention on the input, beside the program selector it implements.
 pub fn compiled_attention(dir: &Path, input: &str, output: &Path) -> Result<String, (String, ExitCode)> {
     let refuse = |e: rasp::Error| (e.to_string(), exit_status(e.kind()));
-    output_extension(output, &["svg"]).map_err(|e| (e, ExitCode::from(2)))?;
+    let extension = output_extension(output, &["svg", "html"]).map_err(|e| (e, ExitCode::from(2)))?;
     let folder = ModelFolder::read(dir).map_err(refuse)?;
     let comparison = rasp::AttentionComparison::compute(&folder, input).map_err(refuse)?;
-    write_atomic(output, comparison.to_svg().as_bytes()).map_err(|e| (e, ExitCode::FAILURE))?;
+    let contents = if extension == "html" { comparison.to_html() } else { comparison.to_svg() };
+    write_atomic(output, contents.as_bytes()).map_err(|e| (e, ExitCode::FAILURE))?;
     Ok(format!("{}wrote {}\n", comparison.report(), output.display()))
 }

@@ -8,6 +8,7 @@ mod draw;
 mod files;
 mod program;
 mod repl;
+mod residual;
 mod serve;
 mod train;
 
@@ -43,6 +44,7 @@ enum Command {
     BenchCompile(compile::BenchCompileArgs),
     Train(train::TrainArgs),
     Attention(train::AttentionArgs),
+    Residual(residual::ResidualArgs),
     Table(train::TableArgs),
     Completions(CompletionsArgs),
     Serve(serve::ServeArgs),
@@ -99,6 +101,7 @@ fn main() -> ExitCode {
         Some(Command::BenchCompile(args)) => compile::run_bench(args),
         Some(Command::Train(args)) => train::run_train(args),
         Some(Command::Attention(args)) => train::run_attention(args),
+        Some(Command::Residual(args)) => residual::run(args),
         Some(Command::Table(args)) => train::run_table(args),
         Some(Command::Serve(args)) => serve::run(args),
         Some(Command::Completions(args)) => {

@@ -81,6 +81,22 @@ fn compile_verify_attention_on_one_folder() {
     let out = rasp_in(&dir, &["attention", "nested/model", "--input", "abc", "-o", "attention.png"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("the output must end in .svg"), "{}", text(&out.stderr));
+
+    // The residual stream, as SVG and as a page; other formats refused,
+    // tokens outside the vocabulary reported.
+    for (file, start) in [("pictures/residual.svg", "<?xml"), ("pictures/residual.html", "<!DOCTYPE html>")] {
+        let out = rasp_in(&dir, &["residual", "nested/model", "--input", "cab", "-o", file]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(text(&out.stdout), format!("{file}\n"));
+        let page = std::fs::read_to_string(dir.join(file)).expect("written");
+        assert!(page.starts_with(start) && page.contains("after layer 2") && page.contains(">2:b</text>"), "{page}");
+    }
+    let out = rasp_in(&dir, &["residual", "nested/model", "--input", "abc", "-o", "residual.png"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(text(&out.stderr), "rasp: residual.png: the output must end in .svg or .html\n");
+    let out = rasp_in(&dir, &["residual", "nested/model", "--input", "abz", "-o", "residual.svg"]);
+    assert!(!out.status.success() && !dir.join("residual.svg").exists());
+    assert!(text(&out.stderr).contains('z'), "{}", text(&out.stderr));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

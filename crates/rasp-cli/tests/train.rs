@@ -61,7 +61,7 @@ fn train_then_draw_attention() {
     assert!(stdout.starts_with("input     § a b c a\nprogram   0 2 1 1 2\n"), "{stdout}");
     assert!(stdout.contains("program layer 1 head 1 ("), "{stdout}");
     let picture = std::fs::read_to_string(&svg).expect("svg");
-    assert!(picture.starts_with("<svg"));
+    assert!(picture.contains("<svg") && picture.contains("class=\"colour-scale\""));
     // one trained head and one program head, 5 × 5 cells each
     assert_eq!(picture.matches("<rect x=").count(), 2 * 25, "{picture}");
 

@@ -151,6 +151,9 @@ pub struct Builder<'p, 'a> {
     live_values: HashMap<NodeId, Vec<bool>>,
     /// Facts for the report (one line each).
     pub notes: Vec<String>,
+    /// Each node's readable name (`rasp_core::ReadableNames`): what
+    /// model.json, the report and the pictures call it.
+    readable: HashMap<NodeId, String>,
 }
 
 impl<'p, 'a> Builder<'p, 'a> {
@@ -170,6 +173,10 @@ impl<'p, 'a> Builder<'p, 'a> {
             selector_forms: HashMap::new(),
             live_values: HashMap::new(),
             notes: Vec::new(),
+            readable: {
+                let names = rasp_core::ReadableNames::new(planner.graph);
+                planner.nodes.iter().map(|&id| (id, names.name(id))).collect()
+            },
         };
         b.subspace("start", None, Encoding::Numerical, vec![Dim::START], vec![], None, None);
         b.subspace("one", None, Encoding::Numerical, vec![Dim::ONE], vec![], None, None);
@@ -261,7 +268,10 @@ impl<'p, 'a> Builder<'p, 'a> {
     }
 
     fn name(&self, id: NodeId) -> String {
-        format!("{}#{}", self.planner.graph.name(id), id.0)
+        match self.readable.get(&id) {
+            Some(name) => format!("{name}#{}", id.0),
+            None => format!("{}#{}", rasp_core::readable_name(self.planner.graph, id), id.0),
+        }
     }
 
     /// One-hot rows over a basis's values.
@@ -935,7 +945,8 @@ fn internal(b: &Builder, id: NodeId, what: &str) -> CompileError {
 pub fn describe_selector(graph: &rasp_core::Graph, id: NodeId) -> String {
     match graph.kind(id) {
         NodeKind::Select { key, query, predicate } => {
-            format!("select({}, {}, {})", graph.name(*key), graph.name(*query), predicate.symbol())
+            let names = rasp_core::ReadableNames::new(graph);
+            format!("select({}, {}, {})", names.name(*key), names.name(*query), predicate.symbol())
         }
         NodeKind::SelectAll => "select all".to_string(),
         NodeKind::SelectAnd(a, b) => format!("({} and {})", describe_selector(graph, *a), describe_selector(graph, *b)),

@@ -126,17 +126,18 @@ pub fn compile(graph: &Graph, root: NodeId, opts: &CompileOptions) -> Result<(Mo
         program: opts.program.clone(),
     };
     let mut model = assemble::assemble(&builder, readout, graph.name(root).to_string(), input)?;
+    let readable = rasp_core::ReadableNames::new(graph);
     let value_sets: Vec<(String, usize)> = nodes
         .iter()
         .filter(|&&id| !graph.is_selector(id) && !matches!(graph.kind(id), NodeKind::Constant(_)))
-        .map(|&id| (format!("{}#{}", graph.name(id), id.0), inference.values(id).len()))
+        .map(|&id| (format!("{}#{}", readable.name(id), id.0), inference.values(id).len()))
         .collect();
     let report = CompileReport { value_sets, notes: builder.notes.clone() };
     model.config.compiler = serde_json::json!({
         "value_set_sizes": report.value_sets.iter().map(|(n, s)| serde_json::json!([n, s])).collect::<Vec<_>>(),
         "notes": report.notes,
         "attention_leak_bound": opts.leak,
-        "materialized": planner.materialized.keys().map(|id| format!("{}#{}", graph.name(*id), id.0)).collect::<Vec<_>>(),
+        "materialized": planner.materialized.keys().map(|id| format!("{}#{}", readable.name(*id), id.0)).collect::<Vec<_>>(),
     });
     Ok((model, report))
 }

@@ -307,6 +307,11 @@ pub struct Node {
     /// return) named it; false for operator-made intermediate values. The
     /// drawing hides "minor" nodes by it (semantics.md §4).
     pub named: bool,
+    /// Whether the name is a local variable of a standard-library function
+    /// (`sAND0` inside `selector_width`): the reference shows it, but it
+    /// tells a reader nothing, so readable names (`rasp_analyze::Names`)
+    /// describe such a node by what it computes instead.
+    pub library_local: bool,
 }
 
 /// A RASP program's s-ops and selectors, append-only, in creation order
@@ -377,7 +382,7 @@ impl Graph {
         let id = NodeId(self.nodes.len() as u32);
         debug_assert!(kind.inputs().iter().all(|p| p.index() < self.nodes.len()));
         let is_selector = kind.is_selector();
-        self.nodes.push(Node { kind, name: clip_name(name, is_selector), named });
+        self.nodes.push(Node { kind, name: clip_name(name, is_selector), named, library_local: false });
         self.changes += 1;
         id
     }
@@ -387,11 +392,21 @@ impl Graph {
         let is_selector = self.is_selector(id);
         let node = &mut self.nodes[id.index()];
         let name = clip_name(name, is_selector);
+        // `library_local` only changes drawings, never what the REPL prints.
+        node.library_local = false;
         if node.name != name || !node.named {
             node.name = name;
             node.named = true;
             self.changes += 1;
         }
+    }
+
+    /// Renames a node to a local variable of a standard-library function:
+    /// as [`Graph::rename`], and marks the name as
+    /// [`Node::library_local`].
+    pub fn rename_library_local(&mut self, id: NodeId, name: &str) {
+        self.rename(id, name);
+        self.nodes[id.index()].library_local = true;
     }
 
     /// The shared "full average" selector of `atom in s-op` (semantics.md §4: the one

@@ -42,6 +42,7 @@ mod fast;
 mod graph;
 pub mod pyfmt;
 pub mod pyops;
+mod readable;
 mod sequence;
 mod value;
 
@@ -53,5 +54,6 @@ pub use fast::{
 };
 pub use graph::{AggregateParts, Graph, MapOp, Node, NodeId, NodeKind, Predicate, TokenConversion};
 pub use pyops::{ArithOp, CmpOp};
+pub use readable::{ReadableNames, is_placeholder_name, readable_name};
 pub use sequence::{SelectorMatrix, SeqType, Sequence};
 pub use value::{Callable, Dict, MAX_DISPLAY_BYTES, MAX_LIST_LEN, NodeNames, Value};

@@ -359,6 +359,15 @@ fn head_card(h: &HeadModel, n: usize, layer: usize) -> (Group, f64, f64) {
         right = right.max(t.bounds().x1);
         heading_items.push(t.into());
     }
+    // What the head moves and what it makes, in words.
+    for agg in &h.aggregates {
+        y += 15.0;
+        let words = format!("aggregates {} into {}", agg.values.name, agg.result.name);
+        let mut t = text(CARD_PAD, y, Anchor::Start, Font::Sans, SMALL, p::MUTED, &words).shortened(2 * MAX_NAME + 24);
+        t.class = "aggregates";
+        right = right.max(t.bounds().x1);
+        heading_items.push(t.into());
+    }
     block.x = CARD_PAD;
     block.y = y + 12.0;
     right = right.max(CARD_PAD + bw);
@@ -403,8 +412,36 @@ fn head_block(h: &HeadModel, n: usize, defaults: &[(usize, String)]) -> (Group, 
     let m = h.queries.len();
     let a = h.aggregates.len();
     let cw = column_width(h.keys.iter().chain(h.aggregates.iter().map(|a| &a.values)).flat_map(|r| r.cells.iter()));
-    let qw: Vec<f64> = h.queries.iter().map(|q| column_width(q.cells.iter())).collect();
-    let rw: Vec<f64> = h.aggregates.iter().map(|a| column_width(a.result.cells.iter())).collect();
+    // Column headings stand on one line, each over its own column: a
+    // column is as wide as its heading, except the outermost ones (the
+    // first query, the last result), whose headings may reach outwards.
+    let heading_w = |name: &str| mono_width(&shown_name(name), FS) + 4.0;
+    let qw: Vec<f64> = h
+        .queries
+        .iter()
+        .enumerate()
+        .map(|(j, q)| {
+            let values = column_width(q.cells.iter());
+            if j == 0 { values } else { values.max(heading_w(&q.name)) }
+        })
+        .collect();
+    let result_heading = |agg: &crate::model::AggregateModel| match &agg.via {
+        Some(via) => format!("{} (with {})", shown_name(&agg.result.name), shown_name(via)),
+        None => agg.result.name.clone(),
+    };
+    let rw: Vec<f64> = h
+        .aggregates
+        .iter()
+        .enumerate()
+        .map(|(j, agg)| {
+            let values = column_width(agg.result.cells.iter());
+            if j + 1 == h.aggregates.len() {
+                values
+            } else {
+                values.max(mono_width(&shorten(&result_heading(agg), 2 * MAX_NAME + 8).0, FS) + 4.0)
+            }
+        })
+        .collect();
     let labels = h.keys.iter().chain(h.aggregates.iter().map(|a| &a.values));
     let label_w = labels.map(|r| mono_width(&shown_name(&r.name), FS)).fold(0.0, f64::max);
 
@@ -429,13 +466,13 @@ fn head_block(h: &HeadModel, n: usize, defaults: &[(usize, String)]) -> (Group, 
         x += w;
     }
 
-    // Column headings: query names end at their column's right edge and
-    // result names start at their column's left edge; each on its own line
-    // (nearest the grid for the columns nearest the grid), so they never
-    // run into each other however long they are.
-    let lines = m.max(a);
+    // Column headings, all on one line: query names end at their column's
+    // right edge and result names start at their column's left edge; the
+    // columns were widened to their headings, so they never run into each
+    // other however long they are.
+    let lines = usize::from(m + a > 0);
     let band = lines as f64 * HEADER_LINE;
-    let line_y = |from_bottom: usize| band - from_bottom as f64 * HEADER_LINE - 4.0;
+    let line_y = |_: usize| band - 4.0;
     let mut headers: Vec<Text> = Vec::new();
     for (j, q) in h.queries.iter().enumerate() {
         let (colour, _) = p::role(Role::Query);
@@ -446,10 +483,7 @@ fn head_block(h: &HeadModel, n: usize, defaults: &[(usize, String)]) -> (Group, 
     }
     for (j, agg) in h.aggregates.iter().enumerate() {
         let (colour, _) = p::role(Role::Result);
-        let name = match &agg.via {
-            Some(via) => format!("{} (with {})", shown_name(&agg.result.name), shown_name(via)),
-            None => agg.result.name.clone(),
-        };
+        let name = result_heading(agg);
         let mut t = text(rx[j], line_y(j), Anchor::Start, Font::Mono, FS, colour, &name).shortened(2 * MAX_NAME + 8);
         t.class = "name";
         headers.push(t);
@@ -548,23 +582,37 @@ fn cell_tip(h: &HeadModel, q: usize, k: usize, on: bool) -> String {
             rows.iter().map(|r| format!("{} = {}", r.name, r.full.get(i).map(String::as_str).unwrap_or(""))).collect();
         if parts.is_empty() { String::new() } else { format!(" ({})", parts.join(", ")) }
     };
-    format!(
+    let full = |row: &Row, i: usize| row.full.get(i).cloned().unwrap_or_default();
+    let mut tip = format!(
         "query position {q}{}\nkey position {k}{}\n{}",
         describe(&h.queries, q),
         describe(&h.keys, k),
         if on { "selected" } else { "not selected" }
-    )
+    );
+    // What the head moves through this cell and what it makes of it.
+    for a in &h.aggregates {
+        if on {
+            tip.push_str(&format!("\nmoves {} = {} from key {k}", a.values.name, full(&a.values, k)));
+        }
+        tip.push_str(&format!("\nresult {} = {} at query {q}", a.result.name, full(&a.result, q)));
+    }
+    tip
 }
 
 fn mlp_card(mlp: &MlpModel, n: usize, layer: usize) -> (Group, f64, f64) {
     let mut rows: Vec<(&Row, Option<String>)> = mlp.operands.iter().map(|r| (r, None)).collect();
     for out in &mlp.outputs {
-        let note = if out.from.is_empty() { None } else { Some(format!("from {}", out.from.join(", "))) };
+        let note = match (&out.formula, out.from.is_empty()) {
+            (Some(formula), _) => Some(formula.clone()),
+            (None, false) => Some(format!("from {}", out.from.join(", "))),
+            (None, true) => None,
+        };
         rows.push((&out.row, note));
     }
     let content = table(&rows, n, Some(mlp.operands.len()));
     let count = mlp.outputs.len();
-    let caption = if count == 1 { "1 s-op, elementwise".to_string() } else { format!("{count} s-ops, elementwise") };
+    let caption =
+        if count == 1 { "1 output, elementwise".to_string() } else { format!("{count} outputs, elementwise") };
     let tip = format!(
         "layer {layer}, MLP\ncomputes {}",
         mlp.outputs.iter().map(|o| o.row.name.as_str()).collect::<Vec<_>>().join(", ")

@@ -25,7 +25,10 @@ mod model;
 mod scene;
 mod svg;
 
-pub use heatmap::{Panel, PanelRow, heatmaps_svg, row_normalised};
+pub use heatmap::{
+    ColumnGroup, HeadFlow, Panel, PanelRow, ResidualPanel, attention_scene, heatmaps_svg, position_labels,
+    residual_scene, row_normalised,
+};
 pub use layout::Scene;
 pub use model::{MAX_POSITIONS, input_repr};
 pub use scene::{Anchor, Bounds, Font, Group, Item, Path, Rect, Span, Text, overlapping_texts, text_width};
@@ -33,6 +36,19 @@ pub use scene::{Anchor, Bounds, Font, Group, Item, Path, Rect, Span, Text, overl
 use rasp_analyze::Analysis;
 use rasp_core::{EvalError, Graph, NodeId, Value};
 use std::fmt;
+
+impl Scene {
+    /// The picture as a standalone SVG document (hover text as `<title>`).
+    pub fn to_svg(&self) -> String {
+        svg::to_svg(self)
+    }
+
+    /// The picture in a self-contained HTML page titled `title`, with hover
+    /// details (no network).
+    pub fn to_html(&self, title: &str) -> String {
+        svg::to_html(self, title, "Hover over a cell for its position, its value and what it holds.")
+    }
+}
 
 /// Why a drawing could not be made.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,7 +108,11 @@ impl Drawing {
     /// The picture in a self-contained HTML page (inline CSS and script,
     /// no network) with hover details for every cell, head and MLP.
     pub fn to_html(&self) -> String {
-        svg::to_html(&self.scene, &format!("{} — RASP computation flow", self.title))
+        svg::to_html(
+            &self.scene,
+            &format!("{} — RASP computation flow", self.title),
+            "Hover over a cell for its positions and values, over a head or an MLP for what it computes.",
+        )
     }
 
     /// `NAME(INPUT)`, e.g. `reverse("hello")`.

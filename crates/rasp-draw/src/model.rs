@@ -6,7 +6,7 @@
 use crate::DrawError;
 use rasp_analyze::{Analysis, HeadKind};
 use rasp_core::pyfmt;
-use rasp_core::{Atom, Evaluator, Graph, NodeId, NodeKind, NodeValue, SelectorMatrix, Sequence, Value};
+use rasp_core::{Atom, Evaluator, Graph, NodeId, NodeKind, NodeValue, ReadableNames, SelectorMatrix, Sequence, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
 
@@ -72,6 +72,9 @@ pub struct HeadModel {
 #[derive(Debug, Clone)]
 pub struct MlpRow {
     pub row: Row,
+    /// What the row computes from the rows it reads, `length = round(1 /
+    /// x) with x = 1/length`; `None` when its name already says it.
+    pub formula: Option<String>,
     /// Display names of the shown s-ops it is computed from.
     pub from: Vec<String>,
 }
@@ -106,6 +109,7 @@ pub const MAX_POSITIONS: usize = 256;
 
 struct Builder<'a> {
     graph: &'a Graph,
+    names: ReadableNames<'a>,
     values: HashMap<NodeId, NodeValue>,
     minor: BTreeSet<NodeId>,
     display: BTreeMap<NodeId, String>,
@@ -128,8 +132,9 @@ impl Model {
             values.insert(id, evaluator.evaluate(graph, id, input).map_err(DrawError::Eval)?);
         }
         let minor = minor_nodes(graph, root, &ancestors);
-        let display = display_names(graph, &ancestors, &minor);
-        let b = Builder { graph, values, minor, display, input };
+        let names = ReadableNames::new(graph);
+        let display = display_names(graph, &names, &ancestors, &minor, &values);
+        let b = Builder { graph, names, values, minor, display, input };
         b.model(root, analysis)
     }
 }
@@ -173,37 +178,52 @@ fn minor_nodes(graph: &Graph, root: NodeId, ancestors: &[NodeId]) -> BTreeSet<No
     minor
 }
 
-/// Names as shown: the graph's, with `_0`, `_1`, ... in creation order when
-/// several shown s-ops share one (semantics.md §4).
-fn display_names(graph: &Graph, ancestors: &[NodeId], minor: &BTreeSet<NodeId>) -> BTreeMap<NodeId, String> {
-    let shown: Vec<NodeId> =
-        ancestors.iter().copied().filter(|&id| !graph.is_selector(id) && !minor.contains(&id)).collect();
-    let mut counts: HashMap<&str, usize> = HashMap::new();
-    for &id in &shown {
-        *counts.entry(graph.name(id)).or_default() += 1;
-    }
-    let mut next: HashMap<&str, usize> = HashMap::new();
+/// Names as shown: each s-op's readable name (`rasp_core::ReadableNames`:
+/// the name the program or library gave it, else what it computes). Two
+/// shown s-ops with one name and the same values are one row wherever both
+/// would appear; one with other values gets primes (`x′`, `x″`) in creation
+/// order, so no two different rows share a name.
+fn display_names(
+    graph: &Graph,
+    names: &ReadableNames<'_>,
+    ancestors: &[NodeId],
+    minor: &BTreeSet<NodeId>,
+    values: &HashMap<NodeId, NodeValue>,
+) -> BTreeMap<NodeId, String> {
     let mut out = BTreeMap::new();
-    for &id in &shown {
-        let name = graph.name(id);
-        if counts.get(name).copied().unwrap_or(0) > 1 {
-            let k = next.entry(name).or_default();
-            out.insert(id, format!("{name}_{k}"));
-            *k += 1;
-        } else {
-            out.insert(id, name.to_string());
+    // For each name, the value sequences seen so far, in order.
+    let mut seen: HashMap<String, Vec<Vec<String>>> = HashMap::new();
+    for &id in ancestors {
+        if graph.is_selector(id) || minor.contains(&id) {
+            continue;
         }
+        let name = names.name(id);
+        let cells: Vec<String> = values
+            .get(&id)
+            .and_then(NodeValue::as_seq)
+            .map(|s| s.values.iter().map(pyfmt::py_repr).collect())
+            .unwrap_or_default();
+        let variants = seen.entry(name.clone()).or_default();
+        let index = match variants.iter().position(|v| *v == cells) {
+            Some(i) => i,
+            None => {
+                variants.push(cells);
+                variants.len() - 1
+            }
+        };
+        let shown = if index == 0 { name } else { format!("{name}{}", "′".repeat(index)) };
+        out.insert(id, shown);
     }
     out
 }
 
 impl Builder<'_> {
     /// How an s-op is named in the picture: its display name, or for a
-    /// hidden one what `rasp-analyze` calls it (constants as literals).
+    /// hidden one its readable name (constants as literals).
     fn name(&self, id: NodeId) -> String {
         match self.display.get(&id) {
             Some(n) => n.clone(),
-            None => rasp_analyze::operand_name(self.graph, id),
+            None => self.names.name(id),
         }
     }
 
@@ -230,7 +250,7 @@ impl Builder<'_> {
         let graph = self.graph;
         let positions = self.input.len();
         let input_text = input_repr(graph, self.input);
-        let title = format!("{}({input_text})", graph.name(root));
+        let title = format!("{}({input_text})", self.names.name(root));
         let summary = match analysis.layers {
             0 => "0 layers: computed in the embedding".to_string(),
             1 => format!("1 layer · {} · {} schedule", heads_text(analysis), analysis.options.schedule.name()),
@@ -285,8 +305,7 @@ impl Builder<'_> {
             .matrix(head.selector)
             .ok_or_else(|| DrawError::Internal(format!("selector {} was not evaluated", head.selector.0)))?;
         let selected = (0..n).map(|q| (0..n).map(|k| matrix.get(q, k)).collect()).collect();
-        let name = graph.name(head.selector);
-        let selector_name = (name != "plain select").then(|| name.to_string());
+        let selector_name = self.names.given_name(head.selector).map(str::to_string);
         let width_of = match head.kind {
             HeadKind::BosSelectorWidth { sel } => Some(self.selector_label(sel)),
             HeadKind::Attention => None,
@@ -321,8 +340,10 @@ impl Builder<'_> {
     }
 
     fn selector_label(&self, sel: NodeId) -> String {
-        let name = self.graph.name(sel);
-        if name == "plain select" { self.selector_expression(sel) } else { name.to_string() }
+        match self.names.given_name(sel) {
+            Some(name) => name.to_string(),
+            None => self.selector_expression(sel),
+        }
     }
 
     /// The selector as written, with the picture's names for its s-ops:
@@ -389,12 +410,49 @@ impl Builder<'_> {
                     operands.insert(p);
                 }
             }
+            let row = self.row(id, Role::Result);
+            if outputs.iter().any(|o: &MlpRow| o.row.name == row.name && o.row.cells == row.cells) {
+                continue;
+            }
             outputs.push(MlpRow {
-                row: self.row(id, Role::Result),
+                formula: self.formula(id, &parents, &row.name),
+                row,
                 from: parents.iter().map(|&p| self.name(p)).collect(),
             });
         }
-        Some(MlpModel { operands: operands.into_iter().map(|p| self.row(p, Role::Operand)).collect(), outputs })
+        let operands = distinct(operands.into_iter().map(|p| self.row(p, Role::Operand)));
+        Some(MlpModel { operands, outputs })
+    }
+
+    /// What an MLP row computes from the rows it reads: `length = round(1 /
+    /// x)`, each operand written by its name when that is a plain name, else
+    /// as `x`, `y`, ... explained after the formula (`x = 1/length`).
+    /// `None` when the formula would only repeat the row's name (an unnamed
+    /// s-op is already named by its expression).
+    fn formula(&self, id: NodeId, parents: &[NodeId], name: &str) -> Option<String> {
+        const VARIABLES: [&str; 6] = ["x", "y", "z", "u", "v", "w"];
+        let mut operands = Vec::new();
+        let mut explained = Vec::new();
+        for &p in parents {
+            let shown = self.name(p);
+            let plain = shown.chars().all(|c| c.is_alphanumeric() || c == '_');
+            if plain || explained.len() >= VARIABLES.len() {
+                operands.push((p, shown));
+            } else {
+                let variable = VARIABLES[explained.len()];
+                explained.push(format!("{variable} = {shown}"));
+                operands.push((p, variable.to_string()));
+            }
+        }
+        let body = self.names.formula(id, &operands);
+        if body == name {
+            return None;
+        }
+        let mut text = format!("{name} = {body}");
+        if !explained.is_empty() {
+            text.push_str(&format!(" with {}", explained.join(", ")));
+        }
+        Some(text)
     }
 }
 

@@ -289,7 +289,7 @@ const SCRIPT: &str = r#"
 })();
 "#;
 
-pub fn to_html(scene: &Scene, title: &str) -> String {
+pub fn to_html(scene: &Scene, title: &str, hint: &str) -> String {
     let mut out = String::new();
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     let _ = writeln!(out, "<title>{}</title>", escape(title));
@@ -297,9 +297,7 @@ pub fn to_html(scene: &Scene, title: &str) -> String {
     out.push_str("<div class=\"frame\">\n");
     out.push_str(&svg(scene, Mode::Inline));
     out.push_str("</div>\n");
-    out.push_str(
-        "<p class=\"hint\">Hover over a cell for its positions and values, over a head or an MLP for what it computes.</p>\n",
-    );
+    let _ = writeln!(out, "<p class=\"hint\">{}</p>", escape(hint));
     out.push_str("<div id=\"tip\"></div>\n");
     let _ = writeln!(out, "<script>{SCRIPT}</script>\n</body>\n</html>");
     out

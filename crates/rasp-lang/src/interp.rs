@@ -10,7 +10,7 @@ use crate::native::Native;
 use crate::session::Session;
 use rasp_core::pyops::{self, ArithOp, CmpOp, list_contains, value_arith, value_compare};
 use rasp_core::{Atom, Dict, EvalError, MapOp, NodeId, NodeKind, NodeValue, Predicate, Value};
-use rasp_syntax::{BinaryOp, Expr, ExprKind, Ident, SelectOp, Span, Statement, StatementKind, UnaryOp};
+use rasp_syntax::{BinaryOp, Expr, ExprKind, FuncDef, Ident, SelectOp, Span, Statement, StatementKind, UnaryOp};
 use std::rc::Rc;
 
 /// Why a statement stopped: the error, the innermost expression (or
@@ -280,7 +280,11 @@ impl Session {
     fn bind(&mut self, env: &EnvRef, name: &str, value: Value) -> Result<()> {
         env::assign(env, name, value.clone())?;
         if let Value::Sop(id) | Value::Selector(id) = value {
-            self.graph.rename(id, name);
+            if self.library_calls.last() == Some(&true) {
+                self.graph.rename_library_local(id, name);
+            } else {
+                self.graph.rename(id, name);
+            }
         }
         Ok(())
     }
@@ -1161,13 +1165,18 @@ impl Session {
     fn run_body(&mut self, scope: EnvRef, function: &Function) -> Result<Value> {
         let def = &function.def;
         let mut ctx = self.new_ctx(scope, function.source.clone());
+        self.library_calls.push(function.creator == crate::session::LIBRARY_PATH);
+        let results = self.run_function_body(&mut ctx, def);
+        self.library_calls.pop();
+        Ok(single_or_list(results?))
+    }
+
+    fn run_function_body(&mut self, ctx: &mut Ctx, def: &FuncDef) -> Result<Vec<Value>> {
         for s in &def.body {
-            self.eval_statement(&mut ctx, s)?;
+            self.eval_statement(ctx, s)?;
         }
         // call → evaluateExprsList → <listcomp> → evaluateExpr
-        let results =
-            self.framed(2, |s| def.returns.iter().map(|e| s.eval_expr(&mut ctx, e)).collect::<Result<Vec<_>>>())?;
-        Ok(single_or_list(results))
+        self.framed(2, |s| def.returns.iter().map(|e| s.eval_expr(ctx, e)).collect::<Result<Vec<_>>>())
     }
 }
 

@@ -166,6 +166,10 @@ pub struct Session {
     /// Whether `run_file` is running (its diagnostics count as file errors).
     running_file: bool,
     file_errors: usize,
+    /// For each function call being run, innermost last: whether the
+    /// function is the standard library's, so that names its body assigns
+    /// are marked as library locals (`Graph::rename_library_local`).
+    pub(crate) library_calls: Vec<bool>,
 }
 
 /// Loads nested deeper than this are refused (a file loading itself).
@@ -229,6 +233,7 @@ impl Session {
             drawings: Vec::new(),
             running_file: false,
             file_errors: 0,
+            library_calls: Vec::new(),
         };
         session.load_library();
         session

@@ -6,8 +6,8 @@
 use crate::compiled::ModelFolder;
 use crate::error::{Error, ErrorKind, Result};
 use crate::program::Program;
-use rasp_core::{Graph, NodeId, NodeKind, NodeValue, Value};
-use rasp_draw::{Panel, PanelRow, heatmaps_svg, row_normalised};
+use rasp_core::{Evaluator, Graph, NodeId, NodeKind, NodeValue, ReadableNames, Value, pyfmt};
+use rasp_draw::{HeadFlow, Panel, PanelRow, attention_scene, row_normalised};
 use rasp_model::Model;
 
 /// One compiled head on one input.
@@ -32,6 +32,10 @@ pub struct HeadAttention {
     /// The largest |weights - selector_weights| over all cells; NaN when
     /// the network's attention is not a number anywhere.
     pub max_difference: Option<f64>,
+    /// What the head averages and what it produces on this input, by
+    /// readable name; `None` when the program's graph has no such
+    /// aggregate.
+    pub flow: Option<HeadFlow>,
 }
 
 /// Every head of a compiled model on one input.
@@ -68,7 +72,8 @@ impl AttentionComparison {
             Error::new(ErrorKind::Internal, "the model encoded fewer positions than the program sees")
         })?;
         let graph = program.graph();
-        let mut evaluator = rasp_core::Evaluator::new();
+        let names = ReadableNames::new(graph);
+        let mut evaluator = Evaluator::new();
         let mut heads = Vec::new();
         for (layer_index, (layer_maps, layer_config)) in maps.iter().zip(&config.layers).enumerate() {
             for (head_index, (map, head)) in layer_maps.iter().zip(&layer_config.heads).enumerate() {
@@ -82,6 +87,7 @@ impl AttentionComparison {
                     Some(Ok(NodeValue::Seq(_)) | Err(_)) | None => None,
                 };
                 let max_difference = selector_weights.as_ref().map(|wanted| largest_difference(&weights, wanted));
+                let flow = head_flow(graph, &names, &mut evaluator, &head.computes, &elements);
                 heads.push(HeadAttention {
                     layer: layer_index + 1,
                     head: head_index + 1,
@@ -90,6 +96,7 @@ impl AttentionComparison {
                     weights,
                     selector_weights,
                     max_difference,
+                    flow,
                 });
             }
         }
@@ -106,27 +113,43 @@ impl AttentionComparison {
 
     /// Heatmaps: one row per layer, each head beside its selector.
     pub fn to_svg(&self) -> String {
+        self.scene().to_svg()
+    }
+
+    /// The same heatmaps in a self-contained HTML page whose cells tell on
+    /// hover the weight, the value moved and the result.
+    pub fn to_html(&self) -> String {
+        self.scene().to_html(&format!("{} on {:?} — compiled attention", self.sop, self.input))
+    }
+
+    fn scene(&self) -> rasp_draw::Scene {
         let mut rows: Vec<PanelRow> = Vec::new();
         for head in &self.heads {
             if rows.last().is_none_or(|row| row.label != layer_label(head.layer)) {
                 rows.push(PanelRow { label: layer_label(head.layer), panels: Vec::new() });
             }
             let Some(row) = rows.last_mut() else { continue };
+            let computes = match &head.flow {
+                Some(flow) => format!("makes {} from {}", flow.result_name, flow.values_name),
+                None => format!("makes {}", head.computes),
+            };
             row.panels.push(Panel {
                 title: format!("compiled head {}", head.head),
-                caption: caption(head),
+                caption: format!("{computes}\n{}", caption(head)),
                 weights: head.weights.clone(),
+                flow: head.flow.clone(),
             });
             if let Some(wanted) = &head.selector_weights {
                 row.panels.push(Panel {
                     title: "program selector".to_string(),
                     caption: head.selector.clone(),
                     weights: wanted.clone(),
+                    flow: head.flow.clone(),
                 });
             }
         }
         let title = format!("{} on {:?}: compiled attention beside the program's selectors", self.sop, self.input);
-        heatmaps_svg(&title, &self.tokens, &rows)
+        attention_scene(&title, &self.tokens, &rows)
     }
 }
 
@@ -140,6 +163,39 @@ fn caption(head: &HeadAttention) -> String {
         Some(d) if d.is_nan() => "attention is not a number (NaN weights)".to_string(),
         Some(d) => format!("max |difference| {d:.2e}"),
     }
+}
+
+/// What the aggregate a compiled head computes (`name#ID`) averages and
+/// produces on `elements`, by readable name.
+fn head_flow(
+    graph: &Graph,
+    names: &ReadableNames<'_>,
+    evaluator: &mut Evaluator,
+    computes: &str,
+    elements: &[Value],
+) -> Option<HeadFlow> {
+    let id = aggregate_id(graph, computes)?;
+    let values = graph.kind(id).as_aggregate()?.values;
+    let mut shown = |node: NodeId| -> Option<Vec<String>> {
+        match evaluator.evaluate(graph, node, elements) {
+            Ok(NodeValue::Seq(sequence)) => Some(sequence.values.iter().map(pyfmt::small_str).collect()),
+            Ok(NodeValue::Sel(_)) | Err(_) => None,
+        }
+    };
+    Some(HeadFlow {
+        values_name: names.name(values),
+        values: shown(values)?,
+        result_name: names.name(id),
+        results: shown(id)?,
+    })
+}
+
+/// The aggregate a compiled head computes (`name#ID`), when it is one of
+/// this program's.
+fn aggregate_id(graph: &Graph, computes: &str) -> Option<NodeId> {
+    let id: u32 = computes.rsplit('#').next()?.parse().ok()?;
+    let id = NodeId(id);
+    (id.index() < graph.len() && graph.kind(id).as_aggregate().is_some()).then_some(id)
 }
 
 /// The selector of the aggregate a compiled head computes (`name#ID`).

@@ -27,6 +27,7 @@ mod error;
 mod input;
 mod program;
 mod repl;
+mod residual;
 #[cfg(feature = "train")]
 mod trained;
 
@@ -45,6 +46,7 @@ pub use program::{FileLoader, Program, StoredFiles, read_source};
 pub use repl::{
     DrawRequest, REPL_COMPILE_MAX_LEN, add_builtins, help, missing_semicolon_hint, new_session, take_drawings,
 };
+pub use residual::{ResidualGroup, ResidualStage, ResidualStream};
 #[cfg(feature = "train")]
 pub use trained::{TrainedAttention, TrainedHeadMatch};
 

@@ -88,7 +88,7 @@ impl TrainedAttention {
             if let Some(layer_maps) = maps.first().and_then(|m| m.get(layer - 1)) {
                 for (h, weights) in layer_maps.iter().enumerate() {
                     let title = format!("trained head {}", h + 1);
-                    panels.push(Panel { title, caption: String::new(), weights: weights.clone() });
+                    panels.push(Panel { title, caption: String::new(), weights: weights.clone(), flow: None });
                 }
             }
             for (j, program_head) in program.heads.iter().enumerate().filter(|(_, ph)| ph.layer == layer) {
@@ -100,6 +100,7 @@ impl TrainedAttention {
                     title: format!("program head {}: {}", program_head.index + 1, program_head.expression),
                     caption,
                     weights: row_normalised(&example.selectors[j]),
+                    flow: None,
                 });
             }
             rows.push(PanelRow { label: format!("Layer {layer}"), panels });

@@ -144,15 +144,19 @@ Draw a compiled or trained model's attention beside the program's selectors,
 and score how well they match.
 
 Loads DIR, runs the model and the program on the input, and writes an SVG
-(OUT.svg; other extensions are refused, missing directories are created)
-with one row per layer, numbered as in `rasp analyze` (layer 1 is the first
-attention layer): each head's attention as a heatmap (queries are rows, keys
-columns) beside the program's selectors of the same layer, each row
+(OUT.svg; missing directories are created) with one row per layer, numbered
+as in `rasp analyze` (layer 1 is the first attention layer): each head's
+attention as a heatmap (queries are rows, keys columns, each labelled
+position:token; a colour scale from 0 to 1, each non-zero weight written in
+its cell) beside the program's selectors of the same layer, each row
 normalised to sum to 1 (the attention a head computing that aggregate would
 have).
 
 For a model written by `rasp compile`, every head implements one selector;
-it prints the largest cell-wise difference between the two.
+it prints the largest cell-wise difference between the two, names what each
+head makes from what, and may also write OUT.html, a self-contained page
+whose cells tell on hover the weight, the value the head moves from that key
+and its result at that query.
 
 For a model written by `rasp train`, it prints for every program head the
 closest trained head of its layer and their mean total-variation distance
@@ -171,7 +175,8 @@ pub struct AttentionArgs {
     /// added in front when the model has one.
     #[arg(long, value_name = "STR", allow_hyphen_values = true)]
     pub input: String,
-    /// The SVG to write.
+    /// The SVG to write (OUT.html, the page with hover details, for a
+    /// compiled model).
     #[arg(short, long, value_name = "OUT.svg")]
     pub output: PathBuf,
     /// The program file, if it moved since training.
