@@ -13,6 +13,7 @@ from typing import Any, Union
 import numpy as np
 
 from .errors import RaspInputError
+from .lens import loss_mask, output_values, transformer_lens_config, transformer_lens_state_dict
 
 Tokens = Union[str, Sequence[str]]
 
@@ -239,3 +240,36 @@ class Model:
         from .torch_module import to_torch
 
         return to_torch(self)
+
+    # -- TransformerLens ---------------------------------------------------------
+
+    @property
+    def output_values(self) -> list:
+        """The output value of each logit (column of ``unembed``) for a
+        categorical output; for a numerical one (a single column holding the
+        value) the values it can take, ascending."""
+        return output_values(self._config)
+
+    @property
+    def loss_mask(self) -> list:
+        """One bool per position of a full-length input (``n_positions``):
+        True at the word's positions, which carry the output; False at
+        position 0 (the start token, no output) and at BOS (if any)."""
+        return loss_mask(self._config)
+
+    def transformer_lens_config(self) -> dict:
+        """The ``HookedTransformerConfig`` fields of this model as a dict
+        (see :mod:`rasp.lens`); needs no TransformerLens."""
+        return transformer_lens_config(self._config)
+
+    def transformer_lens_state_dict(self) -> dict:
+        """The weights under TransformerLens's names and shapes, as float32
+        numpy arrays (see :mod:`rasp.lens`); needs no TransformerLens."""
+        return transformer_lens_state_dict(self._config, self.weights)
+
+    def to_transformer_lens(self, device: str = "cpu"):
+        """A TransformerLens ``HookedTransformer`` computing this model (needs
+        PyTorch and TransformerLens 2 or 3). See :mod:`rasp.lens`."""
+        from .lens import to_transformer_lens
+
+        return to_transformer_lens(self, device=device)
