@@ -22,6 +22,20 @@ def _matrix(rows: int, cols: int, data: bytes) -> np.ndarray:
     return np.frombuffer(data, dtype="<f4").reshape(rows, cols).astype(np.float32)
 
 
+def _json_bytes(value: Any) -> bytes:
+    return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _write_files(folder: pathlib.Path, files: list) -> None:
+    """Writes (name, bytes) pairs into ``folder``, each atomically: to a
+    hidden partial file first, then renamed over the target."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in files:
+        partial = folder / f".{name}.partial"
+        partial.write_bytes(data)
+        os.replace(partial, folder / name)
+
+
 class Model:
     """A transformer compiled from a RASP program (``rasp.compile``) or read
     from a model folder (``rasp.load_model``).
@@ -222,16 +236,13 @@ class Model:
     def save(self, path: str | os.PathLike[str], onnx: bool = False) -> pathlib.Path:
         """Writes the model folder ``rasp compile`` writes (``model.json``,
         ``model.safetensors``, ``program.rasp``, the files the program loaded,
-        and with ``onnx=True`` ``model.onnx``); ``rasp verify DIR`` and
+        ``circuit.json`` (:meth:`circuit`), and with ``onnx=True``
+        ``model.onnx``); ``rasp verify DIR`` and
         :func:`rasp.load_model` read it. Returns the folder."""
         folder = pathlib.Path(path)
         files = self._native.files(bool(onnx))
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, data in files:
-            target = folder / name
-            partial = folder / f".{name}.partial"
-            partial.write_bytes(data)
-            os.replace(partial, target)
+        files.append(("circuit.json", _json_bytes(self.circuit())))
+        _write_files(folder, files)
         return folder
 
     def to_torch(self):
@@ -240,6 +251,20 @@ class Model:
         from .torch_module import to_torch
 
         return to_torch(self)
+
+    def circuit(self) -> dict:
+        """The ground-truth circuit (see :mod:`rasp.circuit`), as
+        ``circuit.json`` holds it: ``nodes`` (``embed``, ``pos_embed``, each
+        head ``aL.H``, each MLP ``mL``, the readout ``unembed``; each with
+        its TransformerLens output ``hook`` (and ``head`` index), its input
+        hooks by role, the s-ops it ``reads`` per role and ``writes``),
+        ``edges`` (q/k/v granularity: ``from``, ``to``, ``input``, ``sop``,
+        the hooks at both ends, ``constant``), ``head_edges`` (one per pair
+        of components) and ``sops`` (each s-op's residual dimensions, its
+        writers and readers)."""
+        from .circuit import circuit
+
+        return circuit(self._config, self.weights)
 
     # -- TransformerLens ---------------------------------------------------------
 
