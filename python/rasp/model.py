@@ -252,6 +252,22 @@ class Model:
 
         return to_torch(self)
 
+    def save_pretrained(self, path: str | os.PathLike[str]) -> pathlib.Path:
+        """Writes a folder that needs no rasp to load: ``config.json``
+        (TransformerLens's config fields), ``model.safetensors``
+        (TransformerLens's parameter names), ``tokens.json`` (the token
+        map), ``outputs.json`` (output values, loss mask, residual labels),
+        ``circuit.json``, and rasp's own folder in ``rasp/``;
+        :func:`rasp.load_model` reads it back. See :mod:`rasp.pretrained`.
+        Returns the folder."""
+        from .pretrained import RASP_FOLDER, pretrained_files
+
+        folder = pathlib.Path(path)
+        files = pretrained_files(self)
+        self.save(folder / RASP_FOLDER)
+        _write_files(folder, files)
+        return folder
+
     def circuit(self) -> dict:
         """The ground-truth circuit (see :mod:`rasp.circuit`), as
         ``circuit.json`` holds it: ``nodes`` (``embed``, ``pos_embed``, each
