@@ -268,6 +268,20 @@ class Model:
         _write_files(folder, files)
         return folder
 
+    def dataset(self, n: int, seed: int = 0, length: int | None = None, temperature: float = 1.0):
+        """``n`` clean inputs of ``length`` tokens (default ``max_len``), a
+        corrupted input for each (an independent random word of the same
+        length whose output differs), the correct outputs as ``labels``
+        (indices into :attr:`output_values`, or values for a numerical
+        output), the logits of both runs, the loss mask, and
+        ``metric(logits)`` (KL divergence from the clean run at
+        ``temperature``, or MSE for a numerical output) and
+        ``accuracy(logits)``: a :class:`rasp.dataset.Dataset`, the same for
+        the same seed. See :mod:`rasp.dataset`."""
+        from .dataset import make_dataset
+
+        return make_dataset(self, n, seed=seed, length=length, temperature=temperature)
+
     def circuit(self) -> dict:
         """The ground-truth circuit (see :mod:`rasp.circuit`), as
         ``circuit.json`` holds it: ``nodes`` (``embed``, ``pos_embed``, each
