@@ -106,7 +106,6 @@ def transformer_lens_config(config: dict) -> dict:
         "use_split_qkv_input": True,
         "use_hook_mlp_in": True,
         "default_prepend_bos": False,
-        "seed": 0,
     }
 
 
