@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import os
-import pathlib
 from collections.abc import Mapping, Sequence
 from typing import Any, Union
 
@@ -43,7 +42,6 @@ from .errors import (
     RaspSyntaxError,
 )
 from .model import Model
-from .pretrained import RASP_FOLDER, is_pretrained_folder
 
 __version__: str = _native.__version__
 
@@ -186,10 +184,7 @@ def compile(
 def load_model(path: str | os.PathLike[str]) -> Model:
     """A model folder written by :meth:`Model.save` or ``rasp compile``, or
     by :meth:`Model.save_pretrained` (read from its ``rasp/`` folder)."""
-    folder = pathlib.Path(path)
-    if is_pretrained_folder(folder):
-        folder = folder / RASP_FOLDER
-    return Model(_native.load_model(os.fspath(folder)))
+    return Model(_native.load_model(os.fspath(path)))
 
 
 class Session:

@@ -12,18 +12,14 @@ from typing import Any, Union
 
 import numpy as np
 
+from . import _native
 from .errors import RaspInputError
-from .lens import loss_mask, output_values, transformer_lens_config, transformer_lens_state_dict
 
 Tokens = Union[str, Sequence[str]]
 
 
 def _matrix(rows: int, cols: int, data: bytes) -> np.ndarray:
     return np.frombuffer(data, dtype="<f4").reshape(rows, cols).astype(np.float32)
-
-
-def _json_bytes(value: Any) -> bytes:
-    return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def _write_files(folder: pathlib.Path, files: list) -> None:
@@ -240,9 +236,7 @@ class Model:
         ``model.onnx``); ``rasp verify DIR`` and
         :func:`rasp.load_model` read it. Returns the folder."""
         folder = pathlib.Path(path)
-        files = self._native.files(bool(onnx))
-        files.append(("circuit.json", _json_bytes(self.circuit())))
-        _write_files(folder, files)
+        _write_files(folder, self._native.files(bool(onnx)))
         return folder
 
     def to_torch(self):
@@ -258,13 +252,12 @@ class Model:
         (TransformerLens's parameter names), ``tokens.json`` (the token
         map), ``outputs.json`` (output values, loss mask, residual labels),
         ``circuit.json``, and rasp's own folder in ``rasp/``;
-        :func:`rasp.load_model` reads it back. See :mod:`rasp.pretrained`.
-        Returns the folder."""
-        from .pretrained import RASP_FOLDER, pretrained_files
-
+        :func:`rasp.load_model` and ``rasp verify DIR`` read it back (the
+        same folder as ``rasp compile --format hf``; python/README.md
+        describes the files). Returns the folder."""
         folder = pathlib.Path(path)
-        files = pretrained_files(self)
-        self.save(folder / RASP_FOLDER)
+        files = self._native.pretrained_files()
+        self.save(folder / _native.PRETRAINED_RASP_FOLDER)
         _write_files(folder, files)
         return folder
 
@@ -283,7 +276,8 @@ class Model:
         return make_dataset(self, n, seed=seed, length=length, temperature=temperature)
 
     def circuit(self) -> dict:
-        """The ground-truth circuit (see :mod:`rasp.circuit`), as
+        """The ground-truth circuit, read off the weights (python/README.md
+        and docs/json.md explain how), as
         ``circuit.json`` holds it: ``nodes`` (``embed``, ``pos_embed``, each
         head ``aL.H``, each MLP ``mL``, the readout ``unembed``; each with
         its TransformerLens output ``hook`` (and ``head`` index), its input
@@ -292,9 +286,7 @@ class Model:
         the hooks at both ends, ``constant``), ``head_edges`` (one per pair
         of components) and ``sops`` (each s-op's residual dimensions, its
         writers and readers)."""
-        from .circuit import circuit
-
-        return circuit(self._config, self.weights)
+        return json.loads(self._native.circuit_json())
 
     # -- TransformerLens ---------------------------------------------------------
 
@@ -303,24 +295,28 @@ class Model:
         """The output value of each logit (column of ``unembed``) for a
         categorical output; for a numerical one (a single column holding the
         value) the values it can take, ascending."""
-        return output_values(self._config)
+        return list(self._config["readout"]["values"])
 
     @property
     def loss_mask(self) -> list:
         """One bool per position of a full-length input (``n_positions``):
         True at the word's positions, which carry the output; False at
         position 0 (the start token, no output) and at BOS (if any)."""
-        return loss_mask(self._config)
+        return self._native.loss_mask()
 
     def transformer_lens_config(self) -> dict:
         """The ``HookedTransformerConfig`` fields of this model as a dict
-        (see :mod:`rasp.lens`); needs no TransformerLens."""
-        return transformer_lens_config(self._config)
+        (see :mod:`rasp.lens`); needs no TransformerLens. Raises
+        :class:`ModelError` for a model TransformerLens cannot mask."""
+        return json.loads(self._native.transformer_lens_config_json())
 
     def transformer_lens_state_dict(self) -> dict:
         """The weights under TransformerLens's names and shapes, as float32
         numpy arrays (see :mod:`rasp.lens`); needs no TransformerLens."""
-        return transformer_lens_state_dict(self._config, self.weights)
+        return {
+            name: np.frombuffer(data, dtype="<f4").reshape(shape).astype(np.float32)
+            for name, shape, data in self._native.transformer_lens_tensors()
+        }
 
     def to_transformer_lens(self, device: str = "cpu"):
         """A TransformerLens ``HookedTransformer`` computing this model (needs

@@ -20,7 +20,6 @@ from conftest import words
 from reference import rasp_forward, transformer_lens_forward
 
 import rasp
-from rasp.lens import transformer_lens_config
 
 HAVE_LENS = (
     importlib.util.find_spec("torch") is not None
@@ -77,17 +76,6 @@ def test_config_of_reverse(reverse_source):
 
 def test_loss_mask_leaves_out_bos(paper_models):
     assert paper_models["sort_bos"].loss_mask == [False, False, True, True, True, True]
-
-
-def test_causal_and_prefix_fields(reverse_source):
-    config = rasp.compile(reverse_source, "reverse", "ab", 2).config
-    assert transformer_lens_config({**config, "causal": True})["attention_dir"] == "causal"
-    assert (
-        transformer_lens_config({**config, "causal": False, "prefix_len": None})["attention_dir"]
-        == "bidirectional"
-    )
-    with pytest.raises(rasp.ModelError, match="prefix of 2 positions"):
-        transformer_lens_config({**config, "causal": True, "prefix_len": 2})
 
 
 def test_state_dict_shapes_and_padding(paper_models):
