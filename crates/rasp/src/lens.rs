@@ -136,8 +136,8 @@ fn stacked<'a>(
     data
 }
 
-/// The weights under TransformerLens's names and shapes, in the order of
-/// `HookedTransformer.state_dict()`: `embed.W_E`, `pos_embed.W_pos`, per
+/// The weights under TransformerLens's names and shapes, in this fixed
+/// order: `embed.W_E`, `pos_embed.W_pos`, per
 /// block `attn.W_Q`/`W_K`/`W_V` `[n_heads, d_model, d_head]`,
 /// `attn.W_O` `[n_heads, d_head, d_model]`, `attn.b_Q`/`b_K`/`b_V`
 /// `[n_heads, d_head]`, `attn.b_O`, `mlp.W_in` `[d_model, d_mlp]`,
