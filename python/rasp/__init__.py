@@ -182,7 +182,8 @@ def compile(
 
 
 def load_model(path: str | os.PathLike[str]) -> Model:
-    """A model folder written by :meth:`Model.save` or ``rasp compile``."""
+    """A model folder written by :meth:`Model.save` or ``rasp compile``, or
+    by :meth:`Model.save_pretrained` (read from its ``rasp/`` folder)."""
     return Model(_native.load_model(os.fspath(path)))
 
 

@@ -12,6 +12,7 @@ from typing import Any, Union
 
 import numpy as np
 
+from . import _native
 from .errors import RaspInputError
 
 Tokens = Union[str, Sequence[str]]
@@ -19,6 +20,16 @@ Tokens = Union[str, Sequence[str]]
 
 def _matrix(rows: int, cols: int, data: bytes) -> np.ndarray:
     return np.frombuffer(data, dtype="<f4").reshape(rows, cols).astype(np.float32)
+
+
+def _write_files(folder: pathlib.Path, files: list) -> None:
+    """Writes (name, bytes) pairs into ``folder``, each atomically: to a
+    hidden partial file first, then renamed over the target."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in files:
+        partial = folder / f".{name}.partial"
+        partial.write_bytes(data)
+        os.replace(partial, folder / name)
 
 
 class Model:
@@ -221,16 +232,11 @@ class Model:
     def save(self, path: str | os.PathLike[str], onnx: bool = False) -> pathlib.Path:
         """Writes the model folder ``rasp compile`` writes (``model.json``,
         ``model.safetensors``, ``program.rasp``, the files the program loaded,
-        and with ``onnx=True`` ``model.onnx``); ``rasp verify DIR`` and
+        ``circuit.json`` (:meth:`circuit`), and with ``onnx=True``
+        ``model.onnx``); ``rasp verify DIR`` and
         :func:`rasp.load_model` read it. Returns the folder."""
         folder = pathlib.Path(path)
-        files = self._native.files(bool(onnx))
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, data in files:
-            target = folder / name
-            partial = folder / f".{name}.partial"
-            partial.write_bytes(data)
-            os.replace(partial, target)
+        _write_files(folder, self._native.files(bool(onnx)))
         return folder
 
     def to_torch(self):
@@ -239,3 +245,82 @@ class Model:
         from .torch_module import to_torch
 
         return to_torch(self)
+
+    def save_pretrained(self, path: str | os.PathLike[str]) -> pathlib.Path:
+        """Writes a folder that needs no rasp to load: ``config.json``
+        (TransformerLens's config fields), ``model.safetensors``
+        (TransformerLens's parameter names), ``tokens.json`` (the token
+        map), ``outputs.json`` (output values, loss mask, residual labels),
+        ``circuit.json``, and rasp's own folder in ``rasp/``;
+        :func:`rasp.load_model` and ``rasp verify DIR`` read it back (the
+        same folder as ``rasp compile --format hf``; python/README.md
+        describes the files). Returns the folder."""
+        folder = pathlib.Path(path)
+        files = self._native.pretrained_files()
+        self.save(folder / _native.PRETRAINED_RASP_FOLDER)
+        _write_files(folder, files)
+        return folder
+
+    def dataset(self, n: int, seed: int = 0, length: int | None = None, temperature: float = 1.0):
+        """``n`` clean inputs of ``length`` tokens (default ``max_len``), a
+        corrupted input for each (an independent random word of the same
+        length whose output differs), the correct outputs as ``labels``
+        (indices into :attr:`output_values`, or values for a numerical
+        output), the logits of both runs, the loss mask, and
+        ``metric(logits)`` (KL divergence from the clean run at
+        ``temperature``, or MSE for a numerical output) and
+        ``accuracy(logits)``: a :class:`rasp.dataset.Dataset`, the same for
+        the same seed. See :mod:`rasp.dataset`."""
+        from .dataset import make_dataset
+
+        return make_dataset(self, n, seed=seed, length=length, temperature=temperature)
+
+    def circuit(self) -> dict:
+        """The ground-truth circuit, read off the weights (python/README.md
+        and docs/json.md explain how), as
+        ``circuit.json`` holds it: ``nodes`` (``embed``, ``pos_embed``, each
+        head ``aL.H``, each MLP ``mL``, the readout ``unembed``; each with
+        its TransformerLens output ``hook`` (and ``head`` index), its input
+        hooks by role, the s-ops it ``reads`` per role and ``writes``),
+        ``edges`` (q/k/v granularity: ``from``, ``to``, ``input``, ``sop``,
+        the hooks at both ends, ``constant``), ``head_edges`` (one per pair
+        of components) and ``sops`` (each s-op's residual dimensions, its
+        writers and readers)."""
+        return json.loads(self._native.circuit_json())
+
+    # -- TransformerLens ---------------------------------------------------------
+
+    @property
+    def output_values(self) -> list:
+        """The output value of each logit (column of ``unembed``) for a
+        categorical output; for a numerical one (a single column holding the
+        value) the values it can take, ascending."""
+        return list(self._config["readout"]["values"])
+
+    @property
+    def loss_mask(self) -> list:
+        """One bool per position of a full-length input (``n_positions``):
+        True at the word's positions, which carry the output; False at
+        position 0 (the start token, no output) and at BOS (if any)."""
+        return self._native.loss_mask()
+
+    def transformer_lens_config(self) -> dict:
+        """The ``HookedTransformerConfig`` fields of this model as a dict
+        (see :mod:`rasp.lens`); needs no TransformerLens. Raises
+        :class:`ModelError` for a model TransformerLens cannot mask."""
+        return json.loads(self._native.transformer_lens_config_json())
+
+    def transformer_lens_state_dict(self) -> dict:
+        """The weights under TransformerLens's names and shapes, as float32
+        numpy arrays (see :mod:`rasp.lens`); needs no TransformerLens."""
+        return {
+            name: np.frombuffer(data, dtype="<f4").reshape(shape).astype(np.float32)
+            for name, shape, data in self._native.transformer_lens_tensors()
+        }
+
+    def to_transformer_lens(self, device: str = "cpu"):
+        """A TransformerLens ``HookedTransformer`` computing this model (needs
+        PyTorch and TransformerLens 2 or 3). See :mod:`rasp.lens`."""
+        from .lens import to_transformer_lens
+
+        return to_transformer_lens(self, device=device)

@@ -25,7 +25,17 @@ Writes to DIR:
                       length, the residual layout (which dimensions hold which
                       s-op, how encoded) and how to decode the output
   program.rasp        the program, so `rasp verify DIR` can check the model
+  circuit.json        the ground-truth circuit: which head or MLP computes and
+                      reads which s-op, named by TransformerLens hooks
   model.onnx          with --onnx
+
+With --format hf, DIR is a folder that loads into TransformerLens without
+rasp: config.json (HookedTransformerConfig fields), model.safetensors (the
+weights under TransformerLens's names), tokens.json (token -> id: 0 the
+start token, then BOS, then the vocabulary in the order given),
+outputs.json (the value of each logit, the loss mask, the residual labels)
+and circuit.json; the files above go into DIR/rasp (`rasp verify DIR` reads
+them there). python/README.md describes them.
 
 The network has no LayerNorm and no biases: token + position embeddings
 (layer 0, the embedding), then per layer 1, 2, ... (numbered as in
@@ -61,6 +71,10 @@ pub struct CompileArgs {
     /// Also write model.onnx.
     #[arg(long)]
     pub onnx: bool,
+    /// The folder's layout: rasp's own, or hf (TransformerLens's config and
+    /// weights, token map, outputs, circuit; rasp's files in DIR/rasp).
+    #[arg(long, value_enum, default_value_t = Format::Rasp)]
+    pub format: Format,
     /// The directory to write the model into (created if missing).
     #[arg(short, long, value_name = "DIR", alias = "out")]
     pub output: PathBuf,
@@ -83,6 +97,15 @@ pub struct VerifyArgs {
     /// Seed of the random sample.
     #[arg(long, default_value_t = 0x5EED)]
     pub seed: u64,
+}
+
+/// The layout of the folder `rasp compile` writes.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// model.json, model.safetensors, program.rasp, circuit.json.
+    Rasp,
+    /// A folder for TransformerLens, with rasp's folder in DIR/rasp.
+    Hf,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,9 +169,24 @@ pub fn run_compile(args: CompileArgs) -> ExitCode {
         Ok(files) => files,
         Err(e) => return report(&e),
     };
+    let rasp_dir = match args.format {
+        Format::Rasp => args.output.clone(),
+        Format::Hf => args.output.join(rasp::PRETRAINED_RASP_FOLDER),
+    };
     for file in files {
-        if let Err(e) = write_atomic(&args.output.join(file.name), &file.bytes) {
+        if let Err(e) = write_atomic(&rasp_dir.join(file.name), &file.bytes) {
             return fail(&e);
+        }
+    }
+    if args.format == Format::Hf {
+        let files = match rasp::pretrained_files(&model) {
+            Ok(files) => files,
+            Err(e) => return report(&e),
+        };
+        for (name, bytes) in files {
+            if let Err(e) = write_atomic(&args.output.join(name), &bytes) {
+                return fail(&e);
+            }
         }
     }
     say_then_exit(&format!(

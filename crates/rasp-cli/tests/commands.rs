@@ -53,7 +53,7 @@ fn compile_verify_attention_on_one_folder() {
     assert!(printed.starts_with("reverse: compiled size d_model"), "{printed}");
     // Layers count from 1 after the embedding, as in `rasp analyze`.
     assert!(printed.contains("\n  layer 1: ") && printed.contains("\n  layer 2: ") && !printed.contains("layer 0"));
-    for file in ["model.json", "model.safetensors", "program.rasp"] {
+    for file in ["model.json", "model.safetensors", "program.rasp", "circuit.json"] {
         assert!(dir.join("nested/model").join(file).is_file(), "{file} missing");
     }
     // The same program compiles to the same bytes.
@@ -97,6 +97,49 @@ fn compile_verify_attention_on_one_folder() {
     let out = rasp_in(&dir, &["residual", "nested/model", "--input", "abz", "-o", "residual.svg"]);
     assert!(!out.status.success() && !dir.join("residual.svg").exists());
     assert!(text(&out.stderr).contains('z'), "{}", text(&out.stderr));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn compile_format_hf_writes_a_folder_for_transformer_lens() {
+    let dir = scratch("hf");
+    let reverse = example("reverse.rasp");
+    let args = ["compile", &reverse, "--sop", "reverse", "--vocab", "abc", "--max-len", "4", "--format", "hf"];
+    for out_dir in ["hf", "hf-again"] {
+        let out = rasp_in(&dir, &[&args[..], &["-o", out_dir]].concat());
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let read = |folder: &str, file: &str| text(&std::fs::read(dir.join(folder).join(file)).expect("written"));
+    for file in ["config.json", "model.safetensors", "tokens.json", "outputs.json", "circuit.json"] {
+        assert!(read("hf", file) == read("hf-again", file), "{file} differs between two compiles");
+    }
+    let config = read("hf", "config.json");
+    for field in ["\"n_layers\": 2", "\"n_ctx\": 5", "\"d_vocab\": 4", "\"attention_dir\": \"bidirectional\""] {
+        assert!(config.contains(field), "{field} not in {config}");
+    }
+    // The documented token order: the start token, then the vocabulary as given.
+    let tokens = read("hf", "tokens.json");
+    assert!(
+        tokens.contains("\"<start>\": 0") && tokens.contains("\"a\": 1") && tokens.contains("\"c\": 3"),
+        "{tokens}"
+    );
+    let outputs = read("hf", "outputs.json");
+    assert!(outputs.contains("\"loss_mask\": [\n    false,\n    true,"), "{outputs}");
+    let circuit = read("hf", "circuit.json");
+    assert!(circuit.contains("\"blocks.1.attn.hook_result\"") && circuit.contains("\"a1.0\""), "{circuit}");
+    // TransformerLens's parameter names, in its order
+    let weights = read("hf", "model.safetensors");
+    assert!(weights.find("\"embed.W_E\"") < weights.find("\"blocks.0.attn.W_Q\""), "{}", &weights[..200]);
+    assert!(weights.contains("\"unembed.W_U\":{\"data_offsets\""), "{}", &weights[..200]);
+    // rasp's own folder is in hf/rasp, and verify finds it from hf
+    assert!(dir.join("hf/rasp/model.json").is_file() && dir.join("hf/rasp/circuit.json").is_file());
+    let out = rasp_in(&dir, &["verify", "hf"]);
+    assert!(text(&out.stdout).contains("mismatches: 0 of 120 inputs"), "{}", text(&out.stderr));
+    let out = rasp_in(
+        &dir,
+        &["compile", &reverse, "--sop", "reverse", "--vocab", "ab", "--max-len", "2", "--format", "onnx", "-o", "x"],
+    );
+    assert_eq!(out.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -308,6 +308,7 @@ fn _exception_for_kind(py: Python<'_>, kind: &str, message: &str) -> Option<Py<P
 #[pymodule]
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    module.add("PRETRAINED_RASP_FOLDER", rasp::PRETRAINED_RASP_FOLDER)?;
     module.add_class::<Program>()?;
     module.add_class::<Session>()?;
     module.add_class::<model::CompiledModel>()?;

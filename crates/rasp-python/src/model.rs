@@ -151,6 +151,38 @@ impl CompiledModel {
         Ok(py_result(py, files)?.into_iter().map(|(name, bytes)| (name, PyBytes::new(py, &bytes).unbind())).collect())
     }
 
+    /// The `HookedTransformerConfig` fields, as JSON.
+    fn transformer_lens_config_json(&self, py: Python<'_>) -> PyResult<String> {
+        py_result(py, rasp::transformer_lens_config(&self.model).map(|config| config.to_string()))
+    }
+
+    /// The weights under TransformerLens's names: (name, shape, f32 bytes).
+    fn transformer_lens_tensors(&self, py: Python<'_>) -> Vec<(String, Vec<usize>, Py<PyBytes>)> {
+        rasp::transformer_lens_tensors(&self.model)
+            .into_iter()
+            .map(|t| {
+                let bytes: Vec<u8> = t.data.iter().flat_map(|v| v.to_le_bytes()).collect();
+                (t.name, t.shape, PyBytes::new(py, &bytes).unbind())
+            })
+            .collect()
+    }
+
+    /// The ground-truth circuit, as JSON.
+    fn circuit_json(&self) -> String {
+        rasp::circuit(&self.model).to_string()
+    }
+
+    /// Per position of a full-length input: whether it carries the output.
+    fn loss_mask(&self) -> Vec<bool> {
+        rasp::loss_mask(&self.model)
+    }
+
+    /// The files of a pretrained folder besides `rasp/`: (name, bytes).
+    fn pretrained_files(&self, py: Python<'_>) -> PyResult<Vec<(String, Py<PyBytes>)>> {
+        let files = py_result(py, rasp::pretrained_files(&self.model))?;
+        Ok(files.into_iter().map(|(name, bytes)| (name.to_string(), PyBytes::new(py, &bytes).unbind())).collect())
+    }
+
     /// A few lines on the compiled size, as `rasp compile` prints them.
     fn summary(&self) -> String {
         rasp::summary(&self.model)

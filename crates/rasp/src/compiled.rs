@@ -14,6 +14,8 @@ use std::path::Path;
 pub const PROGRAM_FILE: &str = "program.rasp";
 /// Files the program `load`ed, by the path it gave (JSON object).
 pub const LOADS_FILE: &str = "program-loads.json";
+/// The ground-truth circuit (docs/json.md).
+pub const CIRCUIT_FILE: &str = "circuit.json";
 /// The ONNX export, when asked for.
 pub const ONNX_FILE: &str = "model.onnx";
 
@@ -27,8 +29,8 @@ pub struct OutputFile {
 }
 
 /// The files `rasp compile` writes for `model`, compiled from `program`:
-/// `model.json`, `model.safetensors`, `program.rasp`, the program's loads
-/// (if any) and, with `onnx`, `model.onnx`. Front ends write them where
+/// `model.json`, `model.safetensors`, `program.rasp`, `circuit.json`, the
+/// program's loads (if any) and, with `onnx`, `model.onnx`. Front ends write them where
 /// they like (the CLI atomically, one by one).
 pub fn model_files(model: &Model, program: &Program, onnx: bool) -> Result<Vec<OutputFile>> {
     model.validate()?;
@@ -40,6 +42,7 @@ pub fn model_files(model: &Model, program: &Program, onnx: bool) -> Result<Vec<O
         OutputFile { name: rasp_model::CONFIG_FILE, bytes: (json + "\n").into_bytes() },
         OutputFile { name: rasp_model::WEIGHTS_FILE, bytes: model.safetensors_bytes()? },
         OutputFile { name: PROGRAM_FILE, bytes: program.source().as_bytes().to_vec() },
+        OutputFile { name: CIRCUIT_FILE, bytes: crate::lens::json_bytes(&crate::lens::circuit(model))? },
     ];
     let loads = program.loaded_files();
     if !loads.is_empty() {
@@ -67,7 +70,15 @@ pub struct ModelFolder {
 impl ModelFolder {
     /// Reads `dir`. The folder may come from someone else, so the program
     /// file it names must be a plain file name inside it.
+    /// A folder written with `--format hf` (`save_pretrained`) keeps the
+    /// model folder in its `rasp/`, which is read instead.
     pub fn read(dir: &Path) -> Result<ModelFolder> {
+        let nested = dir.join(crate::lens::PRETRAINED_RASP_FOLDER);
+        let dir = if !dir.join(rasp_model::CONFIG_FILE).exists() && nested.join(rasp_model::CONFIG_FILE).is_file() {
+            nested.as_path()
+        } else {
+            dir
+        };
         let model = Model::load(dir)?;
         let info = model.config.program.clone().ok_or_else(|| {
             Error::new(ErrorKind::Model, format!("{} names no program (model.json has no \"program\")", dir.display()))

@@ -25,6 +25,7 @@ mod compiled;
 mod console;
 mod error;
 mod input;
+mod lens;
 mod program;
 mod repl;
 mod residual;
@@ -37,11 +38,16 @@ pub use arrays::{
 };
 pub use attention::{AttentionComparison, HeadAttention};
 pub use compiled::{
-    LOADS_FILE, ModelFolder, ONNX_FILE, OutputFile, PROGRAM_FILE, model_files, summary, verify_json, verify_text,
+    CIRCUIT_FILE, LOADS_FILE, ModelFolder, ONNX_FILE, OutputFile, PROGRAM_FILE, model_files, summary, verify_json,
+    verify_text,
 };
 pub use console::help_request;
 pub use error::{Error, ErrorKind, Result};
 pub use input::{parse_input, parse_vocab, parse_word, split_word};
+pub use lens::{
+    PRETRAINED_FORMAT, PRETRAINED_RASP_FOLDER, Tensor, circuit, loss_mask, pretrained_files, transformer_lens_config,
+    transformer_lens_tensors,
+};
 pub use program::{FileLoader, Program, StoredFiles, read_source};
 pub use repl::{
     DrawRequest, REPL_COMPILE_MAX_LEN, add_builtins, help, missing_semicolon_hint, new_session, take_drawings,

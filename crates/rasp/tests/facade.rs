@@ -22,6 +22,42 @@ fn strings(sequence: &rasp::Sequence) -> Vec<String> {
 }
 
 #[test]
+fn transformer_lens_view_of_reverse() {
+    let program = reverse();
+    let sop = program.sop("reverse", "compile").expect("reverse is an s-op");
+    let model = program.compile(sop, &CompileOptions::new(rasp::parse_vocab("abc"), None, 4)).expect("compiles");
+    let config = rasp::transformer_lens_config(&model).expect("no prefix");
+    // Two layers of one head; tokens <start> a b c; positions start + 4.
+    assert_eq!((config["n_layers"].as_u64(), config["n_heads"].as_u64()), (Some(2), Some(1)));
+    assert_eq!((config["d_vocab"].as_u64(), config["n_ctx"].as_u64()), (Some(4), Some(5)));
+    assert_eq!(config["attention_dir"], "bidirectional");
+    assert_eq!(rasp::loss_mask(&model), [false, true, true, true, true]);
+    let tensors = rasp::transformer_lens_tensors(&model);
+    let d_head = usize::try_from(config["d_head"].as_u64().unwrap_or(0)).unwrap_or(0);
+    // The flip head's W_Q is its w_q times its scale, padded with zero columns.
+    let flip = &model.layers[1].heads[0];
+    let w_q = tensors.iter().find(|t| t.name == "blocks.1.attn.W_Q").expect("W_Q");
+    assert_eq!(w_q.shape, [1, model.config.d_model, d_head]);
+    for ((row, col), value) in flip.w_q.indexed_iter() {
+        assert_eq!(w_q.data[row * d_head + col], flip.scale * value);
+    }
+    for row in 0..model.config.d_model {
+        assert!(w_q.data[row * d_head + flip.w_q.ncols()..(row + 1) * d_head].iter().all(|v| *v == 0.0));
+    }
+    let circuit = rasp::circuit(&model);
+    let ids: Vec<&str> = circuit["nodes"].as_array().into_iter().flatten().filter_map(|n| n["id"].as_str()).collect();
+    assert_eq!(ids, ["embed", "pos_embed", "a0.0", "m0", "a1.0", "unembed"]);
+    // The flip head reads opp_index as its query, from the first MLP.
+    let edges = circuit["edges"].as_array().expect("edges");
+    assert!(edges.iter().any(|e| e["from"] == "m0" && e["to"] == "a1.0" && e["input"] == "q"));
+    assert!(edges.iter().any(|e| e["from"] == "a1.0" && e["to"] == "unembed" && e["constant"] == false));
+    let files = rasp::pretrained_files(&model).expect("files");
+    let names: Vec<&str> = files.iter().map(|(name, _)| *name).collect();
+    assert_eq!(names, ["config.json", "model.safetensors", "tokens.json", "outputs.json", "circuit.json"]);
+    assert_eq!(files, rasp::pretrained_files(&model).expect("files again"));
+}
+
+#[test]
 fn runs_an_sop_on_inputs_given_as_text() {
     let mut program = reverse();
     let sop = program.sop("reverse", "run").expect("reverse is an s-op");
@@ -56,7 +92,7 @@ fn compiles_verifies_and_reads_a_model_folder_back() {
 
     let files = rasp::model_files(&model, &program, false).expect("files");
     let names: Vec<&str> = files.iter().map(|f| f.name).collect();
-    assert_eq!(names, ["model.json", "model.safetensors", "program.rasp"]);
+    assert_eq!(names, ["model.json", "model.safetensors", "program.rasp", "circuit.json"]);
     let dir = std::env::temp_dir().join(format!("rasp-facade-folder-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     for file in &files {
