@@ -40,6 +40,7 @@ mod error;
 mod eval;
 mod fast;
 mod graph;
+mod mask;
 pub mod pyfmt;
 pub mod pyops;
 mod sequence;
@@ -52,6 +53,7 @@ pub use fast::{
     BatchEvaluator, BatchInput, BatchStrategy, OwnedAtom, OwnedNodeValue, OwnedSequence, OwnedValue, same_result,
 };
 pub use graph::{AggregateParts, Graph, MapOp, Node, NodeId, NodeKind, Predicate, TokenConversion};
+pub use mask::AttentionMask;
 pub use pyops::{ArithOp, CmpOp};
 pub use sequence::{SelectorMatrix, SeqType, Sequence};
 pub use value::{Callable, Dict, NodeNames, Value};
