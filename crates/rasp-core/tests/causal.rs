@@ -15,7 +15,7 @@ fn define(session: &mut Session, name: &str, expr: &str) -> NodeId {
 
 fn shown(value: &NodeValue) -> Vec<String> {
     match value {
-        NodeValue::Seq(s) => s.values.iter().map(|a| rasp_core::pyfmt::py_repr(a)).collect(),
+        NodeValue::Seq(s) => s.values.iter().map(rasp_core::pyfmt::py_repr).collect(),
         NodeValue::Sel(m) => {
             (0..m.len()).map(|q| (0..m.len()).map(|k| if m.get(q, k) { '1' } else { '.' }).collect()).collect()
         }
