@@ -6,7 +6,7 @@
 use crate::DrawError;
 use rasp_analyze::{Analysis, HeadKind};
 use rasp_core::pyfmt;
-use rasp_core::{Atom, Evaluator, Graph, NodeId, NodeKind, NodeValue, SelectorMatrix, Sequence, Value};
+use rasp_core::{Atom, AttentionMask, Evaluator, Graph, NodeId, NodeKind, NodeValue, SelectorMatrix, Sequence, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
 
@@ -66,6 +66,9 @@ pub struct HeadModel {
     pub queries: Vec<Row>,
     /// `selected[q][k]`
     pub selected: Vec<Vec<bool>>,
+    /// `hidden[q][k]`: the attention mask hides key k from query q
+    /// (decoder mode, semantics.md §6); all false for encoders.
+    pub hidden: Vec<Vec<bool>>,
     pub aggregates: Vec<AggregateModel>,
 }
 
@@ -110,17 +113,24 @@ struct Builder<'a> {
     minor: BTreeSet<NodeId>,
     display: BTreeMap<NodeId, String>,
     input: &'a [Value],
+    mask: AttentionMask,
 }
 
 impl Model {
-    pub fn build(graph: &Graph, root: NodeId, input: &[Value], analysis: &Analysis) -> Result<Model, DrawError> {
+    pub fn build(
+        graph: &Graph,
+        root: NodeId,
+        input: &[Value],
+        analysis: &Analysis,
+        mask: AttentionMask,
+    ) -> Result<Model, DrawError> {
         if graph.is_selector(root) {
             return Err(DrawError::NotAnSop(graph.name(root).to_string()));
         }
         if input.len() > MAX_POSITIONS {
             return Err(DrawError::TooLong { len: input.len(), max: MAX_POSITIONS });
         }
-        let mut evaluator = Evaluator::new();
+        let mut evaluator = Evaluator::with_mask(mask);
         evaluator.evaluate(graph, root, input).map_err(DrawError::Eval)?;
         let ancestors = graph.ancestors(root);
         let mut values = HashMap::new();
@@ -129,7 +139,7 @@ impl Model {
         }
         let minor = minor_nodes(graph, root, &ancestors);
         let display = display_names(graph, &ancestors, &minor);
-        let b = Builder { graph, values, minor, display, input };
+        let b = Builder { graph, values, minor, display, input, mask };
         b.model(root, analysis)
     }
 }
@@ -285,6 +295,7 @@ impl Builder<'_> {
             .matrix(head.selector)
             .ok_or_else(|| DrawError::Internal(format!("selector {} was not evaluated", head.selector.0)))?;
         let selected = (0..n).map(|q| (0..n).map(|k| matrix.get(q, k)).collect()).collect();
+        let hidden = (0..n).map(|q| (0..n).map(|k| !self.mask.allows(q, k)).collect()).collect();
         let name = graph.name(head.selector);
         let selector_name = (name != "plain select").then(|| name.to_string());
         let width_of = match head.kind {
@@ -316,6 +327,7 @@ impl Builder<'_> {
             keys: distinct(head.keys.iter().map(|&k| self.row(k, Role::Key))),
             queries: distinct(head.queries.iter().map(|&q| self.row(q, Role::Query))),
             selected,
+            hidden,
             aggregates,
         })
     }

@@ -7,8 +7,10 @@ use crate::diagnostic::{ChunkReader, Diagnostic, DiagnosticKind, Frame, Source};
 use crate::env::{self, Env, EnvRef};
 use crate::interp::{Ctx, Failure, Outcome, Place};
 use crate::library;
-use rasp_core::{ErrorKind, EvalError, Evaluator, Graph, NodeId, NodeKind, NodeValue, TokenConversion, Value};
-use rasp_syntax::{ParseOutcome, Statement, StatementKind, Subset, SyntaxError, parse};
+use rasp_core::{
+    AttentionMask, ErrorKind, EvalError, Evaluator, Graph, NodeId, NodeKind, NodeValue, TokenConversion, Value,
+};
+use rasp_syntax::{AttentionSetting, ParseOutcome, Statement, StatementKind, Subset, SyntaxError, parse};
 use std::rc::Rc;
 
 /// Where `load "path";` reads `path.rasp` from. [`Session::new`] also asks
@@ -142,6 +144,8 @@ pub struct Session {
     /// Whether `run_file` is running (its diagnostics count as file errors).
     running_file: bool,
     file_errors: usize,
+    /// Where each `select` node was written (for messages about selects).
+    pub(crate) select_sites: std::collections::HashMap<NodeId, crate::Location>,
 }
 
 /// Loads nested deeper than this are refused (a file loading itself).
@@ -201,6 +205,7 @@ impl Session {
             drawings: Vec::new(),
             running_file: false,
             file_errors: 0,
+            select_sites: std::collections::HashMap::new(),
         };
         session.load_library();
         session
@@ -560,6 +565,24 @@ impl Session {
         }
     }
 
+    /// Where the `select` expression that made node `id` is written (`None`
+    /// for other nodes, and for selects not written as `select(...)`).
+    pub fn select_site(&self, id: NodeId) -> Option<&crate::Location> {
+        self.select_sites.get(&id)
+    }
+
+    /// The attention mask every selector is evaluated under from now on
+    /// (`set causal on|off`, `set prefix N`; semantics.md §6).
+    pub fn set_attention_mask(&mut self, mask: AttentionMask) {
+        self.evaluator.set_mask(mask);
+    }
+
+    /// The attention mask selectors are evaluated under (bidirectional, the
+    /// reference's semantics, unless set otherwise).
+    pub fn attention_mask(&self) -> AttentionMask {
+        self.evaluator.mask()
+    }
+
     /// The reference's `evaluate_tree`: `None` means exit.
     fn run_statement(&mut self, statement: &Statement, env: &EnvRef, source: &Rc<Source>) -> Option<Vec<Pending>> {
         let is_console = std::rc::Rc::ptr_eq(env, &self.console);
@@ -578,6 +601,14 @@ impl Session {
             }
             StatementKind::FullSeqDisplay { on } => {
                 self.verbose = *on;
+                Ok(vec![])
+            }
+            StatementKind::SetAttention(setting) => {
+                self.set_attention_mask(match setting {
+                    AttentionSetting::Bidirectional => AttentionMask::Bidirectional,
+                    AttentionSetting::Causal => AttentionMask::Causal,
+                    AttentionSetting::Prefix(length) => AttentionMask::Prefix { length: *length },
+                });
                 Ok(vec![])
             }
             StatementKind::SetExample { subset, example } => {

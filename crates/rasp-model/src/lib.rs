@@ -5,7 +5,8 @@
 //! metadata of [`ModelConfig`]. Output: the forward pass on token sequences
 //! (batched, `ndarray` matrix multiplies, f32), decoding of the output s-op
 //! with a decision margin, and files: `model.safetensors` + `model.json`
-//! (and `model.onnx`). Invariants: no LayerNorm, no biases, no masks; token
+//! (and `model.onnx`). Invariants: no LayerNorm, no biases, no mask unless
+//! the config says `causal` (decoder mode); token
 //! id 0 is the start token at position 0; what [`Model::save`] writes,
 //! [`Model::load`] reads back bit for bit.
 
@@ -221,6 +222,9 @@ impl Model {
                     let kj = k.slice(s![rows.clone(), ..]);
                     let mut logits = qj.dot(&kj.t());
                     logits *= head.scale;
+                    if self.config.causal {
+                        self.mask_logits(&mut logits);
+                    }
                     softmax_rows(&mut logits);
                     let vj = v.slice(s![rows.clone(), ..]);
                     mixed.slice_mut(s![rows, ..]).assign(&logits.dot(&vj));
@@ -241,6 +245,16 @@ impl Model {
             }
         }
         Ok(x)
+    }
+
+    /// Sets the logits of keys a query may not see to -inf (decoder mode,
+    /// semantics.md §6). The start token stays visible, so no row is empty.
+    fn mask_logits(&self, logits: &mut Array2<f32>) {
+        for ((query, key), logit) in logits.indexed_iter_mut() {
+            if !self.config.attends(query, key) {
+                *logit = f32::NEG_INFINITY;
+            }
+        }
     }
 
     /// Decodes the program positions (all but the start token) of one

@@ -25,6 +25,7 @@ mod compiled;
 mod console;
 mod error;
 mod input;
+mod lookahead;
 mod program;
 mod repl;
 #[cfg(feature = "train")]
@@ -41,6 +42,7 @@ pub use compiled::{
 pub use console::help_request;
 pub use error::{Error, ErrorKind, Result};
 pub use input::{parse_input, parse_vocab, parse_word, split_word};
+pub use lookahead::{Lookahead, SelectSite};
 pub use program::{FileLoader, Program, StoredFiles};
 pub use repl::{
     DrawRequest, REPL_COMPILE_MAX_LEN, add_builtins, help, missing_semicolon_hint, new_session, take_drawings,
@@ -49,9 +51,9 @@ pub use repl::{
 pub use trained::{TrainedAttention, TrainedHeadMatch};
 
 pub use rasp_analyze::{Analysis, AnalyzeOptions, Schedule};
-pub use rasp_compile::{CompileOptions, PAPER_EXAMPLES};
+pub use rasp_compile::{CompileOptions, LookaheadOptions, LookaheadReport, PAPER_EXAMPLES};
 pub use rasp_compile::{VerifyOptions, VerifyReport};
-pub use rasp_core::{Atom, Graph, NodeId, Sequence, Value};
+pub use rasp_core::{Atom, AttentionMask, Graph, NodeId, Sequence, Value};
 pub use rasp_draw::{Drawing, default_path as default_drawing_path, input_repr};
 #[cfg(not(target_family = "wasm"))]
 pub use rasp_lang::with_large_stack;
