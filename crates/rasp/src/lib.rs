@@ -24,6 +24,7 @@ mod attention;
 mod compiled;
 mod console;
 mod error;
+mod generate;
 mod input;
 mod lookahead;
 mod program;
@@ -41,6 +42,7 @@ pub use compiled::{
 };
 pub use console::help_request;
 pub use error::{Error, ErrorKind, Result};
+pub use generate::{Generation, generate_with_model};
 pub use input::{parse_input, parse_vocab, parse_word, split_word};
 pub use lookahead::{Lookahead, SelectSite};
 pub use program::{FileLoader, Program, StoredFiles};
