@@ -1045,7 +1045,7 @@ impl Session {
                             values.len()
                         ));
                     }
-                    return Ok(Called::Printed((native.run)(&self.graph, &values)?));
+                    return Ok(Called::Printed((native.run)(&self.graph, self.evaluator.mask(), &values)?));
                 }
                 let Some(function) = func.as_any().downcast_ref::<Function>() else {
                     // Only this crate makes function values, and it makes these two.
