@@ -139,6 +139,11 @@ const COMMANDS: &[(&str, &str)] = &[
         "show new values on the running example, or not (also: s-op examples ..., selector examples ...)",
     ),
     ("full seq display on | off", "print long sequences in full"),
+    (
+        "set causal on | off",
+        "decoder mode (rasp's extension): each position sees only itself and earlier ones; masked grid cells show ·",
+    ),
+    ("set prefix N", "prefix-LM: the first N positions see each other, causal after them"),
     ("help [NAME]", "this list, or what NAME is"),
     ("exit | quit", "leave the REPL"),
 ];
