@@ -11,9 +11,12 @@ decoded output, one value per input position (BOS included), as a JSON list.
 
 The forward pass is the one model.json states in "forward": token + position
 embeddings; per layer, x += sum over heads of
-softmax(scale * (x Wq)(x Wk)^T) (x Wv) Wo, then x += relu(x W_in) W_out; no
-LayerNorm, no biases, no masks; the readout is x @ unembed, decoded by argmax
-(categorical) or by the nearest possible value (numerical).
+softmax(scale * (x Wq)(x Wk)^T + mask) (x Wv) Wo, then x += relu(x W_in) W_out;
+no LayerNorm, no biases; the readout is x @ unembed, decoded by argmax
+(categorical) or by the nearest possible value (numerical). The mask is zero
+unless model.json says "causal": true (a decoder, docs/semantics.md §6): then
+a query at position i may not see keys after i, except key 0 (the start
+token) and, with "prefix_len": L, keys before L + 1.
 
 `--residual` prints the final residual stream instead (for comparisons).
 """
@@ -62,8 +65,23 @@ def tokenize(text, config):
     return ids
 
 
+def attention_mask(config, n):
+    """0 where a query (row) may attend to a key (column), -inf elsewhere."""
+    mask = np.zeros((n, n), dtype=np.float32)
+    if not config.get("causal", False):
+        return mask
+    prefix = config.get("prefix_len")
+    for query in range(n):
+        for key in range(n):
+            visible = key == 0 or key <= query or (prefix is not None and key < prefix + 1)
+            if not visible:
+                mask[query, key] = -np.inf
+    return mask
+
+
 def forward(config, t, ids):
     x = t["embed.tokens"][ids] + t["embed.positions"][: len(ids)]
+    mask = attention_mask(config, len(ids))
     for l, layer in enumerate(config["layers"]):
         update = np.zeros_like(x)
         for h, head in enumerate(layer["heads"]):
@@ -71,7 +89,7 @@ def forward(config, t, ids):
             q = x @ t[p + "w_q"]
             k = x @ t[p + "w_k"]
             v = x @ t[p + "w_v"]
-            logits = np.float32(head["scale"]) * (q @ k.T)
+            logits = np.float32(head["scale"]) * (q @ k.T) + mask
             logits = logits - logits.max(axis=1, keepdims=True)
             weights = np.exp(logits)
             weights = weights / weights.sum(axis=1, keepdims=True)

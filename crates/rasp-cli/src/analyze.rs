@@ -31,7 +31,10 @@ its own report of the compiled size.
 
 By default the counts are exactly those of the reference implementation
 (tech-srl/RASP): every s-op is placed as early as possible, and the
-library's selector_width costs two heads.";
+library's selector_width costs two heads.
+
+With --causal or --prefix-len (decoder mode, an extension) the counts do not
+change: a mask changes which keys each query sees, not the heads.";
 
 #[derive(Args, Debug)]
 #[command(about = ABOUT, long_about = LONG_ABOUT)]
@@ -53,6 +56,8 @@ pub struct AnalyzeArgs {
     /// needs one head instead of two (the paper's count for histograms).
     #[arg(long)]
     pub bos: bool,
+    #[command(flatten)]
+    pub mask: crate::program::MaskArgs,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,7 +77,19 @@ pub fn run(args: AnalyzeArgs) -> ExitCode {
     let analysis =
         program.analyze(root, AnalyzeOptions { schedule: args.schedule.into(), bos_selector_width: args.bos });
     let graph = program.graph();
-    say_then_exit(&if args.json { analysis.to_json(graph) } else { analysis.report(graph) })
+    let mask = args.mask.mask();
+    if args.json {
+        return say_then_exit(&analysis.to_json(graph));
+    }
+    let mut text = analysis.report(graph);
+    if !mask.is_bidirectional() {
+        // A mask changes values, never which heads exist or their layers.
+        text.push_str(&format!(
+            "attention: {mask} (decoder mode); the layers and heads are the same as without a mask. \
+             `rasp compile --causal` checks whether the output changes under it.\n"
+        ));
+    }
+    say_then_exit(&text)
 }
 
 impl From<ScheduleArg> for Schedule {

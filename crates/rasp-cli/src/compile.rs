@@ -2,7 +2,7 @@
 //! transformer weights, checked against the interpreter.
 
 use crate::files::{output_extension, say, say_then_exit, write_atomic};
-use crate::program::{exit_status, load_sop, report};
+use crate::program::{MaskArgs, exit_status, load_sop, report};
 use clap::{Args, ValueEnum};
 use rasp::ProgramInfo;
 use rasp::{CompileOptions, Encoding, ModelFolder, VerifyOptions, parse_vocab};
@@ -42,6 +42,17 @@ The network has no LayerNorm and no biases: token + position embeddings
 `rasp analyze`) x += Σ_heads softmax(scale·(x·w_q)(x·w_k)ᵀ)(x·w_v)·w_o and
 x += relu(x·w_in)·w_out. Position 0 holds the compiler's start token.
 
+With --causal (or --prefix-len N) the model is a decoder (an extension of
+RASP, docs/semantics.md §6): each position attends only to itself, earlier
+positions and the start token (which stays the sink of empty selections),
+and model.json says \"causal\": true (and \"prefix_len\"). The program is
+interpreted under the same mask, so `rasp verify` compares like with like.
+Before writing, every input up to N (or a seeded sample of 5000 per length
+when there are more than 200,000) is run with and without the mask; if the
+outputs differ, a warning on stderr names the first select that reads a
+later position and an input where they differ, and model.json records it
+under compiler.lookahead.
+
 The report gives the compiled size (d_model, layers, parameters). It can
 exceed the analysed size of `rasp analyze`, which counts attention layers
 only: an MLP that needs another MLP's result takes a layer of its own here.
@@ -78,6 +89,8 @@ pub struct CompileArgs {
     /// The directory to write the model into (created if missing).
     #[arg(short, long, value_name = "DIR", alias = "out")]
     pub output: PathBuf,
+    #[command(flatten)]
+    pub mask: MaskArgs,
 }
 
 #[derive(Args, Debug)]
@@ -97,6 +110,11 @@ pub struct VerifyArgs {
     /// Seed of the random sample.
     #[arg(long, default_value_t = 0x5EED)]
     pub seed: u64,
+    /// Optional: the mask the model must record (verify always checks under
+    /// the mask in model.json; these flags only refuse a model built with
+    /// another).
+    #[command(flatten)]
+    pub mask: MaskArgs,
 }
 
 /// The layout of the folder `rasp compile` writes.
@@ -152,19 +170,43 @@ pub fn run_compile(args: CompileArgs) -> ExitCode {
         Ok(e) => e,
         Err(e) => return fail(&e),
     };
-    let (program, root) = match load_sop(&args.file, &args.sop, "compile") {
+    let (mut program, root) = match load_sop(&args.file, &args.sop, "compile") {
         Ok(found) => found,
         Err(e) => return report(&e),
     };
+    program.set_mask(args.mask.mask());
     let mut options = CompileOptions::new(parse_vocab(&args.vocab), args.bos.clone(), args.max_len);
     options.encodings = encodings;
     options.program = Some(ProgramInfo { file: rasp::PROGRAM_FILE.to_string(), sop: args.sop.clone() });
     let start = Instant::now();
-    let model = match program.compile(root, &options) {
+    let mut model = match program.compile(root, &options) {
         Ok(model) => model,
         Err(e) => return report(&e),
     };
     let seconds = start.elapsed().as_secs_f64();
+    // Decoder mode: never silently compile a program that reads ahead.
+    let mut lookahead_line = String::new();
+    if !program.mask().is_bidirectional() {
+        let check = program.check_lookahead(
+            root,
+            &options.vocab,
+            options.bos.as_deref(),
+            options.max_len,
+            &rasp::LookaheadOptions::default(),
+        );
+        if let Some(warning) = check.warning() {
+            eprint!("{warning}");
+        } else {
+            lookahead_line = format!(
+                "look-ahead check: the {} output equals the bidirectional one on {}\n",
+                program.mask(),
+                check.coverage()
+            );
+        }
+        if let Some(compiler) = model.config.compiler.as_object_mut() {
+            compiler.insert("lookahead".to_string(), check.to_json());
+        }
+    }
     let files = match rasp::model_files(&model, &program, args.onnx) {
         Ok(files) => files,
         Err(e) => return report(&e),
@@ -190,7 +232,7 @@ pub fn run_compile(args: CompileArgs) -> ExitCode {
         }
     }
     say_then_exit(&format!(
-        "{}\ncompiled in {:.1} ms; wrote {}\n",
+        "{}\n{lookahead_line}compiled in {:.1} ms; wrote {}\n",
         rasp::summary(&model),
         seconds * 1e3,
         args.output.display()
@@ -202,6 +244,14 @@ pub fn run_verify(args: VerifyArgs) -> ExitCode {
         Ok(folder) => folder,
         Err(e) => return report(&e),
     };
+    let recorded = folder.program.mask();
+    if (args.mask.causal || args.mask.prefix_len.is_some()) && args.mask.mask() != recorded {
+        return fail(&format!(
+            "{} was compiled with {recorded} attention, not {}; verify checks a model under the mask it records",
+            args.dir.display(),
+            args.mask.mask()
+        ));
+    }
     let options = VerifyOptions {
         exhaustive_limit: args.exhaustive_limit,
         sample_per_length: args.sample.max(1),

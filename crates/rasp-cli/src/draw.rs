@@ -33,7 +33,10 @@ the attention layers from 1.
 
 The output's extension selects the format: OUT.svg is an SVG; OUT.html is a
 self-contained HTML page (no network) that shows details when hovering over
-cells, heads and MLPs; other extensions are refused. Without -o it is
+cells, heads and MLPs; other extensions are refused.
+
+With --causal or --prefix-len (decoder mode) values are computed under the
+mask and the cells it hides are drawn blank (class `cell masked`). Without -o it is
 written where the reference writes its drawings: comp_flows/NAME(INPUT).svg.
 Missing directories are created; the path written is printed.";
 
@@ -64,6 +67,8 @@ pub struct DrawArgs {
     /// is one head instead of two.
     #[arg(long)]
     pub bos: bool,
+    #[command(flatten)]
+    pub mask: crate::program::MaskArgs,
 }
 
 pub fn run(args: DrawArgs) -> ExitCode {
@@ -80,6 +85,7 @@ pub fn run(args: DrawArgs) -> ExitCode {
         Ok(found) => found,
         Err(e) => return crate::program::report(&e),
     };
+    program.set_mask(args.mask.mask());
     let input = match program.parse_input(&args.input) {
         Ok(value) => value,
         Err(e) => return crate::program::report(&e),

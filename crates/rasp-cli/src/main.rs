@@ -6,6 +6,7 @@ mod bench;
 mod compile;
 mod draw;
 mod files;
+mod generate;
 mod program;
 mod repl;
 mod residual;
@@ -42,6 +43,7 @@ enum Command {
     Compile(compile::CompileArgs),
     Verify(compile::VerifyArgs),
     BenchCompile(compile::BenchCompileArgs),
+    Generate(generate::GenerateArgs),
     Train(train::TrainArgs),
     Attention(train::AttentionArgs),
     Residual(residual::ResidualArgs),
@@ -99,6 +101,7 @@ fn main() -> ExitCode {
         Some(Command::Compile(args)) => compile::run_compile(args),
         Some(Command::Verify(args)) => compile::run_verify(args),
         Some(Command::BenchCompile(args)) => compile::run_bench(args),
+        Some(Command::Generate(args)) => generate::run(args),
         Some(Command::Train(args)) => train::run_train(args),
         Some(Command::Attention(args)) => train::run_attention(args),
         Some(Command::Residual(args)) => residual::run(args),

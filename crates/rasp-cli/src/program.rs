@@ -1,7 +1,7 @@
 //! Reading a RASP file for a subcommand and finding the s-op it works on;
 //! everything past reading the file is the facade's.
 
-use rasp::{ErrorKind, FileLoader, NodeId, Program};
+use rasp::{AttentionMask, ErrorKind, FileLoader, NodeId, Program};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -24,6 +24,28 @@ pub fn exit_status(kind: ErrorKind) -> ExitCode {
         | ErrorKind::Evaluation
         | ErrorKind::Compile
         | ErrorKind::Model => ExitCode::FAILURE,
+    }
+}
+
+/// Decoder mode (docs/semantics.md §6): `--causal` and `--prefix-len N`,
+/// shared by every subcommand that evaluates a program.
+#[derive(clap::Args, Debug, Clone, Copy, Default)]
+pub struct MaskArgs {
+    /// Decoder mode (an extension of RASP): every position attends only to
+    /// itself and earlier positions, in the interpreter and the compiled
+    /// model alike; `length` at position i is then i + 1.
+    #[arg(long)]
+    pub causal: bool,
+    /// Prefix-LM: the first N positions (BOS included) attend to each other,
+    /// later ones causally. Implies --causal.
+    #[arg(long, value_name = "N")]
+    pub prefix_len: Option<usize>,
+}
+
+impl MaskArgs {
+    /// The mask the flags name (bidirectional without either).
+    pub fn mask(&self) -> AttentionMask {
+        AttentionMask::from_options(self.causal, self.prefix_len)
     }
 }
 

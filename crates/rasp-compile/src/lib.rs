@@ -22,6 +22,7 @@ mod assemble;
 mod build;
 mod error;
 mod infer;
+mod lookahead;
 mod mlp;
 mod plan;
 mod residual;
@@ -30,10 +31,11 @@ mod values;
 mod verify;
 
 pub use error::CompileError;
+pub use lookahead::{LookaheadDifference, LookaheadOptions, LookaheadReport, check_lookahead};
 pub use rasp_model::{Encoding, Model, ProgramInfo};
-pub use verify::{LengthReport, Mismatch, Rng, VerifyOptions, VerifyReport, verify};
+pub use verify::{LengthReport, Mismatch, Rng, VerifyOptions, VerifyReport, model_mask, verify};
 
-use rasp_core::{Graph, NodeId, NodeKind};
+use rasp_core::{AttentionMask, Graph, NodeId, NodeKind};
 
 /// What to compile for: the inputs the model must accept, and choices a
 /// caller may override.
@@ -52,13 +54,29 @@ pub struct CompileOptions {
     pub leak: f64,
     /// Recorded in model.json, so that the model can be verified later.
     pub program: Option<ProgramInfo>,
+    /// The attention mask the model is built with (semantics.md §6):
+    /// recorded in model.json (`causal`, `prefix_len`) and applied by the
+    /// forward pass. The inferred value sets need no change: a mask only
+    /// removes keys from a selection, and every set is already closed under
+    /// any selection (any single value, any mean of up to n values, the
+    /// default), and the start token, position 0, stays visible to every
+    /// query as the sink of empty selections.
+    pub mask: AttentionMask,
 }
 
 impl CompileOptions {
     /// Options for `vocab`, `bos` and `max_len`, with no overrides, a leak
     /// of 1e-6 and no program recorded.
     pub fn new(vocab: Vec<String>, bos: Option<String>, max_len: usize) -> CompileOptions {
-        CompileOptions { vocab, bos, max_len, encodings: Vec::new(), leak: 1e-6, program: None }
+        CompileOptions {
+            vocab,
+            bos,
+            max_len,
+            encodings: Vec::new(),
+            leak: 1e-6,
+            program: None,
+            mask: AttentionMask::Bidirectional,
+        }
     }
 }
 
@@ -127,6 +145,8 @@ pub fn compile(graph: &Graph, root: NodeId, opts: &CompileOptions) -> Result<(Mo
     };
     let mut model = assemble::assemble(&builder, readout, graph.name(root).to_string(), input)?;
     let readable = rasp_core::ReadableNames::new(graph);
+    model.config.causal = opts.mask.is_causal();
+    model.config.prefix_len = opts.mask.prefix_len();
     let value_sets: Vec<(String, usize)> = nodes
         .iter()
         .filter(|&&id| !graph.is_selector(id) && !matches!(graph.kind(id), NodeKind::Constant(_)))

@@ -1,8 +1,8 @@
 //! Compiled model against the interpreter, on every input up to the
 //! maximum length (or, when there are too many, on every length with a
-//! seeded random sample).
+//! seeded random sample), under the attention mask the model records.
 
-use rasp_core::{Atom, Evaluator, Graph, NodeId, NodeValue, Value};
+use rasp_core::{Atom, AttentionMask, Evaluator, Graph, NodeId, NodeValue, Value};
 use rasp_model::{Model, Scalar};
 
 /// How many inputs [`verify`] checks, and how.
@@ -188,6 +188,12 @@ pub fn verify(graph: &Graph, root: NodeId, model: &Model, opts: &VerifyOptions) 
     report
 }
 
+/// The attention mask a model's config records (bidirectional unless
+/// `causal`; a prefix length counts program positions, BOS included).
+pub fn model_mask(model: &Model) -> AttentionMask {
+    AttentionMask::from_options(model.config.causal, model.config.prefix_len.filter(|_| model.config.causal))
+}
+
 fn check_batch(
     graph: &Graph,
     root: NodeId,
@@ -203,7 +209,8 @@ fn check_batch(
             input.push(Value::str(b));
         }
         input.extend(word.iter().map(|t| Value::str(t)));
-        let expected = match Evaluator::new().evaluate(graph, root, &input) {
+        // The interpreter runs under the model's own mask (semantics.md §6).
+        let expected = match Evaluator::with_mask(model_mask(model)).evaluate(graph, root, &input) {
             Ok(NodeValue::Seq(s)) => s.values.clone(),
             _ => {
                 report.undefined += 1;

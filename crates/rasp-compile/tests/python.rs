@@ -6,6 +6,7 @@ mod common;
 
 use common::{PAPER, graph_of, vocab};
 use rasp_compile::{CompileOptions, compile};
+use rasp_core::AttentionMask;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -37,14 +38,26 @@ fn check(
     max_len: usize,
     inputs: &'static [&'static str],
 ) {
+    check_masked(sop, tokens, bos, max_len, inputs, AttentionMask::Bidirectional);
+}
+
+fn check_masked(
+    sop: &'static str,
+    tokens: &'static str,
+    bos: Option<&'static str>,
+    max_len: usize,
+    inputs: &'static [&'static str],
+    mask: AttentionMask,
+) {
     let Some(exe) = python() else {
         eprintln!("note: no python3 with numpy found (set RASP_PYTHON); forward.py not checked");
         return;
     };
-    let dir = std::env::temp_dir().join(format!("rasp-forward-{}-{sop}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("rasp-forward-{}-{sop}-{}", std::process::id(), mask.is_causal()));
     let model = rasp_lang::with_large_stack(move || {
         let (graph, root) = graph_of(PAPER, sop);
-        let opts = CompileOptions::new(vocab(tokens), bos.map(str::to_string), max_len);
+        let mut opts = CompileOptions::new(vocab(tokens), bos.map(str::to_string), max_len);
+        opts.mask = mask;
         compile(&graph, root, &opts).unwrap_or_else(|e| panic!("{e}")).0
     });
     model.save(&dir).expect("model saves");
@@ -87,6 +100,15 @@ fn sort_bos() {
     check("sort_bos", "a,b,c,d", Some("§"), 5, &["d c b a", "b a b", "a"]);
 }
 
+/// Decoder models (semantics.md §6): forward.py applies the causal and
+/// prefix-LM masks model.json records.
+#[test]
+fn causal_and_prefix_models() {
+    check_masked("reverse", "a,b,c,d", None, 6, &["a b c d", "d c c a b a"], AttentionMask::Causal);
+    check_masked("sort_bos", "a,b,c,d", Some("§"), 5, &["d c b a", "b a b"], AttentionMask::Causal);
+    check_masked("sort_bos", "a,b,c,d", Some("§"), 5, &["d c b a", "b a b"], AttentionMask::Prefix { length: 3 });
+}
+
 #[test]
 fn dyck1() {
     check("dyck1_ptf", "(,)", None, 8, &["( )", "( ( ) ) ) (", ") ( ( )"]);
@@ -109,24 +131,31 @@ fn onnx_runs_in_onnxruntime() {
         eprintln!("note: python has no onnx/onnxruntime; model.onnx not checked");
         return;
     }
-    let dir = std::env::temp_dir().join(format!("rasp-onnx-{}", std::process::id()));
+    for mask in [AttentionMask::Bidirectional, AttentionMask::Causal, AttentionMask::Prefix { length: 2 }] {
+        onnx_agrees(&exe, mask);
+    }
+}
+
+fn onnx_agrees(exe: &str, mask: AttentionMask) {
+    let dir = std::env::temp_dir().join(format!("rasp-onnx-{}-{}", std::process::id(), mask.prefix_len().unwrap_or(0)));
     let model = rasp_lang::with_large_stack(move || {
         let (graph, root) = graph_of(PAPER, "sort_bos");
-        let opts = CompileOptions::new(vocab("a,b,c,d"), Some("§".to_string()), 5);
+        let mut opts = CompileOptions::new(vocab("a,b,c,d"), Some("§".to_string()), 5);
+        opts.mask = mask;
         compile(&graph, root, &opts).unwrap_or_else(|e| panic!("{e}")).0
     });
     model.save(&dir).expect("model saves");
     std::fs::write(dir.join("model.onnx"), rasp_compile::Model::to_onnx(&model)).expect("onnx written");
     let checker = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../python/tools/check_onnx.py");
     for input in ["d c b a", "b a b", "c"] {
-        let out = Command::new(&exe).arg(&checker).arg(&dir).arg(input).output().expect("python runs");
+        let out = Command::new(exe).arg(&checker).arg(&dir).arg(input).output().expect("python runs");
         assert!(out.status.success(), "check_onnx.py failed: {}", String::from_utf8_lossy(&out.stderr));
         let onnx: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
         let word: Vec<String> = input.split(' ').map(str::to_string).collect();
         let rust = model.run(std::slice::from_ref(&word)).expect("runs");
         let rust: Vec<serde_json::Value> =
             rust[0].iter().map(|d| serde_json::to_value(&d.value).expect("json")).collect();
-        assert_eq!(serde_json::Value::Array(rust), onnx, "{input}");
+        assert_eq!(serde_json::Value::Array(rust), onnx, "{mask}: {input}");
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

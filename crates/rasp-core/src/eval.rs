@@ -4,6 +4,7 @@
 use crate::atom::Atom;
 use crate::error::{EvalError, EvalResult};
 use crate::graph::{Graph, MapOp, NodeId, NodeKind, Predicate, TokenConversion};
+use crate::mask::AttentionMask;
 use crate::pyfmt;
 use crate::pyops::{self, ArithOp, CmpOp};
 use crate::sequence::{SelectorMatrix, SeqType, Sequence, Shown, set_bits};
@@ -59,15 +60,38 @@ struct InputCache {
 /// Results of the last four distinct inputs are kept, keyed by node id, so
 /// one evaluator must be used with one graph (nodes may be added between
 /// calls; existing nodes never change).
+///
+/// Selectors are evaluated under an [`AttentionMask`] (bidirectional, the
+/// reference's semantics, unless [`Evaluator::with_mask`] says otherwise).
 #[derive(Default)]
 pub struct Evaluator {
     caches: Vec<InputCache>,
+    mask: AttentionMask,
 }
 
 impl Evaluator {
     /// An evaluator with nothing memoised.
     pub fn new() -> Evaluator {
         Evaluator::default()
+    }
+
+    /// An evaluator whose selectors are masked by `mask` (semantics.md §6).
+    pub fn with_mask(mask: AttentionMask) -> Evaluator {
+        Evaluator { caches: Vec::new(), mask }
+    }
+
+    /// The attention mask selectors are evaluated under.
+    pub fn mask(&self) -> AttentionMask {
+        self.mask
+    }
+
+    /// Changes the mask; memoised results computed under another mask are
+    /// dropped.
+    pub fn set_mask(&mut self, mask: AttentionMask) {
+        if mask != self.mask {
+            self.caches.clear();
+            self.mask = mask;
+        }
     }
 
     /// Evaluates `root` on `input` (the elements of a non-empty iterable):
@@ -91,7 +115,7 @@ impl Evaluator {
         // (a loop of 100,000 `x = x + 1`) must not revisit the whole chain.
         let pending = graph.ancestors_where(root, |id| !cache.results.contains_key(&id));
         for id in pending {
-            let value = evaluate_node(graph, id, &cache.input, &cache.results)?;
+            let value = evaluate_node(graph, id, &cache.input, &cache.results, self.mask)?;
             cache.results.insert(id, value);
         }
         cache.results.get(&root).cloned().ok_or_else(|| EvalError::internal("node not evaluated"))
@@ -158,6 +182,7 @@ fn evaluate_node(
     id: NodeId,
     input: &[Value],
     results: &HashMap<NodeId, NodeValue>,
+    mask: AttentionMask,
 ) -> EvalResult<NodeValue> {
     let n = input.len();
     if n > MAX_MATRIX_LEN && graph.is_selector(id) {
@@ -188,25 +213,30 @@ fn evaluate_node(
             }
             seq(values)
         }
+        // Every selector's value is masked, composites included: masking
+        // commutes with and/or/not once each result is masked again (a
+        // `not` sets hidden cells, which the mask clears), so the value an
+        // aggregate reads is `mask ∧ selector` (semantics.md §6).
         NodeKind::Select { key, query, predicate } => {
             let keys = seq_of(results, *key)?;
             let queries = seq_of(results, *query)?;
-            Ok(NodeValue::Sel(Rc::new(select_matrix(&keys.values, &queries.values, *predicate)?)))
+            masked(select_matrix(&keys.values, &queries.values, *predicate)?, mask)
         }
-        NodeKind::SelectAll => Ok(NodeValue::Sel(Rc::new(SelectorMatrix::full(n)))),
-        NodeKind::SelectAnd(a, b) => {
-            Ok(NodeValue::Sel(Rc::new(sel_of(results, *a)?.zip_with(sel_of(results, *b)?, |x, y| x & y))))
-        }
-        NodeKind::SelectOr(a, b) => {
-            Ok(NodeValue::Sel(Rc::new(sel_of(results, *a)?.zip_with(sel_of(results, *b)?, |x, y| x | y))))
-        }
-        NodeKind::SelectNot(a) => Ok(NodeValue::Sel(Rc::new(sel_of(results, *a)?.not()))),
+        NodeKind::SelectAll => masked(SelectorMatrix::full(n), mask),
+        NodeKind::SelectAnd(a, b) => masked(sel_of(results, *a)?.zip_with(sel_of(results, *b)?, |x, y| x & y), mask),
+        NodeKind::SelectOr(a, b) => masked(sel_of(results, *a)?.zip_with(sel_of(results, *b)?, |x, y| x | y), mask),
+        NodeKind::SelectNot(a) => masked(sel_of(results, *a)?.not(), mask),
         NodeKind::Aggregate { selector, values, default } => {
             let matrix = sel_of(results, *selector)?;
             let column = seq_of(results, *values)?;
             seq(aggregate(matrix, column, default.as_ref(), graph)?)
         }
     }
+}
+
+fn masked(mut matrix: SelectorMatrix, mask: AttentionMask) -> EvalResult<NodeValue> {
+    matrix.apply_mask(mask);
+    Ok(NodeValue::Sel(Rc::new(matrix)))
 }
 
 /// Python's `str`/`int`/`float`/`bool` of one input element (semantics.md §2.2).

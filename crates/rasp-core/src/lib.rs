@@ -40,6 +40,7 @@ mod error;
 mod eval;
 mod fast;
 mod graph;
+mod mask;
 pub mod pyfmt;
 pub mod pyops;
 mod readable;
@@ -53,6 +54,7 @@ pub use fast::{
     BatchEvaluator, BatchInput, BatchStrategy, OwnedAtom, OwnedNodeValue, OwnedSequence, OwnedValue, same_result,
 };
 pub use graph::{AggregateParts, Graph, MapOp, Node, NodeId, NodeKind, Predicate, TokenConversion};
+pub use mask::AttentionMask;
 pub use pyops::{ArithOp, CmpOp};
 pub use readable::{ReadableNames, is_placeholder_name, readable_name};
 pub use sequence::{SelectorMatrix, SeqType, Sequence};

@@ -3,6 +3,7 @@
 
 use crate::atom::Atom;
 use crate::error::{EvalError, EvalResult};
+use crate::mask::AttentionMask;
 use crate::value::{NodeNames, Value};
 
 /// The type label the reference gives a sequence (semantics.md §2.1): the
@@ -196,6 +197,19 @@ impl SelectorMatrix {
         self.row(query).iter().map(|w| w.count_ones() as usize).sum()
     }
 
+    /// Clears every cell the mask hides: each row keeps only its first
+    /// `mask.visible_keys(q, n)` keys (semantics.md §6).
+    pub(crate) fn apply_mask(&mut self, mask: AttentionMask) {
+        if mask.is_bidirectional() {
+            return;
+        }
+        for q in 0..self.n {
+            let visible = mask.visible_keys(q, self.n);
+            let row = &mut self.bits[q * self.words_per_row..(q + 1) * self.words_per_row];
+            clear_from(row, visible);
+        }
+    }
+
     /// Combines two matrices word by word.
     pub(crate) fn zip_with(&self, other: &SelectorMatrix, f: impl Fn(u64, u64) -> u64) -> SelectorMatrix {
         let bits = self.bits.iter().zip(&other.bits).map(|(&a, &b)| f(a, b)).collect();
@@ -212,6 +226,18 @@ impl SelectorMatrix {
             }
         }
         out
+    }
+}
+
+/// Clears the bits of keys `from..` of a bit row (64 cells a word).
+pub(crate) fn clear_from(row: &mut [u64], from: usize) {
+    for (w, word) in row.iter_mut().enumerate() {
+        let start = w * 64;
+        if from <= start {
+            *word = 0;
+        } else if from < start + 64 {
+            *word &= (1u64 << (from - start)) - 1;
+        }
     }
 }
 

@@ -1,8 +1,11 @@
 //! Differential tests: the fast engine (`rasp_core::BatchEvaluator`) against the plain
 //! evaluator (the oracle) on the standard library and the example programs,
-//! on random inputs, with every strategy and through the parallel batch.
+//! on random inputs, with every strategy and through the parallel batch,
+//! under the bidirectional, causal and a prefix-LM attention mask.
 
-use rasp_core::{BatchEvaluator, BatchStrategy, Evaluator, Graph, NodeId, OwnedValue, Value, same_result};
+use rasp_core::{
+    AttentionMask, BatchEvaluator, BatchStrategy, Evaluator, Graph, NodeId, OwnedValue, Value, same_result,
+};
 use rasp_lang::{NoFiles, Session, with_large_stack};
 
 /// xorshift64*: seeded, no dependencies.
@@ -43,21 +46,26 @@ fn define(session: &mut Session, name: &str, expr: &str) -> NodeId {
 /// Compares every root on every input, with every strategy, one input at a
 /// time and as a batch. Returns the disagreements.
 fn compare(graph: &Graph, roots: &[(String, NodeId)], inputs: &[String]) -> Vec<String> {
+    let masks = [AttentionMask::Bidirectional, AttentionMask::Causal, AttentionMask::Prefix { length: 3 }];
+    masks.into_iter().flat_map(|mask| compare_masked(graph, roots, inputs, mask)).collect()
+}
+
+fn compare_masked(graph: &Graph, roots: &[(String, NodeId)], inputs: &[String], mask: AttentionMask) -> Vec<String> {
     let ids: Vec<NodeId> = roots.iter().map(|(_, id)| *id).collect();
     let mut failures = Vec::new();
     let mut expected = Vec::new();
     for input in inputs {
         let values = to_input(input);
-        let mut plain = Evaluator::new();
+        let mut plain = Evaluator::with_mask(mask);
         expected.push(ids.iter().map(|&id| plain.evaluate(graph, id, &values)).collect::<Vec<_>>());
     }
     for strategy in [BatchStrategy::Auto, BatchStrategy::Structured, BatchStrategy::Rows] {
-        let mut fast = BatchEvaluator::new(graph, &ids).with_strategy(strategy);
+        let mut fast = BatchEvaluator::new(graph, &ids).with_strategy(strategy).with_mask(mask);
         for (input, want) in inputs.iter().zip(&expected) {
             let got = fast.eval(&to_input(input));
             for (((name, _), w), g) in roots.iter().zip(want).zip(&got) {
                 if !same_result(w, g) {
-                    failures.push(format!("{strategy:?} {name} on {input:?}:\n  plain {w:?}\n  fast  {g:?}"));
+                    failures.push(format!("{mask} {strategy:?} {name} on {input:?}:\n  plain {w:?}\n  fast  {g:?}"));
                 }
             }
         }
@@ -66,7 +74,8 @@ fn compare(graph: &Graph, roots: &[(String, NodeId)], inputs: &[String]) -> Vec<
             for (((name, _), w), g) in roots.iter().zip(want).zip(got) {
                 let g = g.as_ref().map(|v| v.to_node_value()).map_err(Clone::clone);
                 if !same_result(w, &g) {
-                    failures.push(format!("batch {strategy:?} {name} on {input:?}:\n  plain {w:?}\n  fast  {g:?}"));
+                    failures
+                        .push(format!("batch {mask} {strategy:?} {name} on {input:?}:\n  plain {w:?}\n  fast  {g:?}"));
                 }
             }
         }

@@ -3,12 +3,13 @@
 //! with and without defaults) and random inputs (ints, floats, strs, bools,
 //! mixed), the fast engine gives exactly the plain evaluator's results —
 //! the same values with the same types, or the same error — with every
-//! strategy, one input at a time and in parallel batches.
+//! strategy, one input at a time and in parallel batches; and so under
+//! every attention mask (bidirectional, causal, prefix-LM).
 
 use proptest::prelude::*;
 use rasp_core::{
-    ArithOp, Atom, BatchEvaluator, BatchStrategy, CmpOp, Evaluator, Graph, MapOp, NodeId, NodeKind, OwnedValue,
-    Predicate, TokenConversion, Value, same_result,
+    ArithOp, Atom, AttentionMask, BatchEvaluator, BatchStrategy, CmpOp, Evaluator, Graph, MapOp, NodeId, NodeKind,
+    OwnedValue, Predicate, TokenConversion, Value, same_result,
 };
 
 #[derive(Debug, Clone)]
@@ -180,6 +181,17 @@ fn selector_width(g: &mut Graph, sel: NodeId, indices: NodeId) -> NodeId {
     map(g, MapOp::Round, vec![sum])
 }
 
+/// Bidirectional most often (the reference), then causal and prefix-LM
+/// with prefixes shorter than, equal to and longer than the inputs.
+fn mask() -> impl Strategy<Value = AttentionMask> {
+    prop_oneof![
+        2 => Just(AttentionMask::Bidirectional),
+        2 => Just(AttentionMask::Causal),
+        1 => (0usize..6).prop_map(|length| AttentionMask::Prefix { length }),
+        1 => (30usize..300).prop_map(|length| AttentionMask::Prefix { length }),
+    ]
+}
+
 fn conversion() -> impl Strategy<Value = TokenConversion> {
     prop_oneof![
         3 => Just(TokenConversion::AsIs),
@@ -218,28 +230,33 @@ fn input(max_len: usize) -> impl Strategy<Value = Vec<Value>> {
     ]
 }
 
-fn check(steps: &[Step], conversion: TokenConversion, inputs: &[Vec<Value>]) -> Result<(), TestCaseError> {
+fn check(
+    steps: &[Step],
+    conversion: TokenConversion,
+    inputs: &[Vec<Value>],
+    mask: AttentionMask,
+) -> Result<(), TestCaseError> {
     let (graph, roots) = build(steps, conversion);
     let mut expected = Vec::new();
     for input in inputs {
-        let mut plain = Evaluator::new();
+        let mut plain = Evaluator::with_mask(mask);
         expected.push(roots.iter().map(|&r| plain.evaluate(&graph, r, input)).collect::<Vec<_>>());
     }
     for strategy in [BatchStrategy::Auto, BatchStrategy::Structured, BatchStrategy::Rows] {
-        let mut fast = BatchEvaluator::new(&graph, &roots).with_strategy(strategy);
+        let mut fast = BatchEvaluator::new(&graph, &roots).with_strategy(strategy).with_mask(mask);
         for (input, want) in inputs.iter().zip(&expected) {
             let got = fast.eval(input);
             for ((root, w), g) in roots.iter().zip(want).zip(&got) {
                 prop_assert!(
                     same_result(w, g),
-                    "{strategy:?}, node {root:?} = {:?} on {input:?}:\nplain {w:?}\nfast  {g:?}",
+                    "{strategy:?}, {mask}, node {root:?} = {:?} on {input:?}:\nplain {w:?}\nfast  {g:?}",
                     graph.kind(*root)
                 );
             }
         }
     }
     let owned: Vec<Vec<OwnedValue>> = inputs.iter().map(|i| i.iter().map(OwnedValue::from_value).collect()).collect();
-    let batch = BatchEvaluator::new(&graph, &roots).eval_batch(&owned);
+    let batch = BatchEvaluator::new(&graph, &roots).with_mask(mask).eval_batch(&owned);
     for ((input, want), got) in inputs.iter().zip(&expected).zip(&batch) {
         for ((root, w), g) in roots.iter().zip(want).zip(got) {
             let g = g.as_ref().map(|v| v.to_node_value()).map_err(Clone::clone);
@@ -257,8 +274,9 @@ proptest! {
         steps in proptest::collection::vec(step(), 1..32),
         conversion in conversion(),
         inputs in proptest::collection::vec(input(40), 1..4),
+        mask in mask(),
     ) {
-        check(&steps, conversion, &inputs)?;
+        check(&steps, conversion, &inputs, mask)?;
     }
 }
 
@@ -272,8 +290,9 @@ proptest! {
         steps in proptest::collection::vec(step(), 1..16),
         conversion in conversion(),
         inputs in proptest::collection::vec(input(400), 1..2),
+        mask in mask(),
     ) {
-        check(&steps, conversion, &inputs)?;
+        check(&steps, conversion, &inputs, mask)?;
     }
 }
 
@@ -332,6 +351,7 @@ proptest! {
     fn fast_equals_plain_on_selector_trees(
         trees in proptest::collection::vec(tree(), 1..4),
         tokens in proptest::collection::vec(-3i64..4, 1..200),
+        mask in mask(),
     ) {
         let mut g = Graph::new();
         let t = g.add(NodeKind::Tokens(TokenConversion::AsIs), "tokens", true);
@@ -351,12 +371,12 @@ proptest! {
             roots.push(selector_width(&mut g, sel, i));
         }
         let input: Vec<Value> = tokens.iter().map(|&v| Value::int(v)).collect();
-        let mut plain = Evaluator::new();
+        let mut plain = Evaluator::with_mask(mask);
         let want: Vec<_> = roots.iter().map(|&r| plain.evaluate(&g, r, &input)).collect();
         for strategy in [BatchStrategy::Auto, BatchStrategy::Structured, BatchStrategy::Rows] {
-            let got = BatchEvaluator::new(&g, &roots).with_strategy(strategy).eval(&input);
+            let got = BatchEvaluator::new(&g, &roots).with_strategy(strategy).with_mask(mask).eval(&input);
             for ((root, w), gv) in roots.iter().zip(&want).zip(&got) {
-                prop_assert!(same_result(w, gv), "{strategy:?}, node {root:?}:\nplain {w:?}\nfast  {gv:?}");
+                prop_assert!(same_result(w, gv), "{strategy:?}, {mask}, node {root:?}:\nplain {w:?}\nfast  {gv:?}");
             }
         }
     }

@@ -530,19 +530,22 @@ fn head_block(h: &HeadModel, n: usize, defaults: &[(usize, String)]) -> (Group, 
         }
         for k in 0..n {
             let on = h.selected.get(q).and_then(|r| r.get(k)).copied().unwrap_or(false);
-            let tip = cell_tip(h, q, k, on);
+            let hidden = h.hidden.get(q).and_then(|r| r.get(k)).copied().unwrap_or(false);
+            let mut tip = cell_tip(h, q, k, on);
+            if hidden {
+                tip.push_str(" (hidden by the attention mask)");
+            }
+            let (class, fill) = match (on, hidden) {
+                (true, _) => ("cell on", p::SELECTED),
+                (false, false) => ("cell off", p::UNSELECTED),
+                (false, true) => ("cell masked", p::PAGE),
+            };
             row.push(Rect {
                 radius: 2.0,
-                class: if on { "cell on" } else { "cell off" },
+                class,
                 tip: Some(tip),
                 data: vec![("q", q.to_string()), ("k", k.to_string())],
-                ..rect(
-                    gx + k as f64 * cw + 1.0,
-                    y + 1.0,
-                    cw - 2.0,
-                    ROW - 2.0,
-                    if on { p::SELECTED } else { p::UNSELECTED },
-                )
+                ..rect(gx + k as f64 * cw + 1.0, y + 1.0, cw - 2.0, ROW - 2.0, fill)
             });
         }
         for (j, agg) in h.aggregates.iter().enumerate() {

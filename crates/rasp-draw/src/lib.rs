@@ -34,7 +34,7 @@ pub use model::{MAX_POSITIONS, input_repr};
 pub use scene::{Anchor, Bounds, Font, Group, Item, Path, Rect, Span, Text, overlapping_texts, text_width};
 
 use rasp_analyze::Analysis;
-use rasp_core::{EvalError, Graph, NodeId, Value};
+use rasp_core::{AttentionMask, EvalError, Graph, NodeId, Value};
 use std::fmt;
 
 impl Scene {
@@ -95,7 +95,20 @@ impl Drawing {
     /// elements, as `Value::iter_elements` gives them) and lays out the
     /// picture of `analysis` (which must be the analysis of `root`).
     pub fn new(graph: &Graph, root: NodeId, input: &[Value], analysis: &Analysis) -> Result<Drawing, DrawError> {
-        let model = model::Model::build(graph, root, input, analysis)?;
+        Drawing::new_masked(graph, root, input, analysis, AttentionMask::Bidirectional)
+    }
+
+    /// [`Drawing::new`] with the values computed under an attention mask
+    /// (decoder mode, semantics.md §6); the cells it hides are drawn as
+    /// masked (class `cell masked`, the page colour).
+    pub fn new_masked(
+        graph: &Graph,
+        root: NodeId,
+        input: &[Value],
+        analysis: &Analysis,
+        mask: AttentionMask,
+    ) -> Result<Drawing, DrawError> {
+        let model = model::Model::build(graph, root, input, analysis, mask)?;
         let scene = layout::layout(&model);
         Ok(Drawing { title: model.title, scene })
     }

@@ -6,7 +6,9 @@
 use crate::DrawError;
 use rasp_analyze::{Analysis, HeadKind};
 use rasp_core::pyfmt;
-use rasp_core::{Atom, Evaluator, Graph, NodeId, NodeKind, NodeValue, ReadableNames, SelectorMatrix, Sequence, Value};
+use rasp_core::{
+    Atom, AttentionMask, Evaluator, Graph, NodeId, NodeKind, NodeValue, ReadableNames, SelectorMatrix, Sequence, Value,
+};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
 
@@ -66,6 +68,9 @@ pub struct HeadModel {
     pub queries: Vec<Row>,
     /// `selected[q][k]`
     pub selected: Vec<Vec<bool>>,
+    /// `hidden[q][k]`: the attention mask hides key k from query q
+    /// (decoder mode, semantics.md §6); all false for encoders.
+    pub hidden: Vec<Vec<bool>>,
     pub aggregates: Vec<AggregateModel>,
 }
 
@@ -114,17 +119,24 @@ struct Builder<'a> {
     minor: BTreeSet<NodeId>,
     display: BTreeMap<NodeId, String>,
     input: &'a [Value],
+    mask: AttentionMask,
 }
 
 impl Model {
-    pub fn build(graph: &Graph, root: NodeId, input: &[Value], analysis: &Analysis) -> Result<Model, DrawError> {
+    pub fn build(
+        graph: &Graph,
+        root: NodeId,
+        input: &[Value],
+        analysis: &Analysis,
+        mask: AttentionMask,
+    ) -> Result<Model, DrawError> {
         if graph.is_selector(root) {
             return Err(DrawError::NotAnSop(graph.name(root).to_string()));
         }
         if input.len() > MAX_POSITIONS {
             return Err(DrawError::TooLong { len: input.len(), max: MAX_POSITIONS });
         }
-        let mut evaluator = Evaluator::new();
+        let mut evaluator = Evaluator::with_mask(mask);
         evaluator.evaluate(graph, root, input).map_err(DrawError::Eval)?;
         let ancestors = graph.ancestors(root);
         let mut values = HashMap::new();
@@ -134,7 +146,7 @@ impl Model {
         let minor = minor_nodes(graph, root, &ancestors);
         let names = ReadableNames::new(graph);
         let display = display_names(graph, &names, &ancestors, &minor, &values);
-        let b = Builder { graph, names, values, minor, display, input };
+        let b = Builder { graph, names, values, minor, display, input, mask };
         b.model(root, analysis)
     }
 }
@@ -305,6 +317,7 @@ impl Builder<'_> {
             .matrix(head.selector)
             .ok_or_else(|| DrawError::Internal(format!("selector {} was not evaluated", head.selector.0)))?;
         let selected = (0..n).map(|q| (0..n).map(|k| matrix.get(q, k)).collect()).collect();
+        let hidden = (0..n).map(|q| (0..n).map(|k| !self.mask.allows(q, k)).collect()).collect();
         let selector_name = self.names.given_name(head.selector).map(str::to_string);
         let width_of = match head.kind {
             HeadKind::BosSelectorWidth { sel } => Some(self.selector_label(sel)),
@@ -335,6 +348,7 @@ impl Builder<'_> {
             keys: distinct(head.keys.iter().map(|&k| self.row(k, Role::Key))),
             queries: distinct(head.queries.iter().map(|&q| self.row(q, Role::Query))),
             selected,
+            hidden,
             aggregates,
         })
     }

@@ -135,6 +135,13 @@ pub struct Location {
     pub width: usize,
 }
 
+impl Location {
+    /// The text the span covers on its first line.
+    pub fn text(&self) -> String {
+        self.line_text.chars().skip(self.column.saturating_sub(1)).take(self.width).collect()
+    }
+}
+
 impl std::fmt::Display for Location {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}:{}:{}", self.file, self.line, self.column)

@@ -7,6 +7,10 @@ use rasp_core::pyops::{self, AtomKey};
 use rasp_core::{Atom, EvalError, EvalResult, NodeValue, SelectorMatrix, Sequence, Value};
 use std::fmt::Write;
 
+/// How the REPL shows a selector cell that the attention mask hides
+/// (semantics.md §6): neither `1` nor the blank of an unselected cell.
+pub const MASKED_CELL: &str = "·";
+
 /// A sequence as the REPL prints it (semantics.md §3.1): `[v1, v2] (TYPEs)`,
 /// or `[v]*n (TYPEs)` when all n > 1 values are equal under Python equality
 /// (`1 == 1.0 == True`). The text after `\t =  ` when an s-op is applied at
@@ -177,8 +181,18 @@ impl Session {
         let elements: Vec<String> =
             example.iter_elements().unwrap_or_default().iter().map(|v| v.py_str(&self.graph)).collect();
         self.write(&format!("{extra_pref} \t\t\t     {}\n", self.val(&elements.join(" "))));
+        // Under an attention mask (semantics.md §6) the cells a query may
+        // not see show `MASKED_CELL`, so a blank always means "visible, not
+        // selected". Bidirectional grids are the reference's.
+        let mask = self.evaluator.mask();
         for (q, label) in elements.iter().enumerate().take(matrix.len()) {
-            let cells: Vec<&str> = (0..matrix.len()).map(|k| if matrix.get(q, k) { "1" } else { " " }).collect();
+            let cells: Vec<&str> = (0..matrix.len())
+                .map(|k| match (matrix.get(q, k), mask.allows(q, k)) {
+                    (true, _) => "1",
+                    (false, true) => " ",
+                    (false, false) => MASKED_CELL,
+                })
+                .collect();
             self.write(&format!("{extra_pref} \t\t\t {} | {}\n", self.val(label), self.val(&cells.join(" "))));
         }
     }

@@ -226,6 +226,7 @@ impl Session {
             | StatementKind::ShowExample { .. }
             | StatementKind::ToggleExamples { .. }
             | StatementKind::FullSeqDisplay { .. }
+            | StatementKind::SetAttention(_)
             | StatementKind::Exit => internal("a REPL command reached the statement evaluator"),
         }
     }
@@ -462,7 +463,11 @@ impl Session {
                 let q = self.constant_sop(q);
                 let (key, query) = (self.sop_id(&k)?, self.sop_id(&q)?);
                 let predicate = predicate(*op);
-                Value::Selector(self.graph.add(NodeKind::Select { key, query, predicate }, "plain select", true))
+                let id = self.graph.add(NodeKind::Select { key, query, predicate }, "plain select", true);
+                // Kept for decoder mode's look-ahead check, which names the
+                // select that reads later positions (semantics.md §6).
+                self.select_sites.insert(id, ctx.source.locate(expr.span));
+                Value::Selector(id)
             }
             ExprKind::List(items) => {
                 let mut out = Vec::with_capacity(items.len());
@@ -563,7 +568,7 @@ impl Session {
         if elements.len() > FAST_ENGINE_FROM {
             // Long inputs go to the structured engine (identical results,
             // O(n log n) selectors instead of n × n matrices).
-            let mut fast = rasp_core::BatchEvaluator::new(&self.graph, &[id]);
+            let mut fast = rasp_core::BatchEvaluator::new(&self.graph, &[id]).with_mask(self.evaluator.mask());
             return fast.eval(&elements).pop().unwrap_or_else(|| Err(EvalError::internal("no result")));
         }
         self.evaluator.evaluate(&self.graph, id, &elements)
@@ -1078,7 +1083,7 @@ impl Session {
                             values.len()
                         ));
                     }
-                    return Ok(Called::Printed((native.run)(&self.graph, &values)?));
+                    return Ok(Called::Printed((native.run)(&self.graph, self.evaluator.mask(), &values)?));
                 }
                 let Some(function) = func.as_any().downcast_ref::<Function>() else {
                     // Only this crate makes function values, and it makes these two.

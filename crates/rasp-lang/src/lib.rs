@@ -27,7 +27,7 @@ mod native;
 mod session;
 
 pub use diagnostic::{Diagnostic, DiagnosticKind, Frame, Location};
-pub use display::sequence_text;
+pub use display::{MASKED_CELL, sequence_text};
 pub use native::NativeFn;
 pub use session::{Control, LIBRARY_PATH, NoFiles, Session, SourceLoader, drive};
 

@@ -2,14 +2,15 @@
 //! from the CLI): they read the graph and print a report. They are ordinary
 //! console variables, so user code may rebind their names.
 
-use rasp_core::{Callable, EvalResult, Graph, Value};
+use rasp_core::{AttentionMask, Callable, EvalResult, Graph, Value};
 use std::rc::Rc;
 
-/// What a built-in does: given the graph and its arguments, a report to print
-/// (as a statement's result). An error fails the statement like any other
+/// What a built-in does: given the graph, the session's attention mask
+/// (semantics.md §6) and its arguments, a report to print (as a
+/// statement's result). An error fails the statement like any other
 /// evaluation error. Registered with
 /// [`Session::register_native`](crate::Session::register_native).
-pub type NativeFn = Rc<dyn Fn(&Graph, &[Value]) -> EvalResult<String>>;
+pub type NativeFn = Rc<dyn Fn(&Graph, AttentionMask, &[Value]) -> EvalResult<String>>;
 
 pub(crate) struct Native {
     pub(crate) name: String,

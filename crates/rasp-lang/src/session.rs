@@ -8,9 +8,10 @@ use crate::env::{self, Env, EnvRef};
 use crate::interp::{Ctx, Failure, Outcome, Place};
 use crate::library;
 use rasp_core::{
-    ErrorKind, EvalError, EvalResult, Evaluator, Graph, NodeId, NodeKind, NodeValue, TokenConversion, Value,
+    AttentionMask, ErrorKind, EvalError, EvalResult, Evaluator, Graph, NodeId, NodeKind, NodeValue, TokenConversion,
+    Value,
 };
-use rasp_syntax::{ParseOutcome, Statement, StatementKind, Subset, SyntaxError, parse};
+use rasp_syntax::{AttentionSetting, ParseOutcome, Statement, StatementKind, Subset, SyntaxError, parse};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -170,6 +171,8 @@ pub struct Session {
     /// function is the standard library's, so that names its body assigns
     /// are marked as library locals (`Graph::rename_library_local`).
     pub(crate) library_calls: Vec<bool>,
+    /// Where each `select` node was written (for messages about selects).
+    pub(crate) select_sites: std::collections::HashMap<NodeId, crate::Location>,
 }
 
 /// Loads nested deeper than this are refused (a file loading itself).
@@ -234,6 +237,7 @@ impl Session {
             running_file: false,
             file_errors: 0,
             library_calls: Vec::new(),
+            select_sites: std::collections::HashMap::new(),
         };
         session.load_library();
         session
@@ -623,6 +627,24 @@ impl Session {
         }
     }
 
+    /// Where the `select` expression that made node `id` is written (`None`
+    /// for other nodes, and for selects not written as `select(...)`).
+    pub fn select_site(&self, id: NodeId) -> Option<&crate::Location> {
+        self.select_sites.get(&id)
+    }
+
+    /// The attention mask every selector is evaluated under from now on
+    /// (`set causal on|off`, `set prefix N`; semantics.md §6).
+    pub fn set_attention_mask(&mut self, mask: AttentionMask) {
+        self.evaluator.set_mask(mask);
+    }
+
+    /// The attention mask selectors are evaluated under (bidirectional, the
+    /// reference's semantics, unless set otherwise).
+    pub fn attention_mask(&self) -> AttentionMask {
+        self.evaluator.mask()
+    }
+
     /// The reference's `evaluate_tree`: `None` means exit.
     fn run_statement(&mut self, statement: &Statement, env: &EnvRef, source: &Rc<Source>) -> Option<Vec<Pending>> {
         let is_console = std::rc::Rc::ptr_eq(env, &self.console);
@@ -641,6 +663,14 @@ impl Session {
             }
             StatementKind::FullSeqDisplay { on } => {
                 self.verbose = *on;
+                Ok(vec![])
+            }
+            StatementKind::SetAttention(setting) => {
+                self.set_attention_mask(match setting {
+                    AttentionSetting::Bidirectional => AttentionMask::Bidirectional,
+                    AttentionSetting::Causal => AttentionMask::Causal,
+                    AttentionSetting::Prefix(length) => AttentionMask::Prefix { length: *length },
+                });
                 Ok(vec![])
             }
             StatementKind::SetExample { subset, example } => {

@@ -22,7 +22,7 @@ impl SourceLoader for Files {
 fn session(files: &[(&str, &str)]) -> Session {
     let files = files.iter().map(|(name, text)| (name.to_string(), text.to_string())).collect();
     let mut session = Session::new(Box::new(Files(files)));
-    let broken: NativeFn = Rc::new(|_graph: &Graph, _args: &[Value]| Err(EvalError::internal("no rows")));
+    let broken: NativeFn = Rc::new(|_graph: &Graph, _mask, _args: &[Value]| Err(EvalError::internal("no rows")));
     session.register_native("broken", &[], broken);
     session
 }

@@ -205,6 +205,29 @@ pub struct ModelConfig {
     /// s-ops got dimensions).
     #[serde(default)]
     pub compiler: serde_json::Value,
+    /// Decoder mode (semantics.md §6): a query attends only to keys at its
+    /// own position or before (the start token, position 0, is visible to
+    /// every query). False for encoders and for models written before
+    /// decoder mode.
+    #[serde(default)]
+    pub causal: bool,
+    /// Prefix-LM: with `causal`, the first `prefix_len` program positions
+    /// (BOS included, start token not counted) also see each other. `null`:
+    /// plain causal (or not causal).
+    #[serde(default)]
+    pub prefix_len: Option<usize>,
+}
+
+impl ModelConfig {
+    /// Whether model query position `query` may attend to model key
+    /// position `key` (model positions count the start token as 0, so
+    /// program position p is model position p + 1).
+    pub fn attends(&self, query: usize, key: usize) -> bool {
+        if !self.causal || key == 0 || key <= query {
+            return true;
+        }
+        self.prefix_len.is_some_and(|length| key < length + 1)
+    }
 }
 
 impl ModelConfig {
@@ -274,7 +297,9 @@ impl ModelConfig {
 /// The forward pass, stated once for model.json and the docs.
 pub const FORWARD_DESCRIPTION: &str = "ids = [0 (start)] + [bos id if bos] + word ids; \
 x = embed.tokens[ids] + embed.positions[0..n]; for each layer: \
-x = x + sum_h softmax(scale_h * (x @ w_q)(x @ w_k)^T, over all positions, no mask) @ (x @ w_v) @ w_o; \
+x = x + sum_h softmax(scale_h * (x @ w_q)(x @ w_k)^T + mask) @ (x @ w_v) @ w_o, where mask is 0 everywhere \
+unless causal is true, then -inf where the key comes after the query, except key 0 (the start token) and, \
+with prefix_len L, keys before L + 1; \
 then x = x + relu(x @ mlp.w_in) @ mlp.w_out; \
 out = x[1..] @ unembed (position 0, the start token, is not decoded); \
 categorical: argmax over readout.values; numerical: nearest of readout.values";

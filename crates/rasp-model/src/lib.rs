@@ -5,13 +5,15 @@
 //! metadata of [`ModelConfig`]. Output: the forward pass on token sequences
 //! (batched, `ndarray` matrix multiplies, f32), decoding of the output s-op
 //! with a decision margin, and files: `model.safetensors` + `model.json`
-//! (and `model.onnx`). Invariants: no LayerNorm, no biases, no masks; token
+//! (and `model.onnx`). Invariants: no LayerNorm, no biases, no mask unless
+//! the config says `causal` (decoder mode); token
 //! id 0 is the start token at position 0; what [`Model::save`] writes,
 //! [`Model::load`] reads back bit for bit.
 
 #![warn(missing_docs)]
 
 mod config;
+mod decoding;
 mod files;
 mod onnx;
 
@@ -19,6 +21,7 @@ pub use config::{
     Encoding, FORMAT, FORMAT_VERSION, FORWARD_DESCRIPTION, HeadConfig, LayerConfig, ModelConfig, ParameterCount,
     ProgramInfo, Readout, ResidualDim, START_TOKEN, Scalar, Subspace,
 };
+pub use decoding::Decoder;
 pub use files::{CONFIG_FILE, WEIGHTS_FILE};
 pub use onnx::ModelProto as OnnxModelProto;
 
@@ -47,6 +50,10 @@ impl fmt::Display for ModelError {
 }
 
 impl std::error::Error for ModelError {}
+
+/// Per layer, per head: the keys and values of every position so far
+/// (rows are positions).
+pub(crate) type KeysValues = Vec<Vec<(Array2<f32>, Array2<f32>)>>;
 
 /// One attention head. Shapes follow `y = x @ W` (rows are positions).
 #[derive(Debug, Clone, PartialEq)]
@@ -144,7 +151,8 @@ impl Model {
         Ok(ids)
     }
 
-    fn token_id(&self, t: &str) -> Result<u32, ModelError> {
+    /// The id of token `t` (the start token is never one a word has).
+    pub fn token_id(&self, t: &str) -> Result<u32, ModelError> {
         self.config
             .tokens
             .iter()
@@ -164,7 +172,7 @@ impl Model {
         for n in lengths {
             let members: Vec<usize> = (0..batch.len()).filter(|&i| batch[i].len() == n).collect();
             let seqs: Vec<&[u32]> = members.iter().map(|&i| batch[i].as_slice()).collect();
-            let x = self.forward_equal(&seqs, None)?;
+            let x = self.forward_equal(&seqs, None, None)?;
             for (j, &i) in members.iter().enumerate() {
                 out[i] = Some(x.slice(s![j * n..(j + 1) * n, ..]).to_owned());
             }
@@ -176,15 +184,16 @@ impl Model {
     /// each [n, n] with rows = queries (position 0 is the start token).
     pub fn attention(&self, ids: &[u32]) -> Result<Vec<Vec<Array2<f32>>>, ModelError> {
         let mut trace = Vec::new();
-        self.forward_equal(&[ids], Some(&mut trace))?;
+        self.forward_equal(&[ids], Some(&mut trace), None)?;
         Ok(trace)
     }
 
     /// The forward pass on sequences of one length n, stacked as [B*n, d].
-    fn forward_equal(
+    pub(crate) fn forward_equal(
         &self,
         seqs: &[&[u32]],
         mut trace: Option<&mut Vec<Vec<Array2<f32>>>>,
+        mut keys_values: Option<&mut KeysValues>,
     ) -> Result<Array2<f32>, ModelError> {
         let d = self.config.d_model;
         let n = seqs.first().map_or(0, |s| s.len());
@@ -210,10 +219,14 @@ impl Model {
         for layer in &self.layers {
             let mut update = Array2::<f32>::zeros((b * n, d));
             let mut layer_trace = Vec::new();
+            let mut layer_keys_values = Vec::new();
             for head in &layer.heads {
                 let q = x.dot(&head.w_q);
                 let k = x.dot(&head.w_k);
                 let v = x.dot(&head.w_v);
+                if keys_values.is_some() {
+                    layer_keys_values.push((k.clone(), v.clone()));
+                }
                 let mut mixed = Array2::<f32>::zeros((b * n, head.w_v.ncols()));
                 for j in 0..b {
                     let rows = j * n..(j + 1) * n;
@@ -221,6 +234,9 @@ impl Model {
                     let kj = k.slice(s![rows.clone(), ..]);
                     let mut logits = qj.dot(&kj.t());
                     logits *= head.scale;
+                    if self.config.causal {
+                        self.mask_logits(&mut logits);
+                    }
                     softmax_rows(&mut logits);
                     let vj = v.slice(s![rows.clone(), ..]);
                     mixed.slice_mut(s![rows, ..]).assign(&logits.dot(&vj));
@@ -239,8 +255,21 @@ impl Model {
             if let Some(t) = trace.as_deref_mut() {
                 t.push(layer_trace);
             }
+            if let Some(kv) = keys_values.as_deref_mut() {
+                kv.push(layer_keys_values);
+            }
         }
         Ok(x)
+    }
+
+    /// Sets the logits of keys a query may not see to -inf (decoder mode,
+    /// semantics.md §6). The start token stays visible, so no row is empty.
+    pub(crate) fn mask_logits(&self, logits: &mut Array2<f32>) {
+        for ((query, key), logit) in logits.indexed_iter_mut() {
+            if !self.config.attends(query, key) {
+                *logit = f32::NEG_INFINITY;
+            }
+        }
     }
 
     /// Decodes the program positions (all but the start token) of one
@@ -255,7 +284,7 @@ impl Model {
         scores.axis_iter(Axis(0)).map(|row| self.decode_row(&row.to_vec())).collect()
     }
 
-    fn decode_row(&self, row: &[f32]) -> Decoded {
+    pub(crate) fn decode_row(&self, row: &[f32]) -> Decoded {
         let values = &self.config.readout.values;
         match self.config.readout.encoding {
             Encoding::Categorical => {
@@ -396,7 +425,7 @@ impl Model {
     }
 }
 
-fn softmax_rows(m: &mut Array2<f32>) {
+pub(crate) fn softmax_rows(m: &mut Array2<f32>) {
     for mut row in m.axis_iter_mut(Axis(0)) {
         let max = row.fold(f32::NEG_INFINITY, |a, &b| a.max(b));
         row.mapv_inplace(|v| (v - max).exp());

@@ -5,8 +5,10 @@
 //! Graph: input `ids` (int64, [batch, seq], start token and BOS included);
 //! output `readout` (float, [batch, seq, n_out]) = final residual ·
 //! unembed; position 0 is the start token and is not decoded. Operators:
-//! Gather, Shape, Slice, Add, MatMul, Transpose, Mul, Softmax, Relu
-//! (opset 17).
+//! Gather, Shape, Slice, Add, MatMul, Transpose, Mul, Softmax, Relu, and
+//! for decoder models Concat (opset 17). A decoder's mask is a constant
+//! [n_positions, n_positions] of 0 and -1e9 (0 weight after the softmax in
+//! f32), sliced to the input length and added to the scaled logits.
 
 use crate::Model;
 use ndarray::Array2;
@@ -286,6 +288,15 @@ fn to_proto(model: &Model) -> ModelProto {
     let seq = b.node("Slice", &[&shape, &one, &two], vec![]);
     let pos = b.node("Slice", &[&positions, &zero, &seq, &zero], vec![]);
     let mut x = b.node("Add", &[&x, &pos], vec![]);
+    let mask = model.config.causal.then(|| {
+        let n = model.position_embedding.nrows();
+        let table = Array2::from_shape_fn((n, n), |(q, k)| if model.config.attends(q, k) { 0.0 } else { -1e9 });
+        let table = b.weight("attention.mask", &table);
+        let ends = b.node("Concat", &[&seq, &seq], vec![int_attr("axis", 0)]);
+        let axes = b.ints("const.axes01", &[0, 1]);
+        let starts = b.ints("const.zeros2", &[0, 0]);
+        b.node("Slice", &[&table, &starts, &ends, &axes], vec![])
+    });
     for (l, layer) in model.layers.iter().enumerate() {
         let mut update: Option<String> = None;
         for (h, head) in layer.heads.iter().enumerate() {
@@ -300,7 +311,10 @@ fn to_proto(model: &Model) -> ModelProto {
             let v = b.node("MatMul", &[&x, &wv], vec![]);
             let kt = b.node("Transpose", &[&k], vec![ints_attr("perm", &[0, 2, 1])]);
             let logits = b.node("MatMul", &[&q, &kt], vec![]);
-            let scaled = b.node("Mul", &[&logits, &scale], vec![]);
+            let mut scaled = b.node("Mul", &[&logits, &scale], vec![]);
+            if let Some(mask) = &mask {
+                scaled = b.node("Add", &[&scaled, mask], vec![]);
+            }
             let weights = b.node("Softmax", &[&scaled], vec![int_attr("axis", -1)]);
             let mixed = b.node("MatMul", &[&weights, &v], vec![]);
             let out = b.node("MatMul", &[&mixed, &wo], vec![]);

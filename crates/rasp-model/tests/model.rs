@@ -64,6 +64,8 @@ fn tiny(encoding: Encoding) -> Model {
         readout: Readout { sop: "out".into(), encoding, values },
         parameters: ParameterCount::default(),
         compiler: serde_json::Value::Null,
+        causal: false,
+        prefix_len: None,
     };
     Model {
         config,

@@ -50,6 +50,18 @@ pub enum Subset {
     Selector,
 }
 
+/// The attention mask `set causal on|off` and `set prefix N` choose: an
+/// extension of rasp, not reference RASP (semantics.md §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttentionSetting {
+    /// `set causal off`: every position sees every other (the reference).
+    Bidirectional,
+    /// `set causal on`: a position sees itself and earlier positions.
+    Causal,
+    /// `set prefix N`: the first N positions see each other, causal after.
+    Prefix(usize),
+}
+
 /// One statement: a RASP statement or a REPL command.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Statement {
@@ -125,6 +137,10 @@ pub enum StatementKind {
         /// `true` for `on`.
         on: bool,
     },
+    /// `set causal on|off` or `set prefix N` (no semicolon): the attention
+    /// mask selectors are evaluated under. An extension: the reference has
+    /// no such command and reads these lines as syntax errors.
+    SetAttention(AttentionSetting),
     /// `exit`, `exit()`, `quit`, `quit()`
     Exit,
 }

@@ -19,6 +19,9 @@ mod ast;
 mod lexer;
 mod parser;
 
-pub use ast::{BinaryOp, Expr, ExprKind, FuncDef, Ident, SelectOp, Span, Statement, StatementKind, Subset, UnaryOp};
+pub use ast::{
+    AttentionSetting, BinaryOp, Expr, ExprKind, FuncDef, Ident, SelectOp, Span, Statement, StatementKind, Subset,
+    UnaryOp,
+};
 pub use lexer::{Token, TokenKind, tokenize};
 pub use parser::{MAX_EXPR_HEIGHT, ParseOutcome, SyntaxError, parse};

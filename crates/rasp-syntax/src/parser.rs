@@ -581,6 +581,7 @@ impl<'a> Parser<'a> {
         let start = token.span.start;
         let top = context == Context::TopLevel;
         let kind = match token.kind {
+            K::Set if top && self.attention_setting_follows() => self.set_attention()?,
             K::Set if top => self.set_example()?,
             K::Show if top => self.show_example()?,
             K::SOp | K::Selector | K::Examples if top => self.toggle_examples()?,
@@ -759,6 +760,40 @@ impl<'a> Parser<'a> {
         let subset = self.subset_then_example(EXPR_START)?;
         let example = self.expr()?;
         Ok(StatementKind::SetExample { subset, example })
+    }
+
+    /// Whether `set` is followed by the word `causal` or `prefix`: rasp's
+    /// own REPL commands, which the reference's grammar rejects (so no
+    /// input it accepts changes meaning).
+    fn attention_setting_follows(&mut self) -> bool {
+        let next = self.peek_at(1);
+        next.kind == K::Id && matches!(self.text(next), "causal" | "prefix")
+    }
+
+    /// `set causal on|off` or `set prefix N` (semantics.md §6).
+    fn set_attention(&mut self) -> PResult<StatementKind> {
+        self.bump();
+        let word = self.bump_text();
+        if word == "causal" {
+            let on = self.on_off()?;
+            return Ok(StatementKind::SetAttention(if on {
+                AttentionSetting::Causal
+            } else {
+                AttentionSetting::Bidirectional
+            }));
+        }
+        let token = self.peek();
+        if token.kind != K::PosInt {
+            return Err(self.unexpected(TokenSet::of(&[K::PosInt]), Context::TopLevel.follow()));
+        }
+        let digits = self.bump_text();
+        match digits.parse::<usize>() {
+            Ok(length) => Ok(StatementKind::SetAttention(AttentionSetting::Prefix(length))),
+            Err(_) => {
+                let index = self.pos - 1;
+                Err(self.fail_at(index, FailKind::Syntax, format!("prefix length {digits} is too large")))
+            }
+        }
     }
 
     /// `show [s-op|selector] example`

@@ -287,6 +287,10 @@ fn statement_shapes() {
         ("full seq display on", "FullSeqDisplay { on: true }"),
         ("exit", "Exit"),
         ("quit()", "Exit"),
+        // rasp's decoder-mode commands (an extension, semantics.md §6).
+        ("set causal on", "SetAttention(Causal)"),
+        ("set causal off", "SetAttention(Bidirectional)"),
+        ("set prefix 3", "SetAttention(Prefix(3))"),
     ];
     for (src, debug_prefix) in commands {
         let statement = one_statement(src);

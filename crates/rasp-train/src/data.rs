@@ -13,7 +13,7 @@
 use crate::TrainError;
 use crate::rng::Rng;
 use rasp_analyze::{AnalyzeOptions, Schedule, analyze_with, selector_expression};
-use rasp_core::{BatchEvaluator, Graph, NodeId, NodeValue, SelectorMatrix, Value};
+use rasp_core::{AttentionMask, BatchEvaluator, Graph, NodeId, NodeValue, SelectorMatrix, Value};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 
@@ -214,6 +214,9 @@ pub struct TargetProgram<'g> {
     pub heads_per_layer: Vec<usize>,
     /// Every head, layer by layer.
     pub heads: Vec<TargetHead>,
+    /// The attention mask the labels are computed under (semantics.md §6;
+    /// bidirectional unless [`TargetProgram::with_mask`] says otherwise).
+    pub mask: AttentionMask,
 }
 
 impl<'g> TargetProgram<'g> {
@@ -240,7 +243,15 @@ impl<'g> TargetProgram<'g> {
             layers: analysis.layers,
             heads_per_layer: analysis.heads_per_layer.clone(),
             heads,
+            mask: AttentionMask::Bidirectional,
         }
+    }
+
+    /// The same target with its labels (and head selectors) computed under
+    /// `mask`.
+    pub fn with_mask(mut self, mask: AttentionMask) -> TargetProgram<'g> {
+        self.mask = mask;
+        self
     }
 
     /// The most heads in one layer (the H of the compiled size).
@@ -272,7 +283,7 @@ impl<'p, 'g> Labeler<'p, 'g> {
     pub fn new(program: &'p TargetProgram<'g>) -> Labeler<'p, 'g> {
         let mut roots = vec![program.root];
         roots.extend(program.heads.iter().map(|h| h.selector));
-        Labeler { program, evaluator: BatchEvaluator::new(program.graph, &roots) }
+        Labeler { program, evaluator: BatchEvaluator::new(program.graph, &roots).with_mask(program.mask) }
     }
 
     /// Runs the program on `tokens` (BOS included, one string per

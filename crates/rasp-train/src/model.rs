@@ -35,6 +35,14 @@ pub struct EncoderConfig {
     pub n_classes: usize,
     /// Longest input, BOS included.
     pub max_positions: usize,
+    /// Decoder mode (semantics.md §6): a query attends only to itself and
+    /// earlier positions. False when absent (models saved before).
+    #[serde(default)]
+    pub causal: bool,
+    /// Prefix-LM, with `causal`: the first `prefix_len` positions also
+    /// attend to each other.
+    #[serde(default)]
+    pub prefix_len: Option<usize>,
 }
 
 impl EncoderConfig {
@@ -278,7 +286,20 @@ impl Encoder {
         let embedded = self.embedding.index_select(&tokens.flatten_all()?, 0)?.reshape((batch, len, d))?;
         let mut x = embedded.broadcast_add(&self.positions.narrow(0, 0, len)?)?;
         // 0 for real keys, MASKED for padding, broadcast over heads and queries.
-        let bias = ((key_mask.to_dtype(self.dtype)? - 1.0)? * -MASKED)?.reshape((batch, 1, 1, len))?;
+        let mut bias = ((key_mask.to_dtype(self.dtype)? - 1.0)? * -MASKED)?.reshape((batch, 1, 1, len))?;
+        if self.config.causal {
+            // Decoder mode: MASKED where the key comes after the query
+            // (outside a prefix-LM prefix), broadcast over batch and heads.
+            let prefix = self.config.prefix_len.unwrap_or(0);
+            let cells: Vec<f32> = (0..len * len)
+                .map(|i| {
+                    let (query, key) = (i / len, i % len);
+                    if key <= query || key < prefix { 0.0 } else { MASKED as f32 }
+                })
+                .collect();
+            let causal = Tensor::from_vec(cells, (1, 1, len, len), bias.device())?.to_dtype(self.dtype)?;
+            bias = bias.broadcast_add(&causal)?;
+        }
         let scale = 1.0 / (hd as f64).sqrt();
         let mut attention = Vec::with_capacity(self.blocks.len());
         for block in &self.blocks {

@@ -8,6 +8,7 @@ use crate::model::{Encoder, EncoderConfig, log_softmax};
 use crate::rng::Rng;
 use candle_core::{D, DType, Device, Tensor};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
+use rasp_core::AttentionMask;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
@@ -51,6 +52,14 @@ pub struct TrainConfig {
     /// C of the attention-supervision loss (0: none): the weight of the
     /// mean squared error between supervised heads and their selectors.
     pub attn_supervision: f64,
+    /// Decoder mode (semantics.md §6): the encoder's attention is masked
+    /// causally, and the labels come from the interpreter under the same
+    /// mask. False when absent (metrics written before decoder mode).
+    #[serde(default)]
+    pub causal: bool,
+    /// Prefix-LM length (positions, BOS included) with `causal`.
+    #[serde(default)]
+    pub prefix_len: Option<usize>,
 }
 
 impl TrainConfig {
@@ -73,7 +82,14 @@ impl TrainConfig {
             seed: 0,
             test_seed: 1234,
             attn_supervision: 0.0,
+            causal: false,
+            prefix_len: None,
         }
+    }
+
+    /// The attention mask of the model and of its labels.
+    pub fn mask(&self) -> AttentionMask {
+        AttentionMask::from_options(self.causal, self.prefix_len.filter(|_| self.causal))
     }
 }
 
@@ -378,6 +394,8 @@ pub fn build_model(config: &TrainConfig, classes: &Classes, dtype: DType) -> Res
         n_tokens: config.task.input_tokens().len(),
         n_classes: classes.len(),
         max_positions: config.task.max_positions(),
+        causal: config.causal,
+        prefix_len: config.prefix_len,
     };
     if config.heads == 0 || !config.d_model.is_multiple_of(config.heads) {
         return Err(TrainError::Config(format!(

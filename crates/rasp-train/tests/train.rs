@@ -179,3 +179,39 @@ fn learns_the_bos_histogram() {
         assert!(seconds < 120.0, "took {seconds} s");
     });
 }
+
+/// Decoder mode (semantics.md §6): a causal model gives no attention to
+/// later positions, and the labels are the program's causal output (the
+/// running count of each token, worked out by hand).
+#[test]
+fn causal_models_and_labels() {
+    rasp_lang::with_large_stack(|| {
+        let s = session("running_count.rasp");
+        let program =
+            TargetProgram::new(&s.graph, root(&s, "running_count"), false).with_mask(rasp_core::AttentionMask::Causal);
+        let mut labeler = Labeler::new(&program);
+        let example = labeler.label(["a", "b", "a", "a"].map(String::from).to_vec()).expect("labels");
+        assert_eq!(example.labels, ["1", "1", "2", "3"]);
+        let task = spec(2, 5, false);
+        let mut config = TrainConfig::new(task.clone(), 1, 2);
+        config.d_model = 8;
+        config.causal = true;
+        let examples = labeler.examples(&task, &mut Rng::new(3), 6).expect("labels");
+        let classes = Classes::from_examples([&examples[..]], false);
+        let model = build_model(&config, &classes, DType::F32).expect("model");
+        let batch = encode(&examples, &task, &classes, &[], DType::F32, &Device::Cpu).expect("batch");
+        let out = model.forward(&batch.tokens, &batch.key_mask).expect("forward");
+        // (batch, heads, query, key), flattened.
+        let weights = out.attention[0].flatten_all().and_then(|t| t.to_vec1::<f32>()).expect("weights");
+        let len = batch.tokens.dims2().expect("2-D").1;
+        let mut later = 0;
+        for (cell, weight) in weights.iter().enumerate() {
+            let (query, key) = ((cell / len) % len, cell % len);
+            if key > query {
+                later += 1;
+                assert!(*weight < 1e-6, "query {query} attends to later key {key}: {weight}");
+            }
+        }
+        assert!(later > 0);
+    });
+}

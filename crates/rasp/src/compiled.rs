@@ -101,8 +101,10 @@ impl ModelFolder {
                 .map_err(|e| Error::new(ErrorKind::Model, format!("{}: {e}", dir.join(LOADS_FILE).display())))?,
             Err(_) => BTreeMap::new(),
         };
-        let program =
+        let mut program =
             Program::from_source(&path.display().to_string(), &text, StoredFiles { files, fallback: FileLoader })?;
+        // The program runs under the mask the model was built with.
+        program.set_mask(rasp_compile::model_mask(&model));
         let sop = program.sop(&info.sop, "a compiled model")?;
         Ok(ModelFolder { model, program, sop })
     }
@@ -147,6 +149,9 @@ pub fn summary(model: &Model) -> String {
             layer.mlp_hidden,
         ));
     }
+    if config.causal {
+        out.push_str(&format!("  attention: {}\n", rasp_compile::model_mask(model)));
+    }
     out.push_str(&format!(
         "  output: {} ({}, {} value{})",
         config.readout.sop,
@@ -167,12 +172,14 @@ fn plural(count: usize) -> &'static str {
 /// `rasp verify`'s report as text.
 pub fn verify_text(model: &Model, report: &VerifyReport) -> String {
     let config = &model.config;
+    let mask = rasp_compile::model_mask(model);
     let mut out = format!(
-        "{}: vocab {{{}}}{}, words of 1 to {} tokens\n",
+        "{}: vocab {{{}}}{}, words of 1 to {} tokens{}\n",
         config.readout.sop,
         config.vocab.join(", "),
         config.bos.as_ref().map(|b| format!(" after BOS {b}")).unwrap_or_default(),
-        config.max_len
+        config.max_len,
+        if mask.is_bidirectional() { String::new() } else { format!(", {mask} attention (interpreter masked alike)") }
     );
     if report.exhaustive {
         out.push_str(&format!("checked every input: {}\n", report.inputs_checked + report.undefined));
@@ -230,6 +237,8 @@ pub fn verify_json(model: &Model, report: &VerifyReport) -> serde_json::Value {
         "vocab": model.config.vocab,
         "bos": model.config.bos,
         "max_len": model.config.max_len,
+        "causal": model.config.causal,
+        "prefix_len": model.config.prefix_len,
         "inputs_checked": report.inputs_checked,
         "undefined": report.undefined,
         "mismatches": report.mismatches,

@@ -24,8 +24,10 @@ mod attention;
 mod compiled;
 mod console;
 mod error;
+mod generate;
 mod input;
 mod lens;
+mod lookahead;
 mod program;
 mod repl;
 mod residual;
@@ -43,11 +45,13 @@ pub use compiled::{
 };
 pub use console::help_request;
 pub use error::{Error, ErrorKind, Result};
+pub use generate::{Generation, generate_with_model};
 pub use input::{parse_input, parse_vocab, parse_word, split_word};
 pub use lens::{
     PRETRAINED_FORMAT, PRETRAINED_RASP_FOLDER, Tensor, circuit, loss_mask, pretrained_files, transformer_lens_config,
     transformer_lens_tensors,
 };
+pub use lookahead::{Lookahead, SelectSite};
 pub use program::{FileLoader, Program, StoredFiles, read_source};
 pub use repl::{
     DrawRequest, REPL_COMPILE_MAX_LEN, add_builtins, help, missing_semicolon_hint, new_session, take_drawings,
@@ -57,9 +61,9 @@ pub use residual::{ResidualGroup, ResidualStage, ResidualStream};
 pub use trained::{TrainedAttention, TrainedHeadMatch};
 
 pub use rasp_analyze::{Analysis, AnalyzeOptions, Schedule};
-pub use rasp_compile::{CompileOptions, PAPER_EXAMPLES};
+pub use rasp_compile::{CompileOptions, LookaheadOptions, LookaheadReport, PAPER_EXAMPLES};
 pub use rasp_compile::{VerifyOptions, VerifyReport};
-pub use rasp_core::{Atom, Graph, NodeId, Sequence, Value};
+pub use rasp_core::{Atom, AttentionMask, Graph, NodeId, Sequence, Value};
 pub use rasp_draw::{Drawing, default_path as default_drawing_path, input_repr};
 #[cfg(not(target_family = "wasm"))]
 pub use rasp_lang::with_large_stack;

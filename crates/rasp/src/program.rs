@@ -6,7 +6,7 @@ use crate::error::{Error, ErrorKind, Result};
 use rasp_analyze::{Analysis, AnalyzeOptions};
 use rasp_compile::CompileOptions;
 use rasp_compile::{VerifyOptions, VerifyReport};
-use rasp_core::{Graph, NodeId, NodeValue, Sequence, Value};
+use rasp_core::{AttentionMask, Graph, NodeId, NodeValue, Sequence, Value};
 use rasp_draw::Drawing;
 use rasp_lang::{Diagnostic, DiagnosticKind, Session, SourceLoader};
 use rasp_model::Model;
@@ -172,6 +172,31 @@ impl Program {
         &self.session.graph
     }
 
+    /// The attention mask the program's selectors are evaluated under
+    /// (bidirectional, the reference's semantics, unless set; a file's own
+    /// `set causal on` also sets it).
+    pub fn mask(&self) -> AttentionMask {
+        self.session.attention_mask()
+    }
+
+    /// Evaluates, draws, compiles and verifies under `mask` from now on
+    /// (decoder mode, semantics.md §6). Analysis counts the same layers and
+    /// heads under every mask.
+    pub fn set_mask(&mut self, mask: AttentionMask) {
+        self.session.set_attention_mask(mask);
+    }
+
+    /// The program with `mask` set ([`Program::set_mask`]).
+    pub fn with_mask(mut self, mask: AttentionMask) -> Program {
+        self.set_mask(mask);
+        self
+    }
+
+    /// The session the program ran in.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
     /// The session the program ran in (for REPL-style use after loading).
     pub fn session_mut(&mut self) -> &mut Session {
         &mut self.session
@@ -225,18 +250,21 @@ impl Program {
     pub fn draw(&self, sop: NodeId, input: &Value, options: AnalyzeOptions) -> Result<Drawing> {
         let elements = nonempty_elements(input)?;
         let analysis = self.analyze(sop, options);
-        Ok(Drawing::new(self.graph(), sop, &elements, &analysis)?)
+        Ok(Drawing::new_masked(self.graph(), sop, &elements, &analysis, self.mask())?)
     }
 
-    /// Compiles `sop` to transformer weights.
+    /// Compiles `sop` to transformer weights, under the program's mask
+    /// (which replaces the one in `options`).
     pub fn compile(&self, sop: NodeId, options: &CompileOptions) -> Result<Model> {
-        let (model, _report) = rasp_compile::compile(self.graph(), sop, options)?;
+        let mut options = options.clone();
+        options.mask = self.mask();
+        let (model, _report) = rasp_compile::compile(self.graph(), sop, &options)?;
         Ok(model)
     }
 
     /// Checks `model` against the interpreter's `sop` on every input up to
     /// the model's maximum length (or a sample per length, as `options`
-    /// say).
+    /// say), under the mask the model records.
     pub fn verify(&self, sop: NodeId, model: &Model, options: &VerifyOptions) -> VerifyReport {
         rasp_compile::verify(self.graph(), sop, model, options)
     }

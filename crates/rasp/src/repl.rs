@@ -25,14 +25,14 @@ pub const REPL_COMPILE_MAX_LEN: i64 = 64;
 /// memory) to the console. They are ordinary names: a program may rebind
 /// them.
 pub fn add_builtins(session: &mut Session) {
-    let analyze: NativeFn = Rc::new(|graph: &Graph, args: &[Value]| match args {
+    let analyze: NativeFn = Rc::new(|graph: &Graph, _mask, args: &[Value]| match args {
         [Value::Sop(id)] => Ok(rasp_analyze::analyze(graph, *id, Schedule::Greedy).report(graph)),
         [other] => Err(EvalError::rasp(format!("analyze expects an s-op, got: {}", other.py_str(graph)))),
         _ => Err(EvalError::rasp("analyze expects one s-op")),
     });
     session.register_native("analyze", &["sop"], analyze);
-    let compile: NativeFn = Rc::new(|graph: &Graph, args: &[Value]| match args {
-        [Value::Sop(id), vocab, max_len] => compile_and_verify(graph, *id, vocab, max_len),
+    let compile: NativeFn = Rc::new(|graph: &Graph, mask, args: &[Value]| match args {
+        [Value::Sop(id), vocab, max_len] => compile_and_verify(graph, *id, vocab, max_len, mask),
         [other, _, _] => Err(EvalError::rasp(format!("compile expects an s-op, got: {}", other.py_str(graph)))),
         _ => Err(EvalError::rasp("compile expects an s-op, a vocabulary and a maximum length")),
     });
@@ -42,7 +42,13 @@ pub fn add_builtins(session: &mut Session) {
 /// `compile(sop, ["a", "b"], 5);`: compiles to transformer weights in
 /// memory, checks the model against the interpreter on every input (a
 /// sample per length when there are too many), and reports both.
-fn compile_and_verify(graph: &Graph, root: NodeId, vocab: &Value, max_len: &Value) -> Result<String, EvalError> {
+fn compile_and_verify(
+    graph: &Graph,
+    root: NodeId,
+    vocab: &Value,
+    max_len: &Value,
+    mask: rasp_core::AttentionMask,
+) -> Result<String, EvalError> {
     let tokens: Option<Vec<String>> = match vocab {
         Value::List(items) => items.iter().map(|v| v.as_atom().map(rasp_core::pyfmt::py_str)).collect(),
         Value::Atom(Atom::Str(text)) => Some(text.chars().map(String::from).collect()),
@@ -63,7 +69,9 @@ fn compile_and_verify(graph: &Graph, root: NodeId, vocab: &Value, max_len: &Valu
             )));
         }
     };
-    let options = rasp_compile::CompileOptions::new(tokens, None, max_len);
+    // Under `set causal on` the model is a decoder, verified under the same mask.
+    let mut options = rasp_compile::CompileOptions::new(tokens, None, max_len);
+    options.mask = mask;
     let (model, _) = rasp_compile::compile(graph, root, &options).map_err(|e| EvalError::rasp(e.to_string()))?;
     let verify_options = rasp_compile::VerifyOptions { sample_per_length: 2_000, ..Default::default() };
     let check = rasp_compile::verify(graph, root, &model, &verify_options);
@@ -131,6 +139,11 @@ const COMMANDS: &[(&str, &str)] = &[
         "show new values on the running example, or not (also: s-op examples ..., selector examples ...)",
     ),
     ("full seq display on | off", "print long sequences in full"),
+    (
+        "set causal on | off",
+        "decoder mode (rasp's extension): each position sees only itself and earlier ones; masked grid cells show ·",
+    ),
+    ("set prefix N", "prefix-LM: the first N positions see each other, causal after them"),
     ("help [NAME]", "this list, or what NAME is"),
     ("exit | quit", "leave the REPL"),
 ];

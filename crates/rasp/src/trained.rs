@@ -56,7 +56,8 @@ impl TrainedAttention {
         let loaded = Program::from_source(&file, &text, FileLoader)?;
         let root = loaded.sop(&metrics.task, "attention")?;
         let spec = &metrics.config.task;
-        let program = TargetProgram::new(loaded.graph(), root, spec.bos.is_some());
+        // Labels and head selectors under the mask the model was trained with.
+        let program = TargetProgram::new(loaded.graph(), root, spec.bos.is_some()).with_mask(metrics.config.mask());
         let mut tokens = crate::input::parse_word(input, &spec.vocab)?;
         if let Some(bos) = &spec.bos
             && tokens.first() != Some(bos)

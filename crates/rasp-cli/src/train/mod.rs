@@ -42,7 +42,13 @@ improved for --patience evaluations (the learning rate halves half-way), or
 after --steps steps. The best checkpoint is measured on 2,000 test inputs
 (the same for every seed) and written to DIR: model.safetensors and
 metrics.json (accuracies, steps, seconds, size, seed, learning curve, and
-each program head's attention distance to the closest trained head).";
+each program head's attention distance to the closest trained head).
+
+With --causal (or --prefix-len N) the model is a decoder: its attention is
+masked so that a position sees only itself and earlier positions (and the
+prefix, with --prefix-len), and the labels are the program's output under
+the same mask (docs/semantics.md §6); metrics.json records \"causal\" and
+\"prefix_len\" in its config.";
 
 #[derive(Args, Debug)]
 #[command(about = TRAIN_ABOUT, long_about = TRAIN_LONG_ABOUT)]
@@ -103,6 +109,11 @@ pub struct TrainArgs {
     /// Where to write model.safetensors and metrics.json.
     #[arg(short, long, value_name = "DIR")]
     pub output: PathBuf,
+    /// Train a decoder: the encoder's attention is masked causally (or as
+    /// a prefix-LM), and the labels come from the interpreter under the
+    /// same mask (docs/semantics.md §6).
+    #[command(flatten)]
+    pub mask: crate::program::MaskArgs,
     #[command(flatten)]
     pub threads: ThreadsArg,
 }

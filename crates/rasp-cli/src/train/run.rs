@@ -101,7 +101,8 @@ pub(super) fn run_train(args: TrainArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let program = TargetProgram::new(loaded.graph(), root, args.bos.is_some());
+    let mask = args.mask.mask();
+    let program = TargetProgram::new(loaded.graph(), root, args.bos.is_some()).with_mask(mask);
     let task = TaskSpec {
         vocab: parse_vocab(&args.vocab),
         min_len: args.min_len,
@@ -131,6 +132,8 @@ pub(super) fn run_train(args: TrainArgs) -> ExitCode {
     config.patience = args.patience;
     config.seed = args.seed;
     config.attn_supervision = args.attn_supervision;
+    config.causal = mask.is_causal();
+    config.prefix_len = mask.prefix_len();
     let result = rasp_train::train(&program, &config, &mut progress_printer(String::new()));
     end_progress();
     let (model, mut metrics) = match result {

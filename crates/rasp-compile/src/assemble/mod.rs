@@ -100,6 +100,8 @@ pub fn assemble(
         readout: Readout { sop, encoding: readout.encoding, values: readout.values.iter().map(to_scalar).collect() },
         parameters: ParameterCount::default(),
         compiler: serde_json::Value::Null,
+        causal: false,
+        prefix_len: None,
     };
     let mut model =
         Model { config, token_embedding: embeddings.tokens, position_embedding: embeddings.positions, layers, unembed };

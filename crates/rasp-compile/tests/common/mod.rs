@@ -49,9 +49,23 @@ pub fn compile_and_verify_with(
     max_len: usize,
     options: VerifyOptions,
 ) -> Outcome {
+    compile_and_verify_masked(source, sop, tokens, bos, max_len, options, rasp_core::AttentionMask::Bidirectional)
+}
+
+/// The same for a model built with an attention mask (verified under it).
+pub fn compile_and_verify_masked(
+    source: &'static str,
+    sop: &'static str,
+    tokens: &'static str,
+    bos: Option<&'static str>,
+    max_len: usize,
+    options: VerifyOptions,
+    mask: rasp_core::AttentionMask,
+) -> Outcome {
     rasp_lang::with_large_stack(move || {
         let (graph, root) = graph_of(source, sop);
-        let opts = CompileOptions::new(vocab(tokens), bos.map(str::to_string), max_len);
+        let mut opts = CompileOptions::new(vocab(tokens), bos.map(str::to_string), max_len);
+        opts.mask = mask;
         let (model, _) = compile(&graph, root, &opts).unwrap_or_else(|e| panic!("{e}"));
         let report = verify(&graph, root, &model, &options);
         Outcome { model, report }

@@ -20,8 +20,9 @@ use crate::atom::Atom;
 use crate::error::{EvalError, EvalResult};
 use crate::eval::{MAX_INPUT_LEN, MAX_MATRIX_LEN, NodeValue, apply_map, convert_token, mean};
 use crate::graph::{Graph, MapOp, NodeId, NodeKind, Predicate, TokenConversion};
+use crate::mask::AttentionMask;
 use crate::pyops;
-use crate::sequence::{SelectorMatrix, SeqType, Sequence, Shown, classify, set_bits};
+use crate::sequence::{SelectorMatrix, SeqType, Sequence, Shown, classify, clear_from, set_bits};
 use crate::value::Value;
 use std::rc::Rc;
 
@@ -52,6 +53,7 @@ pub(crate) struct Engine {
     row_buffers: Vec<u64>,
     matrices: Matrices,
     strategy: BatchStrategy,
+    mask: AttentionMask,
 }
 
 /// Values of a sequence under construction: atoms, until a value that is
@@ -110,7 +112,7 @@ fn seq_in<'a>(slots: &'a [Slot], plan: &Plan, id: NodeId) -> Option<&'a Rc<Seque
 }
 
 impl Engine {
-    pub(crate) fn new(plan: &Plan, strategy: BatchStrategy) -> Engine {
+    pub(crate) fn new(plan: &Plan, strategy: BatchStrategy, mask: AttentionMask) -> Engine {
         Engine {
             slots: vec![Slot::Empty; plan.order.len()],
             pool: Vec::new(),
@@ -118,6 +120,7 @@ impl Engine {
             row_buffers: Vec::new(),
             matrices: Matrices::new(plan.slot_of.len()),
             strategy,
+            mask,
         }
     }
 
@@ -192,6 +195,7 @@ impl Engine {
                         matrix.set(q, k);
                     }
                 }
+                matrix.apply_mask(self.mask);
                 Ok(NodeValue::Sel(Rc::new(matrix)))
             }
             _ => Err(EvalError::internal("node not evaluated")),
@@ -294,7 +298,8 @@ impl Engine {
         } else {
             selector_plan.terms.as_ref().and_then(|terms| {
                 let column_of = |id: NodeId| seq_in(slots, plan, id).map(Rc::as_ref);
-                term_totals(terms, n, &column_of, &mut self.cache, weights.as_deref()).filter(|t| consistent(t, n))
+                term_totals(terms, n, &column_of, &mut self.cache, weights.as_deref(), self.mask)
+                    .filter(|t| consistent(t, n))
             })
         };
         let dag = &selector_plan.dag;
@@ -325,7 +330,9 @@ impl Engine {
                                         false,
                                     )?),
                                 };
-                                mean(rows.fill(q)?, &column, count as usize)?
+                                let mut row = rows.fill(q)?.to_vec();
+                                clear_from(&mut row, self.mask.visible_keys(q, n));
+                                mean(&row, &column, count as usize)?
                             };
                             b.push_atom(Atom::Float(mean));
                         }
@@ -363,11 +370,23 @@ impl Engine {
                         }
                         bits
                     });
+                // The mask clears each row's hidden tail (semantics.md §6);
+                // rows are copied only when it hides something.
+                let mut masked_row = Vec::new();
                 for q in 0..n {
                     let row = match (&mut lazy, &matrix) {
                         (Some(rows), _) => rows.fill(q)?,
                         (None, Some(m)) => &m[q * words..(q + 1) * words],
                         (None, None) => return Err(EvalError::internal("no rows")),
+                    };
+                    let visible = self.mask.visible_keys(q, n);
+                    let row = if visible < n {
+                        masked_row.clear();
+                        masked_row.extend_from_slice(row);
+                        clear_from(&mut masked_row, visible);
+                        masked_row.as_slice()
+                    } else {
+                        row
                     };
                     let count: usize = row.iter().map(|w| w.count_ones() as usize).sum();
                     match count {

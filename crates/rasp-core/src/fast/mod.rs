@@ -49,6 +49,7 @@ use crate::atom::Atom;
 use crate::error::EvalResult;
 use crate::eval::NodeValue;
 use crate::graph::{Graph, NodeId};
+use crate::mask::AttentionMask;
 use crate::value::Value;
 use engine::Engine;
 use owned::Blueprint;
@@ -128,6 +129,7 @@ pub struct BatchEvaluator<'g> {
     blueprint: Blueprint,
     engine: Engine,
     strategy: BatchStrategy,
+    mask: AttentionMask,
 }
 
 impl<'g> BatchEvaluator<'g> {
@@ -135,15 +137,35 @@ impl<'g> BatchEvaluator<'g> {
     pub fn new(graph: &'g Graph, roots: &[NodeId]) -> BatchEvaluator<'g> {
         let plan = Plan::new(graph, roots);
         let blueprint = Blueprint::new(graph, &plan.order);
-        let engine = Engine::new(&plan, BatchStrategy::Auto);
-        BatchEvaluator { graph, plan, blueprint, engine, strategy: BatchStrategy::Auto }
+        let engine = Engine::new(&plan, BatchStrategy::Auto, AttentionMask::Bidirectional);
+        BatchEvaluator {
+            graph,
+            plan,
+            blueprint,
+            engine,
+            strategy: BatchStrategy::Auto,
+            mask: AttentionMask::Bidirectional,
+        }
     }
 
     /// The same evaluator with another strategy (for tests and benchmarks).
     pub fn with_strategy(mut self, strategy: BatchStrategy) -> BatchEvaluator<'g> {
         self.strategy = strategy;
-        self.engine = Engine::new(&self.plan, strategy);
+        self.engine = Engine::new(&self.plan, strategy, self.mask);
         self
+    }
+
+    /// The same evaluator with selectors masked by `mask` (semantics.md §6);
+    /// results equal `Evaluator::with_mask(mask)`'s.
+    pub fn with_mask(mut self, mask: AttentionMask) -> BatchEvaluator<'g> {
+        self.mask = mask;
+        self.engine = Engine::new(&self.plan, self.strategy, mask);
+        self
+    }
+
+    /// The attention mask selectors are evaluated under.
+    pub fn mask(&self) -> AttentionMask {
+        self.mask
     }
 
     /// The roots, in the order results are returned.
@@ -193,7 +215,7 @@ impl<'g> BatchEvaluator<'g> {
         // A few chunks per thread balance the load; each chunk rebuilds the
         // graph once.
         let chunk = inputs.len().div_ceil(threads * 4).max(1);
-        let (blueprint, plan, strategy) = (&self.blueprint, &self.plan, self.strategy);
+        let (blueprint, plan, strategy, mask) = (&self.blueprint, &self.plan, self.strategy, self.mask);
         #[cfg(feature = "parallel")]
         let parts = inputs.par_chunks(chunk);
         // Without threads (e.g. in the browser) the chunks run in turn.
@@ -202,7 +224,7 @@ impl<'g> BatchEvaluator<'g> {
         let chunks: Vec<Vec<R>> = parts
             .map(|part| {
                 let graph = blueprint.to_graph();
-                let mut engine = Engine::new(plan, strategy);
+                let mut engine = Engine::new(plan, strategy, mask);
                 part.iter()
                     .map(|input| {
                         let results = engine.run(&graph, plan, &input.to_values());

@@ -92,6 +92,13 @@ pub(crate) struct ColumnOrder {
 }
 
 impl ColumnOrder {
+    /// The positions `0..n` themselves (all distinct, rank = position):
+    /// the column an attention mask ranges over.
+    pub(crate) fn positions(n: usize) -> ColumnOrder {
+        let rank: Vec<u32> = (0..n as u32).collect();
+        ColumnOrder { domain: Domain::Num, representative: rank.clone(), rank, distinct: n }
+    }
+
     /// `None` when the column is not sortable.
     pub(crate) fn new(seq: &Sequence) -> Option<ColumnOrder> {
         let n = seq.values.len();

@@ -12,10 +12,13 @@
 //! filters the keys. What remains is a range query in 0, 1 or 2 dimensions:
 //! a total, a prefix-sum lookup, or an offline sweep with a Fenwick tree.
 //! Three or more varying dimensions give up (the caller goes row by row).
+//! An attention mask adds one dimension, the key's position (each query
+//! sees a prefix of the positions), as if it were one more literal.
 
 use super::order::{Bounds, ColumnOrder, OrderCache};
 use super::plan::{LitOp, Term};
 use crate::graph::NodeId;
+use crate::mask::AttentionMask;
 use crate::sequence::Sequence;
 use std::ops::{AddAssign, Sub};
 use std::rc::Rc;
@@ -91,13 +94,14 @@ pub(crate) fn term_totals<'a>(
     column: &dyn Fn(NodeId) -> Option<&'a Sequence>,
     cache: &mut OrderCache,
     weights: Option<&[i64]>,
+    mask: AttentionMask,
 ) -> Option<Vec<Total>> {
     let mut totals = vec![Total::default(); n];
     if n == 0 {
         return Some(totals);
     }
     for term in terms {
-        add_term(term, n, column, cache, weights, &mut totals)?;
+        add_term(term, n, column, cache, weights, mask, &mut totals)?;
     }
     Some(totals)
 }
@@ -108,6 +112,7 @@ fn add_term<'a>(
     column: &dyn Fn(NodeId) -> Option<&'a Sequence>,
     cache: &mut OrderCache,
     weights: Option<&[i64]>,
+    mask: AttentionMask,
     totals: &mut [Total],
 ) -> Option<()> {
     // Group the literals by key column (they are sorted by key).
@@ -142,31 +147,18 @@ fn add_term<'a>(
                 }
             }
         }
-        for q in 0..n {
-            if lo[q] >= hi[q] {
-                lo[q] = 0;
-                hi[q] = 0;
-            }
-        }
-        // A column is static when every query that selects anything there
-        // selects the same interval: it then only filters keys (and turns
-        // the other queries off).
-        let Some(first) = (0..n).find(|&q| lo[q] < hi[q]) else {
+        if !classify(order, lo, hi, &mut dims, &mut statics, &mut active) {
             return Some(()); // selects nothing for any query
-        };
-        let (lo0, hi0) = (lo[first], hi[first]);
-        if (0..n).all(|q| lo[q] == hi[q] || (lo[q], hi[q]) == (lo0, hi0)) {
-            if (0..n).any(|q| lo[q] == hi[q]) {
-                let active = active.get_or_insert_with(|| vec![true; n]);
-                for q in 0..n {
-                    active[q] &= lo[q] < hi[q];
-                }
-            }
-            statics.push((order, lo0, hi0));
-        } else {
-            dims.push(Dim { order, lo, hi });
         }
         i = j;
+    }
+    // The attention mask is one more range: query q sees the keys of
+    // positions 0..visible_keys(q, n) (semantics.md §6).
+    if mask.hides_any(n) {
+        let hi: Vec<u32> = (0..n).map(|q| mask.visible_keys(q, n) as u32).collect();
+        if !classify(Rc::new(ColumnOrder::positions(n)), vec![0; n], hi, &mut dims, &mut statics, &mut active) {
+            return Some(());
+        }
     }
     if dims.len() > 2 {
         return None;
@@ -207,6 +199,44 @@ fn add_term<'a>(
         _ => return None,
     }
     Some(())
+}
+
+/// Files one key column's per-query intervals `lo..hi` as a static filter
+/// or a varying dimension. A column is static when every query that
+/// selects anything there selects the same interval: it then only filters
+/// keys (and turns the other queries off). `false` when no query selects
+/// anything (the term adds nothing).
+fn classify(
+    order: Rc<ColumnOrder>,
+    mut lo: Vec<u32>,
+    mut hi: Vec<u32>,
+    dims: &mut Vec<Dim>,
+    statics: &mut Vec<(Rc<ColumnOrder>, u32, u32)>,
+    active: &mut Option<Vec<bool>>,
+) -> bool {
+    let n = lo.len();
+    for q in 0..n {
+        if lo[q] >= hi[q] {
+            lo[q] = 0;
+            hi[q] = 0;
+        }
+    }
+    let Some(first) = (0..n).find(|&q| lo[q] < hi[q]) else {
+        return false;
+    };
+    let (lo0, hi0) = (lo[first], hi[first]);
+    if (0..n).all(|q| lo[q] == hi[q] || (lo[q], hi[q]) == (lo0, hi0)) {
+        if (0..n).any(|q| lo[q] == hi[q]) {
+            let active = active.get_or_insert_with(|| vec![true; n]);
+            for q in 0..n {
+                active[q] &= lo[q] < hi[q];
+            }
+        }
+        statics.push((order, lo0, hi0));
+    } else {
+        dims.push(Dim { order, lo, hi });
+    }
+    true
 }
 
 /// Fenwick tree over ranks `0..m` of a `y` dimension: counts and
