@@ -63,7 +63,7 @@ fn train_then_draw_attention() {
     let picture = std::fs::read_to_string(&svg).expect("svg");
     assert!(picture.contains("<svg") && picture.contains("class=\"colour-scale\""));
     // one trained head and one program head, 5 × 5 cells each
-    assert_eq!(picture.matches("<rect x=").count(), 2 * 25, "{picture}");
+    assert_eq!(picture.matches("<rect class=\"cell\"").count(), 2 * 25, "{picture}");
 
     let out = rasp(&["attention", d, "--input", "abz", "-o", svg.to_str().expect("utf-8")]);
     assert!(!out.status.success());
@@ -83,9 +83,13 @@ fn table_lists_and_prints() {
     assert!(stdout.contains("reverse (1, 2, 128) seed 1: one layer fewer, 2× heads and width"), "{stdout}");
     assert!(stdout.ends_with("26 runs to do\n"), "{stdout}");
 
-    let record = r#"{"task":"hist_bos","role":"compiled","layers":1,"heads":1,"d_model":64,"seed":0,"params":35014,"token_accuracy":0.995,"sequence_accuracy":0.98,"val_token_accuracy":1.0,"steps":100,"best_step":100,"stop":"perfect","seconds":60.0,"ms_per_step":30.0,"max_steps":20000,"head_distances":[0.1]}"#;
-    std::fs::write(&results, format!("{record}\n")).expect("write");
+    let record = r#"{"task":"hist_bos","role":"compiled","layers":1,"heads":1,"d_model":64,"seed":0,"params":35014,"token_accuracy":0.995,"sequence_accuracy":0.98,"val_token_accuracy":1.0,"steps":100,"best_step":100,"stop":"perfect","seconds":60.0,"ms_per_step":30.0,"max_steps":40000,"head_distances":[0.1]}"#;
+    // A 10-step trial of the other seed is not the real run of it.
+    let trial = record.replace("\"seed\":0", "\"seed\":1").replace("\"max_steps\":40000", "\"max_steps\":10");
+    std::fs::write(&results, format!("{record}\n{trial}\n")).expect("write");
     let out = rasp(&["table", "--out", r, "--dry-run", "--tasks", "hist_bos"]);
+    assert!(text(&out.stdout).ends_with("1 runs to do\n"), "{}", text(&out.stdout));
+    let out = rasp(&["table", "--out", r, "--dry-run", "--tasks", "hist_bos", "--max-steps", "10"]);
     assert!(text(&out.stdout).ends_with("1 runs to do\n"), "{}", text(&out.stdout));
     let out = rasp(&["table", "--out", r, "--markdown"]);
     let stdout = text(&out.stdout);
@@ -108,6 +112,36 @@ fn counts_below_one_are_refused() {
         let out = rasp(&["train", program, "--sop", "hist_bos", "--vocab", "abc", flag, "0", "-o", "unused"]);
         assert!(!out.status.success(), "{flag} 0 was accepted");
         let stderr = text(&out.stderr);
-        assert!(stderr.contains(&format!("invalid value '0' for '{shown}': must be at least 1")), "{stderr}");
+        assert!(stderr.contains(&format!("invalid value '0' for '{shown}': 0 is not in 1..=")), "{stderr}");
     }
+    // An extra zero or three cannot ask for more memory than the machine has.
+    for (flag, value, shown) in [
+        ("--d-model", "100000", "--d-model <D>': 100000 is not in 1..=4096"),
+        ("--layers", "10000", "--layers <L>': 10000 is not in 1..=64"),
+        ("--batch", "100000000", "--batch <B>': 100000000 is not in 1..=65536"),
+        ("--threads", "1000", "--threads <N>': 1000 is not in 1..=256"),
+    ] {
+        let out = rasp(&["train", program, "--sop", "hist_bos", "--vocab", "abc", flag, value, "-o", "unused"]);
+        assert!(!out.status.success(), "{flag} {value} was accepted");
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains(shown), "{stderr}");
+    }
+}
+
+#[test]
+fn a_table_that_cannot_be_printed_is_an_error() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        return; // Not a Linux machine: nothing to check here.
+    };
+    let dir = scratch("table-full");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let results = dir.join("results.jsonl");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rasp"))
+        .args(["table", "--out", results.to_str().expect("utf-8"), "--markdown"])
+        .stdout(full)
+        .output()
+        .expect("run rasp");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("cannot write to standard output"), "{}", text(&out.stderr));
+    let _ = std::fs::remove_dir_all(&dir);
 }

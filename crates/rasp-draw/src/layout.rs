@@ -543,10 +543,25 @@ fn head_block(h: &HeadModel, n: usize, defaults: &[(usize, String)]) -> (Group, 
             row.push(Rect {
                 radius: 2.0,
                 class,
-                tip: Some(tip),
+                tip: Some(tip.clone()),
                 data: vec![("q", q.to_string()), ("k", k.to_string())],
                 ..rect(gx + k as f64 * cw + 1.0, y + 1.0, cw - 2.0, ROW - 2.0, fill)
             });
+            if hidden && !on {
+                // A dot, as the REPL prints hidden cells: blank would read as
+                // "not selected", which a masked key is not asked about.
+                let mut dot = text(
+                    gx + k as f64 * cw + cw / 2.0,
+                    baseline(y, ROW, FS),
+                    Anchor::Middle,
+                    Font::Mono,
+                    FS,
+                    p::MUTED,
+                    "·",
+                );
+                dot.tip = Some(tip);
+                row.push(dot);
+            }
         }
         for (j, agg) in h.aggregates.iter().enumerate() {
             value_cell(&mut row, (rx[j], y, rw[j]), &agg.result, q, "result", "q");

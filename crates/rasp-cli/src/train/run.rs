@@ -1,6 +1,7 @@
 //! Training, trained attention and the table runs (the `train` feature).
 
 use super::{AttentionArgs, InputsArg, TableArgs, TrainArgs};
+use crate::files::say;
 use rasp::parse_vocab;
 use rasp_train::table::{self, Record, TASKS};
 use rasp_train::{InputKind, Metrics, Progress, TargetProgram, TaskSpec, TrainConfig};
@@ -148,9 +149,8 @@ pub(super) fn run_train(args: TrainArgs) -> ExitCode {
         eprintln!("rasp: {e}");
         return ExitCode::FAILURE;
     }
-    print!("{}", summary(&metrics));
-    println!("wrote {0}/model.safetensors and {0}/metrics.json", args.output.display());
-    ExitCode::SUCCESS
+    let written = format!("wrote {0}/model.safetensors and {0}/metrics.json\n", args.output.display());
+    crate::files::say_then_exit(&format!("{}{written}", summary(&metrics)))
 }
 
 /// `rasp attention` on a directory written by `rasp train`.
@@ -182,8 +182,7 @@ fn read_records(path: &Path) -> Result<Vec<Record>, String> {
 fn table_cmd(args: &TableArgs) -> Result<(), String> {
     let records = read_records(&args.output)?;
     if args.markdown {
-        print!("{}", table::markdown(&records));
-        return Ok(());
+        return say(&table::markdown(&records));
     }
     let wanted: Option<Vec<String>> = args.tasks.as_ref().map(|t| t.split(',').map(|s| s.trim().to_string()).collect());
     if let Some(w) = &wanted
@@ -211,23 +210,25 @@ fn table_cmd(args: &TableArgs) -> Result<(), String> {
     let limit = args.limit.unwrap_or(usize::MAX);
     if args.dry_run {
         for (task, size, seed) in pending.iter().take(limit) {
-            println!("{} ({}, {}, {}) seed {seed}: {}", task.name, size.layers, size.heads, size.d_model, size.role);
+            say(&format!(
+                "{} ({}, {}, {}) seed {seed}: {}\n",
+                task.name, size.layers, size.heads, size.d_model, size.role
+            ))?;
         }
-        println!("{} runs to do", pending.len());
-        return Ok(());
+        return say(&format!("{} runs to do\n", pending.len()));
     }
     for (n, (task, size, seed)) in pending.iter().take(limit).enumerate() {
         // Another invocation (say one per seed, or per task) may have finished
         // this run since the list was made: read the results again.
         if read_records(&args.output)?.iter().any(|r| r.key() == table::key(task, size, *seed, args.max_steps)) {
-            println!(
-                "{} ({}, {}, {}) seed {seed}: already in {}, skipped",
+            say(&format!(
+                "{} ({}, {}, {}) seed {seed}: already in {}, skipped\n",
                 task.name,
                 size.layers,
                 size.heads,
                 size.d_model,
                 args.output.display()
-            );
+            ))?;
             continue;
         }
         let file = args.examples.join(task.file);
@@ -274,14 +275,14 @@ fn table_cmd(args: &TableArgs) -> Result<(), String> {
             .open(&args.output)
             .map_err(|e| format!("{}: {e}", args.output.display()))?;
         writeln!(f, "{line}").map_err(|e| format!("{}: {e}", args.output.display()))?;
-        println!(
-            "{label}token {:.2}%, sequence {:.2}%, {} steps ({}), {:.1} min",
+        say(&format!(
+            "{label}token {:.2}%, sequence {:.2}%, {} steps ({}), {:.1} min\n",
             100.0 * metrics.token_accuracy,
             100.0 * metrics.sequence_accuracy,
             metrics.steps,
             metrics.stop,
             metrics.seconds / 60.0
-        );
+        ))?;
     }
     Ok(())
 }
