@@ -86,6 +86,11 @@ const FRAGMENTS: &[&str] = &[
 
 /// Runs the lines, then checks the session still answers: returns what
 /// `indices;` prints afterwards.
+/// 200 cases a test, or `PROPTEST_CASES` for a long campaign.
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(200)
+}
+
 fn run_lines(lines: Vec<String>) -> String {
     let mut session = Session::new(Box::new(NoFiles));
     for line in &lines {
@@ -152,7 +157,7 @@ fn input() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn random_fragments_never_panic(lines in prop::collection::vec(
