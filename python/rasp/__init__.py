@@ -125,12 +125,15 @@ class Program:
         max_len: int,
         bos: str | None = None,
         encodings: Mapping[str, str] | None = None,
+        causal: bool = False,
     ) -> Model:
         """``sop`` compiled to transformer weights for words of 1 to
         ``max_len`` tokens of ``vocab`` (a list of str tokens, or a str:
         ``"a,b,c"``, or one token per character ``"abc"``), after the token
         ``bos`` when given. ``encodings`` forces s-ops' encodings by name
-        (``{"hist": "numerical"}``; or ``"categorical"``)."""
+        (``{"hist": "numerical"}``; or ``"categorical"``). ``causal=True``
+        compiles a decoder: each position attends to itself and earlier
+        ones, in the interpreter the model is verified against as well."""
         if isinstance(vocab, str):
             tokens = _native.parse_vocab(vocab)
         elif isinstance(vocab, (list, tuple)):
@@ -151,7 +154,9 @@ class Program:
         pairs = []
         for name, encoding in (encodings or {}).items():
             pairs.append((_text(name, "an encoding's s-op"), _text(encoding, "an encoding")))
-        return Model(self._native.compile(_text(sop, "sop"), tokens, max_len, bos, pairs))
+        if not isinstance(causal, bool):
+            raise RaspInputError(f"causal must be True or False, got {causal!r}")
+        return Model(self._native.compile(_text(sop, "sop"), tokens, max_len, bos, pairs, causal))
 
 
 def run(source: str, sop: str, input: Input) -> list:
@@ -176,9 +181,10 @@ def compile(
     max_len: int,
     bos: str | None = None,
     encodings: Mapping[str, str] | None = None,
+    causal: bool = False,
 ) -> Model:
     """``sop`` compiled to transformer weights (see :meth:`Program.compile`)."""
-    return Program(source).compile(sop, vocab, max_len, bos=bos, encodings=encodings)
+    return Program(source).compile(sop, vocab, max_len, bos=bos, encodings=encodings, causal=causal)
 
 
 def load_model(path: str | os.PathLike[str]) -> Model:

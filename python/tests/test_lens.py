@@ -177,3 +177,22 @@ def test_hooked_transformer_equals_the_interpreter(
     # the hooks circuit-discovery code patches are there
     for hook in ("blocks.0.hook_q_input", "blocks.0.attn.hook_result", "blocks.0.hook_mlp_in"):
         assert hook in cache
+
+
+def test_a_causal_model_is_a_causal_hooked_transformer():
+    # `length` seen by a decoder: position i counts the i + 1 tokens up to it.
+    source = "n = length;\n"
+    causal = rasp.compile(source, "n", vocab="ab", max_len=4, causal=True)
+    assert causal.config["causal"] is True and causal.config["prefix_len"] is None
+    assert causal.verify()["mismatches"] == 0
+    config, state = causal.transformer_lens_config(), causal.transformer_lens_state_dict()
+    assert config["attention_dir"] == "causal"
+    for word in words(["a", "b"], 4):
+        expected = list(range(1, len(word) + 1))
+        assert causal.forward(word) == expected, word
+        logits, _ = transformer_lens_forward(config, state, causal.encode(word))
+        assert causal.decode(logits[1:]) == expected, word
+    # The same program compiled without the mask counts the whole word.
+    encoder = rasp.compile(source, "n", vocab="ab", max_len=4)
+    assert encoder.transformer_lens_config()["attention_dir"] == "bidirectional"
+    assert encoder.forward("abb") == [3, 3, 3]

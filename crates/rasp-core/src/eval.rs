@@ -47,7 +47,7 @@ const CACHED_INPUTS: usize = 4;
 pub(crate) const MAX_INPUT_LEN: usize = 100_000;
 
 /// Largest input a selector matrix is built for: n × n bits, 50 MB at this size.
-pub(crate) const MAX_MATRIX_LEN: usize = 20_000;
+pub const MAX_MATRIX_LEN: usize = 20_000;
 
 struct InputCache {
     input: Vec<Value>,

@@ -49,7 +49,7 @@ mod value;
 
 pub use atom::Atom;
 pub use error::{ErrorKind, EvalError, EvalResult};
-pub use eval::{Evaluator, NodeValue};
+pub use eval::{Evaluator, MAX_MATRIX_LEN, NodeValue};
 pub use fast::{
     BatchEvaluator, BatchInput, BatchStrategy, OwnedAtom, OwnedNodeValue, OwnedSequence, OwnedValue, same_result,
 };

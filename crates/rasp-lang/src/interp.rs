@@ -550,8 +550,41 @@ impl Session {
     /// a function body therefore always checks on the example.)
     fn eager_check(&mut self, ctx: &Ctx, id: NodeId) -> Result<()> {
         let input = ctx.backup.clone().unwrap_or_else(|| ctx.example.clone());
+        let positions = match &input {
+            Value::List(items) => items.len(),
+            Value::Atom(rasp_core::Atom::Str(text)) => text.chars().count(),
+            Value::Dict(dict) => dict.len(),
+            _ => 0,
+        };
+        if self.graph.is_selector(id) && positions > rasp_core::MAX_MATRIX_LEN {
+            // A selector this long is never built as a matrix (it could not
+            // be shown either): check the s-ops it compares, and leave its
+            // predicate to the aggregates that use it, which the structured
+            // engine evaluates without the matrix. Otherwise every selector,
+            // and so every aggregate, would fail on a long running example.
+            for sop in self.selector_sops(id) {
+                self.call_node(sop, &input)?;
+            }
+            return Ok(());
+        }
         self.call_node(id, &input)?;
         Ok(())
+    }
+
+    /// The s-ops a selector compares, through `and`, `or` and `not`.
+    fn selector_sops(&self, id: NodeId) -> Vec<NodeId> {
+        let mut sops = Vec::new();
+        let mut pending = vec![id];
+        while let Some(node) = pending.pop() {
+            for input in self.graph.kind(node).inputs() {
+                if self.graph.is_selector(input) {
+                    pending.push(input);
+                } else {
+                    sops.push(input);
+                }
+            }
+        }
+        sops
     }
 
     /// Runs a node on an input value (the reference's `Unfinished.call`).
@@ -1031,7 +1064,8 @@ impl Session {
     fn eval_call(&mut self, ctx: &mut Ctx, callee: &Expr, args: &[Expr], call_span: Span) -> Result<Called> {
         // The single argument is evaluated first as the input for eager
         // checks of the callee (so `(tokens_int + 1)([1, 2])` works), and
-        // evaluated again for the call itself, as in the reference.
+        // evaluated again for the call itself, as in the reference, unless
+        // the second evaluation could not differ (`eval_argument_again`).
         let previous = ctx.backup.clone();
         let mut first_argument = None;
         if args.len() == 1 {

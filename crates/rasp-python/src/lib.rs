@@ -127,7 +127,7 @@ impl Program {
     }
 
     /// `sop` compiled to transformer weights.
-    #[pyo3(signature = (sop, vocab, max_len, bos, encodings))]
+    #[pyo3(signature = (sop, vocab, max_len, bos, encodings, causal))]
     fn compile(
         &self,
         py: Python<'_>,
@@ -136,6 +136,7 @@ impl Program {
         max_len: usize,
         bos: Option<String>,
         encodings: Vec<(String, String)>,
+        causal: bool,
     ) -> PyResult<model::CompiledModel> {
         let encodings = py_result(py, parse_encodings(encodings))?;
         let name = sop.clone();
@@ -145,8 +146,12 @@ impl Program {
                 let mut options = CompileOptions::new(vocab, bos, max_len);
                 options.encodings = encodings;
                 options.program = Some(ProgramInfo { file: rasp::PROGRAM_FILE.to_string(), sop: name.clone() });
-                let model = program.compile(id, &options)?;
-                Ok((model, program.loaded_files()))
+                // The mask is the program's; this compile alone uses the one asked for.
+                let before = program.mask();
+                program.set_mask(if causal { rasp::AttentionMask::Causal } else { rasp::AttentionMask::Bidirectional });
+                let model = program.compile(id, &options);
+                program.set_mask(before);
+                Ok((model?, program.loaded_files()))
             })
         });
         let (model, loads) = py_result(py, compiled)?;
