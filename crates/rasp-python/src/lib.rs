@@ -128,6 +128,8 @@ impl Program {
 
     /// `sop` compiled to transformer weights.
     #[pyo3(signature = (sop, vocab, max_len, bos, encodings, causal))]
+    // One parameter per keyword argument of the Python method.
+    #[allow(clippy::too_many_arguments)]
     fn compile(
         &self,
         py: Python<'_>,
