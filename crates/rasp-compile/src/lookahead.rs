@@ -5,7 +5,7 @@
 //! compiled from it computes the masked output, not the one its author
 //! wrote. tracr compiles such programs silently; rasp says so.
 
-use crate::verify::Rng;
+use crate::verify::{Rng, word_to_check};
 use rasp_core::{AttentionMask, BatchEvaluator, EvalResult, Evaluator, Graph, NodeId, NodeKind, NodeValue, Value};
 
 /// How many inputs the check runs.
@@ -105,17 +105,7 @@ pub fn check_lookahead(
         let all = exhaustive || words <= opts.sample_per_length as f64;
         let count = if all { words as usize } else { opts.sample_per_length };
         for k in 0..count {
-            let word: Vec<String> = if all {
-                let mut r = k;
-                let mut w = vec![String::new(); n];
-                for slot in w.iter_mut().rev() {
-                    *slot = vocab[r % v].clone();
-                    r /= v;
-                }
-                w
-            } else {
-                (0..n).map(|_| vocab[rng.below(v)].clone()).collect()
-            };
+            let word = word_to_check(vocab, n, all.then_some(k), &mut rng);
             let mut input: Vec<Value> = Vec::with_capacity(n + 1);
             if let Some(b) = bos {
                 input.push(Value::str(b));

@@ -80,6 +80,24 @@ pub struct VerifyReport {
 /// a seed).
 pub struct Rng(pub u64);
 
+/// A word of `n` tokens of `vocab` to check: the `index`-th in counting
+/// order when every word is checked, else a random one. Shared by the
+/// verifier and the look-ahead check, which enumerate inputs alike.
+pub(crate) fn word_to_check(vocab: &[String], n: usize, index: Option<usize>, rng: &mut Rng) -> Vec<String> {
+    let v = vocab.len();
+    match index {
+        Some(mut rest) => {
+            let mut word = vec![String::new(); n];
+            for slot in word.iter_mut().rev() {
+                *slot = vocab[rest % v].clone();
+                rest /= v;
+            }
+            word
+        }
+        None => (0..n).map(|_| vocab[rng.below(v)].clone()).collect(),
+    }
+}
+
 impl Rng {
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
@@ -161,18 +179,7 @@ pub fn verify(graph: &Graph, root: NodeId, model: &Model, opts: &VerifyOptions) 
         report.lengths.push(LengthReport { length: n, words, checked: count, exhaustive: all });
         let mut batch: Vec<Vec<String>> = Vec::with_capacity(opts.batch);
         for k in 0..count {
-            let word: Vec<String> = if all {
-                let mut r = k;
-                let mut w = vec![String::new(); n];
-                for slot in w.iter_mut().rev() {
-                    *slot = vocab[r % v].clone();
-                    r /= v;
-                }
-                w
-            } else {
-                (0..n).map(|_| vocab[rng.below(v)].clone()).collect()
-            };
-            batch.push(word);
+            batch.push(word_to_check(vocab, n, all.then_some(k), &mut rng));
             if batch.len() == opts.batch {
                 check_batch(graph, root, model, &batch, &mut report, opts);
                 batch.clear();
