@@ -145,3 +145,88 @@ fn a_table_that_cannot_be_printed_is_an_error() {
     assert!(text(&out.stderr).contains("cannot write to standard output"), "{}", text(&out.stderr));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Ctrl-C (SIGINT) stops a run after its step, keeps the best model and a
+/// checkpoint; a fresh run refuses to overwrite that checkpoint, and
+/// `--resume` continues it to the step cap and removes it.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_run_saves_and_resumes() {
+    let dir = scratch("resume");
+    let d = dir.to_str().expect("utf-8 path");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let train_args = |steps: &str| -> Vec<String> {
+        [
+            "train",
+            "examples/sort.rasp",
+            "--sop",
+            "sort_bos",
+            "--vocab",
+            "abcd",
+            "--max-len",
+            "5",
+            "--bos",
+            "§",
+            "--d-model",
+            "8",
+            "--eval-every",
+            "5",
+            "--patience",
+            "1000000",
+            "--steps",
+            steps,
+            "-o",
+            d,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let child = Command::new(env!("CARGO_BIN_EXE_rasp"))
+        .args(train_args("1000000"))
+        .current_dir(&root)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start rasp train");
+    let checkpoint = dir.join("checkpoint.safetensors");
+    let waited = std::time::Instant::now();
+    while !checkpoint.is_file() {
+        assert!(waited.elapsed().as_secs() < 300, "no checkpoint after 5 minutes");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let sent = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
+    assert!(sent.success());
+    let out = child.wait_with_output().expect("rasp train ends");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let step: usize = stdout
+        .split("interrupted at step ")
+        .nth(1)
+        .and_then(|rest| rest.split(':').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no interruption reported: {stdout}"));
+    let metrics = std::fs::read_to_string(dir.join("metrics.json")).expect("metrics.json");
+    assert!(metrics.contains("\"stop\": \"interrupted\""), "{metrics}");
+    assert!(checkpoint.is_file());
+
+    let fresh = rasp(&train_args("1000000").iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(!fresh.status.success());
+    assert!(text(&fresh.stderr).contains("add --resume to continue it"), "{}", text(&fresh.stderr));
+
+    let cap = (step + 7).to_string();
+    let mut resume = train_args(&cap);
+    resume.push("--resume".to_string());
+    let out = rasp(&resume.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains(&format!("at step {step}")), "{}", text(&out.stderr));
+    let metrics = std::fs::read_to_string(dir.join("metrics.json")).expect("metrics.json");
+    assert!(metrics.contains(&format!("\"steps\": {cap}")), "{metrics}");
+    assert!(metrics.contains("\"stop\": \"max_steps\""), "{metrics}");
+    assert!(!checkpoint.exists(), "a finished run leaves no checkpoint");
+
+    let again = rasp(&resume.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(!again.status.success());
+    assert!(text(&again.stderr).contains("there is no checkpoint"), "{}", text(&again.stderr));
+    let _ = std::fs::remove_dir_all(&dir);
+}

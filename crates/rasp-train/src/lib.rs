@@ -35,19 +35,22 @@
 #![warn(missing_docs)]
 
 mod attention;
+mod checkpoint;
 mod data;
 mod model;
+mod optimizer;
 mod rng;
 pub mod table;
 mod train;
 
 pub use attention::{AttentionMaps, HeadMatch, attention_maps, match_heads};
+pub use checkpoint::{CHECKPOINT_FILE, Checkpoint};
 pub use data::{Classes, Example, InputKind, Labeler, PAD, TargetHead, TargetProgram, TaskSpec};
 pub use model::{Encoder, EncoderConfig, EncoderOutput};
 pub use rng::Rng;
 pub use train::{
-    Batch, CurvePoint, Metrics, Progress, TrainConfig, build_model, check_output_dir, encode, load, loss, predict,
-    save, supervised_heads, train,
+    Batch, CurvePoint, Metrics, Progress, TrainConfig, TrainControl, build_model, check_output_dir, encode, load, loss,
+    predict, save, supervised_heads, train, train_with,
 };
 
 /// The tensor library the models are built with.

@@ -22,6 +22,12 @@ impl Rng {
         Rng::new(mixer.next_u64())
     }
 
+    /// The generator's whole state: `Rng::new(r.state())` continues where
+    /// `r` is (checkpoints keep it).
+    pub fn state(&self) -> u64 {
+        self.state
+    }
+
     /// The next 64 uniformly distributed bits.
     pub fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);

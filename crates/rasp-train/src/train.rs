@@ -3,13 +3,16 @@
 
 use crate::TrainError;
 use crate::attention::{HeadMatch, match_heads};
+use crate::checkpoint::{Checkpoint, LoopState, SavedTensors};
 use crate::data::{Classes, Example, Labeler, TargetProgram, TaskSpec};
 use crate::model::{Encoder, EncoderConfig, log_softmax};
+use crate::optimizer::{AdamW, AdamWSettings};
 use crate::rng::Rng;
 use candle_core::{D, DType, Device, Tensor};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use rasp_core::AttentionMask;
 use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 /// Everything a run depends on. With the same config (and program) a run
@@ -406,12 +409,69 @@ pub fn build_model(config: &TrainConfig, classes: &Classes, dtype: DType) -> Res
     Ok(Encoder::new(model_config, config.seed, dtype, &Device::Cpu)?)
 }
 
+/// How a front end steers a run besides its config.
+#[derive(Default)]
+pub struct TrainControl<'a> {
+    /// Where to keep a checkpoint ([`crate::CHECKPOINT_FILE`]): written at
+    /// every evaluation and when the run is interrupted, so that a run cut
+    /// short (Ctrl-C, kill, power) loses at most `eval_every` steps.
+    pub checkpoint_dir: Option<&'a Path>,
+    /// A saved run to continue. Its config must equal this run's except
+    /// for `max_steps` (which may grow); the run then takes exactly the
+    /// steps it would have taken had it never stopped.
+    pub resume: Option<Checkpoint>,
+    /// Set (by a Ctrl-C handler, say) to stop after the step under way:
+    /// the run writes its checkpoint, measures its best parameters on the
+    /// test inputs and returns with `stop` = `interrupted`.
+    pub interrupt: Option<&'a AtomicBool>,
+}
+
 /// Trains a model of `config`'s size on `program` until the validation
 /// accuracy stops improving (or `max_steps`), then restores the best
 /// checkpoint and measures it on the test inputs.
 pub fn train(
     program: &TargetProgram,
     config: &TrainConfig,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<(Encoder, Metrics), TrainError> {
+    train_with(program, config, TrainControl::default(), progress)
+}
+
+/// Fails unless `checkpoint` is a run of `config` (any step cap) with the
+/// same output classes, naming what differs.
+fn check_resumable(checkpoint: &Checkpoint, config: &TrainConfig, classes: &Classes) -> Result<(), TrainError> {
+    let comparable = |c: &TrainConfig| {
+        let mut value = serde_json::to_value(c).unwrap_or_default();
+        if let Some(fields) = value.as_object_mut() {
+            fields.remove("max_steps");
+        }
+        value
+    };
+    let (saved, asked) = (comparable(checkpoint.config()), comparable(config));
+    if saved != asked {
+        let differ: Vec<String> = match (saved.as_object(), asked.as_object()) {
+            (Some(s), Some(a)) => a.iter().filter(|(k, v)| s.get(*k) != Some(v)).map(|(k, _)| k.clone()).collect(),
+            _ => Vec::new(),
+        };
+        return Err(TrainError::Config(format!(
+            "the checkpoint is of a run with other settings ({}); resume with the same settings, or remove \
+             the checkpoint to start again",
+            differ.join(", ")
+        )));
+    }
+    if checkpoint.state.classes != classes.names {
+        return Err(TrainError::Config(
+            "the checkpoint's output classes differ from the program's (was the program changed?)".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// [`train`], with checkpoints, resuming and interruption.
+pub fn train_with(
+    program: &TargetProgram,
+    config: &TrainConfig,
+    control: TrainControl,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<(Encoder, Metrics), TrainError> {
     let start = Instant::now();
@@ -422,25 +482,49 @@ pub fn train(
     } else {
         Vec::new()
     };
-    let mut optimizer = AdamW::new(
-        model.vars(),
-        ParamsAdamW { lr: config.lr, weight_decay: config.weight_decay, ..ParamsAdamW::default() },
-    )?;
-    let mut labeler = Labeler::new(program);
-    let mut rng = Rng::stream(config.seed, 5);
-    let mut smoothed: Option<f64> = None;
-    let mut best = (-1.0f64, 0usize);
+    let mut optimizer = AdamW::new(model.vars(), AdamWSettings::with_weight_decay(config.weight_decay))?;
+    let mut state = LoopState {
+        config: config.clone(),
+        classes: classes.names.clone(),
+        steps: 0,
+        rng: Rng::stream(config.seed, 5).state(),
+        smoothed_loss: None,
+        best_accuracy: -1.0,
+        best_step: 0,
+        evaluations_since_best: 0,
+        decay: 1.0,
+        perfect_run: 0,
+        curve: Vec::new(),
+        loop_seconds: 0.0,
+    };
     let mut best_params = model.snapshot()?;
-    let mut since_best = 0usize;
-    let mut decay = 1.0f64;
-    let mut perfect_run = 0usize;
-    let mut curve = Vec::new();
+    if let Some(checkpoint) = &control.resume {
+        check_resumable(checkpoint, config, &classes)?;
+        let params: Vec<(String, Tensor)> =
+            model.params().iter().map(|(name, var)| (name.clone(), var.as_tensor().clone())).collect();
+        let saved = checkpoint.tensors_for(&params)?;
+        model.restore(&saved.current)?;
+        best_params = saved.best;
+        optimizer.restore(saved.optimizer)?;
+        state = LoopState { config: config.clone(), ..checkpoint.state.clone() };
+    }
+    let names: Vec<String> = model.params().iter().map(|(name, _)| name.clone()).collect();
+    let save_checkpoint = |state: &LoopState, best: &[Tensor], optimizer: &AdamW| -> Result<(), TrainError> {
+        let Some(dir) = control.checkpoint_dir else { return Ok(()) };
+        let saved = SavedTensors { current: model.snapshot()?, best: best.to_vec(), optimizer: optimizer.state()? };
+        Checkpoint::write(dir, state, &names, &saved)
+    };
+    let mut labeler = Labeler::new(program);
+    let mut rng = Rng::new(state.rng);
     let mut stop = "max_steps";
-    let mut steps = 0usize;
-    let train_start = Instant::now();
-    for step in 1..=config.max_steps {
-        steps = step;
-        let lr = config.lr * decay * (step as f64 / config.warmup.max(1) as f64).min(1.0);
+    let earlier_loop_seconds = state.loop_seconds;
+    let loop_start = Instant::now();
+    for step in state.steps + 1..=config.max_steps {
+        if control.interrupt.is_some_and(|flag| flag.load(Ordering::Relaxed)) {
+            stop = "interrupted";
+            break;
+        }
+        let lr = config.lr * state.decay * (step as f64 / config.warmup.max(1) as f64).min(1.0);
         optimizer.set_learning_rate(lr);
         let examples = labeler.examples(&config.task, &mut rng, config.batch)?;
         let batch = encode(&examples, &config.task, &classes, &supervised, DType::F32, &Device::Cpu)?;
@@ -450,38 +534,43 @@ pub fn train(
         if !value.is_finite() {
             return Err(TrainError::Diverged { step });
         }
-        smoothed = Some(smoothed.map_or(value, |s| 0.95 * s + 0.05 * value));
+        state.steps = step;
+        state.rng = rng.state();
+        state.loop_seconds = earlier_loop_seconds + loop_start.elapsed().as_secs_f64();
+        let smoothed = state.smoothed_loss.map_or(value, |s| 0.95 * s + 0.05 * value);
+        state.smoothed_loss = Some(smoothed);
         let mut report = Progress {
             step,
             max_steps: config.max_steps,
-            loss: smoothed.unwrap_or(value),
+            loss: smoothed,
             val_accuracy: None,
-            best_val_accuracy: best.0.max(0.0),
+            best_val_accuracy: state.best_accuracy.max(0.0),
             lr,
             seconds: start.elapsed().as_secs_f64(),
         };
         if step % config.eval_every == 0 || step == config.max_steps {
             let (acc, _) = accuracy(&model, &val, &config.task, &classes)?;
-            curve.push(CurvePoint { step, loss: report.loss, val_token_accuracy: acc });
-            if acc > best.0 {
-                best = (acc, step);
+            state.curve.push(CurvePoint { step, loss: smoothed, val_token_accuracy: acc });
+            if acc > state.best_accuracy {
+                (state.best_accuracy, state.best_step) = (acc, step);
                 best_params = model.snapshot()?;
-                since_best = 0;
+                state.evaluations_since_best = 0;
             } else {
-                since_best += 1;
-                if since_best * 2 == config.patience {
-                    decay *= 0.5;
+                state.evaluations_since_best += 1;
+                if state.evaluations_since_best * 2 == config.patience {
+                    state.decay *= 0.5;
                 }
             }
-            perfect_run = if acc >= 1.0 { perfect_run + 1 } else { 0 };
+            state.perfect_run = if acc >= 1.0 { state.perfect_run + 1 } else { 0 };
+            save_checkpoint(&state, &best_params, &optimizer)?;
             report.val_accuracy = Some(acc);
-            report.best_val_accuracy = best.0;
+            report.best_val_accuracy = state.best_accuracy;
             progress(&report);
-            if perfect_run >= 3 {
+            if state.perfect_run >= 3 {
                 stop = "perfect";
                 break;
             }
-            if since_best >= config.patience {
+            if state.evaluations_since_best >= config.patience {
                 stop = "plateau";
                 break;
             }
@@ -489,7 +578,9 @@ pub fn train(
             progress(&report);
         }
     }
-    let train_seconds = train_start.elapsed().as_secs_f64();
+    if stop == "interrupted" {
+        save_checkpoint(&state, &best_params, &optimizer)?;
+    }
     model.restore(&best_params)?;
     let (token_accuracy, sequence_accuracy) = accuracy(&model, &test, &config.task, &classes)?;
     let head_matches = match_heads(&model, program, &test[..test.len().min(200)], &config.task)?;
@@ -501,16 +592,16 @@ pub fn train(
         classes: classes.names.clone(),
         compiled_heads_per_layer: program.heads_per_layer.clone(),
         params: model.param_count(),
-        steps,
+        steps: state.steps,
         stop: stop.to_string(),
-        seconds: start.elapsed().as_secs_f64(),
-        ms_per_step: 1000.0 * train_seconds / steps.max(1) as f64,
+        seconds: start.elapsed().as_secs_f64() + earlier_loop_seconds,
+        ms_per_step: 1000.0 * state.loop_seconds / state.steps.max(1) as f64,
         token_accuracy,
         sequence_accuracy,
-        val_token_accuracy: best.0.max(0.0),
-        best_step: best.1,
+        val_token_accuracy: state.best_accuracy.max(0.0),
+        best_step: state.best_step,
         head_matches,
-        curve,
+        curve: state.curve,
     };
     Ok((model, metrics))
 }

@@ -48,7 +48,17 @@ With --causal (or --prefix-len N) the model is a decoder: its attention is
 masked so that a position sees only itself and earlier positions (and the
 prefix, with --prefix-len), and the labels are the program's output under
 the same mask (docs/semantics.md §6); metrics.json records \"causal\" and
-\"prefix_len\" in its config.";
+\"prefix_len\" in its config.
+
+A run keeps DIR/checkpoint.safetensors up to date at every evaluation (the
+parameters, the best parameters, the optimiser's state and the loop's
+counters), so a run that is killed loses at most --eval-every steps. Ctrl-C
+stops after the step under way: the checkpoint is written, and the best
+parameters so far are measured and saved as usual (metrics.json says
+\"stop\": \"interrupted\"); a second Ctrl-C exits at once. Run the same
+command with --resume to continue: the run then takes exactly the steps it
+would have taken uninterrupted (--steps may be raised; every other setting
+must be the same). The checkpoint is removed when a run finishes.";
 
 #[derive(Args, Debug)]
 #[command(about = TRAIN_ABOUT, long_about = TRAIN_LONG_ABOUT)]
@@ -114,6 +124,10 @@ pub struct TrainArgs {
     /// same mask (docs/semantics.md §6).
     #[command(flatten)]
     pub mask: crate::program::MaskArgs,
+    /// Continue the run whose checkpoint is in DIR (same settings; --steps
+    /// may be larger).
+    #[arg(long)]
+    pub resume: bool,
     #[command(flatten)]
     pub threads: ThreadsArg,
 }

@@ -135,7 +135,17 @@ pub(super) fn run_train(args: TrainArgs) -> ExitCode {
     config.attn_supervision = args.attn_supervision;
     config.causal = mask.is_causal();
     config.prefix_len = mask.prefix_len();
-    let result = rasp_train::train(&program, &config, &mut progress_printer(String::new()));
+    let resume = match checkpoint_to_resume(&args.output, args.resume) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("rasp: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let interrupt = interrupt_flag();
+    let control =
+        rasp_train::TrainControl { checkpoint_dir: Some(&args.output), resume, interrupt: interrupt.as_deref() };
+    let result = rasp_train::train_with(&program, &config, control, &mut progress_printer(String::new()));
     end_progress();
     let (model, mut metrics) = match result {
         Ok(r) => r,
@@ -149,8 +159,53 @@ pub(super) fn run_train(args: TrainArgs) -> ExitCode {
         eprintln!("rasp: {e}");
         return ExitCode::FAILURE;
     }
-    let written = format!("wrote {0}/model.safetensors and {0}/metrics.json\n", args.output.display());
+    let mut written = format!("wrote {0}/model.safetensors and {0}/metrics.json\n", args.output.display());
+    if metrics.stop == "interrupted" {
+        written.push_str(&format!(
+            "interrupted at step {}: the best parameters so far are saved; the same command with --resume \
+             continues from {}\n",
+            metrics.steps,
+            rasp_train::Checkpoint::path(&args.output).display()
+        ));
+    } else if let Err(e) = rasp_train::Checkpoint::remove(&args.output) {
+        eprintln!("rasp: {e}");
+    }
     crate::files::say_then_exit(&format!("{}{written}", summary(&metrics)))
+}
+
+/// The checkpoint `--resume` continues, or an error: `--resume` without a
+/// checkpoint, or a checkpoint that a fresh run would overwrite.
+fn checkpoint_to_resume(dir: &Path, resume: bool) -> Result<Option<rasp_train::Checkpoint>, String> {
+    let checkpoint = rasp_train::Checkpoint::read(dir).map_err(|e| e.to_string())?;
+    let path = rasp_train::Checkpoint::path(dir);
+    match (checkpoint, resume) {
+        (Some(c), true) => {
+            eprintln!("resuming from {} at step {}", path.display(), c.steps());
+            Ok(Some(c))
+        }
+        (None, true) => Err(format!("--resume: there is no checkpoint {}", path.display())),
+        (Some(c), false) => Err(format!(
+            "{} holds an unfinished run (step {}): add --resume to continue it, or remove the file to start again",
+            path.display(),
+            c.steps()
+        )),
+        (None, false) => Ok(None),
+    }
+}
+
+/// A flag the first Ctrl-C sets (the run then stops after its step and
+/// saves); a second Ctrl-C exits at once. None if no handler could be set.
+fn interrupt_flag() -> Option<std::sync::Arc<std::sync::atomic::AtomicBool>> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let flag = std::sync::Arc::new(AtomicBool::new(false));
+    let handler_flag = flag.clone();
+    let installed = ctrlc::set_handler(move || {
+        if handler_flag.swap(true, Ordering::Relaxed) {
+            std::process::exit(130);
+        }
+        eprintln!("\nrasp: interrupted; stopping after this step (Ctrl-C again to quit at once)");
+    });
+    installed.ok().map(|()| flag)
 }
 
 /// `rasp attention` on a directory written by `rasp train`.
