@@ -42,6 +42,7 @@ from .errors import (
     RaspSyntaxError,
 )
 from .model import Model
+from .trained import TrainedModel, load_trained
 
 __version__: str = _native.__version__
 
@@ -60,10 +61,12 @@ __all__ = [
     "RaspProgramError",
     "RaspSyntaxError",
     "Session",
+    "TrainedModel",
     "analyze",
     "compile",
     "draw",
     "load_model",
+    "load_trained",
     "run",
 ]
 

@@ -7,6 +7,7 @@ mod compile;
 mod draw;
 mod files;
 mod generate;
+mod predict;
 mod program;
 mod repl;
 mod residual;
@@ -44,6 +45,7 @@ enum Command {
     Verify(compile::VerifyArgs),
     BenchCompile(compile::BenchCompileArgs),
     Generate(generate::GenerateArgs),
+    Predict(predict::PredictArgs),
     Train(train::TrainArgs),
     Attention(train::AttentionArgs),
     Residual(residual::ResidualArgs),
@@ -102,6 +104,7 @@ fn main() -> ExitCode {
         Some(Command::Verify(args)) => compile::run_verify(args),
         Some(Command::BenchCompile(args)) => compile::run_bench(args),
         Some(Command::Generate(args)) => generate::run(args),
+        Some(Command::Predict(args)) => predict::run(args),
         Some(Command::Train(args)) => train::run_train(args),
         Some(Command::Attention(args)) => train::run_attention(args),
         Some(Command::Residual(args)) => residual::run(args),

@@ -230,3 +230,65 @@ fn an_interrupted_run_saves_and_resumes() {
     assert!(text(&again.stderr).contains("there is no checkpoint"), "{}", text(&again.stderr));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `rasp predict` on the trained folders the Python tests use: the outputs
+/// recorded in their predictions.json (which the NumPy and PyTorch forward
+/// passes also match), and clear errors for bad inputs and bad folders.
+#[test]
+fn predict_runs_a_trained_model() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let folder = root.join("python/tests/data/trained_hist");
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("predictions.json")).expect("predictions.json"))
+            .expect("JSON");
+    let dir = folder.to_str().expect("utf-8");
+    for word in ["a", "cab", "abca", "ccc"] {
+        let out = rasp(&["predict", dir, "--input", word, "--json"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let got: serde_json::Value = serde_json::from_str(&text(&out.stdout)).expect("JSON output");
+        assert_eq!(got["outputs"], expected[word]["outputs"], "{word}");
+        assert_eq!(got["tokens"][0], "§");
+    }
+    let out = rasp(&["predict", dir, "--input", "abca"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let outputs: Vec<String> = expected["abca"]["outputs"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|o| o.as_str().unwrap_or("-").to_string())
+        .collect();
+    assert_eq!(text(&out.stdout), format!("input  § a b c a\noutput {}\n", outputs.join(" ")));
+
+    let out = rasp(&["predict", dir, "--input", "abz"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("\"z\" is not in the model's vocabulary"), "{}", text(&out.stderr));
+
+    let hostile = scratch("hostile");
+    std::fs::create_dir_all(&hostile).expect("mkdir");
+    std::fs::copy(folder.join("model.safetensors"), hostile.join("model.safetensors")).expect("copy");
+    let metrics = std::fs::read_to_string(folder.join("metrics.json")).expect("metrics");
+    std::fs::write(hostile.join("metrics.json"), metrics.replace("\"d_model\": 16", "\"d_model\": 1000000000"))
+        .expect("write");
+    let out = rasp(&["predict", hostile.to_str().expect("utf-8"), "--input", "ab"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("metrics.json: d_model 1000000000"), "{}", text(&out.stderr));
+    let _ = std::fs::remove_dir_all(&hostile);
+}
+
+/// `rasp predict` on a compiled model: the reversed word, read from the
+/// weights alone.
+#[test]
+fn predict_runs_a_compiled_model() {
+    let dir = scratch("compiled");
+    let d = dir.to_str().expect("utf-8 path");
+    let out =
+        rasp(&["compile", "examples/reverse.rasp", "--sop", "reverse", "--vocab", "abc", "--max-len", "5", "-o", d]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = rasp(&["predict", d, "--input", "abcca"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "input  a b c c a\noutput a c c b a\n");
+    let out = rasp(&["predict", d, "--input", "abccab"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("at most 5"), "{}", text(&out.stderr));
+    let _ = std::fs::remove_dir_all(&dir);
+}

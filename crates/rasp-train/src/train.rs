@@ -637,12 +637,59 @@ pub fn check_output_dir(dir: &std::path::Path) -> Result<(), TrainError> {
     Ok(())
 }
 
-/// Reads a run's metrics and model back.
+/// The largest model a folder may describe: the bounds `rasp train`
+/// accepts, so that a `metrics.json` from someone else cannot make loading
+/// allocate without limit.
+const MAX_LOADED_LAYERS: usize = 64;
+const MAX_LOADED_HEADS: usize = 64;
+const MAX_LOADED_WIDTH: usize = 4096;
+const MAX_LOADED_POSITIONS: usize = 1025;
+
+/// Fails unless `metrics` describes a model this crate could have trained:
+/// its shape within the trainable bounds and consistent with its task
+/// (tokens, classes, positions), before any weight is allocated.
+fn check_loadable(metrics: &Metrics) -> Result<(), TrainError> {
+    let bad = |why: String| Err(TrainError::Config(format!("metrics.json: {why}")));
+    metrics.config.task.check().map_err(|e| TrainError::Config(format!("metrics.json: {e}")))?;
+    let m = &metrics.model;
+    if !(1..=MAX_LOADED_LAYERS).contains(&m.layers) || !(1..=MAX_LOADED_HEADS).contains(&m.heads) {
+        return bad(format!(
+            "{} layers of {} heads (at most {MAX_LOADED_LAYERS} and {MAX_LOADED_HEADS})",
+            m.layers, m.heads
+        ));
+    }
+    if !(1..=MAX_LOADED_WIDTH).contains(&m.d_model) || !m.d_model.is_multiple_of(m.heads) || m.d_ff != 2 * m.d_model {
+        return bad(format!(
+            "d_model {} and d_ff {} (d_model at most {MAX_LOADED_WIDTH}, a multiple of the heads; d_ff twice it)",
+            m.d_model, m.d_ff
+        ));
+    }
+    let tokens = metrics.config.task.input_tokens().len();
+    if m.n_tokens != tokens {
+        return bad(format!("the model has {} input tokens, its task {tokens}", m.n_tokens));
+    }
+    if metrics.classes.is_empty() || m.n_classes != metrics.classes.len() {
+        return bad(format!("the model has {} output classes, the class list {}", m.n_classes, metrics.classes.len()));
+    }
+    let positions = metrics.config.task.max_positions();
+    if m.max_positions != positions || positions > MAX_LOADED_POSITIONS {
+        return bad(format!(
+            "the model has {} positions, its task {positions} (at most {MAX_LOADED_POSITIONS})",
+            m.max_positions
+        ));
+    }
+    Ok(())
+}
+
+/// Reads a run's metrics and model back. The folder may come from someone
+/// else: its description is checked before anything is allocated, and the
+/// weights must have the shapes it describes.
 pub fn load(dir: &std::path::Path) -> Result<(Encoder, Metrics), TrainError> {
     let path = dir.join("metrics.json");
     let text = std::fs::read_to_string(&path).map_err(|e| TrainError::Io(format!("{}: {e}", path.display())))?;
     let metrics: Metrics =
         serde_json::from_str(&text).map_err(|e| TrainError::Io(format!("{}: {e}", path.display())))?;
+    check_loadable(&metrics)?;
     let mut model = Encoder::new(metrics.model, metrics.config.seed, DType::F32, &Device::Cpu)?;
     model.load(&dir.join("model.safetensors"))?;
     Ok((model, metrics))

@@ -58,7 +58,7 @@ pub use repl::{
 };
 pub use residual::{ResidualGroup, ResidualStage, ResidualStream};
 #[cfg(feature = "train")]
-pub use trained::{TrainedAttention, TrainedHeadMatch};
+pub use trained::{Prediction, TrainedAttention, TrainedHeadMatch, TrainedModel};
 
 pub use rasp_analyze::{Analysis, AnalyzeOptions, Schedule};
 pub use rasp_compile::{CompileOptions, LookaheadOptions, LookaheadReport, PAPER_EXAMPLES};

@@ -7,8 +7,123 @@
 use crate::error::{Error, ErrorKind, Result};
 use crate::program::{FileLoader, Program};
 use rasp_draw::{Panel, PanelRow, heatmaps_svg, row_normalised};
-use rasp_train::{Classes, Labeler, TargetProgram, attention_maps, match_heads};
+use rasp_train::{Classes, Encoder, Example, Labeler, Metrics, TargetProgram, TaskSpec, attention_maps, match_heads};
 use std::path::Path;
+
+/// The positions a trained model sees for `input`: the tokens (as `rasp
+/// draw` reads an input), with the task's BOS put in front if missing;
+/// an error for a length outside the trained lengths or a token outside
+/// the vocabulary.
+fn model_input(input: &str, spec: &TaskSpec) -> Result<Vec<String>> {
+    let mut tokens = crate::input::parse_word(input, &spec.vocab)?;
+    if let Some(bos) = &spec.bos
+        && tokens.first() != Some(bos)
+    {
+        tokens.insert(0, bos.clone());
+    }
+    let body = tokens.len() - usize::from(spec.bos.is_some());
+    if body == 0 || tokens.len() > spec.max_positions() {
+        let message = format!("the input must have 1 to {} tokens (the trained lengths)", spec.max_len);
+        return Err(Error::new(ErrorKind::Input, message));
+    }
+    if let Some(t) = tokens.iter().skip(usize::from(spec.bos.is_some())).find(|t| !spec.vocab.contains(t)) {
+        let message = format!("{t:?} is not in the model's vocabulary {:?}", spec.vocab);
+        return Err(Error::new(ErrorKind::Input, message));
+    }
+    Ok(tokens)
+}
+
+fn model_error(e: rasp_train::TrainError) -> Error {
+    Error::new(ErrorKind::Model, e.to_string())
+}
+
+/// A model written by `rasp train`, loaded to make predictions without
+/// the program it learned.
+pub struct TrainedModel {
+    model: Encoder,
+    metrics: Metrics,
+}
+
+/// A trained model's output on one input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    /// The positions the model saw (BOS first, if the task has one).
+    pub tokens: Vec<String>,
+    /// The predicted class at every position (None at the BOS position,
+    /// which is never predicted).
+    pub outputs: Vec<Option<String>>,
+    /// The classifier's scores (logits): one row per position, one column
+    /// per class of [`TrainedModel::classes`].
+    pub logits: Vec<Vec<f32>>,
+}
+
+impl TrainedModel {
+    /// Reads the folder `dir` (`metrics.json`, `model.safetensors`),
+    /// checking its description before allocating anything.
+    pub fn load(dir: &Path) -> Result<TrainedModel> {
+        let (model, metrics) = rasp_train::load(dir).map_err(model_error)?;
+        Ok(TrainedModel { model, metrics })
+    }
+
+    /// Everything `metrics.json` says.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The output classes, in the classifier's order.
+    pub fn classes(&self) -> &[String] {
+        &self.metrics.classes
+    }
+
+    /// The input-token table: token id `i` is entry `i` (padding first,
+    /// then the BOS token if any, then the vocabulary).
+    pub fn input_tokens(&self) -> Vec<String> {
+        self.metrics.config.task.input_tokens()
+    }
+
+    /// The model's output on `input` (as `rasp draw` reads an input; the
+    /// BOS token is put in front when the task has one).
+    pub fn predict(&self, input: &str) -> Result<Prediction> {
+        let spec = &self.metrics.config.task;
+        let tokens = model_input(input, spec)?;
+        let example = Example { labels: vec![String::new(); tokens.len()], tokens, selectors: Vec::new() };
+        let classes = Classes::new(self.metrics.classes.clone());
+        let one = std::slice::from_ref(&example);
+        let batch = rasp_train::encode(one, spec, &classes, &[], self.model.dtype, &rasp_train::candle::Device::Cpu)
+            .map_err(model_error)?;
+        let logits = self
+            .model
+            .forward(&batch.tokens, &batch.key_mask)
+            .and_then(|out| out.logits.squeeze(0))
+            .and_then(|l| l.to_dtype(rasp_train::candle::DType::F32))
+            .and_then(|l| l.to_vec2::<f32>())
+            .map_err(|e| Error::new(ErrorKind::Model, format!("the forward pass failed: {e}")))?;
+        let skip = usize::from(spec.bos.is_some());
+        // A model from someone else may hold NaN or infinite weights: argmax
+        // over such scores would name a class at random.
+        if let Some(position) = logits.iter().position(|row| row.iter().any(|v| !v.is_finite())) {
+            return Err(Error::new(
+                ErrorKind::Model,
+                format!("the model's scores at position {position} are not finite: its weights are broken"),
+            ));
+        }
+        let outputs = logits
+            .iter()
+            .enumerate()
+            .map(|(position, row)| {
+                (position >= skip).then(|| {
+                    let best = row
+                        .iter()
+                        .enumerate()
+                        .fold((0, f32::NEG_INFINITY), |(bi, bv), (i, &v)| if v > bv { (i, v) } else { (bi, bv) })
+                        .0;
+                    self.metrics.classes[best].clone()
+                })
+            })
+            .collect();
+        Ok(Prediction { tokens: example.tokens, outputs, logits })
+    }
+}
 
 /// One program head and the trained head closest to it.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,7 +163,7 @@ impl TrainedAttention {
     /// `program_file`, or the file recorded in its metrics), and compares
     /// them on `input` and on `samples` test inputs.
     pub fn compute(dir: &Path, program_file: Option<&Path>, input: &str, samples: usize) -> Result<TrainedAttention> {
-        let failed = |e: rasp_train::TrainError| Error::new(ErrorKind::Model, e.to_string());
+        let failed = model_error;
         let (model, metrics) = rasp_train::load(dir).map_err(failed)?;
         let file = program_file.map_or_else(|| metrics.file.clone(), |p| p.display().to_string());
         let text = std::fs::read_to_string(&file)
@@ -58,21 +173,7 @@ impl TrainedAttention {
         let spec = &metrics.config.task;
         // Labels and head selectors under the mask the model was trained with.
         let program = TargetProgram::new(loaded.graph(), root, spec.bos.is_some()).with_mask(metrics.config.mask());
-        let mut tokens = crate::input::parse_word(input, &spec.vocab)?;
-        if let Some(bos) = &spec.bos
-            && tokens.first() != Some(bos)
-        {
-            tokens.insert(0, bos.clone());
-        }
-        let body = tokens.len() - usize::from(spec.bos.is_some());
-        if body == 0 || tokens.len() > spec.max_positions() {
-            let message = format!("the input must have 1 to {} tokens (the trained lengths)", spec.max_len);
-            return Err(Error::new(ErrorKind::Input, message));
-        }
-        if let Some(t) = tokens.iter().skip(usize::from(spec.bos.is_some())).find(|t| !spec.vocab.contains(t)) {
-            let message = format!("{t:?} is not in the model's vocabulary {:?}", spec.vocab);
-            return Err(Error::new(ErrorKind::Input, message));
-        }
+        let tokens = model_input(input, spec)?;
         let mut labeler = Labeler::new(&program);
         let example = labeler.label(tokens.clone()).map_err(failed)?;
         let one = std::slice::from_ref(&example);
