@@ -44,7 +44,8 @@ def numpy_run(config, state, ids, patches=None):
     outputs = {}
     for layer in range(config["n_layers"]):
         b = f"blocks.{layer}.attn"
-        q = np.einsum("bpd,hde->bhpe", resid, state[f"{b}.W_Q"])
+        # b_Q is the padding column's constant query (python/README.md).
+        q = np.einsum("bpd,hde->bhpe", resid, state[f"{b}.W_Q"]) + state[f"{b}.b_Q"][:, None, :]
         k = np.einsum("bpd,hde->bhpe", resid, state[f"{b}.W_K"])
         v = np.einsum("bpd,hde->bhpe", resid, state[f"{b}.W_V"])
         scores = np.einsum("bhqe,bhke->bhqk", q, k)

@@ -35,6 +35,19 @@ has that a compiled model lacks is zero (biases) or switched off
   numerical output there is one column holding the value itself. It is the
   compiler's own readout, never a guess from the residual order.
 
+One thing is added, for batches of words of different lengths: a padding
+token, the last id (``len(model.tokens)``; ``tokens.json`` names it). It
+writes 1 into one extra residual dimension, the last (labelled ``pad``),
+which nothing else writes or reads, and every head gets one extra
+query/key column: the query is the constant ``b_Q`` = 1, the key ``-1e6``
+times that dimension. A PAD key therefore scores -10^6 against every query
+and gets no attention at all, so right-padded words compute at their real
+positions exactly what they compute alone, in either attention direction
+and with no ``attention_mask`` (which TransformerLens applies only to
+causal attention). ``d_model`` and ``d_head`` are therefore one larger than
+the compiled model's, and ``hook_resid_post[..., :-1]`` is rasp's residual
+stream.
+
 Positions are those of :meth:`rasp.Model.encode`: position 0 is the start
 token, which is no output, so its logits mean nothing and ``loss_mask[0]``
 is False; with a BOS, position 1 is the BOS token, whose value the program

@@ -61,11 +61,13 @@ def test_config_of_reverse(reverse_source):
     # head is the second (d_head 5, d_value 3); the first layer's MLP has
     # 22 hidden units, the second none; tokens <start> a b c; positions
     # start + 4; the output reverse takes 0 (nothing selected), a, b, c.
+    # TransformerLens's view adds the padding token, one residual dimension
+    # and one query/key column for it.
     assert [len(layer["heads"]) for layer in layers] == [1, 1]
     assert [layer["mlp_hidden"] for layer in layers] == [22, 0]
-    assert (config["n_layers"], config["d_model"], config["n_heads"]) == (2, 15, 1)
-    assert (config["d_head"], config["d_mlp"], config["n_ctx"]) == (5, 22, 5)
-    assert (config["d_vocab"], config["d_vocab_out"]) == (4, 4)
+    assert (config["n_layers"], config["d_model"], config["n_heads"]) == (2, 16, 1)
+    assert (config["d_head"], config["d_mlp"], config["n_ctx"]) == (6, 22, 5)
+    assert (config["d_vocab"], config["d_vocab_out"]) == (5, 4)
     assert config["act_fn"] == "relu" and config["normalization_type"] is None
     assert config["attention_dir"] == "bidirectional"
     assert config["use_attn_result"] and config["use_split_qkv_input"]
@@ -95,9 +97,19 @@ def test_state_dict_shapes_and_padding(paper_models):
         for h, head in enumerate(layer["heads"]):
             w_q = model.weights[f"layers.{index}.heads.{h}.w_q"]
             np.testing.assert_allclose(
-                state[f"{b}.attn.W_Q"][h, :, : w_q.shape[1]], head["scale"] * w_q, rtol=1e-6
+                state[f"{b}.attn.W_Q"][h, :-1, : w_q.shape[1]], head["scale"] * w_q, rtol=1e-6
             )
-    assert all(not state[name].any() for name in state if ".b_" in name or name.endswith("b_U"))
+        # The padding column: a constant query of 1 against the padding
+        # dimension's key, so a PAD key scores -1e6 in every head.
+        assert (state[f"{b}.attn.b_Q"][:, -1] == 1).all() and not state[f"{b}.attn.b_Q"][
+            :, :-1
+        ].any()
+        assert (state[f"{b}.attn.W_K"][:, -1, -1] == -1e6).all()
+        assert not state[f"{b}.attn.W_Q"][:, :, -1].any()
+    zero_biases = [n for n in state if (".b_" in n and not n.endswith("b_Q")) or n.endswith("b_U")]
+    assert all(not state[name].any() for name in zero_biases)
+    # Only the padding token writes the padding dimension.
+    assert list(np.nonzero(state["embed.W_E"][:, -1])[0]) == [len(model.tokens)]
 
 
 def test_unembed_reads_only_the_output(paper_models):
@@ -124,7 +136,9 @@ def test_numpy_transformer_lens_forward_equals_the_model(
         ids = model.encode(word)
         logits, posts = transformer_lens_forward(config, state, ids)
         for post, after in zip(posts, rasp_forward(rasp_config, weights, ids)):
-            np.testing.assert_allclose(post, after, atol=1e-5)
+            # The last dimension is the padding's, 0 at every real token.
+            np.testing.assert_allclose(post[:, :-1], after, atol=1e-5)
+            assert not post[:, -1].any()
         np.testing.assert_allclose(logits[1:], model.logits(word), atol=1e-5)
         expected = expected_outputs(program, model, word)
         if expected is not None:
@@ -168,7 +182,7 @@ def test_hooked_transformer_equals_the_interpreter(
             after = rasp_forward(rasp_config, weights, model.encode(word))
             for layer, expected_post in enumerate(after):
                 post = cache[f"blocks.{layer}.hook_resid_post"][b].numpy()
-                np.testing.assert_allclose(post, expected_post, atol=1e-5)
+                np.testing.assert_allclose(post[:, :-1], expected_post, atol=1e-5)
             expected = expected_outputs(program, model, word)
             if expected is not None:
                 assert model.decode(logits[b, 1:].numpy()) == expected, word
@@ -196,3 +210,26 @@ def test_a_causal_model_is_a_causal_hooked_transformer():
     encoder = rasp.compile(source, "n", vocab="ab", max_len=4)
     assert encoder.transformer_lens_config()["attention_dir"] == "bidirectional"
     assert encoder.forward("abb") == [3, 3, 3]
+
+
+@pytest.mark.skipif(not HAVE_LENS, reason="torch or transformer_lens is not installed")
+def test_padded_batches_in_transformer_lens(paper_models):
+    """Words of different lengths in one batch, padded with the PAD id and
+    no attention mask (TransformerLens ignores it for bidirectional
+    attention): the real positions compute what each word alone computes."""
+    import torch
+
+    model = paper_models["sort_bos"]
+    hooked = model.to_transformer_lens()
+    pad = len(model.tokens)
+    batch = [["a"], ["c", "a"], ["b", "c", "a"], ["c", "b", "a", "a"]]
+    width = max(len(model.encode(w)) for w in batch)
+    ids = [model.encode(w) + [pad] * (width - len(model.encode(w))) for w in batch]
+    with torch.no_grad():
+        logits = hooked(torch.tensor(ids)).numpy()
+    for row, word in zip(logits, batch):
+        real = len(model.encode(word))
+        assert model.decode(row[1:real]) == model.forward(word), word
+        with torch.no_grad():
+            alone = hooked(torch.tensor([model.encode(word)])).numpy()[0]
+        np.testing.assert_allclose(row[:real], alone, atol=1e-4)

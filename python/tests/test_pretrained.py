@@ -56,10 +56,12 @@ def test_folder_runs_without_rasp(sort_model, tmp_path):
     state = read_safetensors_by_hand(folder / "model.safetensors")
     tokens = json.loads((folder / "tokens.json").read_text(encoding="utf-8"))
     outputs = json.loads((folder / "outputs.json").read_text(encoding="utf-8"))
-    # The documented order: start, BOS, then the vocabulary as given.
-    assert tokens["tokens"] == ["<start>", "§", "a", "b", "c"]
-    assert tokens["ids"] == {"<start>": 0, "§": 1, "a": 2, "b": 3, "c": 4}
-    assert (tokens["bos_id"], tokens["start_id"], tokens["pad_id"]) == (1, 0, None)
+    # The documented order: start, BOS, the vocabulary as given, padding.
+    assert tokens["tokens"] == ["<start>", "§", "a", "b", "c", "<pad>"]
+    assert tokens["ids"] == {"<start>": 0, "§": 1, "a": 2, "b": 3, "c": 4, "<pad>": 5}
+    assert (tokens["bos_id"], tokens["start_id"]) == (1, 0)
+    assert tokens["pad_id"] == len(tokens["tokens"]) - 1 and tokens["pad_token"] == "<pad>"
+    assert tokens["ids"]["<pad>"] == tokens["pad_id"]
     assert outputs["loss_mask"] == [False, False, True, True, True, True]
     assert outputs["encoding"] == "categorical"
     assert len(outputs["residual_labels"]) == config["d_model"]

@@ -114,15 +114,17 @@ fn compile_format_hf_writes_a_folder_for_transformer_lens() {
         assert!(read("hf", file) == read("hf-again", file), "{file} differs between two compiles");
     }
     let config = read("hf", "config.json");
-    for field in ["\"n_layers\": 2", "\"n_ctx\": 5", "\"d_vocab\": 4", "\"attention_dir\": \"bidirectional\""] {
+    for field in ["\"n_layers\": 2", "\"n_ctx\": 5", "\"d_vocab\": 5", "\"attention_dir\": \"bidirectional\""] {
         assert!(config.contains(field), "{field} not in {config}");
     }
-    // The documented token order: the start token, then the vocabulary as given.
+    // The documented token order: the start token, then the vocabulary as
+    // given, then padding.
     let tokens = read("hf", "tokens.json");
     assert!(
         tokens.contains("\"<start>\": 0") && tokens.contains("\"a\": 1") && tokens.contains("\"c\": 3"),
         "{tokens}"
     );
+    assert!(tokens.contains("\"<pad>\": 4") && tokens.contains("\"pad_id\": 4"), "{tokens}");
     let outputs = read("hf", "outputs.json");
     assert!(outputs.contains("\"loss_mask\": [\n    false,\n    true,"), "{outputs}");
     let circuit = read("hf", "circuit.json");

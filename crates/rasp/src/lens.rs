@@ -14,6 +14,17 @@
 //! padded with zero columns and layers with zero heads (which add nothing);
 //! MLPs are padded with zero units. `W_U` is the compiler's own readout.
 //!
+//! One thing is added: a padding token, so that words of different lengths
+//! can share a batch. TransformerLens applies its `attention_mask` only to
+//! causal attention, so padding must be invisible by construction: the PAD
+//! token (the last id) writes 1 into one extra residual dimension (the last,
+//! labelled `pad`) that nothing else writes or reads, and every head gets
+//! one extra query/key column whose query is the constant `b_Q` = 1 and
+//! whose key is [`PAD_KEY_SCORE`] × that dimension. A PAD key thus scores
+//! -10^6 against every query and gets no attention (exp underflows to 0),
+//! so the real positions of a padded word compute exactly what the word
+//! alone computes, in either attention direction.
+//!
 //! The circuit is read off the weights, which are exact: a head reads the
 //! residual dimensions of the non-zero rows of `w_q` (query), `w_k` (key),
 //! `w_v` (value) and writes those of the non-zero columns of `w_o`; an MLP
@@ -33,6 +44,14 @@ use std::collections::{BTreeMap, BTreeSet};
 pub const PRETRAINED_FORMAT: &str = "rasp-transformer-lens";
 /// The sub-folder of a pretrained folder holding the rasp model folder.
 pub const PRETRAINED_RASP_FOLDER: &str = "rasp";
+/// The padding token's name, unless the vocabulary has it (then
+/// underscores are added until it is new).
+pub const PAD_TOKEN: &str = "<pad>";
+/// What a PAD key adds to every attention score: far below any score a
+/// compiled head computes, so that softmax gives it exactly 0.
+pub const PAD_KEY_SCORE: f32 = -1.0e6;
+/// The residual label of the padding dimension.
+const PAD_LABEL: &str = "pad";
 /// The subspaces holding the compiler's constant directions.
 const CONSTANT_SUBSPACES: [&str; 2] = ["start", "one"];
 
@@ -72,11 +91,13 @@ struct Sizes {
     d_vocab_out: usize,
 }
 
+/// TransformerLens's sizes: `d_model` and `d_head` include the padding
+/// dimension and column (module documentation).
 fn sizes(model: &Model) -> Sizes {
     let heads = model.layers.iter().flat_map(|l| &l.heads);
     Sizes {
         n_heads: model.layers.iter().map(|l| l.heads.len()).max().unwrap_or(0).max(1),
-        d_head: heads.map(|h| h.w_q.ncols().max(h.w_v.ncols())).max().unwrap_or(0).max(1),
+        d_head: heads.map(|h| h.w_q.ncols().max(h.w_v.ncols())).max().unwrap_or(0) + 1,
         d_mlp: model.layers.iter().filter_map(|l| l.mlp.as_ref()).map(|m| m.w_in.ncols()).max().unwrap_or(0).max(1),
         d_vocab_out: model.unembed.ncols(),
     }
@@ -91,12 +112,12 @@ pub fn transformer_lens_config(model: &Model) -> Result<Value> {
     Ok(json!({
         "model_name": format!("rasp-{}", config.readout.sop),
         "n_layers": config.n_layers,
-        "d_model": config.d_model,
+        "d_model": config.d_model + 1,
         "n_ctx": config.n_positions,
         "d_head": sizes.d_head,
         "n_heads": sizes.n_heads,
         "d_mlp": sizes.d_mlp,
-        "d_vocab": config.tokens.len(),
+        "d_vocab": config.tokens.len() + 1,
         "d_vocab_out": sizes.d_vocab_out,
         "act_fn": "relu",
         "normalization_type": Value::Null,
@@ -114,8 +135,18 @@ fn tensor(name: String, shape: Vec<usize>, data: Vec<f32>) -> Tensor {
     Tensor { name, shape, data }
 }
 
-fn matrix(name: &str, array: &Array2<f32>) -> Tensor {
-    tensor(name.to_string(), vec![array.nrows(), array.ncols()], array.iter().copied().collect())
+/// `array` in the top-left corner of a `rows` × `cols` zero matrix.
+fn padded(name: &str, array: &Array2<f32>, rows: usize, cols: usize) -> Tensor {
+    tensor(name.to_string(), vec![rows, cols], stacked(std::iter::once(array), 1, rows, cols, &[]))
+}
+
+/// The padding token's name in `model`'s token table.
+pub fn pad_token(model: &Model) -> String {
+    let mut name = PAD_TOKEN.to_string();
+    while model.config.tokens.contains(&name) || model.config.start_token == name {
+        name.push('_');
+    }
+    name
 }
 
 /// `[n_heads, rows, cols]`: each head's matrix in the top-left corner, zeros elsewhere.
@@ -144,9 +175,14 @@ fn stacked<'a>(
 /// `mlp.b_in`, `mlp.W_out`, `mlp.b_out`, then `unembed.W_U`, `unembed.b_U`.
 pub fn transformer_lens_tensors(model: &Model) -> Vec<Tensor> {
     let Sizes { n_heads, d_head, d_mlp, d_vocab_out } = sizes(model);
-    let d_model = model.config.d_model;
-    let mut out =
-        vec![matrix("embed.W_E", &model.token_embedding), matrix("pos_embed.W_pos", &model.position_embedding)];
+    // The padding dimension and the padding column are the last ones.
+    let d_model = model.config.d_model + 1;
+    let (pad_dim, pad_column) = (d_model - 1, d_head - 1);
+    let n_tokens = model.config.tokens.len() + 1;
+    let mut embedding = padded("embed.W_E", &model.token_embedding, n_tokens, d_model);
+    embedding.data[(n_tokens - 1) * d_model + pad_dim] = 1.0;
+    let positions = &model.position_embedding;
+    let mut out = vec![embedding, padded("pos_embed.W_pos", positions, positions.nrows(), d_model)];
     for (index, layer) in model.layers.iter().enumerate() {
         let block = format!("blocks.{index}");
         let scales: Vec<f32> = layer.heads.iter().map(|h| h.scale).collect();
@@ -156,11 +192,11 @@ pub fn transformer_lens_tensors(model: &Model) -> Vec<Tensor> {
             shape.clone(),
             stacked(layer.heads.iter().map(|h| &h.w_q), n_heads, d_model, d_head, &scales),
         ));
-        out.push(tensor(
-            format!("{block}.attn.W_K"),
-            shape.clone(),
-            stacked(layer.heads.iter().map(|h| &h.w_k), n_heads, d_model, d_head, &[]),
-        ));
+        let mut w_k = stacked(layer.heads.iter().map(|h| &h.w_k), n_heads, d_model, d_head, &[]);
+        for head in 0..n_heads {
+            w_k[(head * d_model + pad_dim) * d_head + pad_column] = PAD_KEY_SCORE;
+        }
+        out.push(tensor(format!("{block}.attn.W_K"), shape.clone(), w_k));
         out.push(tensor(
             format!("{block}.attn.W_V"),
             shape,
@@ -171,7 +207,12 @@ pub fn transformer_lens_tensors(model: &Model) -> Vec<Tensor> {
             vec![n_heads, d_head, d_model],
             stacked(layer.heads.iter().map(|h| &h.w_o), n_heads, d_head, d_model, &[]),
         ));
-        for bias in ["b_Q", "b_K", "b_V"] {
+        let mut b_q = vec![0.0; n_heads * d_head];
+        for head in 0..n_heads {
+            b_q[head * d_head + pad_column] = 1.0;
+        }
+        out.push(tensor(format!("{block}.attn.b_Q"), vec![n_heads, d_head], b_q));
+        for bias in ["b_K", "b_V"] {
             out.push(tensor(format!("{block}.attn.{bias}"), vec![n_heads, d_head], vec![0.0; n_heads * d_head]));
         }
         out.push(tensor(format!("{block}.attn.b_O"), vec![d_model], vec![0.0; d_model]));
@@ -187,7 +228,7 @@ pub fn transformer_lens_tensors(model: &Model) -> Vec<Tensor> {
         out.push(tensor(format!("{block}.mlp.W_out"), vec![d_mlp, d_model], w_out));
         out.push(tensor(format!("{block}.mlp.b_out"), vec![d_model], vec![0.0; d_model]));
     }
-    out.push(matrix("unembed.W_U", &model.unembed));
+    out.push(padded("unembed.W_U", &model.unembed, d_model, d_vocab_out));
     out.push(tensor("unembed.b_U".to_string(), vec![d_vocab_out], vec![0.0; d_vocab_out]));
     out
 }
@@ -420,23 +461,27 @@ pub fn pretrained_files(model: &Model) -> Result<Vec<(&'static str, Vec<u8>)>> {
     model.validate()?;
     let config = &model.config;
     let bos = config.bos.as_ref();
+    let pad = pad_token(model);
+    let pad_id = config.tokens.len();
+    let table: Vec<&String> = config.tokens.iter().chain(std::iter::once(&pad)).collect();
     let ids: serde_json::Map<String, Value> =
-        config.tokens.iter().enumerate().map(|(i, token)| (token.clone(), json!(i))).collect();
+        table.iter().enumerate().map(|(i, token)| ((*token).clone(), json!(i))).collect();
     let tokens = json!({
         "format": PRETRAINED_FORMAT,
-        "tokens": config.tokens,
+        "tokens": table,
         "ids": ids,
         "start_token": config.start_token,
         "start_id": 0,
         "bos_token": bos,
         "bos_id": bos.map(|_| 1),
-        "pad_token": Value::Null,
-        "pad_id": Value::Null,
+        "pad_token": pad,
+        "pad_id": pad_id,
         "vocab": config.vocab,
         "max_len": config.max_len,
     });
     let mut labels: Vec<(usize, &str)> = config.residual.iter().map(|d| (d.dim, d.label.as_str())).collect();
     labels.sort_unstable();
+    labels.push((config.d_model, PAD_LABEL));
     let outputs = json!({
         "format": PRETRAINED_FORMAT,
         "sop": config.readout.sop,

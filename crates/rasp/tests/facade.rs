@@ -27,9 +27,11 @@ fn transformer_lens_view_of_reverse() {
     let sop = program.sop("reverse", "compile").expect("reverse is an s-op");
     let model = program.compile(sop, &CompileOptions::new(rasp::parse_vocab("abc"), None, 4)).expect("compiles");
     let config = rasp::transformer_lens_config(&model).expect("no prefix");
-    // Two layers of one head; tokens <start> a b c; positions start + 4.
+    // Two layers of one head; tokens <start> a b c and the padding token;
+    // positions start + 4; one residual dimension more (padding).
     assert_eq!((config["n_layers"].as_u64(), config["n_heads"].as_u64()), (Some(2), Some(1)));
-    assert_eq!((config["d_vocab"].as_u64(), config["n_ctx"].as_u64()), (Some(4), Some(5)));
+    assert_eq!((config["d_vocab"].as_u64(), config["n_ctx"].as_u64()), (Some(5), Some(5)));
+    assert_eq!(config["d_model"].as_u64(), Some(model.config.d_model as u64 + 1));
     assert_eq!(config["attention_dir"], "bidirectional");
     assert_eq!(rasp::loss_mask(&model), [false, true, true, true, true]);
     let tensors = rasp::transformer_lens_tensors(&model);
@@ -37,7 +39,7 @@ fn transformer_lens_view_of_reverse() {
     // The flip head's W_Q is its w_q times its scale, padded with zero columns.
     let flip = &model.layers[1].heads[0];
     let w_q = tensors.iter().find(|t| t.name == "blocks.1.attn.W_Q").expect("W_Q");
-    assert_eq!(w_q.shape, [1, model.config.d_model, d_head]);
+    assert_eq!(w_q.shape, [1, model.config.d_model + 1, d_head]);
     for ((row, col), value) in flip.w_q.indexed_iter() {
         assert_eq!(w_q.data[row * d_head + col], flip.scale * value);
     }
@@ -206,4 +208,162 @@ fn only_repl_sessions_take_a_local_library() {
     let mut session = rasp::new_session(BrokenLibraryAround);
     session.feed_line("length;");
     assert!(session.take_output().contains("42"), "the REPL reads the local library, as the reference does");
+}
+
+/// TransformerLens's forward pass, written from its documented semantics
+/// (no LayerNorm, no attention scale, `use_attn_result`): `x = W_E[ids] +
+/// W_pos`; per block, every head adds `softmax((x W_Q + b_Q)(x W_K +
+/// b_K)ᵀ) (x W_V + b_V) W_O`, then `b_O`; the MLP adds `relu(x W_in + b_in)
+/// W_out + b_out`; logits `x W_U + b_U`. One row of logits per position,
+/// and the largest attention weight any query gives a key at `ignored_from`
+/// or later.
+fn transformer_lens_logits(
+    config: &serde_json::Value,
+    tensors: &[rasp::Tensor],
+    ids: &[usize],
+    ignored_from: usize,
+) -> (Vec<Vec<f32>>, f32) {
+    let size = |key: &str| usize::try_from(config[key].as_u64().unwrap_or(0)).unwrap_or(0);
+    let (d_model, d_head, n_heads, d_mlp) = (size("d_model"), size("d_head"), size("n_heads"), size("d_mlp"));
+    let get = |name: &str| &tensors.iter().find(|t| t.name == name).unwrap_or_else(|| panic!("{name}")).data;
+    // rows × inner times inner × cols, all row-major.
+    let product = |a: &[f32], rows: usize, inner: usize, b: &[f32], cols: usize| -> Vec<f32> {
+        let mut out = vec![0.0f32; rows * cols];
+        for r in 0..rows {
+            for k in 0..inner {
+                let left = a[r * inner + k];
+                for c in 0..cols {
+                    out[r * cols + c] += left * b[k * cols + c];
+                }
+            }
+        }
+        out
+    };
+    let n = ids.len();
+    let mut largest_ignored = 0.0f32;
+    let (w_e, w_pos) = (get("embed.W_E"), get("pos_embed.W_pos"));
+    let mut x: Vec<f32> = (0..n * d_model).map(|i| w_e[ids[i / d_model] * d_model + i % d_model] + w_pos[i]).collect();
+    for layer in 0..size("n_layers") {
+        let block = format!("blocks.{layer}");
+        let mut update = get(&format!("{block}.attn.b_O")).repeat(n);
+        for head in 0..n_heads {
+            let slice =
+                |name: &str, len: usize| get(&format!("{block}.attn.{name}"))[head * len..(head + 1) * len].to_vec();
+            let project = |w: &str, b: &str| {
+                let mut out = product(&x, n, d_model, &slice(w, d_model * d_head), d_head);
+                let bias = slice(b, d_head);
+                out.iter_mut().enumerate().for_each(|(i, v)| *v += bias[i % d_head]);
+                out
+            };
+            let (q, k, v) = (project("W_Q", "b_Q"), project("W_K", "b_K"), project("W_V", "b_V"));
+            let mut z = vec![0.0f32; n * d_head];
+            for query in 0..n {
+                let scores: Vec<f32> =
+                    (0..n).map(|key| (0..d_head).map(|e| q[query * d_head + e] * k[key * d_head + e]).sum()).collect();
+                let top = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                let weights: Vec<f32> = scores.iter().map(|s| (s - top).exp()).collect();
+                let total: f32 = weights.iter().sum();
+                for weight in &weights[ignored_from.min(n)..] {
+                    largest_ignored = largest_ignored.max(weight / total);
+                }
+                for key in 0..n {
+                    for e in 0..d_head {
+                        z[query * d_head + e] += weights[key] / total * v[key * d_head + e];
+                    }
+                }
+            }
+            let written = product(&z, n, d_head, &slice("W_O", d_head * d_model), d_model);
+            update.iter_mut().zip(written).for_each(|(u, w)| *u += w);
+        }
+        x.iter_mut().zip(update).for_each(|(a, u)| *a += u);
+        let mut hidden = product(&x, n, d_model, get(&format!("{block}.mlp.W_in")), d_mlp);
+        let b_in = get(&format!("{block}.mlp.b_in"));
+        hidden.iter_mut().enumerate().for_each(|(i, h)| *h = (*h + b_in[i % d_mlp]).max(0.0));
+        let out = product(&hidden, n, d_mlp, get(&format!("{block}.mlp.W_out")), d_model);
+        let b_out = get(&format!("{block}.mlp.b_out"));
+        x.iter_mut().enumerate().for_each(|(i, a)| *a += out[i] + b_out[i % d_model]);
+    }
+    let d_out = get("unembed.b_U").len();
+    let logits = product(&x, n, d_model, get("unembed.W_U"), d_out);
+    (logits.chunks(d_out).map(<[f32]>::to_vec).collect(), largest_ignored)
+}
+
+/// Padding is invisible in the TransformerLens view, with no attention
+/// mask: a word padded to the longest length with the PAD id gives, at its
+/// real positions, the logits of the word alone, and they decode to the
+/// interpreter's output. Reverse reads `length`, the histogram counts the
+/// positions holding its token, sort and the most-frequent sort compare
+/// with every other position: any attention to padding would move them.
+#[test]
+fn padded_words_compute_what_the_words_compute() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let cases = [
+        ("reverse.rasp", "reverse", "abc", None, 4),
+        ("histogram.rasp", "hist", "abc", None, 4),
+        ("sort.rasp", "sort_bos", "abc", Some("§"), 4),
+        ("most_frequent.rasp", "sort_by_most_freq_bos", "abc", Some("§"), 4),
+        ("dyck.rasp", "dyck1", "()", None, 4),
+        // Heads whose selections include later positions, where the
+        // padding sits: the length, and how many positions follow.
+        ("", "n", "ab", None, 4),
+        ("", "n_after", "ab", None, 4),
+    ];
+    let inline = "n = length;\nafter = select(indices, indices, >);\nn_after = selector_width(after);\n";
+    for (file, name, vocab, bos, max_len) in cases {
+        let path = root.join("examples").join(file);
+        let text = if file.is_empty() { inline.to_string() } else { std::fs::read_to_string(&path).expect("example") };
+        let mut program = Program::from_source(&path.display().to_string(), &text, rasp::FileLoader).expect("loads");
+        let sop = program.sop(name, "compile").expect("an s-op");
+        let vocab = rasp::parse_vocab(vocab);
+        let options = CompileOptions::new(vocab.clone(), bos.map(str::to_string), max_len);
+        let model = program.compile(sop, &options).expect("compiles");
+        let config = rasp::transformer_lens_config(&model).expect("no prefix");
+        let tensors = rasp::transformer_lens_tensors(&model);
+        let files = rasp::pretrained_files(&model).expect("files");
+        let tokens_json = &files.iter().find(|(file, _)| *file == "tokens.json").expect("tokens.json").1;
+        let tokens: serde_json::Value = serde_json::from_slice(tokens_json).expect("JSON");
+        assert_eq!(tokens["pad_token"], "<pad>");
+        let pad = usize::try_from(tokens["pad_id"].as_u64().expect("a pad id")).expect("small");
+        assert_eq!(pad, model.config.tokens.len());
+        let mut words: Vec<Vec<String>> = vec![Vec::new()];
+        let mut checked = 0;
+        for _ in 0..max_len - 1 {
+            words =
+                words.iter().flat_map(|w| vocab.iter().map(move |t| [w.clone(), vec![t.clone()]].concat())).collect();
+            for word in &words {
+                let ids: Vec<usize> =
+                    model.encode(word).expect("in the vocabulary").iter().map(|&i| i as usize).collect();
+                let (alone, _) = transformer_lens_logits(&config, &tensors, &ids, ids.len());
+                let mut padded_ids = ids.clone();
+                padded_ids.resize(model.config.n_positions, pad);
+                let (padded, on_padding) = transformer_lens_logits(&config, &tensors, &padded_ids, ids.len());
+                // exp underflows: not a small weight, none at all.
+                assert_eq!(on_padding, 0.0, "{name} {word:?} attends to padding");
+                for position in 0..ids.len() {
+                    for (a, b) in alone[position].iter().zip(&padded[position]) {
+                        assert!((a - b).abs() <= 1e-3, "{name} {word:?} position {position}: {a} vs {b}");
+                    }
+                }
+                let quoted: Vec<String> =
+                    bos.iter().map(|b| b.to_string()).chain(word.iter().cloned()).map(|t| format!("{t:?}")).collect();
+                let input = program.parse_input(&format!("[{}]", quoted.join(", "))).expect("a list");
+                let Ok(expected) = program.run(sop, &input) else { continue };
+                // The decoder reads the rows after the start token.
+                let rows = &padded[1..ids.len()];
+                let scores = rasp::Matrix {
+                    rows: rows.len(),
+                    cols: rows[0].len(),
+                    data: rows.iter().flatten().copied().collect(),
+                };
+                let decoded = rasp::decode_scores(&model, &scores).expect("decodes");
+                let skip = usize::from(bos.is_some());
+                for (position, value) in expected.values.iter().enumerate().skip(skip) {
+                    let got = decoded[position].value.to_string();
+                    assert_eq!(got, rasp_core::pyfmt::py_str(value), "{name} {word:?} at {position}");
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 0, "{name}");
+    }
 }
