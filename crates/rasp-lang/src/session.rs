@@ -405,7 +405,10 @@ impl Session {
             self.console_lines.push('\n');
         }
         self.console_lines_read += 1;
-        self.pending.push_line(line, self.console_lines.len());
+        // The statement's text starts afresh at each statement: its lines
+        // are numbered from 0 there.
+        let line_in_statement = self.console_lines.matches('\n').count();
+        self.pending.push_line(line, self.console_lines.len(), line_in_statement);
         self.console_lines.push_str(line);
         match parse(&self.pending.text) {
             ParseOutcome::Incomplete => {
@@ -473,8 +476,8 @@ impl Session {
         let mut chunk = ChunkReader::default();
         let mut line_start = 0;
         let mut control = Control::Continue;
-        for line in text.split_inclusive('\n') {
-            chunk.push_line(line, line_start);
+        for (number, line) in text.split_inclusive('\n').enumerate() {
+            chunk.push_line(line, line_start, number);
             line_start += line.len();
             match parse(&chunk.text) {
                 ParseOutcome::Incomplete => chunk.continue_statement(),
@@ -769,8 +772,8 @@ impl Session {
         let mut chunk = ChunkReader::default();
         let mut line_start = 0;
         let mut exited = false;
-        for line in text.split_inclusive('\n') {
-            chunk.push_line(line, line_start);
+        for (number, line) in text.split_inclusive('\n').enumerate() {
+            chunk.push_line(line, line_start, number);
             line_start += line.len();
             match parse(&chunk.text) {
                 ParseOutcome::Incomplete => chunk.continue_statement(),
