@@ -26,8 +26,9 @@ layers 1, 2, ... are the attention layers, numbered as every rasp command
 numbers them. The first line gives the analysed size (layers and heads per
 layer); the report then lists, for every layer, its heads (selector, keys,
 queries, predicate, the aggregates computed with it) and its MLPs. A
-compiled model (`rasp compile`) can be larger than the analysed size: see
-its own report of the compiled size.
+compiled model (`rasp compile`) can be larger than the analysed size; its
+report then says which construct each extra layer waits for
+(\"deeper than analysed\").
 
 By default the counts are exactly those of the reference implementation
 (tech-srl/RASP): every s-op is placed as early as possible, and the

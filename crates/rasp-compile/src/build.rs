@@ -56,6 +56,11 @@ pub struct HeadBlock {
     pub ov: Vec<OvWeight>,
     pub scale: f64,
     pub selector: String,
+    /// The selector node: aggregates over the same selector in one layer
+    /// share one head (as the analysis counts them).
+    pub selector_node: NodeId,
+    /// The aggregate it computes.
+    pub aggregate: NodeId,
     pub computes: String,
 }
 
@@ -151,6 +156,10 @@ pub struct Builder<'p, 'a> {
     live_values: HashMap<NodeId, Vec<bool>>,
     /// Facts for the report (one line each).
     pub notes: Vec<String>,
+    /// How much tighter than their own gaps numerical heads must be: MLPs
+    /// that read several scalars through one projection amplify their
+    /// errors (`mlp::Projection::amplification`).
+    leak_divisor: f64,
     /// Each node's readable name (`rasp_core::ReadableNames`): what
     /// model.json, the report and the pictures call it.
     readable: HashMap<NodeId, String>,
@@ -173,6 +182,7 @@ impl<'p, 'a> Builder<'p, 'a> {
             selector_forms: HashMap::new(),
             live_values: HashMap::new(),
             notes: Vec::new(),
+            leak_divisor: 1.0,
             readable: {
                 let names = rasp_core::ReadableNames::new(planner.graph);
                 planner.nodes.iter().map(|&id| (id, names.name(id))).collect()
@@ -394,6 +404,7 @@ impl<'p, 'a> Builder<'p, 'a> {
             }
         }
         self.live_values = self.live_from_forms();
+        self.leak_divisor = self.projection_amplification();
         for id in nodes {
             let Some(m) = self.planner.materialized.get(&id).cloned() else { continue };
             if matches!(self.planner.graph.kind(id), NodeKind::Aggregate { .. }) {
@@ -406,6 +417,33 @@ impl<'p, 'a> Builder<'p, 'a> {
             }
         }
         Ok(())
+    }
+
+    /// The largest error amplification of an MLP that reads several scalars,
+    /// doubled for a margin (1 when none does).
+    fn projection_amplification(&self) -> f64 {
+        let mut worst: f64 = 1.0;
+        for (&id, m) in &self.planner.materialized {
+            if m.categorical != Some(WrittenBy::Mlp) && m.numerical != Some(WrittenBy::Mlp) {
+                continue;
+            }
+            let value_sets: Vec<Vec<f64>> = self
+                .planner
+                .mlp_inputs(id)
+                .inputs
+                .iter()
+                .filter(|&&u| !self.planner.input_is_one_hot(u))
+                .filter_map(|&u| match u {
+                    MlpInput::Basis(Basis::Node(x)) | MlpInput::Affine(x) => self.planner.inference.values(x).numbers(),
+                    MlpInput::Basis(_) => None,
+                })
+                .collect();
+            if value_sets.len() > 1 {
+                let sets: Vec<&[f64]> = value_sets.iter().map(Vec::as_slice).collect();
+                worst = worst.max(2.0 * mlp::Projection::new(&sets).amplification(&sets));
+            }
+        }
+        worst
     }
 
     /// For each one-hot basis, the values some score term or feature reads
@@ -670,7 +708,7 @@ impl<'p, 'a> Builder<'p, 'a> {
             let gap =
                 xs.windows(2).map(|w| w[1] - w[0]).filter(|g| *g > 1e-9 * (1.0 + range)).fold(f64::INFINITY, f64::min);
             if gap.is_finite() {
-                leak = leak.min(gap / (8.0 * range));
+                leak = leak.min(gap / (8.0 * range)) / self.leak_divisor;
                 if gap / range < 1e-5 {
                     self.notes.push(format!(
                         "{name}: values only {gap:.2e} apart (range {range}): near f32 precision, verify before use"
@@ -694,7 +732,15 @@ impl<'p, 'a> Builder<'p, 'a> {
         qk.sort_by_key(|entry| (entry.query, entry.key));
         self.blocks.push(Block {
             name: name.clone(),
-            kind: BlockKind::Head(HeadBlock { qk, ov, scale, selector: selector_text, computes: name.clone() }),
+            kind: BlockKind::Head(HeadBlock {
+                qk,
+                ov,
+                scale,
+                selector: selector_text,
+                selector_node: selector,
+                aggregate: id,
+                computes: name.clone(),
+            }),
             after: None,
         });
         if let Some(out) = correction {

@@ -636,10 +636,16 @@ impl<'a> Planner<'a> {
     fn mlp_demands(&self, id: NodeId) -> Result<Vec<(NodeId, Need)>, CompileError> {
         let MlpInputs { inputs: units, folded: expanded } = self.mlp_inputs(id);
         let mut out = Vec::new();
-        // One MLP layer computes exact step functions of one scalar; further
-        // scalars must first become one-hot.
+        // One MLP layer computes exact step functions of one scalar (or of
+        // one projection of several); beyond the limits of a projection,
+        // further scalars must first become one-hot.
         let mut scalars: Vec<MlpInput> = units.iter().copied().filter(|&u| !self.input_is_one_hot(u)).collect();
-        if scalars.len() > 1 {
+        // Scalars with few value combinations are read together, through one
+        // projection (`mlp::Projection`): the whole chain of maps is then one
+        // MLP, as the analysis counts it.
+        let combinations = scalars.iter().fold(1usize, |acc, &u| acc.saturating_mul(self.input_len(u).max(1)));
+        let fused = combinations <= crate::mlp::MAX_SCALAR_COMBINATIONS && self.domain_size(&units) <= MAX_MLP_DOMAIN;
+        if scalars.len() > 1 && !fused {
             // First choice: give dimensions to the largest folded
             // sub-expressions that read one scalar each (`opens` and
             // `closes` of `opens - closes + x`): their affine
