@@ -778,9 +778,10 @@ impl<'a> Planner<'a> {
         let fused = combinations <= crate::mlp::MAX_SCALAR_COMBINATIONS && self.domain_size(&units) <= MAX_MLP_DOMAIN;
         if scalars.len() > 1 && !fused {
             // First choice: give dimensions to the largest folded
-            // sub-expressions that read one scalar each (`opens` and
-            // `closes` of `opens - closes + x`): their affine
-            // combinations then need no MLP at all.
+            // sub-expressions that one MLP can compute (few enough scalar
+            // combinations; `"T" if depth == 0 else "P"` of dyck1's verdict,
+            // or `opens` and `closes` of `opens - closes + x`), outermost
+            // first: they are then ready in the same layer as their inputs.
             let mut covered: HashSet<NodeId> = HashSet::new();
             for &e in &expanded {
                 if covered.contains(&e) {
@@ -790,7 +791,14 @@ impl<'a> Planner<'a> {
                 let mut sub_units = BTreeSet::new();
                 let mut sub_expanded = Vec::new();
                 self.collect_inputs(inputs, &mut sub_units, &mut sub_expanded);
-                if sub_units.iter().filter(|&&u| !self.input_is_one_hot(u)).count() <= 1 {
+                let sub_units: Vec<MlpInput> = sub_units.into_iter().collect();
+                let sub_combinations = sub_units
+                    .iter()
+                    .filter(|&&u| !self.input_is_one_hot(u))
+                    .fold(1usize, |acc, &u| acc.saturating_mul(self.input_len(u).max(1)));
+                if sub_combinations <= crate::mlp::MAX_SCALAR_COMBINATIONS
+                    && self.domain_size(&sub_units) <= MAX_MLP_DOMAIN
+                {
                     out.push((e, Need::Either));
                     covered.extend(sub_expanded);
                 }

@@ -94,6 +94,9 @@ fn dyck() {
     assert_analysed_size((common::PAPER, "dyck1_ptf", "(,)", None, 6, AttentionMask::Bidirectional));
     assert_analysed_size((source, "dyck2", "(,),{,}", None, 5, AttentionMask::Bidirectional));
     assert_analysed_size((common::PAPER, "dyck2_ptf", "(,),{,}", None, 5, AttentionMask::Bidirectional));
+    // Longer inputs: more values per mean, the verdict's MLP still fuses.
+    assert_analysed_size((source, "dyck1", "(,)", None, 12, AttentionMask::Bidirectional));
+    assert_analysed_size((source, "dyck2", "(,),{,}", None, 8, AttentionMask::Bidirectional));
     // By hand: layer 1 counts "(" and ")" with one head, layer 2 checks
     // whether the depth ever went negative.
     assert_eq!(sizes((source, "dyck1", "(,)", None, 6, AttentionMask::Bidirectional)).compiled, vec![1, 1]);
