@@ -53,9 +53,14 @@ outputs differ, a warning on stderr names the first select that reads a
 later position and an input where they differ, and model.json records it
 under compiler.lookahead.
 
-The report gives the compiled size (d_model, layers, parameters). It can
-exceed the analysed size of `rasp analyze`, which counts attention layers
-only: an MLP that needs another MLP's result takes a layer of its own here.
+The report gives the compiled size (d_model, layers, parameters). Chains of
+maps are fused into one MLP (several scalars are read through one
+projection) and aggregates over one selector in one layer share a head, so
+most programs compile to the size `rasp analyze` reports. Where the model is
+deeper, the report says why (\"deeper than analysed: ...\", also in
+model.json's compiler.layer_notes): a selector whose query or key combines
+several sources needs an MLP feature first, or a map could not be fused
+with the MLP it feeds.
 Missing directories are created; files are written atomically.";
 
 #[derive(Args, Debug)]

@@ -82,3 +82,37 @@ fn files_with_errors_are_not_analysed() {
     );
     assert!(err.contains(" 2 | y = undefined_name + 1;\n   |     ^^^^^^^^^^^^^^\n"), "{err}");
 }
+
+/// `--compiled` compiles too and prints the compiled heads per layer:
+/// hist's library selector_width (two heads, one layer) as analysed, and
+/// sort_bos's extra layer with the compiler's reason.
+#[test]
+fn compiled_size_beside_the_analysis() {
+    let out = rasp(&[
+        "analyze",
+        "examples/histogram.rasp",
+        "--sop",
+        "hist",
+        "--compiled",
+        "--vocab",
+        "abc",
+        "--max-len",
+        "5",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("\ncompiled: 1 layer, heads per layer [2]: the analysed size\n"), "{stdout}");
+    assert!(!stdout.contains("deeper than analysed"), "{stdout}");
+    let args = ["analyze", "examples/sort.rasp", "--sop", "sort_bos", "--compiled", "--vocab", "abc", "--max-len", "5"];
+    let out = rasp(&[&args[..], &["--bos-token", "§", "--json"]].concat());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json["heads_per_layer"], serde_json::json!([1, 1]));
+    assert_eq!(json["compiled"]["heads_per_layer"], serde_json::json!([0, 1, 1]));
+    assert_eq!(json["compiled"]["same_as_analysed"], serde_json::json!(false));
+    let notes = json["compiled"]["layer_notes"].as_array().expect("notes");
+    assert!(notes.iter().any(|n| n.as_str().is_some_and(|n| n.contains("waits for the feature"))), "{notes:?}");
+    // --compiled needs the inputs to compile for.
+    let out = rasp(&["analyze", "examples/sort.rasp", "--sop", "sort_bos", "--compiled"]);
+    assert!(!out.status.success());
+}

@@ -56,6 +56,11 @@ pub struct HeadBlock {
     pub ov: Vec<OvWeight>,
     pub scale: f64,
     pub selector: String,
+    /// The selector node: aggregates over the same selector in one layer
+    /// share one head (as the analysis counts them).
+    pub selector_node: NodeId,
+    /// The aggregate it computes.
+    pub aggregate: NodeId,
     pub computes: String,
 }
 
@@ -151,6 +156,10 @@ pub struct Builder<'p, 'a> {
     live_values: HashMap<NodeId, Vec<bool>>,
     /// Facts for the report (one line each).
     pub notes: Vec<String>,
+    /// How much tighter than their own gaps numerical heads must be: MLPs
+    /// that read several scalars through one projection amplify their
+    /// errors (`mlp::Projection::amplification`).
+    leak_divisor: f64,
     /// Each node's readable name (`rasp_core::ReadableNames`): what
     /// model.json, the report and the pictures call it.
     readable: HashMap<NodeId, String>,
@@ -173,6 +182,7 @@ impl<'p, 'a> Builder<'p, 'a> {
             selector_forms: HashMap::new(),
             live_values: HashMap::new(),
             notes: Vec::new(),
+            leak_divisor: 1.0,
             readable: {
                 let names = rasp_core::ReadableNames::new(planner.graph);
                 planner.nodes.iter().map(|&id| (id, names.name(id))).collect()
@@ -389,14 +399,21 @@ impl<'p, 'a> Builder<'p, 'a> {
         for &id in &nodes {
             if let NodeKind::Aggregate { selector, .. } = self.planner.graph.kind(id) {
                 let averaging = self.planner.inference.averaging.contains(&id);
-                let form = self.selector_form(*selector, averaging)?;
+                let selector = match self.planner.width_encoded.get(&id) {
+                    Some(encoding) => encoding.selector,
+                    None => *selector,
+                };
+                let form = self.selector_form(selector, averaging)?;
                 self.selector_forms.insert(id, form);
             }
         }
         self.live_values = self.live_from_forms();
+        self.leak_divisor = self.projection_amplification();
         for id in nodes {
             let Some(m) = self.planner.materialized.get(&id).cloned() else { continue };
-            if matches!(self.planner.graph.kind(id), NodeKind::Aggregate { .. }) {
+            if self.planner.width_encoded.contains_key(&id) {
+                self.build_width_head(id)?;
+            } else if matches!(self.planner.graph.kind(id), NodeKind::Aggregate { .. }) {
                 self.build_head(id, m.categorical == Some(WrittenBy::Attention))?;
                 if m.categorical == Some(WrittenBy::Mlp) {
                     self.build_mlp_node(id, true)?;
@@ -406,6 +423,52 @@ impl<'p, 'a> Builder<'p, 'a> {
             }
         }
         Ok(())
+    }
+
+    /// The largest error amplification of an MLP that reads several scalars,
+    /// doubled for a margin (1 when none does).
+    fn projection_amplification(&self) -> f64 {
+        let mut worst: f64 = 1.0;
+        for (&id, m) in &self.planner.materialized {
+            if m.categorical != Some(WrittenBy::Mlp) && m.numerical != Some(WrittenBy::Mlp) {
+                continue;
+            }
+            let value_sets: Vec<Vec<f64>> = self
+                .planner
+                .mlp_inputs(id)
+                .inputs
+                .iter()
+                .filter(|&&u| !self.planner.input_is_one_hot(u))
+                .filter_map(|&u| match u {
+                    MlpInput::Basis(Basis::Node(x)) if self.planner.width_encoded.contains_key(&x) => {
+                        self.planner.width_encoded.get(&x).map(|e| e.z_values.clone())
+                    }
+                    MlpInput::Basis(Basis::Node(x)) | MlpInput::Affine(x) => self.planner.inference.values(x).numbers(),
+                    MlpInput::Basis(_) => None,
+                })
+                .collect();
+            if value_sets.len() > 1 {
+                let sets: Vec<&[f64]> = value_sets.iter().map(Vec::as_slice).collect();
+                worst = worst.max(2.0 * mlp::Projection::new(&sets).amplification(&sets));
+            }
+        }
+        // Features recomputed from several scalars (`look_through`).
+        for feature in &self.features {
+            let Some((units, _)) = self.look_through_units(feature) else { continue };
+            let value_sets: Vec<Vec<f64>> = units
+                .iter()
+                .filter(|&&u| !self.planner.input_is_one_hot(u))
+                .filter_map(|&u| match u {
+                    MlpInput::Basis(Basis::Node(x)) | MlpInput::Affine(x) => self.planner.inference.values(x).numbers(),
+                    MlpInput::Basis(_) => None,
+                })
+                .collect();
+            if value_sets.len() > 1 {
+                let sets: Vec<&[f64]> = value_sets.iter().map(Vec::as_slice).collect();
+                worst = worst.max(2.0 * mlp::Projection::new(&sets).amplification(&sets));
+            }
+        }
+        worst
     }
 
     /// For each one-hot basis, the values some score term or feature reads
@@ -467,6 +530,15 @@ impl<'p, 'a> Builder<'p, 'a> {
             Ok(InputRows::Scalar { row, values })
         };
         match u {
+            MlpInput::Basis(Basis::Node(m)) if self.planner.width_encoded.contains_key(&m) => {
+                let values = self.planner.width_encoded.get(&m).map(|e| e.z_values.clone()).unwrap_or_default();
+                let row = self
+                    .scalar_row_of
+                    .get(&m)
+                    .cloned()
+                    .ok_or_else(|| internal(self, m, "read before it is computed"))?;
+                Ok(InputRows::Scalar { row, values })
+            }
             MlpInput::Basis(Basis::Node(m)) if m == owner => {
                 as_num(m, self.scalar_row_of.get(&m).cloned().unwrap_or_default())
             }
@@ -489,6 +561,7 @@ impl<'p, 'a> Builder<'p, 'a> {
         let units = self.planner.mlp_inputs(id).inputs;
         let points = self.planner.joint_points(&units);
         let values = self.planner.eval_definition(id, &units, &points);
+        let (points, values) = self.width_points(&units, points, values);
         let mlp_inputs = units.iter().map(|&u| self.mlp_input_rows(u, id)).collect::<Result<Vec<_>, _>>()?;
         let value_set = self.planner.inference.values(id).clone();
         let name = self.name(id);
@@ -575,6 +648,116 @@ impl<'p, 'a> Builder<'p, 'a> {
             self.subspace(&name, Some(id), Encoding::Numerical, vec![d], value_set.atoms().to_vec(), None, Some(block));
             self.blocks.push(Block { name, kind: BlockKind::Mlp(neurons), after: None });
         }
+        Ok(())
+    }
+
+    /// Points over value indices of the MLP's units, with every
+    /// width-encoded unit (`plan::WidthEncoding`) re-indexed by the head's
+    /// output z instead of the aggregate's value: a point becomes one point
+    /// per z that stands for its value, with the same result.
+    fn width_points(
+        &self,
+        units: &[MlpInput],
+        points: Vec<Vec<usize>>,
+        values: Vec<Option<Atom>>,
+    ) -> (Vec<Vec<usize>>, Vec<Option<Atom>>) {
+        let mut points = points;
+        let mut values = values;
+        for (k, &u) in units.iter().enumerate() {
+            let MlpInput::Basis(Basis::Node(m)) = u else { continue };
+            let Some(encoding) = self.planner.width_encoded.get(&m) else { continue };
+            let mut next_points = Vec::with_capacity(points.len());
+            let mut next_values = Vec::with_capacity(values.len());
+            for (p, v) in points.iter().zip(&values) {
+                for (z, &value) in encoding.value_of_z.iter().enumerate() {
+                    if value == p[k] {
+                        let mut q = p.clone();
+                        q[k] = z;
+                        next_points.push(q);
+                        next_values.push(v.clone());
+                    }
+                }
+            }
+            points = next_points;
+            values = next_values;
+        }
+        (points, values)
+    }
+
+    /// The head of a width-encoded aggregate (`plan::WidthEncoding`): it
+    /// attends to its selector's keys and the start token with equal
+    /// scores, and averages 1 at the start token and the position weight
+    /// at position 0.
+    fn build_width_head(&mut self, id: NodeId) -> Result<(), CompileError> {
+        let encoding =
+            self.planner.width_encoded.get(&id).cloned().ok_or_else(|| internal(self, id, "not width-encoded"))?;
+        let form = match self.selector_forms.remove(&id) {
+            Some(f) => f,
+            None => self.selector_form(encoding.selector, true)?,
+        };
+        let mut qk: HashMap<(Dim, Dim), f64> = HashMap::new();
+        for term in &form.terms {
+            let query_rows = self.side_rows(&term.query)?;
+            let key_rows = self.side_rows(&term.key)?;
+            for (query_class, row) in term.weights.iter().enumerate() {
+                for (key_class, &w) in row.iter().enumerate() {
+                    if w == 0.0 {
+                        continue;
+                    }
+                    for &(query_dim, x) in &query_rows[query_class] {
+                        for &(key_dim, y) in &key_rows[key_class] {
+                            *qk.entry((query_dim, key_dim)).or_insert(0.0) += w * x * y;
+                        }
+                    }
+                }
+            }
+        }
+        // The start token is selected by every real query, like a BOS.
+        *qk.entry((Dim::ONE, Dim::START)).or_insert(0.0) += 1.0;
+        *qk.entry((Dim::START, Dim::START)).or_insert(0.0) += 1.0;
+        let name = self.name(id);
+        let block = BlockId(self.blocks.len());
+        let d = self.new_dim(name.clone());
+        let mut ov = vec![OvWeight { source: Dim::START, target: d, weight: 1.0 }];
+        for &(source, w) in &self.scalar_row(encoding.first)? {
+            ov.push(OvWeight { source, target: d, weight: w * encoding.position_weight });
+        }
+        let gap = encoding.z_values.windows(2).map(|w| w[1] - w[0]).fold(f64::INFINITY, f64::min);
+        let mut leak = self.leak;
+        if gap.is_finite() {
+            leak = leak.min(gap / 8.0) / self.leak_divisor;
+        }
+        let keys = (self.planner.inference.n_pos + 1) as f64;
+        let scale = (2.0 * (keys / leak).ln()).max(8.0);
+        let selector_text = describe_selector(self.planner.graph, encoding.selector);
+        self.notes.push(format!(
+            "{name}: head over {selector_text} and the start token (the start token stands in for position 0 of \
+             `or select(indices, 0, ==)`; it outputs (1 + {:.4}·[position 0 selected])/(width + 1), which MLPs read), \
+             scale {scale:.2}",
+            encoding.position_weight
+        ));
+        let mut qk: Vec<QkWeight> = qk
+            .into_iter()
+            .filter(|(_, w)| w.abs() > 1e-12)
+            .map(|((query, key), weight)| QkWeight { query, key, weight })
+            .collect();
+        qk.sort_by_key(|entry| (entry.query, entry.key));
+        let z_atoms: Vec<Atom> = encoding.z_values.iter().map(|&z| Atom::Float(z)).collect();
+        self.scalar_row_of.insert(id, vec![(d, 1.0)]);
+        self.subspace(&name, Some(id), Encoding::Numerical, vec![d], z_atoms, None, Some(block));
+        self.blocks.push(Block {
+            name: name.clone(),
+            kind: BlockKind::Head(HeadBlock {
+                qk,
+                ov,
+                scale,
+                selector: selector_text,
+                selector_node: encoding.selector,
+                aggregate: id,
+                computes: name,
+            }),
+            after: None,
+        });
         Ok(())
     }
 
@@ -670,7 +853,7 @@ impl<'p, 'a> Builder<'p, 'a> {
             let gap =
                 xs.windows(2).map(|w| w[1] - w[0]).filter(|g| *g > 1e-9 * (1.0 + range)).fold(f64::INFINITY, f64::min);
             if gap.is_finite() {
-                leak = leak.min(gap / (8.0 * range));
+                leak = leak.min(gap / (8.0 * range)) / self.leak_divisor;
                 if gap / range < 1e-5 {
                     self.notes.push(format!(
                         "{name}: values only {gap:.2e} apart (range {range}): near f32 precision, verify before use"
@@ -694,7 +877,15 @@ impl<'p, 'a> Builder<'p, 'a> {
         qk.sort_by_key(|entry| (entry.query, entry.key));
         self.blocks.push(Block {
             name: name.clone(),
-            kind: BlockKind::Head(HeadBlock { qk, ov, scale, selector: selector_text, computes: name.clone() }),
+            kind: BlockKind::Head(HeadBlock {
+                qk,
+                ov,
+                scale,
+                selector: selector_text,
+                selector_node: selector,
+                aggregate: id,
+                computes: name.clone(),
+            }),
             after: None,
         });
         if let Some(out) = correction {
@@ -813,9 +1004,9 @@ impl<'p, 'a> Builder<'p, 'a> {
         Ok(rows)
     }
 
-    /// A feature over MLP-made one-hots, computed instead from those MLPs'
-    /// own inputs, so that it is ready in the same layer as they are.
-    fn look_through(&self, feature: &Feature) -> Result<Option<LookThrough>, CompileError> {
+    /// The inputs a feature is recomputed from by [`Builder::look_through`]
+    /// (and the MLP-made one-hots it looks through), when it can be.
+    fn look_through_units(&self, feature: &Feature) -> Option<(Vec<MlpInput>, Vec<NodeId>)> {
         let mut units: Vec<MlpInput> = Vec::new();
         let mut expanded: Vec<NodeId> = Vec::new();
         for &b in &feature.units {
@@ -838,10 +1029,28 @@ impl<'p, 'a> Builder<'p, 'a> {
                 }
             }
         }
-        let scalars = units.iter().filter(|&&u| !self.planner.input_is_one_hot(u)).count();
-        if expanded.is_empty() || scalars > 1 || self.planner.domain_size(&units) > 20_000 {
-            return Ok(None);
+        // Several scalars are read through one projection, within its limit.
+        let combinations = units
+            .iter()
+            .filter(|&&u| !self.planner.input_is_one_hot(u))
+            .fold(1usize, |acc, &u| acc.saturating_mul(self.planner.input_len(u).max(1)));
+        let width_encoded = units
+            .iter()
+            .any(|u| matches!(u, MlpInput::Basis(Basis::Node(m)) if self.planner.width_encoded.contains_key(m)));
+        if expanded.is_empty()
+            || combinations > mlp::MAX_SCALAR_COMBINATIONS
+            || width_encoded
+            || self.planner.domain_size(&units) > 20_000
+        {
+            return None;
         }
+        Some((units, expanded))
+    }
+
+    /// A feature over MLP-made one-hots, computed instead from those MLPs'
+    /// own inputs, so that it is ready in the same layer as they are.
+    fn look_through(&self, feature: &Feature) -> Result<Option<LookThrough>, CompileError> {
+        let Some((units, expanded)) = self.look_through_units(feature) else { return Ok(None) };
         let points = self.planner.joint_points(&units);
         let values: HashMap<NodeId, Vec<Option<Atom>>> =
             expanded.iter().map(|&m| (m, self.planner.eval_definition(m, &units, &points))).collect();

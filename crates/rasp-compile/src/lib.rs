@@ -87,6 +87,10 @@ pub struct CompileReport {
     pub value_sets: Vec<(String, usize)>,
     /// One line per head, selector construction or other decision.
     pub notes: Vec<String>,
+    /// Why the model has more layers than the program's attention depth
+    /// (what `rasp analyze` counts), one line per head placed later than
+    /// its depth or layer without heads; empty when the sizes agree.
+    pub layer_notes: Vec<String>,
 }
 
 /// Compiles the s-op `root` of `graph` for the inputs `opts` describes.
@@ -143,7 +147,7 @@ pub fn compile(graph: &Graph, root: NodeId, opts: &CompileOptions) -> Result<(Mo
         max_len: opts.max_len,
         program: opts.program.clone(),
     };
-    let mut model = assemble::assemble(&builder, readout, graph.name(root).to_string(), input)?;
+    let (mut model, layer_notes) = assemble::assemble(&builder, readout, graph.name(root).to_string(), input)?;
     let readable = rasp_core::ReadableNames::new(graph);
     model.config.causal = opts.mask.is_causal();
     model.config.prefix_len = opts.mask.prefix_len();
@@ -152,15 +156,21 @@ pub fn compile(graph: &Graph, root: NodeId, opts: &CompileOptions) -> Result<(Mo
         .filter(|&&id| !graph.is_selector(id) && !matches!(graph.kind(id), NodeKind::Constant(_)))
         .map(|&id| (format!("{}#{}", readable.name(id), id.0), inference.values(id).len()))
         .collect();
-    let report = CompileReport { value_sets, notes: builder.notes.clone() };
+    let report = CompileReport { value_sets, notes: builder.notes.clone(), layer_notes };
     model.config.compiler = serde_json::json!({
         "value_set_sizes": report.value_sets.iter().map(|(n, s)| serde_json::json!([n, s])).collect::<Vec<_>>(),
         "notes": report.notes,
+        "layer_notes": report.layer_notes,
         "attention_leak_bound": opts.leak,
         "materialized": planner.materialized.keys().map(|id| format!("{}#{}", readable.name(*id), id.0)).collect::<Vec<_>>(),
     });
     Ok((model, report))
 }
+
+/// Separates the aggregates of a shared head in model.json's `computes`
+/// (aggregates over one selector in one layer are one head); readable
+/// names, which are RASP expressions, never contain it.
+pub const COMPUTES_SEPARATOR: &str = "; ";
 
 /// Longest input a model may be compiled for.
 pub const MAX_COMPILE_LEN: usize = 4096;

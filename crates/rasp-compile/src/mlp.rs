@@ -1,7 +1,7 @@
 //! Exact ReLU MLPs for functions on finite domains.
 //!
 //! Inputs ("units") are one-hots (read as sums of residual dimensions) and
-//! at most one scalar with a known finite value set. The output is a vector
+//! scalars with known finite value sets. The output is a vector
 //! per input combination (a one-hot, a scalar, or feature bits).
 //!
 //! * One-hots only: the combinations with the same output vector are
@@ -15,6 +15,9 @@
 //!   t+gap/4, so x may be off by a quarter of the gap. The step is gated
 //!   to its box by adding C·(box sum − p) with C large enough to push it
 //!   below zero outside. Steps with equal heights share boxes.
+//! * Several scalars are read through one linear projection that is
+//!   injective on the grid of their values ([`Projection`]), and then as
+//!   one scalar.
 
 use crate::residual::{Dim, Row, add_into, normalize};
 use std::collections::{BTreeMap, HashMap};
@@ -56,16 +59,141 @@ struct BoxGate {
     counted: usize,
 }
 
+/// Most combinations of scalar values one MLP reads (the product of the
+/// scalars' value-set sizes): the projection that merges them spreads that
+/// many values over one line, and float32 must still tell them apart.
+pub const MAX_SCALAR_COMBINATIONS: usize = 1 << 12;
+
+/// Several scalars read as one: `Σ coefficients[j] · x_j`, which takes a
+/// different value on every combination of their values, at least `gap`
+/// apart (a mixed radix: each scalar's coefficient spaces its values
+/// wider than the whole range of the ones before it).
+#[derive(Clone, Debug)]
+pub struct Projection {
+    pub coefficients: Vec<f64>,
+    /// The smallest distance between the projections of two combinations.
+    pub gap: f64,
+}
+
+impl Projection {
+    /// The projection for scalars with these (ascending) value sets.
+    pub fn new(value_sets: &[&[f64]]) -> Projection {
+        let mut coefficients = Vec::with_capacity(value_sets.len());
+        let mut range = 0.0;
+        let mut gap = f64::INFINITY;
+        for values in value_sets {
+            let own_gap = values.windows(2).map(|w| w[1] - w[0]).fold(f64::INFINITY, f64::min);
+            let own_range = match (values.first(), values.last()) {
+                (Some(lo), Some(hi)) => hi - lo,
+                _ => 0.0,
+            };
+            if !own_gap.is_finite() || own_gap <= 0.0 {
+                // One value: nothing to tell apart.
+                coefficients.push(0.0);
+                continue;
+            }
+            // The first scalar sets the gap; each later one steps by more
+            // than the accumulated range plus that gap.
+            let c = if gap.is_finite() { (range + gap) / own_gap } else { 1.0 };
+            if !gap.is_finite() {
+                gap = own_gap;
+            }
+            coefficients.push(c);
+            range += c * own_range;
+        }
+        Projection { coefficients, gap }
+    }
+
+    /// How much the scalars' own errors are amplified relative to the
+    /// projection's gap: an MLP reading the projection tolerates an error
+    /// of a quarter gap, so scalar j, whose error is a fraction ε of its own
+    /// gap g_j, contributes c_j·g_j·ε; the sum over j divided by the gap is
+    /// what ε is multiplied by.
+    pub fn amplification(&self, value_sets: &[&[f64]]) -> f64 {
+        let mut total = 0.0;
+        for (c, values) in self.coefficients.iter().zip(value_sets) {
+            let own_gap = values.windows(2).map(|w| w[1] - w[0]).fold(f64::INFINITY, f64::min);
+            if own_gap.is_finite() {
+                total += c * own_gap;
+            }
+        }
+        if self.gap.is_finite() && self.gap > 0.0 { total / self.gap } else { 1.0 }
+    }
+}
+
+/// Merges several scalar units into one (their [`Projection`]), so that the
+/// single-scalar construction applies: one hidden layer computes any
+/// function of several scalars on the finite grid of their values.
+fn merge_scalars(units: &[InputRows], points: &[Vec<usize>]) -> Result<(Vec<InputRows>, Vec<Vec<usize>>), String> {
+    let scalar_ks: Vec<usize> = (0..units.len()).filter(|&k| matches!(units[k], InputRows::Scalar { .. })).collect();
+    let value_sets: Vec<&[f64]> = scalar_ks
+        .iter()
+        .map(|&k| match &units[k] {
+            InputRows::Scalar { values, .. } => values.as_slice(),
+            InputRows::OneHot(_) => &[],
+        })
+        .collect();
+    let combinations = value_sets.iter().fold(1usize, |acc, v| acc.saturating_mul(v.len().max(1)));
+    if combinations > MAX_SCALAR_COMBINATIONS {
+        return Err(format!(
+            "its MLP would read {combinations} combinations of scalar values (limit {MAX_SCALAR_COMBINATIONS})"
+        ));
+    }
+    let projection = Projection::new(&value_sets);
+    let project = |point: &[usize]| -> f64 {
+        scalar_ks.iter().zip(&value_sets).zip(&projection.coefficients).map(|((&k, v), c)| c * v[point[k]]).sum()
+    };
+    let mut merged_values: Vec<f64> = points.iter().map(|p| project(p)).collect();
+    merged_values.sort_by(f64::total_cmp);
+    merged_values.dedup();
+    let mut row = Row::new();
+    for (&k, c) in scalar_ks.iter().zip(&projection.coefficients) {
+        if let InputRows::Scalar { row: r, .. } = &units[k]
+            && *c != 0.0
+        {
+            add_into(&mut row, r, *c);
+        }
+    }
+    let first = scalar_ks[0];
+    let mut merged_units = Vec::with_capacity(units.len() - scalar_ks.len() + 1);
+    let mut new_points: Vec<Vec<usize>> = vec![Vec::with_capacity(units.len()); points.len()];
+    for (k, unit) in units.iter().enumerate() {
+        match unit {
+            InputRows::OneHot(rows) => {
+                merged_units.push(InputRows::OneHot(rows.clone()));
+                for (new, old) in new_points.iter_mut().zip(points) {
+                    new.push(old[k]);
+                }
+            }
+            InputRows::Scalar { .. } if k == first => {
+                merged_units.push(InputRows::Scalar { row: normalize(&row), values: merged_values.clone() });
+                for (new, old) in new_points.iter_mut().zip(points) {
+                    let z = project(old);
+                    let index = merged_values.partition_point(|&v| v < z);
+                    new.push(index);
+                }
+            }
+            InputRows::Scalar { .. } => {}
+        }
+    }
+    Ok((merged_units, new_points))
+}
+
 /// Builds the neurons. `points[i]` gives a value index per unit and
 /// `outputs[i]` the output vector there (`None`: the interpreter fails
 /// there, any output will do). Output vectors have one entry per `out_dims`.
 /// Thresholds are weights on [`Dim::ONE`]: the network has no biases.
+/// Several scalars are first merged into one ([`Projection`]).
 pub fn build(
     units: &[InputRows],
     points: &[Vec<usize>],
     outputs: &[Option<Vec<f64>>],
     out_dims: &[Dim],
 ) -> Result<Vec<Neuron>, String> {
+    if units.iter().filter(|u| matches!(u, InputRows::Scalar { .. })).count() > 1 {
+        let (merged_units, merged_points) = merge_scalars(units, points)?;
+        return build(&merged_units, &merged_points, outputs, out_dims);
+    }
     let scalar_k = units.iter().position(|u| matches!(u, InputRows::Scalar { .. }));
     let one_hot_ks: Vec<usize> = (0..units.len()).filter(|&k| Some(k) != scalar_k).collect();
     let lens: Vec<usize> = one_hot_ks
@@ -342,6 +470,52 @@ mod tests {
                         input.insert(Dim(30), x + noise);
                         let y = eval(&neurons, &input, 1)[0];
                         assert!((y - f(a, b, x)).abs() < 1e-9, "a={a} b={b} x={x}: {y}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Two scalars and a one-hot in one MLP: the scalars are read through
+    /// their projection; a function that is not separable in them
+    /// (`[x - y < 0]`, computed here by hand) comes out exactly, with noise.
+    #[test]
+    fn two_scalars() {
+        let one = Dim::ONE;
+        let xs = [0.0, 0.25, 0.5, 1.0];
+        let ys = [0.0, 1.0 / 3.0, 0.5, 1.0];
+        let units = vec![
+            InputRows::OneHot((0..2).map(|i| vec![(Dim(10 + i), 1.0)]).collect()),
+            InputRows::Scalar { row: vec![(Dim(30), 1.0)], values: xs.to_vec() },
+            InputRows::Scalar { row: vec![(Dim(31), 1.0)], values: ys.to_vec() },
+        ];
+        let f = |a: usize, x: f64, y: f64| -> f64 { if a == 0 { f64::from(u8::from(x < y)) } else { 2.0 } };
+        let mut points = Vec::new();
+        let mut outputs = Vec::new();
+        for a in 0..2 {
+            for (i, &x) in xs.iter().enumerate() {
+                for (j, &y) in ys.iter().enumerate() {
+                    points.push(vec![a, i, j]);
+                    outputs.push(Some(vec![f(a, x, y)]));
+                }
+            }
+        }
+        let neurons = build(&units, &points, &outputs, &[Dim(100)]).expect("builds");
+        let projection = Projection::new(&[&xs, &ys]);
+        // Noise each scalar may carry: a quarter of the projection's gap,
+        // split between them by their coefficients.
+        let noise = projection.gap / (8.0 * projection.coefficients.iter().sum::<f64>());
+        for a in 0..2 {
+            for &x in &xs {
+                for &y in &ys {
+                    for (dx, dy) in [(-noise, noise), (0.0, 0.0), (noise, -noise)] {
+                        let mut input = HashMap::new();
+                        input.insert(one, 1.0);
+                        input.insert(Dim(10 + a), 1.0);
+                        input.insert(Dim(30), x + dx);
+                        input.insert(Dim(31), y + dy);
+                        let out = eval(&neurons, &input, 1)[0];
+                        assert!((out - f(a, x, y)).abs() < 1e-9, "a={a} x={x} y={y}: {out}");
                     }
                 }
             }

@@ -142,6 +142,34 @@ pub struct Planner<'a> {
     /// MLP-made one-hots read only by selects: values no select can match
     /// need no dimension.
     pub select_only: HashSet<NodeId>,
+    /// Aggregates `aggregate(sel or select(indices, 0, ==), indicator(indices
+    /// == 0))` (the library's selector_width) computed with the start token
+    /// as their BOS, in one head and one layer (see [`WidthEncoding`]).
+    pub width_encoded: HashMap<NodeId, WidthEncoding>,
+}
+
+/// How the head of `aggregate(sel or at0, indicator(indices == 0))` (at0 =
+/// `select(indices, 0, ==)`) is computed without an MLP feature first.
+///
+/// Its value is 1/(w + 1 − b), w the number of positions `sel` selects and
+/// b whether position 0 is one of them. Attention cannot score `sel or at0`
+/// with uniform weights from the sum of embeddings (position 0 would score
+/// twice when `sel` selects it too), so the head attends to `sel` and to the
+/// start token instead, with equal scores, and carries 1 from the start
+/// token and `position_weight` (under 1/(n+1)) from position 0: it outputs
+/// z = (1 + position_weight·b)/(w + 1), which differs for every (w, b).
+/// Only MLPs read the head, and they read the aggregate's value through z.
+#[derive(Clone, Debug)]
+pub struct WidthEncoding {
+    /// `sel`: the selector the head attends with (plus the start token).
+    pub selector: NodeId,
+    /// `indicator(indices == 0)`: read at the keys, weighted.
+    pub first: NodeId,
+    pub position_weight: f64,
+    /// The possible outputs z, ascending.
+    pub z_values: Vec<f64>,
+    /// For each z, the index of the aggregate's value in its value set.
+    pub value_of_z: Vec<usize>,
 }
 
 impl<'a> Planner<'a> {
@@ -168,11 +196,109 @@ impl<'a> Planner<'a> {
             consumers,
             unplanned: Plan::SeveralBases,
             select_only: HashSet::new(),
+            width_encoded: HashMap::new(),
         };
+        p.width_encoded = p.find_width_encoded();
         p.initial(overrides)?;
         p.fixpoint()?;
         p.select_only = p.find_select_only();
         Ok(p)
+    }
+
+    /// The aggregates to compute as [`WidthEncoding`]s: the pattern, read
+    /// only by maps of it alone (so every reader is an MLP, which can read
+    /// z), never the output.
+    fn find_width_encoded(&self) -> HashMap<NodeId, WidthEncoding> {
+        let graph = self.graph;
+        let mut out = HashMap::new();
+        // With a BOS, position 0 is the BOS, which `sel` leaves alone and
+        // the selector's own form scores cheaply: keep the program's head.
+        if self.inference.bos {
+            return out;
+        }
+        for &id in &self.nodes {
+            let NodeKind::Aggregate { selector, values, default: None } = graph.kind(id) else { continue };
+            let NodeKind::SelectOr(sel, at0) = graph.kind(*selector) else { continue };
+            let is_at_zero = matches!(graph.kind(*at0).as_select(), Some((key, query, rasp_core::Predicate::Eq))
+                if matches!(graph.kind(key), NodeKind::Indices)
+                    && matches!(graph.kind(query), NodeKind::Constant(Value::Atom(Atom::Int(0)))));
+            if !is_at_zero || id == self.root {
+                continue;
+            }
+            // The values: 1 at position 0, 0 elsewhere (checked on the table).
+            let first_only = |table: &[Option<Atom>]| {
+                table
+                    .iter()
+                    .enumerate()
+                    .all(|(p, v)| v.as_ref().and_then(number) == Some(if p == 0 { 1.0 } else { 0.0 }))
+            };
+            let positions: Vec<Option<Atom>> = (0..self.inference.n_pos).map(|p| Some(Atom::Int(p as i64))).collect();
+            let Some(table) = self.position_table(*values, &positions) else { continue };
+            if !first_only(&table) {
+                continue;
+            }
+            let readers = self.consumers.get(&id).map(Vec::as_slice).unwrap_or(&[]);
+            let only_maps_of_it = readers.iter().all(|&r| {
+                matches!(graph.kind(r), NodeKind::Map { inputs, .. }
+                    if inputs.iter().all(|&i| i == id || matches!(graph.kind(i), NodeKind::Constant(_))))
+            });
+            if readers.is_empty() || !only_maps_of_it {
+                continue;
+            }
+            let Some(aggregate_values) = self.values(id).numbers() else { continue };
+            let n = self.inference.n_pos;
+            let position_weight = 1.0 / (2.0 * (n as f64 + 2.0));
+            let mut pairs: Vec<(f64, usize)> = Vec::new();
+            for w in 0..=n {
+                for b in 0..=usize::from(w >= 1) {
+                    let z = (1.0 + position_weight * b as f64) / (w as f64 + 1.0);
+                    let value = 1.0 / ((w + 1 - b) as f64);
+                    if let Some(k) = aggregate_values.iter().position(|&x| (x - value).abs() <= 1e-12) {
+                        pairs.push((z, k));
+                    }
+                }
+            }
+            pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+            pairs.dedup_by(|a, b| a.0 == b.0);
+            out.insert(
+                id,
+                WidthEncoding {
+                    selector: *sel,
+                    first: *values,
+                    position_weight,
+                    z_values: pairs.iter().map(|p| p.0).collect(),
+                    value_of_z: pairs.iter().map(|p| p.1).collect(),
+                },
+            );
+        }
+        out
+    }
+
+    /// The values of a map of `indices` alone at each position.
+    fn position_table(&self, id: NodeId, positions: &[Option<Atom>]) -> Option<Vec<Option<Atom>>> {
+        match self.graph.kind(id) {
+            NodeKind::Indices => Some(positions.to_vec()),
+            NodeKind::Map { op, inputs } => {
+                let mut columns = Vec::new();
+                for &i in inputs {
+                    match self.graph.kind(i) {
+                        NodeKind::Constant(Value::Atom(a)) => columns.push(vec![Some(a.clone()); positions.len()]),
+                        _ => columns.push(self.position_table(i, positions)?),
+                    }
+                }
+                let args: Vec<Vec<Atom>> =
+                    columns.iter().map(|c| c.iter().map(|v| v.clone().unwrap_or(Atom::Int(0))).collect()).collect();
+                Some(apply(op, &args))
+            }
+            NodeKind::Tokens(_)
+            | NodeKind::Constant(_)
+            | NodeKind::Aggregate { .. }
+            | NodeKind::Select { .. }
+            | NodeKind::SelectAll
+            | NodeKind::SelectAnd(..)
+            | NodeKind::SelectOr(..)
+            | NodeKind::SelectNot(_) => None,
+        }
     }
 
     fn values(&self, id: NodeId) -> &ValueSet {
@@ -442,6 +568,7 @@ impl<'a> Planner<'a> {
     pub fn basis_is_one_hot(&self, b: Basis) -> bool {
         match b {
             Basis::Token | Basis::Position | Basis::Const => true,
+            Basis::Node(m) if self.width_encoded.contains_key(&m) => false,
             Basis::Node(m) => {
                 let mat = self.materialized.get(&m).cloned().unwrap_or_default();
                 mat.categorical.is_some() || (mat.numerical.is_some() && self.values(m).len() == 2)
@@ -471,6 +598,10 @@ impl<'a> Planner<'a> {
     /// The s-op as an affine function of a scalar basis, when it is one.
     pub fn affine_in_basis(&self, basis: Basis, table: &[Option<Atom>]) -> Option<Affine> {
         let Basis::Node(m) = basis else { return None };
+        // A width-encoded head holds z, of which its value is no affine map.
+        if self.width_encoded.contains_key(&m) {
+            return None;
+        }
         let xs = self.values(m).numbers()?;
         let points: Vec<(f64, f64)> =
             xs.iter().zip(table).filter_map(|(&x, v)| Some((x, number(v.as_ref()?)?))).collect();
@@ -636,14 +767,21 @@ impl<'a> Planner<'a> {
     fn mlp_demands(&self, id: NodeId) -> Result<Vec<(NodeId, Need)>, CompileError> {
         let MlpInputs { inputs: units, folded: expanded } = self.mlp_inputs(id);
         let mut out = Vec::new();
-        // One MLP layer computes exact step functions of one scalar; further
-        // scalars must first become one-hot.
+        // One MLP layer computes exact step functions of one scalar (or of
+        // one projection of several); beyond the limits of a projection,
+        // further scalars must first become one-hot.
         let mut scalars: Vec<MlpInput> = units.iter().copied().filter(|&u| !self.input_is_one_hot(u)).collect();
-        if scalars.len() > 1 {
+        // Scalars with few value combinations are read together, through one
+        // projection (`mlp::Projection`): the whole chain of maps is then one
+        // MLP, as the analysis counts it.
+        let combinations = scalars.iter().fold(1usize, |acc, &u| acc.saturating_mul(self.input_len(u).max(1)));
+        let fused = combinations <= crate::mlp::MAX_SCALAR_COMBINATIONS && self.domain_size(&units) <= MAX_MLP_DOMAIN;
+        if scalars.len() > 1 && !fused {
             // First choice: give dimensions to the largest folded
-            // sub-expressions that read one scalar each (`opens` and
-            // `closes` of `opens - closes + x`): their affine
-            // combinations then need no MLP at all.
+            // sub-expressions that one MLP can compute (few enough scalar
+            // combinations; `"T" if depth == 0 else "P"` of dyck1's verdict,
+            // or `opens` and `closes` of `opens - closes + x`), outermost
+            // first: they are then ready in the same layer as their inputs.
             let mut covered: HashSet<NodeId> = HashSet::new();
             for &e in &expanded {
                 if covered.contains(&e) {
@@ -653,7 +791,14 @@ impl<'a> Planner<'a> {
                 let mut sub_units = BTreeSet::new();
                 let mut sub_expanded = Vec::new();
                 self.collect_inputs(inputs, &mut sub_units, &mut sub_expanded);
-                if sub_units.iter().filter(|&&u| !self.input_is_one_hot(u)).count() <= 1 {
+                let sub_units: Vec<MlpInput> = sub_units.into_iter().collect();
+                let sub_combinations = sub_units
+                    .iter()
+                    .filter(|&&u| !self.input_is_one_hot(u))
+                    .fold(1usize, |acc, &u| acc.saturating_mul(self.input_len(u).max(1)));
+                if sub_combinations <= crate::mlp::MAX_SCALAR_COMBINATIONS
+                    && self.domain_size(&sub_units) <= MAX_MLP_DOMAIN
+                {
                     out.push((e, Need::Either));
                     covered.extend(sub_expanded);
                 }

@@ -66,9 +66,24 @@ impl ValueSet {
                 }
             }
         }
-        let mut atoms: Vec<Atom> = best.into_values().collect();
-        atoms.sort_by(atom_order);
-        let index = atoms.iter().enumerate().map(|(i, a)| (AtomKey(a.clone()), i)).collect();
+        let mut sorted: Vec<Atom> = best.into_values().collect();
+        sorted.sort_by(atom_order);
+        // Floats closer than `verify` tells apart (0.3 and 0.1 + 0.2) are one
+        // value: no float32 network can separate them, and a readout or MLP
+        // holding both would decide between them by rounding noise. The
+        // first (smallest) stands for the run; every member maps to it.
+        let mut atoms: Vec<Atom> = Vec::with_capacity(sorted.len());
+        let mut index: HashMap<AtomKey, usize> = HashMap::with_capacity(sorted.len());
+        for a in sorted {
+            if let (Some(Atom::Float(last)), Atom::Float(x)) = (atoms.last(), &a)
+                && floats_merge(*last, *x)
+            {
+                index.insert(AtomKey(a.clone()), atoms.len() - 1);
+                continue;
+            }
+            index.insert(AtomKey(a.clone()), atoms.len());
+            atoms.push(a);
+        }
         ValueSet { atoms, index }
     }
 
@@ -84,9 +99,18 @@ impl ValueSet {
         self.atoms.is_empty()
     }
 
-    /// The position of a value (by Python equality).
+    /// The position of a value (by Python equality; a float also finds the
+    /// value it is merged with, see [`floats_merge`]).
     pub fn position(&self, a: &Atom) -> Option<usize> {
-        self.index.get(&AtomKey(a.clone())).copied()
+        if let Some(&i) = self.index.get(&AtomKey(a.clone())) {
+            return Some(i);
+        }
+        let Atom::Float(x) = a else { return None };
+        let i = self.atoms.partition_point(|b| !matches!(b, Atom::Str(_)) && number(b).is_some_and(|y| y < *x));
+        [i.checked_sub(1), Some(i)]
+            .into_iter()
+            .flatten()
+            .find(|&j| matches!(self.atoms.get(j), Some(Atom::Float(y)) if floats_merge(*y, *x)))
     }
 
     /// Whether every value is a number (bools count).
@@ -98,6 +122,13 @@ impl ValueSet {
     pub fn numbers(&self) -> Option<Vec<f64>> {
         self.atoms.iter().map(number).collect()
     }
+}
+
+/// Whether two floats are one value for the compiler: as close as
+/// `verify` counts equal (relative 1e-9), i.e. rounding differences of one
+/// exact number reached by different float operations.
+pub fn floats_merge(a: f64, b: f64) -> bool {
+    a != b && (a - b).abs() <= 1e-9 * (1.0 + a.abs().max(b.abs()))
 }
 
 /// A number as the model stores it (bools as 0/1).
@@ -249,5 +280,25 @@ fn rational_to_f64(r: &BigRational) -> f64 {
     match (r.numer().to_i64(), r.denom().to_i64()) {
         (Some(n), Some(d)) if n.unsigned_abs() < (1 << 53) && d < (1 << 53) => n as f64 / d as f64,
         _ => r.to_f64().or_else(|| BigRational::from_f64(0.0).and_then(|z| z.to_f64())).unwrap_or(f64::NAN),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn near_duplicate_floats_are_one_value() {
+        let sum = 0.1 + 0.2;
+        assert_ne!(sum, 0.3);
+        let set = ValueSet::from_atoms([Atom::Float(sum), Atom::Float(0.3), Atom::Int(1), Atom::Float(0.5)]);
+        assert_eq!(set.len(), 3);
+        assert_eq!(set.position(&Atom::Float(0.3)), Some(0));
+        assert_eq!(set.position(&Atom::Float(sum)), Some(0));
+        assert_eq!(set.position(&Atom::Float(0.5)), Some(1));
+        assert_eq!(set.position(&Atom::Float(0.4)), None);
+        // Ints stay exact, however close.
+        let big = ValueSet::from_atoms([Atom::Int(1 << 40), Atom::Int((1 << 40) + 1)]);
+        assert_eq!(big.len(), 2);
     }
 }

@@ -55,6 +55,21 @@ fn numerical_means_are_exact() {
     ok("res = aggregate(select(indices, indices, <), tokens_int);", "1,2,5", None, 4);
 }
 
+/// Floats that differ only by rounding (0.1 + 0.2 and 0.3) are one value:
+/// the model decodes them with a real margin (`ok` asks for more than ½),
+/// not by float noise between two near-equal readout values.
+#[test]
+fn near_duplicate_floats() {
+    // Two tokens give 0.30000000000000004, one gives 0.3, and their means
+    // over prefixes hold further near-duplicates.
+    let source = "x = 0.3 if tokens == \"a\" else (0.1 if tokens == \"b\" else 0.2) + (0.2 if tokens == \"b\" else 0.1);\n\
+                  res = aggregate(select(indices, indices, <=), x);";
+    let out = ok(source, "a,b,c", None, 5);
+    // 0 (the default of an empty selection) and 0.3, nothing near 0.3.
+    assert_eq!(out.model.config.readout.values.len(), 2, "{:?}", out.model.config.readout.values);
+    ok("res = 0.3 if tokens == \"a\" else 0.1 + 0.2;", "a,b", None, 4);
+}
+
 #[test]
 fn negative_values() {
     ok("res = -tokens_int;", "1,2,3", None, 3);

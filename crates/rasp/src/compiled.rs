@@ -149,6 +149,13 @@ pub fn summary(model: &Model) -> String {
             layer.mlp_hidden,
         ));
     }
+    // Why the model is deeper than `rasp analyze` counts (recorded by the
+    // compiler; empty when the sizes agree).
+    if let Some(notes) = config.compiler.get("layer_notes").and_then(|n| n.as_array()) {
+        for note in notes.iter().filter_map(|n| n.as_str()) {
+            out.push_str(&format!("  deeper than analysed: {note}\n"));
+        }
+    }
     if config.causal {
         out.push_str(&format!("  attention: {}\n", rasp_compile::model_mask(model)));
     }

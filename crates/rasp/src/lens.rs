@@ -315,7 +315,7 @@ pub fn circuit(model: &Model) -> Value {
                     ("v", input("v"), names(nonzero_rows(&head.w_v))),
                 ],
                 writes: names(nonzero_cols(&head.w_o)),
-                computes: vec![head_config.computes.clone()],
+                computes: head_config.computes.split(rasp_compile::COMPUTES_SEPARATOR).map(str::to_string).collect(),
                 selector: Some(head_config.selector.clone()),
                 order: order(index, 0),
             });

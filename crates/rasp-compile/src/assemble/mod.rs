@@ -52,13 +52,14 @@ fn dense_size_bound(builder: &Builder, readout: &OutputReadout, layout: &layout:
 }
 
 /// The model computing `readout` (of the s-op named `sop`) with the
-/// builder's blocks.
+/// builder's blocks, and the lines saying why it has more layers than the
+/// program's attention depth (empty when it has exactly as many).
 pub fn assemble(
     builder: &Builder,
     readout: OutputReadout,
     sop: String,
     input: InputSpec,
-) -> Result<Model, CompileError> {
+) -> Result<(Model, Vec<String>), CompileError> {
     let schedule = schedule::schedule(builder, &readout);
     let layout = layout::Layout::new(&schedule);
     let bound = dense_size_bound(builder, &readout, &layout, &input);
@@ -108,5 +109,5 @@ pub fn assemble(
     model.config.parameters = model.parameter_count();
     // The compiler built every shape; a mismatch is its bug, not the user's.
     model.validate().map_err(|e| CompileError::general(format!("internal error: {e}")))?;
-    Ok(model)
+    Ok((model, schedule.layer_notes))
 }

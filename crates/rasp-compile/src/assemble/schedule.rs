@@ -7,6 +7,7 @@
 
 use crate::build::{BlockKind, Builder, OutputReadout};
 use crate::residual::Dim;
+use rasp_core::{Graph, NodeId, NodeKind};
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
@@ -86,6 +87,10 @@ pub struct Schedule {
     /// Per live direction written by a kept block: the first sublayer that writes it.
     pub first_write: HashMap<Dim, Sublayer>,
     pub n_layers: usize,
+    /// Why the model has more layers than the program's attention depth
+    /// (the analysis's count): one line per head placed later than its
+    /// depth and per layer without heads, naming the block it waits for.
+    pub layer_notes: Vec<String>,
 }
 
 impl Schedule {
@@ -138,6 +143,7 @@ pub fn schedule(builder: &Builder, readout: &OutputReadout) -> Schedule {
         }
     }
     let n_layers = sublayers.iter().flatten().max().map_or(0, |last| last.layer() + 1);
+    let layer_notes = layer_notes(builder, &access, &sublayers, &ready_after(builder, &access, &sublayers), n_layers);
 
     let mut first_write: HashMap<Dim, Sublayer> = HashMap::new();
     for (i, sublayer) in sublayers.iter().enumerate() {
@@ -147,7 +153,7 @@ pub fn schedule(builder: &Builder, readout: &OutputReadout) -> Schedule {
             *e = (*e).min(sublayer);
         }
     }
-    Schedule { sublayers, live, embedded, first_write, n_layers }
+    Schedule { sublayers, live, embedded, first_write, n_layers, layer_notes }
 }
 
 fn block_access(kind: &BlockKind) -> Access {
@@ -166,4 +172,145 @@ fn block_access(kind: &BlockKind) -> Access {
             writes: neurons.iter().flat_map(|n| n.output.iter().map(|&(d, _)| d)).collect(),
         },
     }
+}
+
+/// Per direction, the kept block that writes it last (the one its readers wait for).
+fn ready_after(builder: &Builder, access: &[Access], sublayers: &[Option<Sublayer>]) -> HashMap<Dim, usize> {
+    let mut writer: HashMap<Dim, usize> = HashMap::new();
+    for (i, sublayer) in sublayers.iter().enumerate() {
+        if sublayer.is_none() || i >= builder.blocks.len() {
+            continue;
+        }
+        for &d in &access[i].writes {
+            let e = writer.entry(d).or_insert(i);
+            if sublayers[*e] < *sublayer {
+                *e = i;
+            }
+        }
+    }
+    writer
+}
+
+/// The attention depth of every aggregate `root`'s graph holds: 1 + the
+/// largest depth of the aggregates its selector and values read through
+/// elementwise maps and selectors (the analysis's greedy rule).
+pub fn attention_depths(graph: &Graph, nodes: &[NodeId]) -> HashMap<NodeId, usize> {
+    let mut depth: HashMap<NodeId, usize> = HashMap::new();
+    // Nodes come in id order, which is topological.
+    let mut sorted = nodes.to_vec();
+    sorted.sort();
+    for id in sorted {
+        let below = graph.kind(id).inputs().iter().map(|i| depth.get(i).copied().unwrap_or(0)).max().unwrap_or(0);
+        let own = match graph.kind(id) {
+            NodeKind::Aggregate { .. } => below + 1,
+            NodeKind::Tokens(_)
+            | NodeKind::Indices
+            | NodeKind::Constant(_)
+            | NodeKind::Map { .. }
+            | NodeKind::Select { .. }
+            | NodeKind::SelectAll
+            | NodeKind::SelectAnd(..)
+            | NodeKind::SelectOr(..)
+            | NodeKind::SelectNot(_) => below,
+        };
+        depth.insert(id, own);
+    }
+    depth
+}
+
+/// Lines saying why a head runs later than its attention depth, and why a
+/// layer has no heads: the block each waits for, and what kind of block
+/// that is.
+fn layer_notes(
+    builder: &Builder,
+    access: &[Access],
+    sublayers: &[Option<Sublayer>],
+    writer: &HashMap<Dim, usize>,
+    n_layers: usize,
+) -> Vec<String> {
+    let graph = builder.planner.graph;
+    let depths = attention_depths(graph, &builder.planner.nodes);
+    // The latest-placed block among those writing what block `i` reads.
+    let waits_for = |i: usize| -> Option<usize> {
+        access[i].reads.iter().filter_map(|d| writer.get(d).copied()).filter(|&w| w != i).max_by_key(|&w| sublayers[w])
+    };
+    let why = |w: usize| -> String {
+        let block = &builder.blocks[w];
+        let place =
+            sublayers[w].map_or_else(|| "the embedding".to_string(), |s| format!("the MLP of layer {}", s.layer() + 1));
+        match &block.kind {
+            BlockKind::Mlp(_) if block.name.contains("classes of") || block.name.contains(" where not ") => format!(
+                "the feature `{}` ({place}): its selector compares several sources at once (or masks one by \
+                 another select), which a score over the sum of their embeddings cannot give exactly with \
+                 uniform weights, so an MLP forms the products first",
+                block.name
+            ),
+            BlockKind::Mlp(_) => format!("`{}` ({place}), which the MLP it feeds could not be fused with", block.name),
+            BlockKind::Head(_) => format!("`{}` ({place})", block.name),
+        }
+    };
+    // How many layers later than its depth each aggregate's head runs; a
+    // head is noted only when it adds to the delay it inherits.
+    let mut offset: HashMap<NodeId, usize> = HashMap::new();
+    for (i, block) in builder.blocks.iter().enumerate() {
+        if let (BlockKind::Head(head), Some(sublayer)) = (&block.kind, sublayers[i]) {
+            let depth = depths.get(&head.aggregate).copied().unwrap_or(0);
+            offset.insert(head.aggregate, (sublayer.layer() + 1).saturating_sub(depth));
+        }
+    }
+    let mut inherited: HashMap<NodeId, usize> = HashMap::new();
+    let mut sorted = builder.planner.nodes.clone();
+    sorted.sort();
+    for &id in &sorted {
+        let from_inputs = graph
+            .kind(id)
+            .inputs()
+            .iter()
+            .map(|i| match graph.kind(*i) {
+                NodeKind::Aggregate { .. } => {
+                    offset.get(i).copied().unwrap_or(0).max(inherited.get(i).copied().unwrap_or(0))
+                }
+                _ => inherited.get(i).copied().unwrap_or(0),
+            })
+            .max()
+            .unwrap_or(0);
+        inherited.insert(id, from_inputs);
+    }
+    let mut notes = Vec::new();
+    for (i, block) in builder.blocks.iter().enumerate() {
+        let (BlockKind::Head(head), Some(sublayer)) = (&block.kind, sublayers[i]) else { continue };
+        let depth = depths.get(&head.aggregate).copied().unwrap_or(0);
+        let layer = sublayer.layer() + 1;
+        let own = layer.saturating_sub(depth);
+        if own > inherited.get(&head.aggregate).copied().unwrap_or(0)
+            && let Some(w) = waits_for(i)
+        {
+            notes.push(format!(
+                "layer {layer}: head `{}` has attention depth {depth} but waits for {}",
+                head.computes,
+                why(w)
+            ));
+        }
+    }
+    for layer in 0..n_layers {
+        let has_heads = builder
+            .blocks
+            .iter()
+            .enumerate()
+            .any(|(i, b)| matches!(b.kind, BlockKind::Head(_)) && sublayers[i] == Some(Sublayer::attention(layer)));
+        if has_heads {
+            continue;
+        }
+        for (i, block) in builder.blocks.iter().enumerate() {
+            if sublayers[i] == Some(Sublayer::mlp(layer))
+                && block.after.is_none()
+                && let Some(w) = waits_for(i)
+                && sublayers[w].is_some_and(|s| !s.is_attention() && s.layer() + 1 == layer)
+                && matches!(block.kind, BlockKind::Mlp(_))
+            {
+                notes.push(format!("layer {}: no heads; its MLP `{}` waits for {}", layer + 1, block.name, why(w)));
+            }
+        }
+    }
+    notes
 }

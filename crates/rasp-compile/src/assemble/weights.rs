@@ -77,13 +77,12 @@ pub fn layer(builder: &Builder, schedule: &Schedule, layout: &Layout, layer: usi
     let mut head_configs = Vec::new();
     let mut neurons: Vec<PlacedNeuron> = Vec::new();
     let mut mlp_computes = Vec::new();
+    let mut layer_heads: Vec<HeadBlock> = Vec::new();
     for (i, block) in builder.blocks.iter().enumerate() {
         match &block.kind {
             BlockKind::Head(h) => {
                 if schedule.runs_in(i, Sublayer::attention(layer)) {
-                    let (head, config) = head(h, layout);
-                    heads.push(head);
-                    head_configs.push(config);
+                    share_or_add(&mut layer_heads, h);
                 }
             }
             BlockKind::Mlp(block_neurons) => {
@@ -98,12 +97,42 @@ pub fn layer(builder: &Builder, schedule: &Schedule, layout: &Layout, layer: usi
             }
         }
     }
+    for h in &layer_heads {
+        let (head, config) = head(h, layout);
+        heads.push(head);
+        head_configs.push(config);
+    }
     let hidden = neurons.len();
     let mlp = (hidden > 0).then(|| mlp(&neurons, layout.d_model()));
     AssembledLayer {
         weights: Layer { heads, mlp },
         // `layer` counts from 0 here; printed numbers count from the embedding.
         config: LayerConfig { layer: layer + 1, heads: head_configs, mlp_hidden: hidden, mlp_computes },
+    }
+}
+
+/// Adds head `h` to a layer's heads, or merges it into one over the same
+/// selector with the same scores: one head then writes every such
+/// aggregate (its value-output map is the union; the larger scale keeps
+/// every aggregate's leak bound). This is the analysis's counting, where
+/// aggregates sharing a selector in a layer are one head.
+fn share_or_add(heads: &mut Vec<HeadBlock>, h: &HeadBlock) {
+    let same_scores = |other: &HeadBlock| {
+        other.selector_node == h.selector_node
+            && other.qk.len() == h.qk.len()
+            && other
+                .qk
+                .iter()
+                .zip(&h.qk)
+                .all(|(a, b)| a.query == b.query && a.key == b.key && a.weight.to_bits() == b.weight.to_bits())
+    };
+    match heads.iter_mut().find(|other| same_scores(other)) {
+        Some(shared) => {
+            shared.ov.extend(h.ov.iter().copied());
+            shared.scale = shared.scale.max(h.scale);
+            shared.computes = format!("{}{}{}", shared.computes, crate::COMPUTES_SEPARATOR, h.computes);
+        }
+        None => heads.push(h.clone()),
     }
 }
 
