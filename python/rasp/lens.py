@@ -78,23 +78,31 @@ def _import_transformer_lens():
     return torch, HookedTransformer, HookedTransformerConfig
 
 
-def to_transformer_lens(model: Any, device: str = "cpu"):
+def to_transformer_lens(model: Any, device: str = "cpu", dtype: str = "float32"):
     """A TransformerLens ``HookedTransformer`` with ``model``'s weights (see
     the module's docstring). Its input is token ids as ``model.encode``
     gives them (``[batch, positions]``; no BOS is prepended for you: use
     ``prepend_bos=False`` with strings, or pass ids); its logits
     ``[batch, positions, d_vocab_out]`` are decoded by ``model.decode(logits[b, 1:])``.
-    ``hooked.rasp_output_values`` and ``hooked.rasp_loss_mask`` are attached."""
+    ``hooked.rasp_output_values`` and ``hooked.rasp_loss_mask`` are attached.
+    ``dtype`` is ``"float32"`` (rasp's own precision) or ``"float64"``:
+    matrix products sum in another order than rasp's, so in float32 the
+    residual streams agree to rounding (decoded outputs are the same), in
+    float64 to about 1e-12."""
     torch, HookedTransformer, HookedTransformerConfig = _import_transformer_lens()
+    if dtype not in ("float32", "float64"):
+        raise ValueError(f'dtype must be "float32" or "float64", not {dtype!r}')
     fields = model.transformer_lens_config()
     fields["device"] = device
+    fields["dtype"] = getattr(torch, dtype)
     with warnings.catch_warnings():
         # TransformerLens 3 warns that HookedTransformer goes away in 4; it is
         # still the class circuit-discovery code is written against.
         warnings.simplefilter("ignore", DeprecationWarning)
         hooked = HookedTransformer(HookedTransformerConfig(**fields))
     state = {
-        name: torch.from_numpy(array) for name, array in model.transformer_lens_state_dict().items()
+        name: torch.from_numpy(array).to(getattr(torch, dtype))
+        for name, array in model.transformer_lens_state_dict().items()
     }
     missing, unexpected = hooked.load_state_dict(state, strict=False)
     parameters = {name for name, _ in hooked.named_parameters()}

@@ -318,9 +318,10 @@ class Model:
             for name, shape, data in self._native.transformer_lens_tensors()
         }
 
-    def to_transformer_lens(self, device: str = "cpu"):
+    def to_transformer_lens(self, device: str = "cpu", dtype: str = "float32"):
         """A TransformerLens ``HookedTransformer`` computing this model (needs
-        PyTorch and TransformerLens 2 or 3). See :mod:`rasp.lens`."""
+        PyTorch and TransformerLens 2 or 3), in ``dtype`` (``"float32"`` or
+        ``"float64"``). See :mod:`rasp.lens`."""
         from .lens import to_transformer_lens
 
-        return to_transformer_lens(self, device=device)
+        return to_transformer_lens(self, device=device, dtype=dtype)

@@ -152,14 +152,28 @@ fn head(h: &HeadBlock, layout: &Layout) -> (Head, HeadConfig) {
     let Factors { left: w_q, right: w_k } = factor(&qk, d_model);
     let Factors { left: w_v, right: w_o_transposed } = factor(&ov, d_model);
     let w_o = w_o_transposed.t().to_owned();
+    let scale = power_of_two_at_least(h.scale);
     let config = HeadConfig {
         d_head: w_q.ncols(),
         d_value: w_v.ncols(),
-        scale: h.scale as f32,
+        scale,
         computes: h.computes.clone(),
         selector: h.selector.clone(),
     };
-    (Head { w_q, w_k, w_v, w_o, scale: h.scale as f32 }, config)
+    (Head { w_q, w_k, w_v, w_o, scale }, config)
+}
+
+/// The smallest power of two at or above `scale`. A head's scale only
+/// bounds its leak from below, so rounding up keeps every guarantee; and
+/// a power of two multiplies exactly in floating point, so a runtime that
+/// folds the scale into the queries (TransformerLens has one scale for all
+/// heads; ONNX exporters fuse it) computes bit for bit the scores of one
+/// that scales the products. Otherwise two keys whose scores tie exactly
+/// here could differ by a rounding there, and an averaging head would
+/// weigh them 0.49993 and 0.50007.
+fn power_of_two_at_least(scale: f64) -> f32 {
+    let exponent = scale.max(f64::MIN_POSITIVE).log2().ceil().clamp(-126.0, 127.0) as i32;
+    2f32.powi(exponent)
 }
 
 fn place(neuron: &Neuron, layout: &Layout) -> PlacedNeuron {
