@@ -5,7 +5,7 @@ use crate::files::{output_extension, say, say_then_exit, write_atomic};
 use crate::program::{MaskArgs, exit_status, load_sop, report};
 use clap::{Args, ValueEnum};
 use rasp::ProgramInfo;
-use rasp::{CompileOptions, Encoding, ModelFolder, VerifyOptions, parse_vocab};
+use rasp::{CompileOptions, Coverage, Encoding, ModelFolder, VerifyOptions, parse_vocab};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -93,19 +93,52 @@ pub struct CompileArgs {
     pub mask: MaskArgs,
 }
 
+const VERIFY_LONG: &str = "\
+Check a compiled model against the interpreter on every input up to its
+maximum length, or on a random sample per length.
+
+Runs every word of 1 to N tokens (N and the vocabulary from DIR/model.json)
+through the model and through the interpreter, and compares the decoded
+output position by position. Which inputs:
+
+  (default)      every input while there are at most --exhaustive-limit
+                 (1,000,000) in all; otherwise each length with more than
+                 --sample (20,000) words is checked on that many random
+                 words (seeded by --seed), the shorter lengths whole
+  --exhaustive   every input, however many
+  --sampled      the random sample per length, however few inputs there are
+
+The report says which was done (exhaustive or sampled) and, per length, how
+many of how many words were checked. While it runs, stderr shows a progress
+bar with the throughput and the time left when it is a terminal (after half
+a second), or a plain progress line every 30 seconds when it is not; stdout
+(and --json) carry only the report. Exits 1 when any input mismatches.";
+
 #[derive(Args, Debug)]
-#[command(about = "Check a compiled model against the interpreter on every input up to its maximum length")]
+#[command(
+    about = "Check a compiled model against the interpreter on every input up to its maximum length",
+    long_about = VERIFY_LONG
+)]
 pub struct VerifyArgs {
     /// A directory written by `rasp compile`.
     pub dir: PathBuf,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Check every input while there are at most this many.
-    #[arg(long, default_value_t = 1_000_000)]
+    /// Check every input, however many there are.
+    #[arg(long, conflicts_with = "sampled")]
+    pub exhaustive: bool,
+    /// Check a random sample of --sample words per length, however few
+    /// inputs there are.
+    #[arg(long)]
+    pub sampled: bool,
+    /// Without --exhaustive or --sampled: check every input while there are
+    /// at most this many, else sample.
+    #[arg(long, default_value_t = 1_000_000, value_name = "COUNT")]
     pub exhaustive_limit: usize,
-    /// Beyond that: random inputs per length (lengths with fewer words are checked exhaustively).
-    #[arg(long, default_value_t = 20_000)]
+    /// When sampling: random words per length (lengths with no more words
+    /// than this are checked whole).
+    #[arg(long, default_value_t = 20_000, value_name = "COUNT")]
     pub sample: usize,
     /// Seed of the random sample.
     #[arg(long, default_value_t = 0x5EED)]
@@ -252,14 +285,21 @@ pub fn run_verify(args: VerifyArgs) -> ExitCode {
             args.mask.mask()
         ));
     }
+    let coverage = match (args.exhaustive, args.sampled) {
+        (true, _) => Coverage::Exhaustive,
+        (false, true) => Coverage::Sampled,
+        (false, false) => Coverage::Auto,
+    };
     let options = VerifyOptions {
+        coverage,
         exhaustive_limit: args.exhaustive_limit,
         sample_per_length: args.sample.max(1),
         seed: args.seed,
         ..VerifyOptions::default()
     };
     let start = Instant::now();
-    let checked = folder.program.verify(folder.sop, &folder.model, &options);
+    let mut progress = crate::progress::ProgressLine::on_stderr();
+    let checked = folder.program.verify_with_progress(folder.sop, &folder.model, &options, &mut progress);
     let seconds = start.elapsed().as_secs_f64();
     let text = if args.json {
         let mut json = rasp::verify_json(&folder.model, &checked);

@@ -8,6 +8,7 @@ mod draw;
 mod files;
 mod generate;
 mod program;
+mod progress;
 mod repl;
 mod residual;
 mod serve;

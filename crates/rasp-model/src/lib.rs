@@ -16,6 +16,7 @@ mod config;
 mod decoding;
 mod files;
 mod onnx;
+mod sparse;
 
 pub use config::{
     Encoding, FORMAT, FORMAT_VERSION, FORWARD_DESCRIPTION, HeadConfig, LayerConfig, ModelConfig, ParameterCount,
@@ -26,6 +27,7 @@ pub use files::{CONFIG_FILE, WEIGHTS_FILE};
 pub use onnx::ModelProto as OnnxModelProto;
 
 use ndarray::{Array2, ArrayView2, Axis, s};
+use sparse::SparseRows;
 use std::fmt;
 
 /// Why a model could not run an input, or be read or written.
@@ -189,6 +191,9 @@ impl Model {
     }
 
     /// The forward pass on sequences of one length n, stacked as [B*n, d].
+    /// Weights and residuals are mostly zeros, so every product with a
+    /// weight matrix skips them ([`sparse::SparseRows`]); attention is
+    /// computed per sequence on its n × n scores.
     pub(crate) fn forward_equal(
         &self,
         seqs: &[&[u32]],
@@ -216,41 +221,67 @@ impl Model {
                 row += &self.position_embedding.row(p);
             }
         }
+        let mut x = x.into_raw_vec_and_offset().0;
         for layer in &self.layers {
-            let mut update = Array2::<f32>::zeros((b * n, d));
+            let mut update = vec![0.0f32; b * n * d];
             let mut layer_trace = Vec::new();
             let mut layer_keys_values = Vec::new();
             for head in &layer.heads {
-                let q = x.dot(&head.w_q);
-                let k = x.dot(&head.w_k);
-                let v = x.dot(&head.w_v);
+                let q = SparseRows::new(&head.w_q).product(&x);
+                let k = SparseRows::new(&head.w_k).product(&x);
+                let v = SparseRows::new(&head.w_v).product(&x);
+                let (d_head, d_value) = (head.w_q.ncols(), head.w_v.ncols());
                 if keys_values.is_some() {
-                    layer_keys_values.push((k.clone(), v.clone()));
+                    layer_keys_values.push((to_matrix(k.clone(), d_head)?, to_matrix(v.clone(), d_value)?));
                 }
-                let mut mixed = Array2::<f32>::zeros((b * n, head.w_v.ncols()));
+                let mut mixed = vec![0.0f32; b * n * d_value];
+                let mut weights = vec![0.0f32; n * n];
                 for j in 0..b {
                     let rows = j * n..(j + 1) * n;
-                    let qj = q.slice(s![rows.clone(), ..]);
-                    let kj = k.slice(s![rows.clone(), ..]);
-                    let mut logits = qj.dot(&kj.t());
-                    logits *= head.scale;
-                    if self.config.causal {
-                        self.mask_logits(&mut logits);
+                    let qj = &q[rows.start * d_head..rows.end * d_head];
+                    let kj = &k[rows.start * d_head..rows.end * d_head];
+                    let vj = &v[rows.start * d_value..rows.end * d_value];
+                    for (query, row) in weights.chunks_exact_mut(n.max(1)).enumerate() {
+                        let q_row = &qj[query * d_head..(query + 1) * d_head];
+                        for (key, logit) in row.iter_mut().enumerate() {
+                            let k_row = &kj[key * d_head..(key + 1) * d_head];
+                            let dot: f32 = q_row.iter().zip(k_row).map(|(a, b)| a * b).sum();
+                            *logit = if self.config.causal && !self.config.attends(query, key) {
+                                f32::NEG_INFINITY
+                            } else {
+                                dot * head.scale
+                            };
+                        }
+                        softmax(row);
+                        let out = &mut mixed[(rows.start + query) * d_value..(rows.start + query + 1) * d_value];
+                        for (key, &weight) in row.iter().enumerate() {
+                            if weight == 0.0 {
+                                continue;
+                            }
+                            for (o, &value) in out.iter_mut().zip(&vj[key * d_value..(key + 1) * d_value]) {
+                                *o += weight * value;
+                            }
+                        }
                     }
-                    softmax_rows(&mut logits);
-                    let vj = v.slice(s![rows.clone(), ..]);
-                    mixed.slice_mut(s![rows, ..]).assign(&logits.dot(&vj));
                     if trace.is_some() {
-                        layer_trace.push(logits);
+                        layer_trace.push(to_matrix(weights.clone(), n)?);
                     }
                 }
-                update += &mixed.dot(&head.w_o);
+                for (u, h) in update.iter_mut().zip(SparseRows::new(&head.w_o).product(&mixed)) {
+                    *u += h;
+                }
             }
-            x += &update;
+            for (value, u) in x.iter_mut().zip(&update) {
+                *value += u;
+            }
             if let Some(mlp) = &layer.mlp {
-                let mut hidden = x.dot(&mlp.w_in);
-                hidden.mapv_inplace(|h| h.max(0.0));
-                x += &hidden.dot(&mlp.w_out);
+                let mut hidden = SparseRows::new(&mlp.w_in).product(&x);
+                for h in &mut hidden {
+                    *h = h.max(0.0);
+                }
+                for (value, out) in x.iter_mut().zip(SparseRows::new(&mlp.w_out).product(&hidden)) {
+                    *value += out;
+                }
             }
             if let Some(t) = trace.as_deref_mut() {
                 t.push(layer_trace);
@@ -259,17 +290,7 @@ impl Model {
                 kv.push(layer_keys_values);
             }
         }
-        Ok(x)
-    }
-
-    /// Sets the logits of keys a query may not see to -inf (decoder mode,
-    /// semantics.md §6). The start token stays visible, so no row is empty.
-    pub(crate) fn mask_logits(&self, logits: &mut Array2<f32>) {
-        for ((query, key), logit) in logits.indexed_iter_mut() {
-            if !self.config.attends(query, key) {
-                *logit = f32::NEG_INFINITY;
-            }
-        }
+        to_matrix(x, d)
     }
 
     /// Decodes the program positions (all but the start token) of one
@@ -422,6 +443,25 @@ impl Model {
             return bad(format!("unembed has shape {:?}, expected ({d}, {n_out})", self.unembed.dim()));
         }
         Ok(())
+    }
+}
+
+/// A row-major buffer as a matrix `cols` wide.
+fn to_matrix(values: Vec<f32>, cols: usize) -> Result<Array2<f32>, ModelError> {
+    let rows = values.len().checked_div(cols).unwrap_or(0);
+    Array2::from_shape_vec((rows, cols), values)
+        .map_err(|e| ModelError::Input(format!("internal: a buffer of the forward pass has the wrong shape: {e}")))
+}
+
+/// Softmax of one row of logits, in place (as [`softmax_rows`] does).
+fn softmax(row: &mut [f32]) {
+    let max = row.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+    for v in row.iter_mut() {
+        *v = (*v - max).exp();
+    }
+    let sum: f32 = row.iter().sum();
+    for v in row.iter_mut() {
+        *v /= sum;
     }
 }
 
