@@ -381,6 +381,29 @@ impl Model {
         out
     }
 
+    /// Floating-point operations of the forward pass on one sequence of
+    /// `positions` positions (start token and BOS included) with dense
+    /// matrices: every multiply-add of every product counts as 2, zeros or
+    /// not (softmax, ReLU and the embedding are left out). The sparse
+    /// forward pass does far fewer; benchmarks divide this by the time to
+    /// compare with a dense GEMM's rate.
+    pub fn dense_forward_flops(&self, positions: usize) -> f64 {
+        let (t, d) = (positions as f64, self.config.d_model as f64);
+        let mut flops = 0.0;
+        for layer in &self.layers {
+            for head in &layer.heads {
+                let (d_head, d_value) = (head.w_q.ncols() as f64, head.w_v.ncols() as f64);
+                flops += 2.0 * t * d * (2.0 * d_head + d_value); // queries, keys, values
+                flops += 2.0 * t * t * (d_head + d_value); // scores, mixing
+                flops += 2.0 * t * d_value * d; // output
+            }
+            if let Some(mlp) = &layer.mlp {
+                flops += 4.0 * t * d * mlp.w_in.ncols() as f64;
+            }
+        }
+        flops
+    }
+
     /// How many weights the model stores, and how many of them are not zero.
     pub fn parameter_count(&self) -> ParameterCount {
         let mut count = ParameterCount::default();
