@@ -6,7 +6,7 @@
 //! is the front end's job.
 
 use rasp_core::{Atom, AttentionMask, Evaluator, Graph, NodeId, NodeValue, Value};
-use rasp_model::{Model, Scalar};
+use rasp_model::{Model, PreparedModel, Scalar};
 
 /// Whether [`verify`] checks every input or a random sample per length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -252,13 +252,14 @@ pub fn verify_with_progress(
     progress.start(lengths.iter().map(|l| l.checked as u64).sum(), exhaustive);
     let batch_size = opts.batch.max(1);
     let mut done = 0u64;
+    let prepared = model.prepare();
     for length in &lengths {
         let n = length.length;
         let mut batch: Vec<Vec<String>> = Vec::with_capacity(batch_size);
         for k in 0..length.checked {
             batch.push(word_to_check(vocab, n, length.exhaustive.then_some(k), &mut rng));
             if batch.len() == batch_size || k + 1 == length.checked {
-                check_batch(graph, root, model, &batch, &mut report, opts);
+                check_batch(graph, root, model, &prepared, &batch, &mut report, opts);
                 done += batch.len() as u64;
                 batch.clear();
                 progress.advance(done, n);
@@ -282,11 +283,12 @@ fn check_batch(
     graph: &Graph,
     root: NodeId,
     model: &Model,
+    prepared: &PreparedModel<'_>,
     words: &[Vec<String>],
     report: &mut VerifyReport,
     opts: &VerifyOptions,
 ) {
-    let decoded = model.run(words);
+    let decoded = prepared.run(words);
     for (i, word) in words.iter().enumerate() {
         let mut input: Vec<Value> = Vec::with_capacity(word.len() + 1);
         if let Some(b) = &model.config.bos {

@@ -27,7 +27,7 @@ pub use files::{CONFIG_FILE, WEIGHTS_FILE};
 pub use onnx::ModelProto as OnnxModelProto;
 
 use ndarray::{Array2, ArrayView2, Axis, s};
-use sparse::SparseRows;
+use sparse::{SparseLayer, sparse_layers};
 use std::fmt;
 
 /// Why a model could not run an input, or be read or written.
@@ -165,28 +165,24 @@ impl Model {
     }
 
     /// Final residual streams, one [n, d_model] matrix per sequence
-    /// (sequences of equal length are run as one batch).
+    /// (sequences of equal length are run together, a few at a time).
+    /// Running many batches, [`Model::prepare`] once and call
+    /// [`PreparedModel::residuals`].
     pub fn residuals(&self, batch: &[Vec<u32>]) -> Result<Vec<Array2<f32>>, ModelError> {
-        let mut out: Vec<Option<Array2<f32>>> = vec![None; batch.len()];
-        let mut lengths: Vec<usize> = batch.iter().map(Vec::len).collect();
-        lengths.sort_unstable();
-        lengths.dedup();
-        for n in lengths {
-            let members: Vec<usize> = (0..batch.len()).filter(|&i| batch[i].len() == n).collect();
-            let seqs: Vec<&[u32]> = members.iter().map(|&i| batch[i].as_slice()).collect();
-            let x = self.forward_equal(&seqs, None, None)?;
-            for (j, &i) in members.iter().enumerate() {
-                out[i] = Some(x.slice(s![j * n..(j + 1) * n, ..]).to_owned());
-            }
-        }
-        Ok(out.into_iter().map(|x| x.unwrap_or_else(|| Array2::zeros((0, self.config.d_model)))).collect())
+        self.prepare().residuals(batch)
+    }
+
+    /// The model with its weights converted once into the sparse form the
+    /// forward pass multiplies by, to run many batches.
+    pub fn prepare(&self) -> PreparedModel<'_> {
+        PreparedModel { model: self, layers: sparse_layers(self) }
     }
 
     /// The attention weights of every head on one sequence: `[layer][head]`,
     /// each [n, n] with rows = queries (position 0 is the start token).
     pub fn attention(&self, ids: &[u32]) -> Result<Vec<Vec<Array2<f32>>>, ModelError> {
         let mut trace = Vec::new();
-        self.forward_equal(&[ids], Some(&mut trace), None)?;
+        self.forward_equal(&sparse_layers(self), &[ids], Some(&mut trace), None)?;
         Ok(trace)
     }
 
@@ -196,6 +192,7 @@ impl Model {
     /// computed per sequence on its n × n scores.
     pub(crate) fn forward_equal(
         &self,
+        sparse: &[SparseLayer],
         seqs: &[&[u32]],
         mut trace: Option<&mut Vec<Vec<Array2<f32>>>>,
         mut keys_values: Option<&mut KeysValues>,
@@ -222,29 +219,32 @@ impl Model {
             }
         }
         let mut x = x.into_raw_vec_and_offset().0;
-        for layer in &self.layers {
-            let mut update = vec![0.0f32; b * n * d];
+        for (layer, weights) in self.layers.iter().zip(sparse) {
             let mut layer_trace = Vec::new();
             let mut layer_keys_values = Vec::new();
-            for head in &layer.heads {
-                let q = SparseRows::new(&head.w_q).product(&x);
-                let k = SparseRows::new(&head.w_k).product(&x);
-                let v = SparseRows::new(&head.w_v).product(&x);
+            let qkv = weights.qkv.product(&x);
+            let width = weights.columns.last().copied().unwrap_or(0);
+            let d_values: usize = layer.heads.iter().map(|h| h.w_v.ncols()).sum();
+            // Every head's mixed values side by side, as the stacked w_o reads them.
+            let mut mixed = vec![0.0f32; b * n * d_values];
+            let mut value_start = 0;
+            let mut weights_buffer = vec![0.0f32; n * n];
+            for (h, head) in layer.heads.iter().enumerate() {
                 let (d_head, d_value) = (head.w_q.ncols(), head.w_v.ncols());
+                let start = weights.columns[h];
+                let (q_at, k_at, v_at) = (start, start + d_head, start + 2 * d_head);
+                let row = |r: usize, at: usize, len: usize| &qkv[r * width + at..r * width + at + len];
                 if keys_values.is_some() {
-                    layer_keys_values.push((to_matrix(k.clone(), d_head)?, to_matrix(v.clone(), d_value)?));
+                    let keys: Vec<f32> = (0..b * n).flat_map(|r| row(r, k_at, d_head).to_vec()).collect();
+                    let values: Vec<f32> = (0..b * n).flat_map(|r| row(r, v_at, d_value).to_vec()).collect();
+                    layer_keys_values.push((to_matrix(keys, d_head)?, to_matrix(values, d_value)?));
                 }
-                let mut mixed = vec![0.0f32; b * n * d_value];
-                let mut weights = vec![0.0f32; n * n];
                 for j in 0..b {
-                    let rows = j * n..(j + 1) * n;
-                    let qj = &q[rows.start * d_head..rows.end * d_head];
-                    let kj = &k[rows.start * d_head..rows.end * d_head];
-                    let vj = &v[rows.start * d_value..rows.end * d_value];
-                    for (query, row) in weights.chunks_exact_mut(n.max(1)).enumerate() {
-                        let q_row = &qj[query * d_head..(query + 1) * d_head];
-                        for (key, logit) in row.iter_mut().enumerate() {
-                            let k_row = &kj[key * d_head..(key + 1) * d_head];
+                    let first = j * n;
+                    for (query, scores) in weights_buffer.chunks_exact_mut(n.max(1)).enumerate() {
+                        let q_row = row(first + query, q_at, d_head);
+                        for (key, logit) in scores.iter_mut().enumerate() {
+                            let k_row = row(first + key, k_at, d_head);
                             let dot: f32 = q_row.iter().zip(k_row).map(|(a, b)| a * b).sum();
                             *logit = if self.config.causal && !self.config.attends(query, key) {
                                 f32::NEG_INFINITY
@@ -252,34 +252,35 @@ impl Model {
                                 dot * head.scale
                             };
                         }
-                        softmax(row);
-                        let out = &mut mixed[(rows.start + query) * d_value..(rows.start + query + 1) * d_value];
-                        for (key, &weight) in row.iter().enumerate() {
+                        softmax(scores);
+                        let out_start = (first + query) * d_values + value_start;
+                        let out = &mut mixed[out_start..out_start + d_value];
+                        for (key, &weight) in scores.iter().enumerate() {
                             if weight == 0.0 {
                                 continue;
                             }
-                            for (o, &value) in out.iter_mut().zip(&vj[key * d_value..(key + 1) * d_value]) {
+                            for (o, &value) in out.iter_mut().zip(row(first + key, v_at, d_value)) {
                                 *o += weight * value;
                             }
                         }
                     }
                     if trace.is_some() {
-                        layer_trace.push(to_matrix(weights.clone(), n)?);
+                        layer_trace.push(to_matrix(weights_buffer.clone(), n)?);
                     }
                 }
-                for (u, h) in update.iter_mut().zip(SparseRows::new(&head.w_o).product(&mixed)) {
-                    *u += h;
+                value_start += d_value;
+            }
+            if !layer.heads.is_empty() {
+                for (value, u) in x.iter_mut().zip(weights.output.product(&mixed)) {
+                    *value += u;
                 }
             }
-            for (value, u) in x.iter_mut().zip(&update) {
-                *value += u;
-            }
-            if let Some(mlp) = &layer.mlp {
-                let mut hidden = SparseRows::new(&mlp.w_in).product(&x);
+            if let Some((w_in, w_out)) = &weights.mlp {
+                let mut hidden = w_in.product(&x);
                 for h in &mut hidden {
                     *h = h.max(0.0);
                 }
-                for (value, out) in x.iter_mut().zip(SparseRows::new(&mlp.w_out).product(&hidden)) {
+                for (value, out) in x.iter_mut().zip(w_out.product(&hidden)) {
                     *value += out;
                 }
             }
@@ -346,9 +347,7 @@ impl Model {
 
     /// Runs words (BOS is added when the model has one) and decodes them.
     pub fn run<S: AsRef<str>>(&self, words: &[Vec<S>]) -> Result<Vec<Vec<Decoded>>, ModelError> {
-        let ids = words.iter().map(|w| self.encode(w)).collect::<Result<Vec<_>, _>>()?;
-        let residuals = self.residuals(&ids)?;
-        Ok(residuals.iter().map(|r| self.decode(r.view())).collect())
+        self.prepare().run(words)
     }
 
     /// The model as ONNX bytes: the same forward pass with input `ids`
@@ -469,6 +468,61 @@ impl Model {
     }
 }
 
+/// A [`Model`] ready to run many batches ([`Model::prepare`]): the sparse
+/// weights are made once, as a jit compiles once before it runs.
+pub struct PreparedModel<'a> {
+    model: &'a Model,
+    layers: Vec<SparseLayer>,
+}
+
+impl PreparedModel<'_> {
+    /// [`Model::residuals`].
+    pub fn residuals(&self, batch: &[Vec<u32>]) -> Result<Vec<Array2<f32>>, ModelError> {
+        /// Sequences per forward pass: the intermediate buffers of a few
+        /// dozen sequences stay in cache and are reused by the allocator,
+        /// where a large batch's would be fresh pages from the kernel.
+        const CHUNK: usize = 32;
+        let model = self.model;
+        let mut lengths: Vec<usize> = batch.iter().map(Vec::len).collect();
+        lengths.sort_unstable();
+        lengths.dedup();
+        // Chunks of sequences of one length, each run on its own.
+        let mut chunks: Vec<Vec<usize>> = Vec::new();
+        for n in lengths {
+            let members: Vec<usize> = (0..batch.len()).filter(|&i| batch[i].len() == n).collect();
+            chunks.extend(members.chunks(CHUNK).map(<[usize]>::to_vec));
+        }
+        let run = |chunk: &Vec<usize>| -> Result<Vec<(usize, Array2<f32>)>, ModelError> {
+            let seqs: Vec<&[u32]> = chunk.iter().map(|&i| batch[i].as_slice()).collect();
+            let n = seqs.first().map_or(0, |s| s.len());
+            let x = model.forward_equal(&self.layers, &seqs, None, None)?;
+            Ok(chunk.iter().enumerate().map(|(j, &i)| (i, x.slice(s![j * n..(j + 1) * n, ..]).to_owned())).collect())
+        };
+        // Chunks are independent, so spreading them over cores changes no number.
+        #[cfg(feature = "parallel")]
+        let results: Vec<_> = {
+            use rayon::prelude::*;
+            chunks.par_iter().map(run).collect()
+        };
+        #[cfg(not(feature = "parallel"))]
+        let results: Vec<_> = chunks.iter().map(run).collect();
+        let mut out: Vec<Option<Array2<f32>>> = vec![None; batch.len()];
+        for result in results {
+            for (i, x) in result? {
+                out[i] = Some(x);
+            }
+        }
+        Ok(out.into_iter().map(|x| x.unwrap_or_else(|| Array2::zeros((0, model.config.d_model)))).collect())
+    }
+
+    /// [`Model::run`].
+    pub fn run<S: AsRef<str>>(&self, words: &[Vec<S>]) -> Result<Vec<Vec<Decoded>>, ModelError> {
+        let ids = words.iter().map(|w| self.model.encode(w)).collect::<Result<Vec<_>, _>>()?;
+        let residuals = self.residuals(&ids)?;
+        Ok(residuals.iter().map(|r| self.model.decode(r.view())).collect())
+    }
+}
+
 /// A row-major buffer as a matrix `cols` wide.
 fn to_matrix(values: Vec<f32>, cols: usize) -> Result<Array2<f32>, ModelError> {
     let rows = values.len().checked_div(cols).unwrap_or(0);
@@ -480,7 +534,11 @@ fn to_matrix(values: Vec<f32>, cols: usize) -> Result<Array2<f32>, ModelError> {
 fn softmax(row: &mut [f32]) {
     let max = row.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
     for v in row.iter_mut() {
-        *v = (*v - max).exp();
+        let shifted = *v - max;
+        // exp of anything below -104 is 0 in f32 (it is under half the
+        // smallest subnormal): skipping the call gives the same number, and
+        // a compiled head's unselected keys sit far below.
+        *v = if shifted < -104.0 { 0.0 } else { shifted.exp() };
     }
     let sum: f32 = row.iter().sum();
     for v in row.iter_mut() {

@@ -6,7 +6,8 @@
 //! the same order as the dense product's terms; only the zero terms, which
 //! add nothing, are left out.
 
-use ndarray::Array2;
+use crate::Model;
+use ndarray::{Array2, Axis, concatenate};
 
 /// A [rows, cols] matrix stored by rows, non-zero entries only.
 #[derive(Debug, Clone)]
@@ -31,13 +32,14 @@ impl SparseRows {
     }
 
     /// Rows of the matrix (the width of the inputs it multiplies).
+    #[cfg(test)]
     pub(crate) fn rows(&self) -> usize {
         self.starts.len() - 1
     }
 
     /// `x @ self`, with `x` row-major and [`SparseRows::rows`] wide.
     pub(crate) fn product(&self, x: &[f32]) -> Vec<f32> {
-        let inner = self.rows();
+        let inner = self.starts.len() - 1;
         let count = x.len().checked_div(inner).unwrap_or(0);
         let mut out = vec![0.0f32; count * self.cols];
         if inner == 0 || self.cols == 0 {
@@ -55,6 +57,56 @@ impl SparseRows {
         }
         out
     }
+}
+
+/// One layer's weights, sparse, in the shapes the forward pass uses.
+#[derive(Debug, Clone)]
+pub(crate) struct SparseLayer {
+    /// Every head's queries, keys and values side by side: head h's
+    /// columns are `columns[h]..columns[h + 1]`, queries then keys then
+    /// values. One pass over the residual serves them all.
+    pub(crate) qkv: SparseRows,
+    /// Where each head's [q | k | v] columns start (and the last ends).
+    pub(crate) columns: Vec<usize>,
+    /// Every head's output matrix stacked: [sum of d_value, d_model].
+    pub(crate) output: SparseRows,
+    /// The MLP's two matrices, if the layer has one.
+    pub(crate) mlp: Option<(SparseRows, SparseRows)>,
+}
+
+/// The model's layers as [`SparseLayer`]s: made once per batch.
+pub(crate) fn sparse_layers(model: &Model) -> Vec<SparseLayer> {
+    model
+        .layers
+        .iter()
+        .map(|layer| {
+            let mut blocks = Vec::new();
+            let mut columns = vec![0];
+            for head in &layer.heads {
+                blocks.extend([head.w_q.view(), head.w_k.view(), head.w_v.view()]);
+                let width = 2 * head.w_q.ncols() + head.w_v.ncols();
+                columns.push(columns.last().copied().unwrap_or(0) + width);
+            }
+            let d = model.config.d_model;
+            let qkv = if blocks.is_empty() {
+                Array2::zeros((d, 0))
+            } else {
+                concatenate(Axis(1), &blocks).unwrap_or_else(|_| Array2::zeros((d, 0)))
+            };
+            let outputs: Vec<_> = layer.heads.iter().map(|h| h.w_o.view()).collect();
+            let output = if outputs.is_empty() {
+                Array2::zeros((0, d))
+            } else {
+                concatenate(Axis(0), &outputs).unwrap_or_else(|_| Array2::zeros((0, d)))
+            };
+            SparseLayer {
+                qkv: SparseRows::new(&qkv),
+                columns,
+                output: SparseRows::new(&output),
+                mlp: layer.mlp.as_ref().map(|m| (SparseRows::new(&m.w_in), SparseRows::new(&m.w_out))),
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -70,4 +70,4 @@ pub use rasp_lang::with_large_stack;
 pub use rasp_lang::{
     Control, Diagnostic, DiagnosticKind, Frame, LIBRARY_PATH, Location, NoFiles, Session, SourceLoader, drive,
 };
-pub use rasp_model::{Decoded, Encoding, Model, ProgramInfo, Scalar};
+pub use rasp_model::{Decoded, Encoding, Model, PreparedModel, ProgramInfo, Scalar};
