@@ -45,11 +45,16 @@ fn translations_compute_what_tracr_documents() {
     assert_eq!(run("count_less_freq_tracr", &["a", "a", "c", "b", "b", "c"]), vec!["6"; 6]);
     assert_eq!(run("count_a_tracr", &["a", "a", "a", "b", "b", "c"]), vec!["3"; 6]);
     assert_eq!(run("count_a_tracr", &["c", "a", "b", "c"]), vec!["1"; 4]);
-    // "hello" has l at positions 2 and 3: 0, 0, 1/3, 2/4, 2/5 for frac_prevs(tokens == "l");
-    // ours counts a: "abcaa" gives 1, 1/2, 1/3, 2/4, 3/5.
-    assert_eq!(run("frac_prevs_tracr", &strs(&chars("abcaa"))), ["1.0", "0.5", "0.3333333333333333", "0.5", "0.6"]);
-    // a()b(c)) without the letters: ( ) ( ) ) gives 1, 0, 1/3, 0, -1/5.
-    assert_eq!(run("pair_balance_tracr", &strs(&chars("()())"))), ["1.0", "0.0", "0.3333333333333333", "0.0", "-0.2"]);
+    // tracr's example counts l in "hello" (0, 0, 1/3, 2/4, 2/5); ours counts
+    // a: "abcaa" gives 1, 1/2, 1/3, 2/4, 3/5 (a whole mean prints as an int,
+    // as in the reference).
+    assert_eq!(run("frac_prevs_tracr", &strs(&chars("abcaa"))), ["1", "0.5", "0.3333333333333333", "0.5", "0.6"]);
+    // a()b(c)) without the letters: ( ) ( ) ) gives 1, 0, 1/3, 0, -1/5, the
+    // last as Python computes 2/5 - 3/5 in floats.
+    assert_eq!(
+        run("pair_balance_tracr", &strs(&chars("()())"))),
+        ["1", "0.0", "0.3333333333333333", "0.0", "-0.19999999999999996"]
+    );
     assert_eq!(run("dyck2_tracr", &strs(&chars("({)}"))), vec!["True"; 4]);
     assert_eq!(run("dyck2_tracr", &strs(&chars("(){)}"))), vec!["False"; 5]);
     assert_eq!(run("dyck1_tracr", &strs(&chars("(())"))), vec!["True"; 4]);
