@@ -75,12 +75,21 @@ PROGRAMS = [
     ),
     Spec(
         "sort",
-        lambda lib, rasp: lib.make_sort(rasp.tokens, rasp.tokens, max_seq_len=SORT_SPACING, min_key=1),
+        lambda lib, rasp: lib.make_sort(
+            rasp.tokens, rasp.tokens, max_seq_len=SORT_SPACING, min_key=1
+        ),
         DIGITS,
         "sort_tracr",
     ),
-    Spec("sort_freq", lambda lib, rasp: lib.make_sort_freq(SORT_SPACING), LETTERS, "sort_freq_tracr"),
-    Spec("frac_prevs", lambda lib, rasp: lib.make_frac_prevs(rasp.tokens == "a"), LETTERS, "frac_prevs_tracr"),
+    Spec(
+        "sort_freq", lambda lib, rasp: lib.make_sort_freq(SORT_SPACING), LETTERS, "sort_freq_tracr"
+    ),
+    Spec(
+        "frac_prevs",
+        lambda lib, rasp: lib.make_frac_prevs(rasp.tokens == "a"),
+        LETTERS,
+        "frac_prevs_tracr",
+    ),
     Spec(
         "pair_balance",
         lambda lib, rasp: lib.make_pair_balance(rasp.tokens, "(", ")"),
@@ -89,7 +98,12 @@ PROGRAMS = [
     ),
     Spec("dyck1", lambda lib, rasp: lib.make_shuffle_dyck(["()"]), ["(", ")"], "dyck1_tracr"),
     Spec("dyck2", lambda lib, rasp: lib.make_shuffle_dyck2(), ["(", ")", "{", "}"], "dyck2_tracr"),
-    Spec("count_less_freq", lambda lib, rasp: lib.make_count_less_freq(2), LETTERS, "count_less_freq_tracr"),
+    Spec(
+        "count_less_freq",
+        lambda lib, rasp: lib.make_count_less_freq(2),
+        LETTERS,
+        "count_less_freq_tracr",
+    ),
     Spec("count_a", lambda lib, rasp: lib.make_count(rasp.tokens, "a"), LETTERS, "count_a_tracr"),
 ]
 
@@ -132,14 +146,17 @@ def measure_tracr(spec: Spec, max_len: int, repeat: int) -> dict:
         model = compiling.compile_rasp_to_model(
             program, vocab=set(spec.vocab), max_seq_len=max_len, compiler_bos="BOS"
         )
-    except Exception as error:  # tracr refuses some programs; the table says so
+    except (ValueError, NotImplementedError, KeyError, TypeError) as error:
+        # tracr refuses some programs; the table says so.
         return {"error": f"{type(error).__name__}: {error}"}
     compile_seconds = time.perf_counter() - start
 
     params = model.params
     d_model = int(params["token_embed"]["embeddings"].shape[1])
     dense = sum(int(np.size(w)) for layer in params.values() for w in layer.values())
-    nonzero = sum(int(np.count_nonzero(np.asarray(w))) for layer in params.values() for w in layer.values())
+    nonzero = sum(
+        int(np.count_nonzero(np.asarray(w))) for layer in params.values() for w in layer.values()
+    )
     config = model.model_config
     # tracr pads every layer to the same number of heads (and gives an
     # MLP-only layer an empty attention block): count the heads whose
@@ -152,7 +169,12 @@ def measure_tracr(spec: Spec, max_len: int, repeat: int) -> dict:
     # tracr's layer i is attention + MLP; count blocks with any weights.
     layers = 0
     for index in range(config.num_layers):
-        blocks = [w for name, layer in params.items() if f"/layer_{index}/" in name for w in layer.values()]
+        blocks = [
+            w
+            for name, layer in params.items()
+            if f"/layer_{index}/" in name
+            for w in layer.values()
+        ]
         if any(np.any(np.asarray(w)) for w in blocks):
             layers += 1
 
@@ -160,15 +182,19 @@ def measure_tracr(spec: Spec, max_len: int, repeat: int) -> dict:
 
     def batch_of(size: int) -> Any:
         rng = random.Random(1)
-        rows = [model.input_encoder.encode(["BOS"] + [rng.choice(spec.vocab) for _ in range(max_len)])
-                for _ in range(size)]
+        rows = [
+            model.input_encoder.encode(["BOS"] + [rng.choice(spec.vocab) for _ in range(max_len)])
+            for _ in range(size)
+        ]
         return jax.numpy.array(rows)
 
     timings = {}
     for size in (64, LARGE_BATCH):
         tokens = batch_of(size)
         forward(params, tokens).block_until_ready()  # trace and compile once
-        timings[size] = median_seconds(lambda: forward(params, tokens).block_until_ready(), max(repeat, 5))
+        timings[size] = median_seconds(
+            lambda tokens=tokens: forward(params, tokens).block_until_ready(), max(repeat, 5)
+        )
 
     # Wrong inputs against tracr's own evaluator.
     words = words_to_check(spec.vocab, max_len, seed=0x5EED)
@@ -180,9 +206,9 @@ def measure_tracr(spec: Spec, max_len: int, repeat: int) -> dict:
     by_length: dict[int, list[int]] = {}
     for i, w in enumerate(words):
         by_length.setdefault(len(w), []).append(i)
-    for n, members in by_length.items():
+    for members in by_length.values():
         for chunk_start in range(0, len(members), 1024):
-            chunk = members[chunk_start:chunk_start + 1024]
+            chunk = members[chunk_start : chunk_start + 1024]
             ids = jax.numpy.array([model.input_encoder.encode(["BOS"] + words[i]) for i in chunk])
             out = np.asarray(forward(params, ids))
             for row, i in zip(out, chunk):
@@ -219,14 +245,27 @@ def warm_up() -> None:
     counted in the first program's compile time."""
     from tracr.compiler import compiling, lib
 
-    model = compiling.compile_rasp_to_model(lib.make_hist(), vocab={"a"}, max_seq_len=2, compiler_bos="BOS")
+    model = compiling.compile_rasp_to_model(
+        lib.make_hist(), vocab={"a"}, max_seq_len=2, compiler_bos="BOS"
+    )
     model.apply(["BOS", "a"])
 
 
 def measure_rasp(rasp_binary: str, lengths: list[int], names: list[str], repeat: int) -> dict:
     """rasp's columns, from `rasp bench-compile --suite tracr --json` (one JSON object a line)."""
-    command = [rasp_binary, "bench-compile", "--suite", "tracr", "--json", "--repeat", str(repeat),
-               "--lengths", ",".join(map(str, lengths)), "--programs", ",".join(names)]
+    command = [
+        rasp_binary,
+        "bench-compile",
+        "--suite",
+        "tracr",
+        "--json",
+        "--repeat",
+        str(repeat),
+        "--lengths",
+        ",".join(map(str, lengths)),
+        "--programs",
+        ",".join(names),
+    ]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     rows = {}
     for line in output.splitlines():
@@ -246,15 +285,24 @@ def cell(row: dict | None, key: str, digits: int = 0) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tracr", required=True, type=Path, help="a checkout of google-deepmind/tracr")
+    parser.add_argument(
+        "--tracr", required=True, type=Path, help="a checkout of google-deepmind/tracr"
+    )
     parser.add_argument("--rasp", default="rasp", help="the rasp binary (a release build)")
     parser.add_argument("--lengths", default="5,10", help="maximum lengths, comma-separated")
-    parser.add_argument("--programs", default=",".join(s.name for s in PROGRAMS), help="programs, comma-separated")
-    parser.add_argument("--repeat", type=int, default=5, help="timed repetitions of rasp's compile and forward")
+    parser.add_argument(
+        "--programs", default=",".join(s.name for s in PROGRAMS), help="programs, comma-separated"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=5, help="timed repetitions of rasp's compile and forward"
+    )
     parser.add_argument("--json", type=Path, help="also write every measurement here")
-    parser.add_argument("--tracr-cache", type=Path,
-                        help="tracr's measurements: read from this file when it exists, else measured and saved "
-                             "there (tracr's side takes minutes; rasp's is measured again every run)")
+    parser.add_argument(
+        "--tracr-cache",
+        type=Path,
+        help="tracr's measurements: read from this file when it exists, else measured and saved "
+        "there (tracr's side takes minutes; rasp's is measured again every run)",
+    )
     parser.add_argument("--no-rasp", action="store_true", help="measure tracr only")
     args = parser.parse_args()
 
@@ -266,15 +314,22 @@ def main() -> int:
         parser.error(f"unknown programs: {', '.join(sorted(unknown))}")
     specs = [s for s in PROGRAMS if s.name in wanted]
 
-    rasp_rows = {} if args.no_rasp else measure_rasp(args.rasp, lengths, [s.name for s in specs], args.repeat)
+    rasp_rows = (
+        {}
+        if args.no_rasp
+        else measure_rasp(args.rasp, lengths, [s.name for s in specs], args.repeat)
+    )
     cache: dict = {}
     if args.tracr_cache and args.tracr_cache.exists():
         cache = json.loads(args.tracr_cache.read_text())
     if any(f"{s.name}/{n}" not in cache for s in specs for n in lengths):
         warm_up()
     results = []
-    header = ("| program | N | V | layers T / P | heads T / P | d_model T / P | params T / P | non-zero T / P "
-              "| compile ms T / P | fwd x64 ms T / P | fwd x4096 ms T / P | wrong inputs T / P |")
+    header = (
+        "| program | N | V | layers T / P | heads T / P | d_model T / P | params T / P "
+        "| non-zero T / P | compile ms T / P | fwd x64 ms T / P | fwd x4096 ms T / P "
+        "| wrong inputs T / P |"
+    )
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
     for spec in specs:
@@ -289,7 +344,7 @@ def main() -> int:
             p = rasp_rows.get((spec.name, n))
             results.append({"program": spec.name, "max_len": n, "tracr": t, "rasp": p})
 
-            def pair(key: str, digits: int = 0) -> str:
+            def pair(key: str, digits: int = 0, t: dict = t, p: dict | None = p) -> str:
                 return f"{cell(t, key, digits)} / {cell(p, key, digits)}"
 
             def wrong(row: dict | None) -> str:
@@ -297,10 +352,13 @@ def main() -> int:
                     return cell(row, "wrong")
                 return f"{row['wrong']} of {row['checked']}"
 
-            print(f"| {spec.name} | {n} | {len(spec.vocab)} | {pair('layers')} | {pair('heads')} | "
-                  f"{pair('d_model')} | {pair('params')} | {pair('nonzero')} | {pair('compile_ms', 1)} | "
-                  f"{pair('forward_ms', 3)} | {pair('forward_large_ms', 2)} | {wrong(t)} / {wrong(p)} |",
-                  flush=True)
+            print(
+                f"| {spec.name} | {n} | {len(spec.vocab)} | {pair('layers')} | {pair('heads')} "
+                f"| {pair('d_model')} | {pair('params')} | {pair('nonzero')} "
+                f"| {pair('compile_ms', 1)} | {pair('forward_ms', 3)} "
+                f"| {pair('forward_large_ms', 2)} | {wrong(t)} / {wrong(p)} |",
+                flush=True,
+            )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
     return 0

@@ -483,8 +483,11 @@ fn measure(case: &Case, repeat: usize, large_batch: usize) -> Result<Measured, S
     }
     let Some(model) = model else { return Err("nothing compiled".to_string()) };
     let time_forward = |count: usize| -> Result<f64, String> {
-        let ids: Vec<Vec<u32>> =
-            bench_words(case, count).iter().map(|w| model.encode(w)).collect::<Result<_, _>>().map_err(|e| e.to_string())?;
+        let ids: Vec<Vec<u32>> = bench_words(case, count)
+            .iter()
+            .map(|w| model.encode(w))
+            .collect::<Result<_, _>>()
+            .map_err(|e| e.to_string())?;
         // The sparse weights are made once, outside the timing, as tracr's
         // jit compiles once before it is timed.
         let prepared = model.prepare();

@@ -45,7 +45,11 @@ impl Default for VerifyOptions {
         VerifyOptions {
             coverage: Coverage::Auto,
             exhaustive_limit: 1_000_000,
-            sample_per_length: 20_000, seed: 0x5EED, keep: 10, batch: 256 }
+            sample_per_length: 20_000,
+            seed: 0x5EED,
+            keep: 10,
+            batch: 256,
+        }
     }
 }
 
