@@ -239,18 +239,36 @@ impl Model {
                     let values: Vec<f32> = (0..b * n).flat_map(|r| row(r, v_at, d_value).to_vec()).collect();
                     layer_keys_values.push((to_matrix(keys, d_head)?, to_matrix(values, d_value)?));
                 }
+                // One sequence's queries, keys and values, contiguous.
+                let mut queries = vec![0.0f32; n * d_head];
+                let mut keys = vec![0.0f32; n * d_head];
+                // Values are mostly zeros too (one-hot encodings): each key's
+                // non-zero (dimension, value) pairs, key by key.
+                let mut value_entries: Vec<(usize, f32)> = Vec::with_capacity(n * d_value);
+                let mut value_starts = vec![0usize; n + 1];
                 for j in 0..b {
                     let first = j * n;
+                    value_entries.clear();
+                    for p in 0..n {
+                        queries[p * d_head..(p + 1) * d_head].copy_from_slice(row(first + p, q_at, d_head));
+                        keys[p * d_head..(p + 1) * d_head].copy_from_slice(row(first + p, k_at, d_head));
+                        let values = row(first + p, v_at, d_value);
+                        value_entries
+                            .extend(values.iter().enumerate().filter(|(_, v)| **v != 0.0).map(|(i, &v)| (i, v)));
+                        value_starts[p + 1] = value_entries.len();
+                    }
                     for (query, scores) in weights_buffer.chunks_exact_mut(n.max(1)).enumerate() {
-                        let q_row = row(first + query, q_at, d_head);
-                        for (key, logit) in scores.iter_mut().enumerate() {
-                            let k_row = row(first + key, k_at, d_head);
+                        let q_row = &queries[query * d_head..(query + 1) * d_head];
+                        for ((key, logit), k_row) in scores.iter_mut().enumerate().zip(keys.chunks_exact(d_head.max(1)))
+                        {
                             let dot: f32 = q_row.iter().zip(k_row).map(|(a, b)| a * b).sum();
-                            *logit = if self.config.causal && !self.config.attends(query, key) {
-                                f32::NEG_INFINITY
-                            } else {
-                                dot * head.scale
-                            };
+                            *logit = dot * head.scale;
+                            if self.config.causal && !self.config.attends(query, key) {
+                                *logit = f32::NEG_INFINITY;
+                            }
+                        }
+                        if d_head == 0 {
+                            scores.fill(0.0);
                         }
                         softmax(scores);
                         let out_start = (first + query) * d_values + value_start;
@@ -259,8 +277,8 @@ impl Model {
                             if weight == 0.0 {
                                 continue;
                             }
-                            for (o, &value) in out.iter_mut().zip(row(first + key, v_at, d_value)) {
-                                *o += weight * value;
+                            for &(dim, value) in &value_entries[value_starts[key]..value_starts[key + 1]] {
+                                out[dim] += weight * value;
                             }
                         }
                     }
