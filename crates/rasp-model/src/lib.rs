@@ -3,7 +3,8 @@
 //! Input: weights (token and position embeddings, per layer attention heads
 //! with an explicit softmax scale and a ReLU MLP, a readout matrix) and the
 //! metadata of [`ModelConfig`]. Output: the forward pass on token sequences
-//! (batched, `ndarray` matrix multiplies, f32), decoding of the output s-op
+//! (batched, f32, multiplying by the non-zero weights only: compiled
+//! weights are over 95% zeros), decoding of the output s-op
 //! with a decision margin, and files: `model.safetensors` + `model.json`
 //! (and `model.onnx`). Invariants: no LayerNorm, no biases, no mask unless
 //! the config says `causal` (decoder mode); token
