@@ -135,6 +135,27 @@ fn programs(session: &mut Session) -> Result<Vec<Program>, String> {
     ])
 }
 
+/// This machine's fp32 matrix-multiply rate in GFLOP/s: the best of a few
+/// products of two `size` x `size` matrices with ndarray's `dot` (the
+/// matrixmultiply crate's sgemm, one thread), 2 FLOPs per multiply-add.
+pub fn matmul_peak_gflops(size: usize) -> f64 {
+    let size = size.max(1);
+    // Values that stay finite and non-zero (no denormals slow the loop).
+    let a = ndarray::Array2::<f32>::from_shape_fn((size, size), |(i, j)| ((i * 7 + j * 3) % 13) as f32 * 0.1 + 0.5);
+    let b = a.t().to_owned();
+    let mut best = f64::INFINITY;
+    let mut checksum = 0.0f32;
+    for _ in 0..4 {
+        let start = Instant::now();
+        let product = a.dot(&b);
+        best = best.min(start.elapsed().as_secs_f64());
+        checksum += product[[size / 2, size / 3]];
+    }
+    // Keeps the products from being optimised away.
+    std::hint::black_box(checksum);
+    2.0 * (size as f64).powi(3) / best / 1e9
+}
+
 /// Runs `f` at least `min` times and until `budget` is spent (at most
 /// `max` times); the median time.
 fn median_time(min: usize, max: usize, budget: Duration, mut f: impl FnMut() -> bool) -> Option<Duration> {

@@ -5,7 +5,7 @@ use crate::files::{output_extension, say, say_then_exit, write_atomic};
 use crate::program::{MaskArgs, exit_status, load_sop, report};
 use clap::{Args, ValueEnum};
 use rasp::ProgramInfo;
-use rasp::{CompileOptions, Encoding, ModelFolder, VerifyOptions, parse_vocab};
+use rasp::{CompileOptions, Coverage, Encoding, ModelFolder, VerifyOptions, parse_vocab};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -98,19 +98,52 @@ pub struct CompileArgs {
     pub mask: MaskArgs,
 }
 
+const VERIFY_LONG: &str = "\
+Check a compiled model against the interpreter on every input up to its
+maximum length, or on a random sample per length.
+
+Runs every word of 1 to N tokens (N and the vocabulary from DIR/model.json)
+through the model and through the interpreter, and compares the decoded
+output position by position. Which inputs:
+
+  (default)      every input while there are at most --exhaustive-limit
+                 (1,000,000) in all; otherwise each length with more than
+                 --sample (20,000) words is checked on that many random
+                 words (seeded by --seed), the shorter lengths whole
+  --exhaustive   every input, however many
+  --sampled      the random sample per length, however few inputs there are
+
+The report says which was done (exhaustive or sampled) and, per length, how
+many of how many words were checked. While it runs, stderr shows a progress
+bar with the throughput and the time left when it is a terminal (after half
+a second), or a plain progress line every 30 seconds when it is not; stdout
+(and --json) carry only the report. Exits 1 when any input mismatches.";
+
 #[derive(Args, Debug)]
-#[command(about = "Check a compiled model against the interpreter on every input up to its maximum length")]
+#[command(
+    about = "Check a compiled model against the interpreter on every input up to its maximum length",
+    long_about = VERIFY_LONG
+)]
 pub struct VerifyArgs {
     /// A directory written by `rasp compile`.
     pub dir: PathBuf,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Check every input while there are at most this many.
-    #[arg(long, default_value_t = 1_000_000)]
+    /// Check every input, however many there are.
+    #[arg(long, conflicts_with = "sampled")]
+    pub exhaustive: bool,
+    /// Check a random sample of --sample words per length, however few
+    /// inputs there are.
+    #[arg(long)]
+    pub sampled: bool,
+    /// Without --exhaustive or --sampled: check every input while there are
+    /// at most this many, else sample.
+    #[arg(long, default_value_t = 1_000_000, value_name = "COUNT")]
     pub exhaustive_limit: usize,
-    /// Beyond that: random inputs per length (lengths with fewer words are checked exhaustively).
-    #[arg(long, default_value_t = 20_000)]
+    /// When sampling: random words per length (lengths with no more words
+    /// than this are checked whole).
+    #[arg(long, default_value_t = 20_000, value_name = "COUNT")]
     pub sample: usize,
     /// Seed of the random sample.
     #[arg(long, default_value_t = 0x5EED)]
@@ -131,16 +164,45 @@ pub enum Format {
     Hf,
 }
 
+/// Which programs `rasp bench-compile` times when no FILE is given.
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Which {
+pub enum Suite {
     /// The paper's programs, each at a small fixed vocabulary and length.
     Paper,
+    /// tracr's library programs (examples/tracr/lib.rasp) at --lengths,
+    /// with the vocabularies of docs/tracr.md.
+    Tracr,
 }
 
+const BENCH_COMPILE_LONG: &str = "\
+Time compilation and the compiled forward pass, and count wrong inputs.
+
+For each program: the compiled size (d_model, layers, heads, parameters and
+non-zero parameters), the compile time (median of --repeat), the forward
+pass on a batch of 64 full-length inputs and on a batch of --large-batch
+(median), the large batch's throughput as dense-equivalent GFLOP/s (the
+multiply-adds of the dense matrices, counted as 2 FLOPs, though the forward
+pass skips the zero weights) and the inputs the model gets wrong (`rasp
+verify` with --exhaustive-limit 30000 --sample 1000).
+
+The first line gives this machine's fp32 matrix-multiply peak: the rate of
+the GEMM behind rasp's dense products (ndarray's, matrixmultiply's sgemm)
+on 1024 x 1024 matrices on one core, times the cores (the forward pass runs
+large batches on every core). \"of peak\" is the dense-equivalent rate over
+that peak; above 100% means skipping zeros saved more than a dense GEMM
+could make up.
+
+--suite paper (the default) times the paper's programs; --suite tracr times
+the RASP translations of tracr's library programs in examples/tracr/lib.rasp
+at every length of --lengths: rasp's side of the table in docs/tracr.md
+(python/tools/tracr_compare.py runs this and tracr for the other side).
+With FILE, times that one program. --json prints one JSON object per
+program instead of the table.";
+
 #[derive(Args, Debug)]
-#[command(about = "Time compilation and the compiled forward pass (batch of 64)")]
+#[command(about = "Time compilation and the compiled forward pass (batch of 64)", long_about = BENCH_COMPILE_LONG)]
 pub struct BenchCompileArgs {
-    /// A .rasp file (default: the paper's programs).
+    /// A .rasp file (default: the programs of --suite).
     pub file: Option<PathBuf>,
     #[arg(long, value_name = "NAME", requires = "file")]
     pub sop: Option<String>,
@@ -150,9 +212,28 @@ pub struct BenchCompileArgs {
     pub max_len: Option<usize>,
     #[arg(long, value_name = "TOKEN")]
     pub bos: Option<String>,
+    /// The programs timed without FILE.
+    #[arg(long, value_enum, default_value_t = Suite::Paper, conflicts_with = "file")]
+    pub suite: Suite,
+    /// With --suite tracr: the maximum lengths.
+    #[arg(long, value_delimiter = ',', value_name = "N,...", default_value = "5,10")]
+    pub lengths: Vec<usize>,
+    /// With --suite tracr: only these programs (length, reverse, hist,
+    /// sort_unique, sort, sort_freq, frac_prevs, pair_balance, dyck1,
+    /// dyck2, count_less_freq, count_a).
+    #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
+    pub programs: Option<Vec<String>>,
     /// Timed repetitions (the median is shown).
     #[arg(long, default_value_t = 5)]
     pub repeat: usize,
+    /// Inputs in the large batch.
+    #[arg(long, default_value_t = 4096, value_name = "COUNT")]
+    pub large_batch: usize,
+    /// One JSON object per program (program, max_len, layers, heads,
+    /// d_model, params, nonzero, compile_ms, forward_ms, forward_large_ms,
+    /// gflops, wrong, checked) instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 fn parse_encodings(items: &[String]) -> Result<Vec<(String, Encoding)>, String> {
@@ -257,14 +338,21 @@ pub fn run_verify(args: VerifyArgs) -> ExitCode {
             args.mask.mask()
         ));
     }
+    let coverage = match (args.exhaustive, args.sampled) {
+        (true, _) => Coverage::Exhaustive,
+        (false, true) => Coverage::Sampled,
+        (false, false) => Coverage::Auto,
+    };
     let options = VerifyOptions {
+        coverage,
         exhaustive_limit: args.exhaustive_limit,
         sample_per_length: args.sample.max(1),
         seed: args.seed,
         ..VerifyOptions::default()
     };
     let start = Instant::now();
-    let checked = folder.program.verify(folder.sop, &folder.model, &options);
+    let mut progress = crate::progress::ProgressLine::on_stderr();
+    let checked = folder.program.verify_with_progress(folder.sop, &folder.model, &options, &mut progress);
     let seconds = start.elapsed().as_secs_f64();
     let text = if args.json {
         let mut json = rasp::verify_json(&folder.model, &checked);
@@ -294,7 +382,7 @@ struct Case {
 fn paper_cases() -> Vec<Case> {
     let text = rasp::PAPER_EXAMPLES.to_string();
     let case = |sop: &str, vocab: &str, bos: Option<&str>, max_len: usize| Case {
-        name: format!("{sop} N={max_len}"),
+        name: sop.to_string(),
         file: "paper.rasp".to_string(),
         text: text.clone(),
         sop: sop.to_string(),
@@ -315,9 +403,141 @@ fn paper_cases() -> Vec<Case> {
     ]
 }
 
+/// tracr's library programs translated to RASP.
+const TRACR_LIB: &str = include_str!("../../../examples/tracr/lib.rasp");
+
+/// The programs of tracr's lib.py: name, s-op in examples/tracr/lib.rasp,
+/// vocabulary (the same as python/tools/tracr_compare.py gives tracr).
+const TRACR_PROGRAMS: [(&str, &str, &str); 12] = [
+    ("length", "length_tracr", "a,b,c"),
+    ("reverse", "reverse_tracr", "a,b,c"),
+    ("hist", "hist_tracr", "a,b,c"),
+    ("sort_unique", "sort_unique_tracr", "1,2,3,4,5"),
+    ("sort", "sort_tracr", "1,2,3,4,5"),
+    ("sort_freq", "sort_freq_tracr", "a,b,c"),
+    ("frac_prevs", "frac_prevs_tracr", "a,b,c"),
+    ("pair_balance", "pair_balance_tracr", "(,)"),
+    ("dyck1", "dyck1_tracr", "(,)"),
+    ("dyck2", "dyck2_tracr", "(,),{,}"),
+    ("count_less_freq", "count_less_freq_tracr", "a,b,c"),
+    ("count_a", "count_a_tracr", "a,b,c"),
+];
+
+fn tracr_cases(lengths: &[usize], programs: Option<&[String]>) -> Result<Vec<Case>, String> {
+    if let Some(names) = programs
+        && let Some(unknown) = names.iter().find(|n| !TRACR_PROGRAMS.iter().any(|(name, _, _)| name == n))
+    {
+        let known: Vec<&str> = TRACR_PROGRAMS.iter().map(|(name, _, _)| *name).collect();
+        return Err(format!("--programs: {unknown} is not one of {}", known.join(", ")));
+    }
+    if lengths.contains(&0) {
+        return Err("--lengths: a maximum length must be at least 1".to_string());
+    }
+    let mut cases = Vec::new();
+    for (name, sop, vocab) in TRACR_PROGRAMS {
+        if programs.is_some_and(|names| !names.iter().any(|n| n == name)) {
+            continue;
+        }
+        for &max_len in lengths {
+            cases.push(Case {
+                name: name.to_string(),
+                file: "examples/tracr/lib.rasp".to_string(),
+                text: TRACR_LIB.to_string(),
+                sop: sop.to_string(),
+                vocab: parse_vocab(vocab),
+                bos: None,
+                max_len,
+            });
+        }
+    }
+    Ok(cases)
+}
+
+/// `count` deterministic full-length inputs.
+fn bench_words(case: &Case, count: usize) -> Vec<Vec<String>> {
+    (0..count)
+        .map(|i| (0..case.max_len).map(|p| case.vocab[(i * 7 + p * 3 + p * p) % case.vocab.len()].clone()).collect())
+        .collect()
+}
+
+/// What one benchmark case measured.
+struct Measured {
+    layers: usize,
+    heads: usize,
+    d_model: usize,
+    params: usize,
+    nonzero: usize,
+    compile_ms: f64,
+    forward_ms: f64,
+    forward_large_ms: f64,
+    gflops: f64,
+    wrong: usize,
+    checked: usize,
+}
+
+fn measure(case: &Case, repeat: usize, large_batch: usize) -> Result<Measured, String> {
+    let program = rasp::Program::from_source(&case.file, &case.text, rasp::FileLoader).map_err(|e| e.to_string())?;
+    let root = program.sop(&case.sop, "bench-compile").map_err(|e| e.to_string())?;
+    let opts = CompileOptions::new(case.vocab.clone(), case.bos.clone(), case.max_len);
+    let mut times = Vec::new();
+    let mut model = None;
+    for _ in 0..repeat {
+        let start = Instant::now();
+        model = Some(program.compile(root, &opts).map_err(|e| format!("{}: {e}", case.name))?);
+        times.push(start.elapsed().as_secs_f64());
+    }
+    let Some(model) = model else { return Err("nothing compiled".to_string()) };
+    let time_forward = |count: usize| -> Result<f64, String> {
+        let ids: Vec<Vec<u32>> = bench_words(case, count)
+            .iter()
+            .map(|w| model.encode(w))
+            .collect::<Result<_, _>>()
+            .map_err(|e| e.to_string())?;
+        // The sparse weights are made once, outside the timing, as tracr's
+        // jit compiles once before it is timed.
+        let prepared = model.prepare();
+        let mut forward = Vec::new();
+        for _ in 0..repeat.max(3) {
+            let start = Instant::now();
+            prepared.residuals(&ids).map_err(|e| e.to_string())?;
+            forward.push(start.elapsed().as_secs_f64());
+        }
+        Ok(median(&mut forward))
+    };
+    let forward = time_forward(64)?;
+    let large = time_forward(large_batch.max(1))?;
+    let positions = model.encode(&bench_words(case, 1)[0]).map_err(|e| e.to_string())?.len();
+    let flops = model.dense_forward_flops(positions) * large_batch.max(1) as f64;
+    let options = VerifyOptions {
+        coverage: Coverage::Auto,
+        exhaustive_limit: 30_000,
+        sample_per_length: 1_000,
+        ..VerifyOptions::default()
+    };
+    let report = program.verify(root, &model, &options);
+    let parameters = model.parameter_count();
+    Ok(Measured {
+        layers: model.config.n_layers,
+        heads: model.config.layers.iter().map(|l| l.heads.len()).sum(),
+        d_model: model.config.d_model,
+        params: parameters.dense,
+        nonzero: parameters.nonzero,
+        compile_ms: median(&mut times) * 1e3,
+        forward_ms: forward * 1e3,
+        forward_large_ms: large * 1e3,
+        gflops: flops / large / 1e9,
+        wrong: report.mismatches,
+        checked: report.inputs_checked,
+    })
+}
+
 pub fn run_bench(args: BenchCompileArgs) -> ExitCode {
     let cases = match &args.file {
-        None => paper_cases(),
+        None if args.suite == Suite::Paper => paper_cases(),
+        None => match tracr_cases(&args.lengths, args.programs.as_deref()) {
+            Ok(cases) => cases,
+            Err(e) => return fail(&e),
+        },
         Some(path) => {
             let text = match rasp::read_source(path) {
                 Ok(t) => t,
@@ -327,7 +547,7 @@ pub fn run_bench(args: BenchCompileArgs) -> ExitCode {
                 return fail("with FILE, give --sop, --vocab and --max-len");
             };
             vec![Case {
-                name: format!("{sop} N={max_len}"),
+                name: sop.clone(),
                 file: path.display().to_string(),
                 text,
                 sop: sop.clone(),
@@ -337,69 +557,69 @@ pub fn run_bench(args: BenchCompileArgs) -> ExitCode {
             }]
         }
     };
-    if let Err(e) = say(&format!(
-        "{:<26} {:>3} {:>7} {:>6} {:>5} {:>10} {:>9} {:>11} {:>13} {:>10}\n",
-        "program", "V", "d_model", "layers", "heads", "params", "nonzero", "compile ms", "fwd ms (x64)", "seq/s"
-    )) {
-        return fail(&e);
+    // The forward pass spreads large batches over every core, so the
+    // machine's peak is one core's sgemm rate times the cores.
+    let core_peak = rasp_bench::matmul_peak_gflops(1024);
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let peak = core_peak * cores as f64;
+    if !args.json {
+        let header = format!(
+            "fp32 matmul peak: {peak:.1} GFLOP/s ({core_peak:.1} per core x {cores} cores; matrixmultiply sgemm, 1024 x 1024)\n\
+             {:<16} {:>3} {:>3} {:>7} {:>6} {:>5} {:>8} {:>8} {:>10} {:>12} {:>13} {:>8} {:>7} {:>13}\n",
+            "program",
+            "N",
+            "V",
+            "d_model",
+            "layers",
+            "heads",
+            "params",
+            "nonzero",
+            "compile ms",
+            "fwd ms (x64)",
+            format!("fwd ms (x{})", args.large_batch),
+            "GFLOP/s",
+            "of peak",
+            "wrong"
+        );
+        if let Err(e) = say(&header) {
+            return fail(&e);
+        }
     }
     let repeat = args.repeat.max(1);
     for case in cases {
-        let program = match rasp::Program::from_source(&case.file, &case.text, rasp::FileLoader) {
-            Ok(program) => program,
-            Err(e) => return report(&e),
+        let m = match measure(&case, repeat, args.large_batch) {
+            Ok(m) => m,
+            Err(e) => return fail(&e),
         };
-        let root = match program.sop(&case.sop, "bench-compile") {
-            Ok(root) => root,
-            Err(e) => return report(&e),
+        let line = if args.json {
+            let json = serde_json::json!({
+                "program": case.name, "max_len": case.max_len, "vocab": case.vocab, "layers": m.layers,
+                "heads": m.heads, "d_model": m.d_model, "params": m.params, "nonzero": m.nonzero,
+                "compile_ms": m.compile_ms, "forward_ms": m.forward_ms, "forward_large_ms": m.forward_large_ms,
+                "large_batch": args.large_batch, "gflops": m.gflops, "peak_gflops": peak, "wrong": m.wrong,
+                "checked": m.checked,
+            });
+            format!("{json}\n")
+        } else {
+            format!(
+                "{:<16} {:>3} {:>3} {:>7} {:>6} {:>5} {:>8} {:>8} {:>10.2} {:>12.3} {:>13.2} {:>8.1} {:>6.0}% {:>13}\n",
+                case.name,
+                case.max_len,
+                case.vocab.len(),
+                m.d_model,
+                m.layers,
+                m.heads,
+                m.params,
+                m.nonzero,
+                m.compile_ms,
+                m.forward_ms,
+                m.forward_large_ms,
+                m.gflops,
+                100.0 * m.gflops / peak,
+                format!("{} of {}", m.wrong, m.checked)
+            )
         };
-        let opts = CompileOptions::new(case.vocab.clone(), case.bos.clone(), case.max_len);
-        let mut times = Vec::new();
-        let mut model = None;
-        for _ in 0..repeat {
-            let start = Instant::now();
-            match program.compile(root, &opts) {
-                Ok(compiled) => model = Some(compiled),
-                Err(e) => return report(&e),
-            }
-            times.push(start.elapsed().as_secs_f64());
-        }
-        let Some(model) = model else { continue };
-        // A batch of 64 full-length inputs (deterministic tokens).
-        let words: Vec<Vec<String>> = (0..64)
-            .map(|i| {
-                (0..case.max_len).map(|p| case.vocab[(i * 7 + p * 3 + p * p) % case.vocab.len()].clone()).collect()
-            })
-            .collect();
-        let ids: Vec<Vec<u32>> = match words.iter().map(|w| model.encode(w)).collect::<Result<_, _>>() {
-            Ok(ids) => ids,
-            Err(e) => return fail(&e.to_string()),
-        };
-        let mut fwd = Vec::new();
-        for _ in 0..repeat.max(3) {
-            let start = Instant::now();
-            if let Err(e) = model.residuals(&ids) {
-                return fail(&e.to_string());
-            }
-            fwd.push(start.elapsed().as_secs_f64());
-        }
-        let compile_ms = median(&mut times) * 1e3;
-        let fwd_ms = median(&mut fwd) * 1e3;
-        let p = model.parameter_count();
-        let heads: usize = model.config.layers.iter().map(|l| l.heads.len()).sum();
-        if let Err(e) = say(&format!(
-            "{:<26} {:>3} {:>7} {:>6} {:>5} {:>10} {:>9} {:>11.2} {:>13.3} {:>10.0}\n",
-            case.name,
-            case.vocab.len(),
-            model.config.d_model,
-            model.config.n_layers,
-            heads,
-            p.dense,
-            p.nonzero,
-            compile_ms,
-            fwd_ms,
-            64.0 / (fwd_ms / 1e3)
-        )) {
+        if let Err(e) = say(&line) {
             return fail(&e);
         }
     }

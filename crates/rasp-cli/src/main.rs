@@ -9,6 +9,7 @@ mod files;
 mod generate;
 mod predict;
 mod program;
+mod progress;
 mod repl;
 mod residual;
 mod serve;

@@ -160,6 +160,43 @@ fn draw_output_extension_selects_the_format() {
 }
 
 #[test]
+fn verify_says_whether_it_checked_every_input_or_a_sample() {
+    let dir = scratch("coverage");
+    let reverse = example("reverse.rasp");
+    let out = rasp_in(&dir, &["compile", &reverse, "--sop", "reverse", "--vocab", "abc", "--max-len", "4", "-o", "m"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // 3 + 9 + 27 + 81 = 120 words of up to 4 letters over a, b, c.
+    let out = rasp_in(&dir, &["verify", "m", "--sampled", "--sample", "10"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let printed = text(&out.stdout);
+    for line in [
+        "  length 1: 3 of 3 words (all)\n",
+        "  length 2: 9 of 9 words (all)\n",
+        "  length 3: 10 of 27 words (random sample)\n",
+        "  length 4: 10 of 81 words (random sample)\n",
+        "sampled: checked 32 inputs",
+        "mismatches: 0 of 32 inputs",
+    ] {
+        assert!(printed.contains(line), "{line:?} missing from:\n{printed}");
+    }
+    // --exhaustive overrides a limit that would sample.
+    let out = rasp_in(&dir, &["verify", "m", "--exhaustive", "--exhaustive-limit", "5", "--sample", "2"]);
+    let printed = text(&out.stdout);
+    assert!(printed.contains("  length 4: 81 of 81 words (all)\n"), "{printed}");
+    assert!(printed.contains("exhaustive: checked every input, 120\n"), "{printed}");
+    // The default samples once there are more inputs than the limit.
+    let out = rasp_in(&dir, &["verify", "m", "--exhaustive-limit", "100", "--sample", "20", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(json["exhaustive"], false);
+    assert_eq!(json["inputs_checked"], 3 + 9 + 20 + 20);
+    // A run this short prints no progress; stderr is not a terminal here.
+    assert_eq!(text(&out.stderr), "");
+    let out = rasp_in(&dir, &["verify", "m", "--exhaustive", "--sampled"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn a_model_folder_that_points_outside_itself_is_refused() {
     let dir = scratch("hostile");
     let reverse = example("reverse.rasp");

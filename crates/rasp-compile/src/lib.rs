@@ -33,7 +33,10 @@ mod verify;
 pub use error::CompileError;
 pub use lookahead::{LookaheadDifference, LookaheadOptions, LookaheadReport, check_lookahead};
 pub use rasp_model::{Encoding, Model, ProgramInfo};
-pub use verify::{LengthReport, Mismatch, Rng, VerifyOptions, VerifyReport, model_mask, verify};
+pub use verify::{
+    Coverage, LengthReport, Mismatch, NoProgress, Rng, VerifyOptions, VerifyProgress, VerifyReport, model_mask, verify,
+    verify_plan, verify_with_progress,
+};
 
 use rasp_core::{AttentionMask, Graph, NodeId, NodeKind};
 

@@ -1,14 +1,34 @@
 //! Compiled model against the interpreter, on every input up to the
-//! maximum length (or, when there are too many, on every length with a
-//! seeded random sample), under the attention mask the model records.
+//! maximum length (or, when there are too many or the caller asks for it,
+//! on every length with a seeded random sample), under the attention mask
+//! the model records. Progress goes to a caller's [`VerifyProgress`]: this
+//! crate has no clock and no terminal (it runs on wasm), so drawing a bar
+//! is the front end's job.
 
 use rasp_core::{Atom, AttentionMask, Evaluator, Graph, NodeId, NodeValue, Value};
-use rasp_model::{Model, Scalar};
+use rasp_model::{Model, PreparedModel, Scalar};
+
+/// Whether [`verify`] checks every input or a random sample per length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Coverage {
+    /// Every input while there are at most
+    /// [`VerifyOptions::exhaustive_limit`] of them, else a sample.
+    #[default]
+    Auto,
+    /// Every input, however many (the caller accepts the time it takes).
+    Exhaustive,
+    /// A random sample of [`VerifyOptions::sample_per_length`] words per
+    /// length; lengths with no more words than that are checked whole.
+    Sampled,
+}
 
 /// How many inputs [`verify`] checks, and how.
 #[derive(Debug, Clone)]
 pub struct VerifyOptions {
-    /// Check every input while there are at most this many.
+    /// Exhaustive or sampled (or chosen by `exhaustive_limit`).
+    pub coverage: Coverage,
+    /// With [`Coverage::Auto`]: check every input while there are at most
+    /// this many.
     pub exhaustive_limit: usize,
     /// Otherwise, per length with more words than this, check this many random ones.
     pub sample_per_length: usize,
@@ -22,7 +42,14 @@ pub struct VerifyOptions {
 
 impl Default for VerifyOptions {
     fn default() -> VerifyOptions {
-        VerifyOptions { exhaustive_limit: 1_000_000, sample_per_length: 20_000, seed: 0x5EED, keep: 10, batch: 256 }
+        VerifyOptions {
+            coverage: Coverage::Auto,
+            exhaustive_limit: 1_000_000,
+            sample_per_length: 20_000,
+            seed: 0x5EED,
+            keep: 10,
+            batch: 256,
+        }
     }
 }
 
@@ -72,6 +99,28 @@ pub struct VerifyReport {
     pub lengths: Vec<LengthReport>,
     /// The seed of the random sample.
     pub seed: u64,
+}
+
+/// Told how far [`verify_with_progress`] has got, after every batch. A
+/// front end implements it to show a progress bar; rates and times are
+/// its business (the verifier has no clock).
+pub trait VerifyProgress {
+    /// Before the first input: how many inputs will be run in all, and
+    /// whether that is every input.
+    fn start(&mut self, total: u64, exhaustive: bool);
+    /// After each batch: how many inputs have been run so far, and the
+    /// length being checked.
+    fn advance(&mut self, done: u64, length: usize);
+    /// After the last input.
+    fn finish(&mut self) {}
+}
+
+/// A [`VerifyProgress`] that ignores everything (what [`verify`] passes).
+pub struct NoProgress;
+
+impl VerifyProgress for NoProgress {
+    fn start(&mut self, _total: u64, _exhaustive: bool) {}
+    fn advance(&mut self, _done: u64, _length: usize) {}
 }
 
 /// A small deterministic generator (SplitMix64): the sampled inputs of a
@@ -155,11 +204,43 @@ fn same(expected: &Atom, got: &Scalar) -> bool {
 /// agree with a failure. Nothing here measures time; callers that report a
 /// duration measure around the call.
 pub fn verify(graph: &Graph, root: NodeId, model: &Model, opts: &VerifyOptions) -> VerifyReport {
+    verify_with_progress(graph, root, model, opts, &mut NoProgress)
+}
+
+/// What [`verify`] checks at each length for a vocabulary of `vocab_size`
+/// tokens up to `max_len`: per length, the number of words, how many are
+/// checked and whether that is all of them; and whether every input is.
+pub fn verify_plan(vocab_size: usize, max_len: usize, opts: &VerifyOptions) -> (Vec<LengthReport>, bool) {
+    let words_of = |n: usize| (vocab_size as f64).powi(n as i32);
+    let total: f64 = (1..=max_len).map(words_of).sum();
+    let exhaustive = match opts.coverage {
+        Coverage::Auto => total <= opts.exhaustive_limit as f64,
+        Coverage::Exhaustive => true,
+        // Every length short enough to be checked whole: that is every input.
+        Coverage::Sampled => words_of(max_len) <= opts.sample_per_length as f64,
+    };
+    let lengths = (1..=max_len)
+        .map(|n| {
+            let words = words_of(n);
+            let all = exhaustive || words <= opts.sample_per_length as f64;
+            // Exhaustive beyond usize (2^64 words) cannot finish anyway.
+            let checked = if all { words.min(usize::MAX as f64) as usize } else { opts.sample_per_length };
+            LengthReport { length: n, words, checked, exhaustive: all }
+        })
+        .collect();
+    (lengths, exhaustive)
+}
+
+/// [`verify`], telling `progress` how far it has got after every batch.
+pub fn verify_with_progress(
+    graph: &Graph,
+    root: NodeId,
+    model: &Model,
+    opts: &VerifyOptions,
+    progress: &mut dyn VerifyProgress,
+) -> VerifyReport {
     let vocab = &model.config.vocab;
-    let v = vocab.len();
-    let max_len = model.config.max_len;
-    let total: f64 = (1..=max_len).map(|n| (v as f64).powi(n as i32)).sum();
-    let exhaustive = total <= opts.exhaustive_limit as f64;
+    let (lengths, exhaustive) = verify_plan(vocab.len(), model.config.max_len, opts);
     let mut rng = Rng(opts.seed);
     let mut report = VerifyReport {
         inputs_checked: 0,
@@ -169,26 +250,27 @@ pub fn verify(graph: &Graph, root: NodeId, model: &Model, opts: &VerifyOptions) 
         min_margin: f32::INFINITY,
         min_margin_input: Vec::new(),
         exhaustive,
-        lengths: Vec::new(),
+        lengths: lengths.clone(),
         seed: opts.seed,
     };
-    for n in 1..=max_len {
-        let words = (v as f64).powi(n as i32);
-        let all = exhaustive || words <= opts.sample_per_length as f64;
-        let count = if all { words as usize } else { opts.sample_per_length };
-        report.lengths.push(LengthReport { length: n, words, checked: count, exhaustive: all });
-        let mut batch: Vec<Vec<String>> = Vec::with_capacity(opts.batch);
-        for k in 0..count {
-            batch.push(word_to_check(vocab, n, all.then_some(k), &mut rng));
-            if batch.len() == opts.batch {
-                check_batch(graph, root, model, &batch, &mut report, opts);
+    progress.start(lengths.iter().map(|l| l.checked as u64).sum(), exhaustive);
+    let batch_size = opts.batch.max(1);
+    let mut done = 0u64;
+    let prepared = model.prepare();
+    for length in &lengths {
+        let n = length.length;
+        let mut batch: Vec<Vec<String>> = Vec::with_capacity(batch_size);
+        for k in 0..length.checked {
+            batch.push(word_to_check(vocab, n, length.exhaustive.then_some(k), &mut rng));
+            if batch.len() == batch_size || k + 1 == length.checked {
+                check_batch(graph, root, model, &prepared, &batch, &mut report, opts);
+                done += batch.len() as u64;
                 batch.clear();
+                progress.advance(done, n);
             }
         }
-        if !batch.is_empty() {
-            check_batch(graph, root, model, &batch, &mut report, opts);
-        }
     }
+    progress.finish();
     if report.min_margin == f32::INFINITY {
         report.min_margin = 1.0;
     }
@@ -205,11 +287,12 @@ fn check_batch(
     graph: &Graph,
     root: NodeId,
     model: &Model,
+    prepared: &PreparedModel<'_>,
     words: &[Vec<String>],
     report: &mut VerifyReport,
     opts: &VerifyOptions,
 ) {
-    let decoded = model.run(words);
+    let decoded = prepared.run(words);
     for (i, word) in words.iter().enumerate() {
         let mut input: Vec<Value> = Vec::with_capacity(word.len() + 1);
         if let Some(b) = &model.config.bos {
@@ -249,5 +332,41 @@ fn check_batch(
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Coverage, VerifyOptions, verify_plan};
+
+    fn options(coverage: Coverage, exhaustive_limit: usize, sample_per_length: usize) -> VerifyOptions {
+        VerifyOptions { coverage, exhaustive_limit, sample_per_length, ..VerifyOptions::default() }
+    }
+
+    /// (length, checked, all) per length.
+    fn counts(vocab: usize, max_len: usize, opts: &VerifyOptions) -> (Vec<(usize, usize, bool)>, bool) {
+        let (lengths, exhaustive) = verify_plan(vocab, max_len, opts);
+        (lengths.iter().map(|l| (l.length, l.checked, l.exhaustive)).collect(), exhaustive)
+    }
+
+    #[test]
+    fn auto_is_exhaustive_up_to_the_limit_then_samples() {
+        // 3 + 9 + 27 = 39 words of up to 3 tokens over 3 letters.
+        let all = vec![(1, 3, true), (2, 9, true), (3, 27, true)];
+        assert_eq!(counts(3, 3, &options(Coverage::Auto, 39, 10)), (all, true));
+        // One fewer allowed: only lengths with more than 10 words are sampled.
+        let sampled = vec![(1, 3, true), (2, 9, true), (3, 10, false)];
+        assert_eq!(counts(3, 3, &options(Coverage::Auto, 38, 10)), (sampled, false));
+    }
+
+    #[test]
+    fn exhaustive_and_sampled_override_the_limit() {
+        let all = vec![(1, 4, true), (2, 16, true), (3, 64, true), (4, 256, true)];
+        assert_eq!(counts(4, 4, &options(Coverage::Exhaustive, 1, 1)), (all, true));
+        let sampled = vec![(1, 4, true), (2, 5, false), (3, 5, false), (4, 5, false)];
+        assert_eq!(counts(4, 4, &options(Coverage::Sampled, 1_000_000, 5)), (sampled, false));
+        // A sample as large as the longest length checks everything.
+        let whole = vec![(1, 2, true), (2, 4, true)];
+        assert_eq!(counts(2, 2, &options(Coverage::Sampled, 0, 4)), (whole, true));
     }
 }

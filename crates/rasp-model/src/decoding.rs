@@ -65,7 +65,12 @@ impl<'m> Decoder<'m> {
 
     fn recompute(&mut self, ids: Vec<u32>) -> Result<(), ModelError> {
         let mut keys_values = Vec::new();
-        let x = self.model.forward_equal(&[ids.as_slice()], None, Some(&mut keys_values))?;
+        let x = self.model.forward_equal(
+            &crate::sparse::sparse_layers(self.model),
+            &[ids.as_slice()],
+            None,
+            Some(&mut keys_values),
+        )?;
         let last = x.slice(s![x.nrows() - 1.., ..]).dot(&self.model.unembed);
         self.last = self.model.decode_row(&last.row(0).to_vec());
         self.ids = ids;

@@ -3,7 +3,8 @@
 //! Input: weights (token and position embeddings, per layer attention heads
 //! with an explicit softmax scale and a ReLU MLP, a readout matrix) and the
 //! metadata of [`ModelConfig`]. Output: the forward pass on token sequences
-//! (batched, `ndarray` matrix multiplies, f32), decoding of the output s-op
+//! (batched, f32, multiplying by the non-zero weights only: compiled
+//! weights are over 95% zeros), decoding of the output s-op
 //! with a decision margin, and files: `model.safetensors` + `model.json`
 //! (and `model.onnx`). Invariants: no LayerNorm, no biases, no mask unless
 //! the config says `causal` (decoder mode); token
@@ -16,6 +17,7 @@ mod config;
 mod decoding;
 mod files;
 mod onnx;
+mod sparse;
 
 pub use config::{
     Encoding, FORMAT, FORMAT_VERSION, FORWARD_DESCRIPTION, HeadConfig, LayerConfig, ModelConfig, ParameterCount,
@@ -26,6 +28,7 @@ pub use files::{CONFIG_FILE, WEIGHTS_FILE};
 pub use onnx::ModelProto as OnnxModelProto;
 
 use ndarray::{Array2, ArrayView2, Axis, s};
+use sparse::{SparseLayer, sparse_layers};
 use std::fmt;
 
 /// Why a model could not run an input, or be read or written.
@@ -163,34 +166,34 @@ impl Model {
     }
 
     /// Final residual streams, one [n, d_model] matrix per sequence
-    /// (sequences of equal length are run as one batch).
+    /// (sequences of equal length are run together, a few at a time).
+    /// Running many batches, [`Model::prepare`] once and call
+    /// [`PreparedModel::residuals`].
     pub fn residuals(&self, batch: &[Vec<u32>]) -> Result<Vec<Array2<f32>>, ModelError> {
-        let mut out: Vec<Option<Array2<f32>>> = vec![None; batch.len()];
-        let mut lengths: Vec<usize> = batch.iter().map(Vec::len).collect();
-        lengths.sort_unstable();
-        lengths.dedup();
-        for n in lengths {
-            let members: Vec<usize> = (0..batch.len()).filter(|&i| batch[i].len() == n).collect();
-            let seqs: Vec<&[u32]> = members.iter().map(|&i| batch[i].as_slice()).collect();
-            let x = self.forward_equal(&seqs, None, None)?;
-            for (j, &i) in members.iter().enumerate() {
-                out[i] = Some(x.slice(s![j * n..(j + 1) * n, ..]).to_owned());
-            }
-        }
-        Ok(out.into_iter().map(|x| x.unwrap_or_else(|| Array2::zeros((0, self.config.d_model)))).collect())
+        self.prepare().residuals(batch)
+    }
+
+    /// The model with its weights converted once into the sparse form the
+    /// forward pass multiplies by, to run many batches.
+    pub fn prepare(&self) -> PreparedModel<'_> {
+        PreparedModel { model: self, layers: sparse_layers(self) }
     }
 
     /// The attention weights of every head on one sequence: `[layer][head]`,
     /// each [n, n] with rows = queries (position 0 is the start token).
     pub fn attention(&self, ids: &[u32]) -> Result<Vec<Vec<Array2<f32>>>, ModelError> {
         let mut trace = Vec::new();
-        self.forward_equal(&[ids], Some(&mut trace), None)?;
+        self.forward_equal(&sparse_layers(self), &[ids], Some(&mut trace), None)?;
         Ok(trace)
     }
 
     /// The forward pass on sequences of one length n, stacked as [B*n, d].
+    /// Weights and residuals are mostly zeros, so every product with a
+    /// weight matrix skips them ([`sparse::SparseRows`]); attention is
+    /// computed per sequence on its n × n scores.
     pub(crate) fn forward_equal(
         &self,
+        sparse: &[SparseLayer],
         seqs: &[&[u32]],
         mut trace: Option<&mut Vec<Vec<Array2<f32>>>>,
         mut keys_values: Option<&mut KeysValues>,
@@ -216,41 +219,89 @@ impl Model {
                 row += &self.position_embedding.row(p);
             }
         }
-        for layer in &self.layers {
-            let mut update = Array2::<f32>::zeros((b * n, d));
+        let mut x = x.into_raw_vec_and_offset().0;
+        for (layer, weights) in self.layers.iter().zip(sparse) {
             let mut layer_trace = Vec::new();
             let mut layer_keys_values = Vec::new();
-            for head in &layer.heads {
-                let q = x.dot(&head.w_q);
-                let k = x.dot(&head.w_k);
-                let v = x.dot(&head.w_v);
+            let qkv = weights.qkv.product(&x);
+            let width = weights.columns.last().copied().unwrap_or(0);
+            let d_values: usize = layer.heads.iter().map(|h| h.w_v.ncols()).sum();
+            // Every head's mixed values side by side, as the stacked w_o reads them.
+            let mut mixed = vec![0.0f32; b * n * d_values];
+            let mut value_start = 0;
+            let mut weights_buffer = vec![0.0f32; n * n];
+            for (h, head) in layer.heads.iter().enumerate() {
+                let (d_head, d_value) = (head.w_q.ncols(), head.w_v.ncols());
+                let start = weights.columns[h];
+                let (q_at, k_at, v_at) = (start, start + d_head, start + 2 * d_head);
+                let row = |r: usize, at: usize, len: usize| &qkv[r * width + at..r * width + at + len];
                 if keys_values.is_some() {
-                    layer_keys_values.push((k.clone(), v.clone()));
+                    let keys: Vec<f32> = (0..b * n).flat_map(|r| row(r, k_at, d_head).to_vec()).collect();
+                    let values: Vec<f32> = (0..b * n).flat_map(|r| row(r, v_at, d_value).to_vec()).collect();
+                    layer_keys_values.push((to_matrix(keys, d_head)?, to_matrix(values, d_value)?));
                 }
-                let mut mixed = Array2::<f32>::zeros((b * n, head.w_v.ncols()));
+                // One sequence's queries, keys and values, contiguous.
+                let mut queries = vec![0.0f32; n * d_head];
+                let mut keys = vec![0.0f32; n * d_head];
+                // Values are mostly zeros too (one-hot encodings): each key's
+                // non-zero (dimension, value) pairs, key by key.
+                let mut value_entries: Vec<(usize, f32)> = Vec::with_capacity(n * d_value);
+                let mut value_starts = vec![0usize; n + 1];
                 for j in 0..b {
-                    let rows = j * n..(j + 1) * n;
-                    let qj = q.slice(s![rows.clone(), ..]);
-                    let kj = k.slice(s![rows.clone(), ..]);
-                    let mut logits = qj.dot(&kj.t());
-                    logits *= head.scale;
-                    if self.config.causal {
-                        self.mask_logits(&mut logits);
+                    let first = j * n;
+                    value_entries.clear();
+                    for p in 0..n {
+                        queries[p * d_head..(p + 1) * d_head].copy_from_slice(row(first + p, q_at, d_head));
+                        keys[p * d_head..(p + 1) * d_head].copy_from_slice(row(first + p, k_at, d_head));
+                        let values = row(first + p, v_at, d_value);
+                        value_entries
+                            .extend(values.iter().enumerate().filter(|(_, v)| **v != 0.0).map(|(i, &v)| (i, v)));
+                        value_starts[p + 1] = value_entries.len();
                     }
-                    softmax_rows(&mut logits);
-                    let vj = v.slice(s![rows.clone(), ..]);
-                    mixed.slice_mut(s![rows, ..]).assign(&logits.dot(&vj));
+                    for (query, scores) in weights_buffer.chunks_exact_mut(n.max(1)).enumerate() {
+                        let q_row = &queries[query * d_head..(query + 1) * d_head];
+                        for ((key, logit), k_row) in scores.iter_mut().enumerate().zip(keys.chunks_exact(d_head.max(1)))
+                        {
+                            let dot: f32 = q_row.iter().zip(k_row).map(|(a, b)| a * b).sum();
+                            *logit = dot * head.scale;
+                            if self.config.causal && !self.config.attends(query, key) {
+                                *logit = f32::NEG_INFINITY;
+                            }
+                        }
+                        if d_head == 0 {
+                            scores.fill(0.0);
+                        }
+                        softmax(scores);
+                        let out_start = (first + query) * d_values + value_start;
+                        let out = &mut mixed[out_start..out_start + d_value];
+                        for (key, &weight) in scores.iter().enumerate() {
+                            if weight == 0.0 {
+                                continue;
+                            }
+                            for &(dim, value) in &value_entries[value_starts[key]..value_starts[key + 1]] {
+                                out[dim] += weight * value;
+                            }
+                        }
+                    }
                     if trace.is_some() {
-                        layer_trace.push(logits);
+                        layer_trace.push(to_matrix(weights_buffer.clone(), n)?);
                     }
                 }
-                update += &mixed.dot(&head.w_o);
+                value_start += d_value;
             }
-            x += &update;
-            if let Some(mlp) = &layer.mlp {
-                let mut hidden = x.dot(&mlp.w_in);
-                hidden.mapv_inplace(|h| h.max(0.0));
-                x += &hidden.dot(&mlp.w_out);
+            if !layer.heads.is_empty() {
+                for (value, u) in x.iter_mut().zip(weights.output.product(&mixed)) {
+                    *value += u;
+                }
+            }
+            if let Some((w_in, w_out)) = &weights.mlp {
+                let mut hidden = w_in.product(&x);
+                for h in &mut hidden {
+                    *h = h.max(0.0);
+                }
+                for (value, out) in x.iter_mut().zip(w_out.product(&hidden)) {
+                    *value += out;
+                }
             }
             if let Some(t) = trace.as_deref_mut() {
                 t.push(layer_trace);
@@ -259,17 +310,7 @@ impl Model {
                 kv.push(layer_keys_values);
             }
         }
-        Ok(x)
-    }
-
-    /// Sets the logits of keys a query may not see to -inf (decoder mode,
-    /// semantics.md §6). The start token stays visible, so no row is empty.
-    pub(crate) fn mask_logits(&self, logits: &mut Array2<f32>) {
-        for ((query, key), logit) in logits.indexed_iter_mut() {
-            if !self.config.attends(query, key) {
-                *logit = f32::NEG_INFINITY;
-            }
-        }
+        to_matrix(x, d)
     }
 
     /// Decodes the program positions (all but the start token) of one
@@ -325,9 +366,7 @@ impl Model {
 
     /// Runs words (BOS is added when the model has one) and decodes them.
     pub fn run<S: AsRef<str>>(&self, words: &[Vec<S>]) -> Result<Vec<Vec<Decoded>>, ModelError> {
-        let ids = words.iter().map(|w| self.encode(w)).collect::<Result<Vec<_>, _>>()?;
-        let residuals = self.residuals(&ids)?;
-        Ok(residuals.iter().map(|r| self.decode(r.view())).collect())
+        self.prepare().run(words)
     }
 
     /// The model as ONNX bytes: the same forward pass with input `ids`
@@ -358,6 +397,29 @@ impl Model {
         }
         out.push(("unembed".to_string(), &self.unembed));
         out
+    }
+
+    /// Floating-point operations of the forward pass on one sequence of
+    /// `positions` positions (start token and BOS included) with dense
+    /// matrices: every multiply-add of every product counts as 2, zeros or
+    /// not (softmax, ReLU and the embedding are left out). The sparse
+    /// forward pass does far fewer; benchmarks divide this by the time to
+    /// compare with a dense GEMM's rate.
+    pub fn dense_forward_flops(&self, positions: usize) -> f64 {
+        let (t, d) = (positions as f64, self.config.d_model as f64);
+        let mut flops = 0.0;
+        for layer in &self.layers {
+            for head in &layer.heads {
+                let (d_head, d_value) = (head.w_q.ncols() as f64, head.w_v.ncols() as f64);
+                flops += 2.0 * t * d * (2.0 * d_head + d_value); // queries, keys, values
+                flops += 2.0 * t * t * (d_head + d_value); // scores, mixing
+                flops += 2.0 * t * d_value * d; // output
+            }
+            if let Some(mlp) = &layer.mlp {
+                flops += 4.0 * t * d * mlp.w_in.ncols() as f64;
+            }
+        }
+        flops
     }
 
     /// How many weights the model stores, and how many of them are not zero.
@@ -422,6 +484,84 @@ impl Model {
             return bad(format!("unembed has shape {:?}, expected ({d}, {n_out})", self.unembed.dim()));
         }
         Ok(())
+    }
+}
+
+/// A [`Model`] ready to run many batches ([`Model::prepare`]): the sparse
+/// weights are made once, as a jit compiles once before it runs.
+pub struct PreparedModel<'a> {
+    model: &'a Model,
+    layers: Vec<SparseLayer>,
+}
+
+impl PreparedModel<'_> {
+    /// [`Model::residuals`].
+    pub fn residuals(&self, batch: &[Vec<u32>]) -> Result<Vec<Array2<f32>>, ModelError> {
+        /// Sequences per forward pass: the intermediate buffers of a few
+        /// dozen sequences stay in cache and are reused by the allocator,
+        /// where a large batch's would be fresh pages from the kernel.
+        const CHUNK: usize = 32;
+        let model = self.model;
+        let mut lengths: Vec<usize> = batch.iter().map(Vec::len).collect();
+        lengths.sort_unstable();
+        lengths.dedup();
+        // Chunks of sequences of one length, each run on its own.
+        let mut chunks: Vec<Vec<usize>> = Vec::new();
+        for n in lengths {
+            let members: Vec<usize> = (0..batch.len()).filter(|&i| batch[i].len() == n).collect();
+            chunks.extend(members.chunks(CHUNK).map(<[usize]>::to_vec));
+        }
+        let run = |chunk: &Vec<usize>| -> Result<Vec<(usize, Array2<f32>)>, ModelError> {
+            let seqs: Vec<&[u32]> = chunk.iter().map(|&i| batch[i].as_slice()).collect();
+            let n = seqs.first().map_or(0, |s| s.len());
+            let x = model.forward_equal(&self.layers, &seqs, None, None)?;
+            Ok(chunk.iter().enumerate().map(|(j, &i)| (i, x.slice(s![j * n..(j + 1) * n, ..]).to_owned())).collect())
+        };
+        // Chunks are independent, so spreading them over cores changes no number.
+        #[cfg(feature = "parallel")]
+        let results: Vec<_> = {
+            use rayon::prelude::*;
+            chunks.par_iter().map(run).collect()
+        };
+        #[cfg(not(feature = "parallel"))]
+        let results: Vec<_> = chunks.iter().map(run).collect();
+        let mut out: Vec<Option<Array2<f32>>> = vec![None; batch.len()];
+        for result in results {
+            for (i, x) in result? {
+                out[i] = Some(x);
+            }
+        }
+        Ok(out.into_iter().map(|x| x.unwrap_or_else(|| Array2::zeros((0, model.config.d_model)))).collect())
+    }
+
+    /// [`Model::run`].
+    pub fn run<S: AsRef<str>>(&self, words: &[Vec<S>]) -> Result<Vec<Vec<Decoded>>, ModelError> {
+        let ids = words.iter().map(|w| self.model.encode(w)).collect::<Result<Vec<_>, _>>()?;
+        let residuals = self.residuals(&ids)?;
+        Ok(residuals.iter().map(|r| self.model.decode(r.view())).collect())
+    }
+}
+
+/// A row-major buffer as a matrix `cols` wide.
+fn to_matrix(values: Vec<f32>, cols: usize) -> Result<Array2<f32>, ModelError> {
+    let rows = values.len().checked_div(cols).unwrap_or(0);
+    Array2::from_shape_vec((rows, cols), values)
+        .map_err(|e| ModelError::Input(format!("internal: a buffer of the forward pass has the wrong shape: {e}")))
+}
+
+/// Softmax of one row of logits, in place (as [`softmax_rows`] does).
+fn softmax(row: &mut [f32]) {
+    let max = row.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+    for v in row.iter_mut() {
+        let shifted = *v - max;
+        // exp of anything below -104 is 0 in f32 (it is under half the
+        // smallest subnormal): skipping the call gives the same number, and
+        // a compiled head's unselected keys sit far below.
+        *v = if shifted < -104.0 { 0.0 } else { shifted.exp() };
+    }
+    let sum: f32 = row.iter().sum();
+    for v in row.iter_mut() {
+        *v /= sum;
     }
 }
 

@@ -188,20 +188,21 @@ pub fn verify_text(model: &Model, report: &VerifyReport) -> String {
         config.max_len,
         if mask.is_bidirectional() { String::new() } else { format!(", {mask} attention (interpreter masked alike)") }
     );
-    if report.exhaustive {
-        out.push_str(&format!("checked every input: {}\n", report.inputs_checked + report.undefined));
-    } else {
-        for length in &report.lengths {
-            out.push_str(&format!(
-                "  length {}: {} of {} words{}\n",
-                length.length,
-                length.checked,
-                length.words,
-                if length.exhaustive { " (all)" } else { " (random sample)" }
-            ));
-        }
+    // Always per length: how many words exist and how many were run.
+    for length in &report.lengths {
         out.push_str(&format!(
-            "checked {} inputs (random sample, seed {})\n",
+            "  length {}: {} of {} words{}\n",
+            length.length,
+            length.checked,
+            length.words,
+            if length.exhaustive { " (all)" } else { " (random sample)" }
+        ));
+    }
+    if report.exhaustive {
+        out.push_str(&format!("exhaustive: checked every input, {}\n", report.inputs_checked + report.undefined));
+    } else {
+        out.push_str(&format!(
+            "sampled: checked {} inputs (every word of the lengths marked all, a random sample of the others, seed {})\n",
             report.inputs_checked + report.undefined,
             report.seed
         ));

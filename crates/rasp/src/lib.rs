@@ -62,7 +62,7 @@ pub use trained::{Prediction, TrainedAttention, TrainedHeadMatch, TrainedModel};
 
 pub use rasp_analyze::{Analysis, AnalyzeOptions, Schedule};
 pub use rasp_compile::{CompileOptions, LookaheadOptions, LookaheadReport, PAPER_EXAMPLES};
-pub use rasp_compile::{VerifyOptions, VerifyReport};
+pub use rasp_compile::{Coverage, VerifyOptions, VerifyProgress, VerifyReport};
 pub use rasp_core::{Atom, AttentionMask, Graph, NodeId, Sequence, Value};
 pub use rasp_draw::{Drawing, default_path as default_drawing_path, input_repr};
 #[cfg(not(target_family = "wasm"))]
@@ -70,4 +70,4 @@ pub use rasp_lang::with_large_stack;
 pub use rasp_lang::{
     Control, Diagnostic, DiagnosticKind, Frame, LIBRARY_PATH, Location, NoFiles, Session, SourceLoader, drive,
 };
-pub use rasp_model::{Decoded, Encoding, Model, ProgramInfo, Scalar};
+pub use rasp_model::{Decoded, Encoding, Model, PreparedModel, ProgramInfo, Scalar};

@@ -5,7 +5,7 @@
 use crate::error::{Error, ErrorKind, Result};
 use rasp_analyze::{Analysis, AnalyzeOptions};
 use rasp_compile::CompileOptions;
-use rasp_compile::{VerifyOptions, VerifyReport};
+use rasp_compile::{VerifyOptions, VerifyProgress, VerifyReport};
 use rasp_core::{AttentionMask, Graph, NodeId, NodeValue, Sequence, Value};
 use rasp_draw::Drawing;
 use rasp_lang::{Diagnostic, DiagnosticKind, Session, SourceLoader};
@@ -267,6 +267,18 @@ impl Program {
     /// say), under the mask the model records.
     pub fn verify(&self, sop: NodeId, model: &Model, options: &VerifyOptions) -> VerifyReport {
         rasp_compile::verify(self.graph(), sop, model, options)
+    }
+
+    /// [`Program::verify`], telling `progress` after every batch how many
+    /// inputs have been run (front ends draw a progress bar with it).
+    pub fn verify_with_progress(
+        &self,
+        sop: NodeId,
+        model: &Model,
+        options: &VerifyOptions,
+        progress: &mut dyn VerifyProgress,
+    ) -> VerifyReport {
+        rasp_compile::verify_with_progress(self.graph(), sop, model, options, progress)
     }
 }
 

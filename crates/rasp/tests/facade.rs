@@ -80,6 +80,57 @@ fn analyses_and_draws() {
     assert!(drawing.to_svg().starts_with("<svg") || drawing.to_svg().starts_with("<?xml"));
 }
 
+/// Records what verify tells its progress callback.
+#[derive(Default)]
+struct Recorded {
+    start: Option<(u64, bool)>,
+    advances: Vec<(u64, usize)>,
+    finished: bool,
+}
+
+impl rasp::VerifyProgress for Recorded {
+    fn start(&mut self, total: u64, exhaustive: bool) {
+        self.start = Some((total, exhaustive));
+    }
+    fn advance(&mut self, done: u64, length: usize) {
+        self.advances.push((done, length));
+    }
+    fn finish(&mut self) {
+        self.finished = true;
+    }
+}
+
+#[test]
+fn verify_reports_progress_and_says_what_it_checked() {
+    let program = reverse();
+    let sop = program.sop("reverse", "compile").expect("reverse is an s-op");
+    let model = program.compile(sop, &CompileOptions::new(rasp::parse_vocab("abc"), None, 4)).expect("compiles");
+    // Sampled: 3 and 9 words of lengths 1 and 2 whole, 20 of the 27 and
+    // 81 of lengths 3 and 4, in batches of 16.
+    let options = VerifyOptions {
+        coverage: rasp::Coverage::Sampled,
+        sample_per_length: 20,
+        batch: 16,
+        ..VerifyOptions::default()
+    };
+    let mut progress = Recorded::default();
+    let report = program.verify_with_progress(sop, &model, &options, &mut progress);
+    assert_eq!(progress.start, Some((3 + 9 + 20 + 20, false)));
+    // Each length ends its own batches: 3 | 9 | 16, 4 | 16, 4.
+    assert_eq!(progress.advances, [(3, 1), (12, 2), (28, 3), (32, 3), (48, 4), (52, 4)]);
+    assert!(progress.finished);
+    assert_eq!((report.exhaustive, report.inputs_checked, report.mismatches), (false, 52, 0));
+    let text = rasp::verify_text(&model, &report);
+    assert!(text.contains("  length 2: 9 of 9 words (all)\n  length 3: 20 of 27 words (random sample)\n"), "{text}");
+    assert!(text.contains("sampled: checked 52 inputs"), "{text}");
+    // Exhaustive, however small the limit.
+    let options =
+        VerifyOptions { coverage: rasp::Coverage::Exhaustive, exhaustive_limit: 1, ..VerifyOptions::default() };
+    let report = program.verify(sop, &model, &options);
+    assert_eq!((report.exhaustive, report.inputs_checked), (true, 120));
+    assert!(rasp::verify_text(&model, &report).contains("exhaustive: checked every input, 120\n"));
+}
+
 #[test]
 fn compiles_verifies_and_reads_a_model_folder_back() {
     let program = reverse();

@@ -1,0 +1,102 @@
+//! tracr's library programs (tracr/compiler/lib.py), translated to RASP in
+//! examples/tracr/lib.rasp: the translations compute what tracr documents
+//! for them, and rasp compiles each at the lengths of the comparison in
+//! docs/tracr.md (5 and 10) to a model with no wrong input.
+
+mod common;
+
+use rasp_compile::{Coverage, VerifyOptions};
+use rasp_core::{Evaluator, NodeValue, Value};
+
+fn library() -> &'static str {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/tracr/lib.rasp");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    Box::leak(text.into_boxed_str())
+}
+
+/// The s-op on one input, each value as Python's str() prints it.
+fn run(sop: &str, input: &[&str]) -> Vec<String> {
+    let (graph, root) = common::graph_of(library(), sop);
+    let input: Vec<Value> = input.iter().map(|t| Value::str(t)).collect();
+    match Evaluator::new().evaluate(&graph, root, &input) {
+        Ok(NodeValue::Seq(s)) => s.values.iter().map(rasp_core::pyfmt::py_str).collect(),
+        other => panic!("{sop}: {other:?}"),
+    }
+}
+
+fn chars(word: &str) -> Vec<String> {
+    word.chars().map(String::from).collect()
+}
+
+fn strs(items: &[String]) -> Vec<&str> {
+    items.iter().map(String::as_str).collect()
+}
+
+#[test]
+fn translations_compute_what_tracr_documents() {
+    // The examples of lib.py's docstrings.
+    assert_eq!(run("length_tracr", &strs(&chars("abcdefg"))), vec!["7"; 7]);
+    assert_eq!(run("reverse_tracr", &strs(&chars("Hello"))), ["o", "l", "l", "e", "H"]);
+    assert_eq!(run("hist_tracr", &strs(&chars("abac"))), ["2", "1", "2", "1"]);
+    assert_eq!(run("sort_unique_tracr", &["2", "4", "3", "1"]), ["1", "2", "3", "4"]);
+    assert_eq!(run("sort_tracr", &["2", "4", "1", "2"]), ["1", "2", "2", "4"]);
+    assert_eq!(run("sort_freq_tracr", &["2", "4", "2", "1"]), ["2", "2", "4", "1"]);
+    assert_eq!(run("count_less_freq_tracr", &["a", "a", "a", "b", "b", "c"]), vec!["3"; 6]);
+    assert_eq!(run("count_less_freq_tracr", &["a", "a", "c", "b", "b", "c"]), vec!["6"; 6]);
+    assert_eq!(run("count_a_tracr", &["a", "a", "a", "b", "b", "c"]), vec!["3"; 6]);
+    assert_eq!(run("count_a_tracr", &["c", "a", "b", "c"]), vec!["1"; 4]);
+    // tracr's example counts l in "hello" (0, 0, 1/3, 2/4, 2/5); ours counts
+    // a: "abcaa" gives 1, 1/2, 1/3, 2/4, 3/5 (a whole mean prints as an int,
+    // as in the reference).
+    assert_eq!(run("frac_prevs_tracr", &strs(&chars("abcaa"))), ["1", "0.5", "0.3333333333333333", "0.5", "0.6"]);
+    // a()b(c)) without the letters: ( ) ( ) ) gives 1, 0, 1/3, 0, -1/5, the
+    // last as Python computes 2/5 - 3/5 in floats.
+    assert_eq!(
+        run("pair_balance_tracr", &strs(&chars("()())"))),
+        ["1", "0.0", "0.3333333333333333", "0.0", "-0.19999999999999996"]
+    );
+    assert_eq!(run("dyck2_tracr", &strs(&chars("({)}"))), vec!["True"; 4]);
+    assert_eq!(run("dyck2_tracr", &strs(&chars("(){)}"))), vec!["False"; 5]);
+    assert_eq!(run("dyck1_tracr", &strs(&chars("(())"))), vec!["True"; 4]);
+    assert_eq!(run("dyck1_tracr", &strs(&chars(")("))), vec!["False"; 2]);
+}
+
+/// The s-ops and vocabularies of the comparison (python/tools/tracr_compare.py).
+const PROGRAMS: [(&str, &str); 12] = [
+    ("length_tracr", "a,b,c"),
+    ("reverse_tracr", "a,b,c"),
+    ("hist_tracr", "a,b,c"),
+    ("sort_unique_tracr", "1,2,3,4,5"),
+    ("sort_tracr", "1,2,3,4,5"),
+    ("sort_freq_tracr", "a,b,c"),
+    ("frac_prevs_tracr", "a,b,c"),
+    ("pair_balance_tracr", "(,)"),
+    ("dyck1_tracr", "(,)"),
+    ("dyck2_tracr", "(,),{,}"),
+    ("count_less_freq_tracr", "a,b,c"),
+    ("count_a_tracr", "a,b,c"),
+];
+
+#[test]
+fn every_translation_compiles_exactly_at_length_5() {
+    for (sop, vocab) in PROGRAMS {
+        let out = common::compile_and_verify(library(), sop, vocab, None, 5);
+        // At most 3905 inputs (5 tokens, length 5): all of them.
+        assert!(out.report.exhaustive, "{sop}");
+        assert_eq!(out.report.mismatches, 0, "{sop}: {:?}", out.report.examples);
+        assert!(out.report.inputs_checked > 0, "{sop}");
+    }
+}
+
+#[test]
+fn every_translation_compiles_exactly_at_length_10() {
+    // A sample per length keeps the test short; `rasp bench-compile
+    // --suite tracr` checks 1,000 per length.
+    let options = VerifyOptions { coverage: Coverage::Sampled, sample_per_length: 150, ..VerifyOptions::default() };
+    for (sop, vocab) in PROGRAMS {
+        let out = common::compile_and_verify_with(library(), sop, vocab, None, 10, options.clone());
+        assert_eq!(out.report.mismatches, 0, "{sop}: {:?}", out.report.examples);
+        let longest = out.report.lengths.last().map(|l| (l.length, l.checked, l.exhaustive));
+        assert_eq!(longest, Some((10, 150, false)), "{sop}");
+    }
+}
