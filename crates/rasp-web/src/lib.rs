@@ -9,8 +9,10 @@
 
 #![warn(missing_docs)]
 
+mod clock;
 mod diagnostics;
 
+pub use clock::Phases;
 pub use diagnostics::{Diagnostic, from_session};
 
 use rasp::{AnalyzeOptions, AttentionComparison, CompileOptions, NoFiles, Program, Session, Value, VerifyOptions};
@@ -52,23 +54,29 @@ pub fn version() -> String {
 /// - `selected`: the s-op analysed and drawn, or null;
 /// - `layers`, `heads_per_layer`, `heads`: its analysis (null if none);
 /// - `analysis`: the analysis as `rasp analyze` prints it;
-/// - `svg`: the drawing, or null with the reason in `draw_error`.
+/// - `svg`: the drawing, or null with the reason in `draw_error`;
+/// - `phases`: milliseconds spent in each step of this call, by name
+///   (`session`, `program`, ...), for the page's timing figures.
 #[wasm_bindgen]
 pub fn run(source: &str, input: &str, selected: &str) -> String {
     run_json(source, input, selected).to_string()
 }
 
 fn run_json(source: &str, input: &str, selected: &str) -> Json {
+    let mut phases = Phases::start();
     let mut session = rasp::new_session(NoFiles);
     let example = set_running_example(&mut session, input);
     let input_error = example.as_ref().err().cloned();
+    phases.end("session");
     session.run_file(PROGRAM_NAME, source);
     let output = session.take_output();
     let diagnostics = from_session(&mut session, source);
     // `draw(...)` statements print their REPL text; the page draws the
     // selected s-op itself.
     session.drawings.clear();
+    phases.end("program");
     let sops = defined_sops(&session);
+    phases.end("names");
     let chosen = sops
         .iter()
         .find(|(name, _)| !selected.is_empty() && name == selected)
@@ -86,15 +94,18 @@ fn run_json(source: &str, input: &str, selected: &str) -> Json {
         "analysis": null,
         "svg": null,
         "draw_error": null,
+        "phases": null,
     });
     let Some(name) = chosen else {
+        result["phases"] = phases.to_json();
         return result;
     };
     if !diagnostics.is_empty() {
         result["draw_error"] = json!("the program has errors; fix them to see the drawing");
+        result["phases"] = phases.to_json();
         return result;
     }
-    match analyse_and_draw(source, &name, example.as_ref().ok()) {
+    match analyse_and_draw(source, &name, example.as_ref().ok(), &mut phases) {
         Ok(drawn) => {
             for (key, value) in drawn {
                 result[key] = value;
@@ -102,6 +113,7 @@ fn run_json(source: &str, input: &str, selected: &str) -> Json {
         }
         Err(message) => result["draw_error"] = json!(message),
     }
+    result["phases"] = phases.to_json();
     result
 }
 
@@ -139,9 +151,15 @@ fn set_running_example(session: &mut Session, input: &str) -> Result<Value, Stri
 
 /// The analysis and drawing of `name`, as `(key, value)` pairs of the
 /// result; a drawing that fails leaves the analysis.
-fn analyse_and_draw(source: &str, name: &str, example: Option<&Value>) -> Result<Vec<(&'static str, Json)>, String> {
+fn analyse_and_draw(
+    source: &str,
+    name: &str,
+    example: Option<&Value>,
+    phases: &mut Phases,
+) -> Result<Vec<(&'static str, Json)>, String> {
     let program = Program::from_source(PROGRAM_NAME, source, NoFiles).map_err(|e| e.to_string())?;
     let sop = program.sop(name, "draw").map_err(|e| e.to_string())?;
+    phases.end("reload");
     let analysis = program.analyze(sop, AnalyzeOptions::default());
     let mut fields = vec![
         ("layers", json!(analysis.layers)),
@@ -149,8 +167,14 @@ fn analyse_and_draw(source: &str, name: &str, example: Option<&Value>) -> Result
         ("heads", json!(analysis.total_heads())),
         ("analysis", json!(analysis.report(program.graph()))),
     ];
-    match example.map(|example| program.draw(sop, example, AnalyzeOptions::default())) {
-        Some(Ok(drawing)) => fields.push(("svg", json!(drawing.to_svg()))),
+    phases.end("analysis");
+    let drawn = example.map(|example| program.draw(sop, example, AnalyzeOptions::default()));
+    phases.end("layout");
+    match drawn {
+        Some(Ok(drawing)) => {
+            fields.push(("svg", json!(drawing.to_svg())));
+            phases.end("svg");
+        }
         Some(Err(e)) => fields.push(("draw_error", json!(e.to_string()))),
         None => fields.push(("draw_error", json!("no drawing without a usable input"))),
     }
