@@ -12,10 +12,10 @@ import { Evaluator, TimeLimitError } from "./evaluator.js";
 // Time limits: running a program, and compiling + verifying it.
 const RUN_LIMIT_MS = 5000;
 const COMPILE_LIMIT_MS = 30000;
-// Edits are run this long after the last keystroke: at once (in the next
-// task, so the events of one action run together). Edits made while a run
-// is under way are run together right after it, so typing never queues
-// more than one run.
+// Edits are run this long after the last keystroke: at once (0: right after
+// the event that made the edit, so the changes of one action run together).
+// Edits made while a run is under way are run together right after it, so
+// typing never queues more than one run.
 const DEBOUNCE_MS = 0;
 
 const $ = (id) => document.getElementById(id);
@@ -60,8 +60,6 @@ const state = {
   // When the first edit not yet run was made (performance.now()).
   editedAt: null,
   firstDrawingMs: null,
-  // The SVG text on the page (to skip placing the same drawing again).
-  placedSvg: null,
 };
 
 const evaluator = new Evaluator(new URL("worker.js", import.meta.url));
@@ -153,11 +151,22 @@ function reportStopped(error, what) {
 
 // ---- running ---------------------------------------------------------------------
 let debounceTimer = null;
+let refreshQueued = false;
 function schedule(delay = DEBOUNCE_MS) {
   // The first edit not yet shown: redraw times count from it.
   state.editedAt ??= performance.now();
   clearTimeout(debounceTimer);
-  debounceTimer = setTimeout(refresh, delay);
+  if (delay > 0) {
+    debounceTimer = setTimeout(refresh, delay);
+  } else if (!refreshQueued) {
+    // Right after the event that made the edit (before the browser paints
+    // the keystroke), so the worker runs while the page renders it.
+    refreshQueued = true;
+    queueMicrotask(() => {
+      refreshQueued = false;
+      refresh();
+    });
+  }
 }
 
 async function refresh() {
@@ -259,11 +268,9 @@ function render(result, ms, editedAt, times) {
   if (result.svg) {
     const placeAt = performance.now();
     // An edit that leaves the drawing as it was (most keystrokes inside a
-    // statement) keeps the SVG on the page.
-    if (result.svg !== state.placedSvg || !drawing.firstChild) {
-      placeSvg(drawing, result.svg);
-      state.placedSvg = result.svg;
-    }
+    // statement) keeps the SVG on the page; one that changes some values
+    // changes only those elements.
+    document.body.dataset.lastPlacement = placeSvg(drawing, result.svg);
     document.body.dataset.lastSvgBytes = String(result.svg.length);
     drawing.classList.remove("stale");
     if (editedAt !== null) {
@@ -294,17 +301,122 @@ function render(result, ms, editedAt, times) {
 // it as XML, cleaning every attribute and importing it). Anything else
 // takes the careful path.
 const UNSAFE_SVG = /<\s*(script|foreignObject)|<[^>]*\son[a-z]*\s*=/i;
+// Returns how: "kept" (the same SVG is there), "patched" (the elements that
+// differ were replaced), "replaced" (all of it) or "checked" (the careful
+// path).
 function placeSvg(container, text) {
+  const placed = placedSvgText.get(container);
+  const old = container.firstElementChild;
+  if (placed === text && old) return "kept";
+  placedSvgText.delete(container);
   if (!UNSAFE_SVG.test(text)) {
+    if (old && placed !== undefined && patchSvg(old, placed, text)) {
+      placedSvgText.set(container, text);
+      return "patched";
+    }
     const template = document.createElement("template");
     template.innerHTML = text.replace(/^<\?xml[^>]*\?>\s*/, "");
     const svg = template.content.firstElementChild;
-    if (template.content.childElementCount === 1 && svg.namespaceURI === "http://www.w3.org/2000/svg") {
+    if (template.content.childElementCount === 1 && svg.namespaceURI === SVG_NS) {
       container.replaceChildren(svg);
-      return;
+      placedSvgText.set(container, text);
+      return "replaced";
     }
   }
   placeSvgCarefully(container, text);
+  return "checked";
+}
+
+// The SVG text each container shows, when it was placed from the text as
+// it is (the patching compares the next text with it).
+const placedSvgText = new WeakMap();
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+// rasp-draw starts every element on a line of its own, and a raw "<" never
+// occurs in text: the SVG splits into one piece per element before each
+// newline that is followed by "<". A piece is an opening tag of a group
+// (`<g ...>`, `<svg ...>`, their contents follow as pieces), a closing tag,
+// or a whole leaf element (a rect with its hover <title>, a text with its
+// spans, a path, a group's <title>).
+function svgPieces(text) {
+  return text.replace(/^<\?xml[^>]*\?>\s*/, "").split(/\n\s*(?=<)/);
+}
+
+const pieceTag = (piece) => piece.match(/^<(\/?[a-zA-Z]+)/)?.[1] ?? "";
+const CONTAINERS = new Set(["svg", "g"]);
+
+// The elements that start the pieces, in order: containers and the leaves
+// in them (not the children of a leaf, which are in the leaf's piece).
+function pieceElements(svg) {
+  const found = [];
+  const visit = (element) => {
+    found.push(element);
+    if (CONTAINERS.has(element.localName)) for (const child of element.children) visit(child);
+  };
+  visit(svg);
+  return found;
+}
+
+// Makes the drawing on the page, `svg` (placed from `oldText`), the one
+// `newText` describes, changing only the elements whose pieces differ. A
+// new input or a small edit usually keeps the picture's elements and
+// changes values, colours and hover texts: the browser then lays out only
+// what changed instead of thousands of new elements. Returns false (and
+// changes nothing) when the two pictures do not have the same elements.
+function patchSvg(svg, oldText, newText) {
+  const [before, after] = [svgPieces(oldText), svgPieces(newText)];
+  if (before.length !== after.length) return false;
+  const changed = [];
+  for (let i = 0; i < after.length; i += 1) {
+    if (pieceTag(before[i]) !== pieceTag(after[i])) return false;
+    if (before[i] !== after[i]) changed.push(i);
+  }
+  const opening = before.filter((piece) => !piece.startsWith("</"));
+  const elements = pieceElements(svg);
+  if (elements.length !== opening.length) return false;
+  if (changed.length === 0) return true;
+  // The element of each piece: pieces that close a group have none.
+  const elementOf = new Map();
+  for (let i = 0, next = 0; i < before.length; i += 1) {
+    if (!before[i].startsWith("</")) elementOf.set(i, elements[next++]);
+  }
+  // All changed pieces parsed at once, containers as empty groups. The
+  // root's own tag is parsed as a group so it does not nest an <svg>.
+  const parts = changed.map((i) => {
+    const piece = after[i];
+    const tag = pieceTag(piece);
+    if (tag.startsWith("/")) return "<g></g>";
+    if (tag === "svg") return `<g${piece.slice(4)}</g>`;
+    return CONTAINERS.has(tag) ? `${piece}</g>` : piece;
+  });
+  const template = document.createElement("template");
+  template.innerHTML = `<svg xmlns="${SVG_NS}">${parts.join("")}</svg>`;
+  const parsed = template.content.firstElementChild;
+  if (!parsed || parsed.children.length !== changed.length) return false;
+  const replacements = [...parsed.children];
+  changed.forEach((index, n) => {
+    const old = elementOf.get(index);
+    const fresh = replacements[n];
+    if (!old) return;
+    if (CONTAINERS.has(old.localName)) {
+      copyAttributes(old, fresh);
+    } else {
+      old.replaceWith(fresh);
+    }
+  });
+  return true;
+}
+
+function copyAttributes(target, source) {
+  for (const attribute of [...target.attributes]) {
+    if (!source.hasAttributeNS(attribute.namespaceURI, attribute.localName)) target.removeAttributeNode(attribute);
+  }
+  for (const attribute of source.attributes) {
+    if (target.getAttributeNS(attribute.namespaceURI, attribute.localName) !== attribute.value) {
+      target.setAttributeNS(attribute.namespaceURI, attribute.name, attribute.value);
+    }
+  }
 }
 
 // Parses the SVG as XML and removes scripts and event attributes.

@@ -1,12 +1,18 @@
 // The evaluator: rasp compiled to WebAssembly, in a worker so that a
 // runaway program never freezes the page. The page terminates this worker
 // when a request runs over its time limit and starts a new one.
-import init, { compile, help, run, version } from "../build/pkg/rasp_web.js";
+import init, { compile, help, run_parts, version } from "../build/pkg/rasp_web.js";
 
 const ready = init({ module_or_path: new URL("rasp_web_bg.wasm", self.location.href) });
 
 const HANDLERS = {
-  run: ({ code, input, sop }) => JSON.parse(run(code, input, sop ?? "")),
+  // The drawing comes apart from the JSON (see run_parts in rasp-web).
+  run: ({ code, input, sop }) => {
+    const [json, svg] = run_parts(code, input, sop ?? "");
+    const result = JSON.parse(json);
+    result.svg = svg || null;
+    return result;
+  },
   compile: ({ code, sop, vocab, maxLen, input }) => JSON.parse(compile(code, sop, vocab, maxLen, input)),
   help: ({ topic }) => help(topic ?? ""),
   version: () => version(),

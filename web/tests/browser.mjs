@@ -105,6 +105,7 @@ async function timedEdit(page, edit) {
       place: Number(data.lastPlaceMs),
       placed: Number(data.lastRedrawMs),
       painted: Number(data.lastPaintedMs),
+      placement: data.lastPlacement,
       phases: JSON.parse(data.lastPhases || "{}"),
       elements: svg ? svg.querySelectorAll("*").length + 1 : 0,
     };
@@ -137,7 +138,8 @@ async function bench(page, url) {
         .join(", ");
       rows.push(
         `| ${name} | ${kind} | ${svgBytes ? (Number(svgBytes) / 1024).toFixed(0) : "?"} KB, ${samples[0].elements} | ` +
-          `${mid("wait")} | ${mid("run")} (${phases}) | ${mid("transfer")} | ${mid("output")} | ${mid("place")} | ` +
+          `${mid("wait")} | ${mid("run")} (${phases}) | ${mid("transfer")} | ${mid("output")} | ` +
+          `${mid("place")} (${[...new Set(samples.map((s) => s.placement))].join(", ")}) | ` +
           `**${mid("placed")}** | ${mid("painted")} (max ${Math.max(...samples.map((s) => s.painted))}) |`,
       );
       console.log(rows[rows.length - 1]);
@@ -152,6 +154,36 @@ async function bench(page, url) {
 }
 
 const benchMode = process.argv.includes("--bench");
+// Checks that the drawing on the page is the SVG `text` (read by the XML
+// parser): the same elements, attributes and texts in the same order.
+async function sameDrawing(page, text) {
+  const found = await page.evaluate((text) => {
+    const want = new DOMParser().parseFromString(text, "image/svg+xml").documentElement;
+    const have = document.querySelector("#drawing svg");
+    const describe = (node) =>
+      node.nodeType === Node.TEXT_NODE
+        ? `text ${JSON.stringify(node.data)}`
+        : `${node.namespaceURI} ${node.localName} ` +
+          [...node.attributes].map((a) => `${a.namespaceURI ?? ""}:${a.localName}=${a.value}`).sort().join(" ");
+    const walk = (root) => {
+      const out = [];
+      const walker = document.createTreeWalker(root, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT);
+      for (let node = walker.currentNode; node; node = walker.nextNode()) out.push(describe(node));
+      return out;
+    };
+    const [a, b] = [walk(want), walk(have)];
+    const differs = a.findIndex((line, i) => line !== b[i]);
+    return {
+      difference:
+        a.length !== b.length || differs >= 0 ? `${a[differs]} / ${b[differs]} (${a.length} / ${b.length} nodes)` : null,
+      cells: have.querySelectorAll("rect.cell").length,
+      tips: have.querySelectorAll("rect.cell > title").length,
+    };
+  }, text);
+  if (found.difference) throw new Error(`the page's drawing differs: ${found.difference}`);
+  return found;
+}
+
 const { child: server, url } = await serve();
 const profile = mkdtempSync(join(tmpdir(), "rasp-chromium-"));
 const context = await chromium.launchPersistentContext(profile, {
@@ -258,45 +290,33 @@ try {
       await page.waitForSelector("#drawing svg");
     });
 
-    await check("the drawing on the page is rasp draw's SVG, node for node", async () => {
-      // The page places the SVG with the HTML parser; `rasp draw` writes
+    await check("the drawing on the page is rasp draw's SVG, node for node, placed whole or patched", async () => {
+      // The page places the SVG with the HTML parser, or changes only the
+      // elements that differ from the drawing before; `rasp draw` writes
       // the same picture as a file, read here with the XML parser.
-      const input = "abcdefghijklmnop";
-      const file = join(profile, "reverse.svg");
-      execFileSync(raspBin, ["draw", "--sop", "reverse", join(root, "examples/reverse.rasp"), "--input", input, "-o", file]);
-      const expected = readFileSync(file, "utf8");
-      const before = await page.evaluate(() => Number(document.body.dataset.redraws ?? 0));
-      await page.goto(link(url, REVERSE, input));
-      await page.waitForFunction((n) => Number(document.body.dataset.redraws ?? 0) >= 1, before);
-      const found = await page.evaluate((text) => {
-        const want = new DOMParser().parseFromString(text, "image/svg+xml").documentElement;
-        const have = document.querySelector("#drawing svg");
-        const describe = (node) =>
-          node.nodeType === Node.TEXT_NODE
-            ? `text ${JSON.stringify(node.data)}`
-            : `${node.namespaceURI} ${node.localName} ` +
-              [...node.attributes].map((a) => `${a.namespaceURI ?? ""}:${a.localName}=${a.value}`).sort().join(" ");
-        const walk = (root) => {
-          const out = [];
-          const walker = document.createTreeWalker(root, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT);
-          for (let node = walker.currentNode; node; node = walker.nextNode()) out.push(describe(node));
-          return out;
-        };
-        const [a, b] = [walk(want), walk(have)];
-        const differs = a.findIndex((line, i) => line !== b[i]);
-        return {
-          nodes: b.length,
-          difference: a.length !== b.length || differs >= 0 ? `${a[differs]} / ${b[differs]} (${a.length} / ${b.length} nodes)` : null,
-          cells: have.querySelectorAll("rect.cell").length,
-          tips: have.querySelectorAll("rect.cell > title").length,
-        };
-      }, expected);
-      if (found.difference) throw new Error(`the page's drawing differs: ${found.difference}`);
-      // reverse has 2 heads (analysis: 2 layers, 2 heads), each a 16 × 16 grid, each cell with its hover text.
+      const first = "ponmlkjihgfedcba";
+      const second = "abcdefghijklmnop";
+      const drawn = (input) => {
+        const file = join(profile, "reverse.svg");
+        execFileSync(raspBin, ["draw", "--sop", "reverse", join(root, "examples/reverse.rasp"), "--input", input, "-o", file]);
+        return readFileSync(file, "utf8");
+      };
+      await page.goto(link(url, REVERSE, first));
+      await page.waitForFunction(() => Number(document.body.dataset.redraws ?? 0) >= 1);
+      const placements = [await page.evaluate(() => document.body.dataset.lastPlacement)];
+      await sameDrawing(page, drawn(first));
+      const before = await page.evaluate(() => Number(document.body.dataset.redraws));
+      await page.fill("#input", second);
+      await page.waitForFunction((n) => Number(document.body.dataset.redraws) > n, before);
+      placements.push(await page.evaluate(() => document.body.dataset.lastPlacement));
+      const found = await sameDrawing(page, drawn(second));
+      if (placements.join() !== "replaced,patched") throw new Error(`placed: ${placements}`);
+      // reverse has 2 heads (analysis: 2 layers, 2 heads), each a 16 × 16
+      // grid, each cell with its hover text.
       if (found.cells !== 2 * 16 * 16 || found.tips !== found.cells) throw new Error(JSON.stringify(found));
     });
 
-    await check("an edit that keeps the drawing keeps it on the page; one that changes it replaces it", async () => {
+    await check("an edit that keeps the drawing keeps it on the page; one that changes it changes it", async () => {
       await page.evaluate(() => {
         document.querySelector("#drawing svg").dataset.mark = "placed before";
       });

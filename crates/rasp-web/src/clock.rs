@@ -51,7 +51,8 @@ impl Phases {
 
     /// The phases so far as a JSON object of milliseconds (0.1 ms steps).
     pub fn to_json(&self) -> serde_json::Value {
-        let fields = self.done.iter().map(|(name, ms)| (name.to_string(), serde_json::json!((ms * 10.0).round() / 10.0)));
+        let fields =
+            self.done.iter().map(|(name, ms)| (name.to_string(), serde_json::json!((ms * 10.0).round() / 10.0)));
         serde_json::Value::Object(fields.collect())
     }
 }

@@ -62,6 +62,20 @@ pub fn run(source: &str, input: &str, selected: &str) -> String {
     run_json(source, input, selected).to_string()
 }
 
+/// [`run`] with the drawing apart: `[json, svg]`, where `json` is `run`'s
+/// object with `svg` null and `svg` the drawing (empty when there is none).
+/// The page uses this form: a drawing is hundreds of kilobytes of SVG, and
+/// quoting it into JSON and reading it back took longer than drawing it.
+#[wasm_bindgen]
+pub fn run_parts(source: &str, input: &str, selected: &str) -> Vec<String> {
+    let mut result = run_json(source, input, selected);
+    let svg = match result["svg"].take() {
+        Json::String(svg) => svg,
+        _ => String::new(),
+    };
+    vec![result.to_string(), svg]
+}
+
 fn run_json(source: &str, input: &str, selected: &str) -> Json {
     let mut phases = Phases::start();
     let mut session = rasp::new_session(NoFiles);
@@ -181,20 +195,27 @@ fn analyse_and_draw(
     Ok(fields)
 }
 
+thread_local! {
+    /// The names a fresh session has (the library's), made once: every run
+    /// needs them, and a session costs as much to make as a small program.
+    static FRESH_NAMES: BTreeSet<String> = rasp::new_session(NoFiles).names().into_iter().collect();
+}
+
 /// The s-ops a program defined at the console (names a fresh session does
 /// not have), with the order their nodes were built in: the last one built
 /// is what the page draws unless told otherwise.
 fn defined_sops(session: &Session) -> Vec<(String, u32)> {
-    let fresh: BTreeSet<String> = rasp::new_session(NoFiles).names().into_iter().collect();
-    let mut sops: Vec<(String, u32)> = session
-        .names()
-        .into_iter()
-        .filter(|name| !fresh.contains(name))
-        .filter_map(|name| match session.lookup(&name) {
-            Some(Value::Sop(id)) => Some((name, id.0)),
-            _ => None,
-        })
-        .collect();
+    let mut sops: Vec<(String, u32)> = FRESH_NAMES.with(|fresh| {
+        session
+            .names()
+            .into_iter()
+            .filter(|name| !fresh.contains(name))
+            .filter_map(|name| match session.lookup(&name) {
+                Some(Value::Sop(id)) => Some((name, id.0)),
+                _ => None,
+            })
+            .collect()
+    });
     sops.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
     sops
 }

@@ -180,3 +180,27 @@ fn huge_values_are_refused_by_the_interpreter() {
     assert_eq!(diagnostics.len(), 2, "{result}");
     assert!(diagnostics.iter().all(|d| d["line"].as_u64().is_some()), "{result}");
 }
+
+#[test]
+fn run_parts_is_run_with_the_drawing_apart() {
+    let whole = parse(&rasp_web::run(REVERSE, "hello", ""));
+    let parts = rasp_web::run_parts(REVERSE, "hello", "");
+    assert_eq!(parts.len(), 2);
+    let mut json = parse(&parts[0]);
+    assert!(json["svg"].is_null());
+    assert_eq!(whole["svg"].as_str(), Some(parts[1].as_str()));
+    assert!(parts[1].starts_with("<?xml") && parts[1].contains("reverse(&quot;hello&quot;)"));
+    // The same answer otherwise, but for the times, which differ per run.
+    let phases = json["phases"].take();
+    for phase in ["session", "program", "names", "reload", "analysis", "layout", "svg"] {
+        assert!(phases[phase].as_f64().is_some_and(|ms| ms >= 0.0), "{phase}: {phases}");
+    }
+    let mut whole = whole;
+    whole["svg"] = Value::Null;
+    whole["phases"] = Value::Null;
+    json["phases"] = Value::Null;
+    assert_eq!(json, whole);
+    // No drawing: the second part is empty.
+    let parts = rasp_web::run_parts("x = 1;", "hello", "");
+    assert_eq!(parts[1], "");
+}
