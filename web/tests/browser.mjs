@@ -133,8 +133,13 @@ async function bench(page, url) {
       const samples = [];
       for (let i = 0; i < BENCH_EDITS; i += 1) samples.push(await timedEdit(page, () => edit(i)));
       const mid = (key) => median(samples.map((s) => s[key])).toFixed(1);
+      // The phases rasp-web timed, then the rest of the worker's run:
+      // making the answer's JSON, handing it to JavaScript, freeing the
+      // program and the drawing.
+      const rest = samples.map((s) => s.run - Object.values(s.phases).reduce((a, b) => a + b, 0));
       const phases = Object.keys(samples[0].phases)
         .map((phase) => `${phase} ${median(samples.map((s) => s.phases[phase])).toFixed(1)}`)
+        .concat([`rest ${median(rest).toFixed(1)}`])
         .join(", ");
       rows.push(
         `| ${name} | ${kind} | ${svgBytes ? (Number(svgBytes) / 1024).toFixed(0) : "?"} KB, ${samples[0].elements} | ` +
