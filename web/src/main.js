@@ -60,6 +60,8 @@ const state = {
   // When the first edit not yet run was made (performance.now()).
   editedAt: null,
   firstDrawingMs: null,
+  // The last drawing the worker sent (its SVG text).
+  lastSvg: null,
 };
 
 const evaluator = new Evaluator(new URL("worker.js", import.meta.url));
@@ -265,13 +267,16 @@ function render(result, ms, editedAt, times) {
     $("counts").textContent = "";
   }
   const drawing = $("drawing");
-  if (result.svg) {
+  // The worker does not send the drawing it sent last time again.
+  const svg = result.same_svg ? state.lastSvg : result.svg;
+  state.lastSvg = svg ?? state.lastSvg;
+  if (svg) {
     const placeAt = performance.now();
     // An edit that leaves the drawing as it was (most keystrokes inside a
     // statement) keeps the SVG on the page; one that changes some values
     // changes only those elements.
-    document.body.dataset.lastPlacement = placeSvg(drawing, result.svg);
-    document.body.dataset.lastSvgBytes = String(result.svg.length);
+    document.body.dataset.lastPlacement = placeSvg(drawing, svg);
+    document.body.dataset.lastSvgBytes = String(svg.length);
     drawing.classList.remove("stale");
     if (editedAt !== null) {
       const placedAt = performance.now();
@@ -289,7 +294,7 @@ function render(result, ms, editedAt, times) {
   }
   show(
     "draw-error",
-    result.svg ? "" : result.selected ? result.draw_error : "The program defines no s-op to draw yet.",
+    svg ? "" : result.selected ? result.draw_error : "The program defines no s-op to draw yet.",
   );
 }
 

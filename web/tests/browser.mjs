@@ -331,8 +331,12 @@ try {
       await page.keyboard.press("Control+End");
       await page.keyboard.insertText("\n# a comment\n");
       await page.waitForFunction((n) => Number(document.body.dataset.redraws ?? 0) > n, before);
-      if (!(await page.evaluate(() => document.querySelector("#drawing svg").dataset.mark))) {
-        throw new Error("an edit that did not change the drawing placed it again");
+      const kept = await page.evaluate(() => [
+        document.querySelector("#drawing svg").dataset.mark,
+        document.body.dataset.lastPlacement,
+      ]);
+      if (kept.join() !== "placed before,kept") {
+        throw new Error(`an edit that did not change the drawing placed it again: ${kept}`);
       }
       before = await redraws();
       await page.fill("#input", "abc");
