@@ -4,8 +4,11 @@
 //! Every function takes strings and returns a JSON string (documented on
 //! each function), so the same code runs natively in the tests and in the
 //! browser, where a Web Worker calls it and the page shows the result.
-//! Nothing here keeps state between calls: each call runs the program from
-//! its text, which takes milliseconds for the paper's programs.
+//! Each call runs the program from its text (milliseconds for the paper's
+//! programs). Two things are kept between calls, neither of which changes
+//! an answer: the library's names, and the last program loaded for the
+//! analysis and drawing with its text (an edit of the input alone reuses
+//! it: a [`Program`] depends on its text only, as it reads no files).
 
 #![warn(missing_docs)]
 
@@ -17,7 +20,9 @@ pub use diagnostics::{Diagnostic, from_session};
 
 use rasp::{AnalyzeOptions, AttentionComparison, CompileOptions, NoFiles, Program, Session, Value, VerifyOptions};
 use serde_json::{Value as Json, json};
+use std::cell::RefCell;
 use std::collections::BTreeSet;
+use std::rc::Rc;
 use wasm_bindgen::prelude::wasm_bindgen;
 
 /// The name the editor's program runs under: it starts every location in
@@ -163,6 +168,27 @@ fn set_running_example(session: &mut Session, input: &str) -> Result<Value, Stri
     value
 }
 
+thread_local! {
+    /// The last program [`loaded_program`] loaded, with its text.
+    static LAST_PROGRAM: RefCell<Option<(String, Rc<Program>)>> = const { RefCell::new(None) };
+}
+
+/// `source` loaded as a [`Program`] (run again without examples, for the
+/// analysis and the drawing), or the one loaded last time if its text was
+/// the same.
+fn loaded_program(source: &str) -> Result<Rc<Program>, String> {
+    let kept = LAST_PROGRAM
+        .with_borrow(|last| last.as_ref().filter(|(text, _)| text == source).map(|(_, program)| program.clone()));
+    if let Some(program) = kept {
+        return Ok(program);
+    }
+    // Dropped first: two large programs are never held at once.
+    LAST_PROGRAM.set(None);
+    let program = Rc::new(Program::from_source(PROGRAM_NAME, source, NoFiles).map_err(|e| e.to_string())?);
+    LAST_PROGRAM.set(Some((source.to_string(), program.clone())));
+    Ok(program)
+}
+
 /// The analysis and drawing of `name`, as `(key, value)` pairs of the
 /// result; a drawing that fails leaves the analysis.
 fn analyse_and_draw(
@@ -171,7 +197,7 @@ fn analyse_and_draw(
     example: Option<&Value>,
     phases: &mut Phases,
 ) -> Result<Vec<(&'static str, Json)>, String> {
-    let program = Program::from_source(PROGRAM_NAME, source, NoFiles).map_err(|e| e.to_string())?;
+    let program = loaded_program(source)?;
     let sop = program.sop(name, "draw").map_err(|e| e.to_string())?;
     phases.end("reload");
     let analysis = program.analyze(sop, AnalyzeOptions::default());
