@@ -353,6 +353,21 @@ try {
       }
     });
 
+    await check("a patched Dyck drawing (spans, group titles, 6,000 elements) is rasp draw's SVG too", async () => {
+      const dyck = readFileSync(join(root, "examples/dyck.rasp"), "utf8");
+      const [first, second] = ["({[]})(){[()]}[]", "({[]})(){[()]}[)"];
+      const file = join(profile, "dyck.svg");
+      execFileSync(raspBin, ["draw", "--sop", "dyck3", join(root, "examples/dyck.rasp"), "--input", second, "-o", file]);
+      await page.goto(link(url, dyck, first));
+      await page.waitForFunction(() => Number(document.body.dataset.redraws ?? 0) >= 1);
+      const before = await page.evaluate(() => Number(document.body.dataset.redraws));
+      await page.fill("#input", second);
+      await page.waitForFunction((n) => Number(document.body.dataset.redraws) > n, before);
+      const placement = await page.evaluate(() => document.body.dataset.lastPlacement);
+      if (placement !== "patched") throw new Error(`placed: ${placement}`);
+      await sameDrawing(page, readFileSync(file, "utf8"));
+    });
+
     await check("the paper's programs redraw quickly on 16-token inputs", async () => {
       const timings = [];
       for (const [example, input] of [
