@@ -353,7 +353,7 @@ try {
       }
     });
 
-    await check("a patched Dyck drawing (spans, group titles, 6,000 elements) is rasp draw's SVG too", async () => {
+    await check("a patched Dyck drawing (text spans, xml:space, 6,000 elements) is rasp draw's SVG too", async () => {
       const dyck = readFileSync(join(root, "examples/dyck.rasp"), "utf8");
       const [first, second] = ["({[]})(){[()]}[]", "({[]})(){[()]}[)"];
       const file = join(profile, "dyck.svg");
