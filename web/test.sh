@@ -3,6 +3,7 @@
 # rasp binary, then drives the page in headless Chromium (Debian's
 # /usr/bin/chromium; `apt-get install -y chromium`) against `rasp serve`.
 # Set SKIP_BUILD=1 to test web/dist as it is, RASP_BIN to use another binary.
+# `web/test.sh --bench` times redraws instead of checking (a table of ms).
 set -euo pipefail
 web="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$web")"
@@ -21,4 +22,4 @@ if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
   exit 1
 fi
 [ -d "$web/node_modules" ] || (cd "$web" && npm ci --no-audit --no-fund)
-node "$web/tests/browser.mjs"
+node "$web/tests/browser.mjs" "$@"

@@ -6,9 +6,6 @@ use crate::layout::Scene;
 use crate::scene::{Anchor, Font, Group, Item, Path, Rect, Text};
 use std::fmt::Write;
 
-pub const MONO: &str = "ui-monospace, 'SF Mono', Menlo, Consolas, 'DejaVu Sans Mono', 'Liberation Mono', monospace";
-pub const SANS: &str = "Inter, system-ui, -apple-system, 'Segoe UI', 'Helvetica Neue', Arial, 'DejaVu Sans', 'Liberation Sans', sans-serif";
-
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
     /// `<title>` children for tooltips; `xmlns` for a standalone file.
@@ -20,6 +17,19 @@ enum Mode {
 /// Escapes text for XML content and attribute values.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    push_escaped(&mut out, s);
+    out
+}
+
+/// Appends `s` to `out`, escaped as [`escape`] does. (Writing in place: a
+/// drawing has thousands of values and hover texts, and the playground
+/// serialises one on every edit.)
+fn push_escaped(out: &mut String, s: &str) {
+    let needs_escape = |b: u8| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'') || (b < 0x20 && b != b'\n' && b != b'\t');
+    if !s.bytes().any(needs_escape) {
+        out.push_str(s);
+        return;
+    }
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -32,13 +42,27 @@ pub fn escape(s: &str) -> String {
             c => out.push(c),
         }
     }
-    out
 }
 
 /// A coordinate: at most two decimals, no trailing zeros.
 fn num(v: f64) -> String {
+    let mut out = String::new();
+    push_num(&mut out, v);
+    out
+}
+
+/// Appends [`num`]`(v)` to `out`.
+fn push_num(out: &mut String, v: f64) {
     let r = (v * 100.0).round() / 100.0;
-    if r == r.trunc() { format!("{}", r as i64) } else { format!("{r}").trim_end_matches('0').to_string() }
+    if r == r.trunc() {
+        let _ = write!(out, "{}", r as i64);
+    } else {
+        let start = out.len();
+        let _ = write!(out, "{r}");
+        while out.len() > start && out.ends_with('0') {
+            out.pop();
+        }
+    }
 }
 
 struct Writer {
@@ -54,27 +78,70 @@ impl Writer {
         }
     }
 
+    /// ` name="value"` with the value escaped.
+    fn attr(&mut self, name: &str, value: &str) {
+        self.out.push(' ');
+        self.out.push_str(name);
+        self.out.push_str("=\"");
+        push_escaped(&mut self.out, value);
+        self.out.push('"');
+    }
+
+    /// ` name="value"` for a value that needs no escaping (classes,
+    /// colours and keywords the drawing code writes).
+    fn plain_attr(&mut self, name: &str, value: &str) {
+        self.out.push(' ');
+        self.out.push_str(name);
+        self.out.push_str("=\"");
+        self.out.push_str(value);
+        self.out.push('"');
+    }
+
+    /// ` name="number"`, the number as [`num`] writes it.
+    fn num_attr(&mut self, name: &str, value: f64) {
+        self.out.push(' ');
+        self.out.push_str(name);
+        self.out.push_str("=\"");
+        push_num(&mut self.out, value);
+        self.out.push('"');
+    }
+
     fn tip_attr(&mut self, tip: &Option<String>) {
         if let (Mode::Inline, Some(t)) = (self.mode, tip) {
-            let _ = write!(self.out, " data-tip=\"{}\"", escape(t));
+            self.attr("data-tip", t);
         }
     }
 
     fn data_attrs(&mut self, data: &[(&'static str, String)]) {
         for (name, value) in data {
-            let _ = write!(self.out, " data-{name}=\"{}\"", escape(value));
+            self.out.push_str(" data-");
+            self.out.push_str(name);
+            self.out.push_str("=\"");
+            push_escaped(&mut self.out, value);
+            self.out.push('"');
         }
     }
 
-    /// Closes an element, with a `<title>` child in a standalone SVG.
+    /// Closes an element, with a `<title>` child in a standalone SVG;
+    /// `content` is already escaped.
     fn close(&mut self, tag: &str, tip: &Option<String>, content: Option<&str>) {
         match (self.mode, tip) {
             (Mode::Standalone, Some(t)) => {
-                let _ = write!(self.out, "><title>{}</title>{}</{tag}>", escape(t), content.unwrap_or(""));
+                self.out.push_str("><title>");
+                push_escaped(&mut self.out, t);
+                self.out.push_str("</title>");
+                self.out.push_str(content.unwrap_or(""));
+                self.out.push_str("</");
+                self.out.push_str(tag);
+                self.out.push('>');
             }
             _ => match content {
                 Some(c) => {
-                    let _ = write!(self.out, ">{c}</{tag}>");
+                    self.out.push('>');
+                    self.out.push_str(c);
+                    self.out.push_str("</");
+                    self.out.push_str(tag);
+                    self.out.push('>');
                 }
                 None => self.out.push_str("/>"),
             },
@@ -86,20 +153,26 @@ impl Writer {
         self.indent();
         self.out.push_str("<g");
         if !g.class.is_empty() {
-            let _ = write!(self.out, " class=\"{}\"", g.class);
+            self.plain_attr("class", g.class);
         }
         if let Some(id) = &g.id {
-            let _ = write!(self.out, " id=\"{}\"", escape(id));
+            self.attr("id", id);
         }
         if g.x != 0.0 || g.y != 0.0 {
-            let _ = write!(self.out, " transform=\"translate({} {})\"", num(g.x), num(g.y));
+            self.out.push_str(" transform=\"translate(");
+            push_num(&mut self.out, g.x);
+            self.out.push(' ');
+            push_num(&mut self.out, g.y);
+            self.out.push_str(")\"");
         }
         self.data_attrs(&g.data);
         self.tip_attr(&g.tip);
         self.out.push_str(">\n");
         if let (Mode::Standalone, Some(t)) = (self.mode, &g.tip) {
             self.indent();
-            let _ = writeln!(self.out, "  <title>{}</title>", escape(t));
+            self.out.push_str("  <title>");
+            push_escaped(&mut self.out, t);
+            self.out.push_str("</title>\n");
         }
         self.depth += 1;
         for item in &g.items {
@@ -119,22 +192,19 @@ impl Writer {
         self.indent();
         self.out.push_str("<rect");
         if !r.class.is_empty() {
-            let _ = write!(self.out, " class=\"{}\"", r.class);
+            self.plain_attr("class", r.class);
         }
-        let _ = write!(
-            self.out,
-            " x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"",
-            num(r.x),
-            num(r.y),
-            num(r.width),
-            num(r.height)
-        );
+        self.num_attr("x", r.x);
+        self.num_attr("y", r.y);
+        self.num_attr("width", r.width);
+        self.num_attr("height", r.height);
         if r.radius > 0.0 {
-            let _ = write!(self.out, " rx=\"{}\"", num(r.radius));
+            self.num_attr("rx", r.radius);
         }
-        let _ = write!(self.out, " fill=\"{}\"", r.fill);
+        self.plain_attr("fill", r.fill);
         if let Some((colour, width)) = r.stroke {
-            let _ = write!(self.out, " stroke=\"{colour}\" stroke-width=\"{}\"", num(width));
+            self.plain_attr("stroke", colour);
+            self.num_attr("stroke-width", width);
         }
         self.data_attrs(&r.data);
         self.tip_attr(&r.tip);
@@ -145,23 +215,21 @@ impl Writer {
         self.indent();
         self.out.push_str("<text");
         if !t.class.is_empty() {
-            let _ = write!(self.out, " class=\"{}\"", t.class);
+            self.plain_attr("class", t.class);
         }
-        let _ = write!(self.out, " x=\"{}\" y=\"{}\"", num(t.x), num(t.y));
+        self.num_attr("x", t.x);
+        self.num_attr("y", t.y);
         match t.anchor {
             Anchor::Start => {}
             Anchor::Middle => self.out.push_str(" text-anchor=\"middle\""),
             Anchor::End => self.out.push_str(" text-anchor=\"end\""),
         }
-        let family = match t.font {
-            Font::Mono => "mono",
-            Font::Sans => "sans",
-        };
-        let _ = write!(self.out, " font-family=\"{}\" font-size=\"{}\"", family_value(family), num(t.size));
+        self.plain_attr("font-family", family_value(t.font));
+        self.num_attr("font-size", t.size);
         if t.bold {
             self.out.push_str(" font-weight=\"bold\"");
         }
-        let _ = write!(self.out, " fill=\"{}\"", t.fill);
+        self.plain_attr("fill", t.fill);
         // Keep spaces inside values (`" "` tokens) as they are.
         if t.text.starts_with(' ') || t.text.ends_with(' ') || t.text.contains("  ") {
             self.out.push_str(" xml:space=\"preserve\"");
@@ -169,16 +237,12 @@ impl Writer {
         self.tip_attr(&t.tip);
         let mut content = escape(&t.text);
         for span in &t.spans {
-            let family = match span.font {
-                Font::Mono => "mono",
-                Font::Sans => "sans",
-            };
             let _ = write!(
                 content,
                 "<tspan class=\"{}\" dx=\"{}\" font-family=\"{}\" font-size=\"{}\" font-weight=\"{}\" fill=\"{}\">{}</tspan>",
                 span.class,
                 num(span.gap),
-                family_value(family),
+                family_value(span.font),
                 num(span.size),
                 if span.bold { "bold" } else { "normal" },
                 span.fill,
@@ -202,9 +266,19 @@ impl Writer {
     }
 }
 
-fn family_value(family: &str) -> String {
-    escape(if family == "mono" { MONO } else { SANS })
+/// The `font-family` attribute value of a font, escaped once here rather
+/// than for every text.
+fn family_value(font: Font) -> &'static str {
+    match font {
+        Font::Mono => MONO_ESCAPED,
+        Font::Sans => SANS_ESCAPED,
+    }
 }
+
+/// The font lists of texts (monospace and sans-serif), escaped as attribute
+/// values (`'` as `&#39;`).
+const MONO_ESCAPED: &str = "ui-monospace, &#39;SF Mono&#39;, Menlo, Consolas, &#39;DejaVu Sans Mono&#39;, &#39;Liberation Mono&#39;, monospace";
+const SANS_ESCAPED: &str = "Inter, system-ui, -apple-system, &#39;Segoe UI&#39;, &#39;Helvetica Neue&#39;, Arial, &#39;DejaVu Sans&#39;, &#39;Liberation Sans&#39;, sans-serif";
 
 fn svg(scene: &Scene, mode: Mode) -> String {
     let mut w = Writer { out: String::new(), mode, depth: 1 };
@@ -301,4 +375,34 @@ pub fn to_html(scene: &Scene, title: &str, hint: &str) -> String {
     out.push_str("<div id=\"tip\"></div>\n");
     let _ = writeln!(out, "<script>{SCRIPT}</script>\n</body>\n</html>");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MONO: &str = "ui-monospace, 'SF Mono', Menlo, Consolas, 'DejaVu Sans Mono', 'Liberation Mono', monospace";
+    const SANS: &str = "Inter, system-ui, -apple-system, 'Segoe UI', 'Helvetica Neue', Arial, 'DejaVu Sans', 'Liberation Sans', sans-serif";
+
+    #[test]
+    fn the_escaped_font_lists_are_the_font_lists_escaped() {
+        assert_eq!(MONO_ESCAPED, escape(MONO));
+        assert_eq!(SANS_ESCAPED, escape(SANS));
+    }
+
+    #[test]
+    fn numbers_have_at_most_two_decimals_and_no_trailing_zeros() {
+        // Expected strings written by hand.
+        for (value, shown) in
+            [(3.0, "3"), (-2.0, "-2"), (22.64, "22.64"), (1.005_1, "1.01"), (0.5, "0.5"), (7.1999, "7.2")]
+        {
+            assert_eq!(num(value), shown, "{value}");
+        }
+    }
+
+    #[test]
+    fn escaping_covers_markup_quotes_and_forbidden_characters() {
+        assert_eq!(escape("plain text"), "plain text");
+        assert_eq!(escape("a<b & 'c' \"d\">\u{1}\n"), "a&lt;b &amp; &#39;c&#39; &quot;d&quot;&gt;\u{fffd}\n");
+    }
 }

@@ -4,18 +4,25 @@
 //! Every function takes strings and returns a JSON string (documented on
 //! each function), so the same code runs natively in the tests and in the
 //! browser, where a Web Worker calls it and the page shows the result.
-//! Nothing here keeps state between calls: each call runs the program from
-//! its text, which takes milliseconds for the paper's programs.
+//! Each call runs the program from its text (milliseconds for the paper's
+//! programs). Two things are kept between calls, neither of which changes
+//! an answer: the library's names, and the last program loaded for the
+//! analysis and drawing with its text (an edit of the input alone reuses
+//! it: a [`Program`] depends on its text only, as it reads no files).
 
 #![warn(missing_docs)]
 
+mod clock;
 mod diagnostics;
 
+pub use clock::Phases;
 pub use diagnostics::{Diagnostic, from_session};
 
 use rasp::{AnalyzeOptions, AttentionComparison, CompileOptions, NoFiles, Program, Session, Value, VerifyOptions};
 use serde_json::{Value as Json, json};
+use std::cell::RefCell;
 use std::collections::BTreeSet;
+use std::rc::Rc;
 use wasm_bindgen::prelude::wasm_bindgen;
 
 /// The name the editor's program runs under: it starts every location in
@@ -52,23 +59,43 @@ pub fn version() -> String {
 /// - `selected`: the s-op analysed and drawn, or null;
 /// - `layers`, `heads_per_layer`, `heads`: its analysis (null if none);
 /// - `analysis`: the analysis as `rasp analyze` prints it;
-/// - `svg`: the drawing, or null with the reason in `draw_error`.
+/// - `svg`: the drawing, or null with the reason in `draw_error`;
+/// - `phases`: milliseconds spent in each step of this call, by name
+///   (`session`, `program`, ...), for the page's timing figures.
 #[wasm_bindgen]
 pub fn run(source: &str, input: &str, selected: &str) -> String {
     run_json(source, input, selected).to_string()
 }
 
+/// [`run`] with the drawing apart: `[json, svg]`, where `json` is `run`'s
+/// object with `svg` null and `svg` the drawing (empty when there is none).
+/// The page uses this form: a drawing is hundreds of kilobytes of SVG, and
+/// quoting it into JSON and reading it back took longer than drawing it.
+#[wasm_bindgen]
+pub fn run_parts(source: &str, input: &str, selected: &str) -> Vec<String> {
+    let mut result = run_json(source, input, selected);
+    let svg = match result["svg"].take() {
+        Json::String(svg) => svg,
+        _ => String::new(),
+    };
+    vec![result.to_string(), svg]
+}
+
 fn run_json(source: &str, input: &str, selected: &str) -> Json {
+    let mut phases = Phases::start();
     let mut session = rasp::new_session(NoFiles);
     let example = set_running_example(&mut session, input);
     let input_error = example.as_ref().err().cloned();
+    phases.end("session");
     session.run_file(PROGRAM_NAME, source);
     let output = session.take_output();
     let diagnostics = from_session(&mut session, source);
     // `draw(...)` statements print their REPL text; the page draws the
     // selected s-op itself.
     session.drawings.clear();
+    phases.end("program");
     let sops = defined_sops(&session);
+    phases.end("names");
     let chosen = sops
         .iter()
         .find(|(name, _)| !selected.is_empty() && name == selected)
@@ -86,15 +113,18 @@ fn run_json(source: &str, input: &str, selected: &str) -> Json {
         "analysis": null,
         "svg": null,
         "draw_error": null,
+        "phases": null,
     });
     let Some(name) = chosen else {
+        result["phases"] = phases.to_json();
         return result;
     };
     if !diagnostics.is_empty() {
         result["draw_error"] = json!("the program has errors; fix them to see the drawing");
+        result["phases"] = phases.to_json();
         return result;
     }
-    match analyse_and_draw(source, &name, example.as_ref().ok()) {
+    match analyse_and_draw(source, &name, example.as_ref().ok(), &mut phases) {
         Ok(drawn) => {
             for (key, value) in drawn {
                 result[key] = value;
@@ -102,6 +132,7 @@ fn run_json(source: &str, input: &str, selected: &str) -> Json {
         }
         Err(message) => result["draw_error"] = json!(message),
     }
+    result["phases"] = phases.to_json();
     result
 }
 
@@ -137,11 +168,38 @@ fn set_running_example(session: &mut Session, input: &str) -> Result<Value, Stri
     value
 }
 
+thread_local! {
+    /// The last program [`loaded_program`] loaded, with its text.
+    static LAST_PROGRAM: RefCell<Option<(String, Rc<Program>)>> = const { RefCell::new(None) };
+}
+
+/// `source` loaded as a [`Program`] (run again without examples, for the
+/// analysis and the drawing), or the one loaded last time if its text was
+/// the same.
+fn loaded_program(source: &str) -> Result<Rc<Program>, String> {
+    let kept = LAST_PROGRAM
+        .with_borrow(|last| last.as_ref().filter(|(text, _)| text == source).map(|(_, program)| program.clone()));
+    if let Some(program) = kept {
+        return Ok(program);
+    }
+    // Dropped first: two large programs are never held at once.
+    LAST_PROGRAM.set(None);
+    let program = Rc::new(Program::from_source(PROGRAM_NAME, source, NoFiles).map_err(|e| e.to_string())?);
+    LAST_PROGRAM.set(Some((source.to_string(), program.clone())));
+    Ok(program)
+}
+
 /// The analysis and drawing of `name`, as `(key, value)` pairs of the
 /// result; a drawing that fails leaves the analysis.
-fn analyse_and_draw(source: &str, name: &str, example: Option<&Value>) -> Result<Vec<(&'static str, Json)>, String> {
-    let program = Program::from_source(PROGRAM_NAME, source, NoFiles).map_err(|e| e.to_string())?;
+fn analyse_and_draw(
+    source: &str,
+    name: &str,
+    example: Option<&Value>,
+    phases: &mut Phases,
+) -> Result<Vec<(&'static str, Json)>, String> {
+    let program = loaded_program(source)?;
     let sop = program.sop(name, "draw").map_err(|e| e.to_string())?;
+    phases.end("reload");
     let analysis = program.analyze(sop, AnalyzeOptions::default());
     let mut fields = vec![
         ("layers", json!(analysis.layers)),
@@ -149,28 +207,41 @@ fn analyse_and_draw(source: &str, name: &str, example: Option<&Value>) -> Result
         ("heads", json!(analysis.total_heads())),
         ("analysis", json!(analysis.report(program.graph()))),
     ];
-    match example.map(|example| program.draw(sop, example, AnalyzeOptions::default())) {
-        Some(Ok(drawing)) => fields.push(("svg", json!(drawing.to_svg()))),
+    phases.end("analysis");
+    let drawn = example.map(|example| program.draw(sop, example, AnalyzeOptions::default()));
+    phases.end("layout");
+    match drawn {
+        Some(Ok(drawing)) => {
+            fields.push(("svg", json!(drawing.to_svg())));
+            phases.end("svg");
+        }
         Some(Err(e)) => fields.push(("draw_error", json!(e.to_string()))),
         None => fields.push(("draw_error", json!("no drawing without a usable input"))),
     }
     Ok(fields)
 }
 
+thread_local! {
+    /// The names a fresh session has (the library's), made once: every run
+    /// needs them, and a session costs as much to make as a small program.
+    static FRESH_NAMES: BTreeSet<String> = rasp::new_session(NoFiles).names().into_iter().collect();
+}
+
 /// The s-ops a program defined at the console (names a fresh session does
 /// not have), with the order their nodes were built in: the last one built
 /// is what the page draws unless told otherwise.
 fn defined_sops(session: &Session) -> Vec<(String, u32)> {
-    let fresh: BTreeSet<String> = rasp::new_session(NoFiles).names().into_iter().collect();
-    let mut sops: Vec<(String, u32)> = session
-        .names()
-        .into_iter()
-        .filter(|name| !fresh.contains(name))
-        .filter_map(|name| match session.lookup(&name) {
-            Some(Value::Sop(id)) => Some((name, id.0)),
-            _ => None,
-        })
-        .collect();
+    let mut sops: Vec<(String, u32)> = FRESH_NAMES.with(|fresh| {
+        session
+            .names()
+            .into_iter()
+            .filter(|name| !fresh.contains(name))
+            .filter_map(|name| match session.lookup(&name) {
+                Some(Value::Sop(id)) => Some((name, id.0)),
+                _ => None,
+            })
+            .collect()
+    });
     sops.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
     sops
 }

@@ -180,3 +180,49 @@ fn huge_values_are_refused_by_the_interpreter() {
     assert_eq!(diagnostics.len(), 2, "{result}");
     assert!(diagnostics.iter().all(|d| d["line"].as_u64().is_some()), "{result}");
 }
+
+#[test]
+fn run_parts_is_run_with_the_drawing_apart() {
+    let whole = parse(&rasp_web::run(REVERSE, "hello", ""));
+    let parts = rasp_web::run_parts(REVERSE, "hello", "");
+    assert_eq!(parts.len(), 2);
+    let mut json = parse(&parts[0]);
+    assert!(json["svg"].is_null());
+    assert_eq!(whole["svg"].as_str(), Some(parts[1].as_str()));
+    assert!(parts[1].starts_with("<?xml") && parts[1].contains("reverse(&quot;hello&quot;)"));
+    // The same answer otherwise, but for the times, which differ per run.
+    let phases = json["phases"].take();
+    for phase in ["session", "program", "names", "reload", "analysis", "layout", "svg"] {
+        assert!(phases[phase].as_f64().is_some_and(|ms| ms >= 0.0), "{phase}: {phases}");
+    }
+    let mut whole = whole;
+    whole["svg"] = Value::Null;
+    whole["phases"] = Value::Null;
+    json["phases"] = Value::Null;
+    assert_eq!(json, whole);
+    // No drawing: the second part is empty.
+    let parts = rasp_web::run_parts("x = 1;", "hello", "");
+    assert_eq!(parts[1], "");
+}
+
+#[test]
+fn the_kept_program_is_the_one_whose_text_is_run() {
+    // The module keeps the last program loaded for drawing; runs of other
+    // texts in between must not draw it.
+    let doubled = "doubled = indices * 2;\n";
+    let first = parse(&rasp_web::run(REVERSE, "hello", ""));
+    let other = parse(&rasp_web::run(doubled, "abc", ""));
+    let again = parse(&rasp_web::run(REVERSE, "abc", ""));
+    assert_eq!(first["selected"], "reverse");
+    assert_eq!(other["selected"], "doubled");
+    assert_eq!(other["layers"].as_u64(), Some(0), "{}", other["analysis"]);
+    assert!(other["svg"].as_str().is_some_and(|svg| svg.contains("doubled(&quot;abc&quot;)")));
+    assert!(again["svg"].as_str().is_some_and(|svg| svg.contains("reverse(&quot;abc&quot;)")));
+    assert_eq!((again["layers"].as_u64(), again["heads"].as_u64()), (Some(2), Some(2)));
+    // A program that does not load is not kept: the next run of the same
+    // name with another text draws that text.
+    let broken = parse(&rasp_web::run("reverse = ;\n", "abc", ""));
+    assert!(broken["svg"].is_null());
+    let fixed = parse(&rasp_web::run("reverse = tokens;\n", "abc", ""));
+    assert_eq!(fixed["layers"].as_u64(), Some(0));
+}
