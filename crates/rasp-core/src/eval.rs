@@ -142,7 +142,7 @@ impl Evaluator {
 
 /// Inputs are the same when elementwise identical in type and value (not
 /// mere Python equality: `[1]` and `[True]` give different tokens).
-fn same_input(a: &[Value], b: &[Value]) -> bool {
+pub(crate) fn same_input(a: &[Value], b: &[Value]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| identical(x, y))
 }
 

@@ -51,7 +51,8 @@ pub use atom::Atom;
 pub use error::{ErrorKind, EvalError, EvalResult};
 pub use eval::{Evaluator, MAX_MATRIX_LEN, NodeValue};
 pub use fast::{
-    BatchEvaluator, BatchInput, BatchStrategy, OwnedAtom, OwnedNodeValue, OwnedSequence, OwnedValue, same_result,
+    BatchEvaluator, BatchInput, BatchStrategy, FastEvaluator, OwnedAtom, OwnedNodeValue, OwnedSequence, OwnedValue,
+    same_result,
 };
 pub use graph::{AggregateParts, Graph, MapOp, Node, NodeId, NodeKind, Predicate, TokenConversion};
 pub use mask::AttentionMask;

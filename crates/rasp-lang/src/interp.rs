@@ -141,9 +141,6 @@ struct FirstEvaluation {
     peak_frames: usize,
 }
 
-/// Inputs longer than this are evaluated by `rasp_core::BatchEvaluator`.
-const FAST_ENGINE_FROM: usize = 2_000;
-
 /// Python's `range` and friends may not build absurd lists.
 use rasp_core::MAX_LIST_LEN;
 
@@ -598,12 +595,8 @@ impl Session {
                 )));
             }
         };
-        if elements.len() > FAST_ENGINE_FROM {
-            // Long inputs go to the structured engine (identical results,
-            // O(n log n) selectors instead of n × n matrices).
-            let mut fast = rasp_core::BatchEvaluator::new(&self.graph, &[id]).with_mask(self.evaluator.mask());
-            return fast.eval(&elements).pop().unwrap_or_else(|| Err(EvalError::internal("no result")));
-        }
+        // The structured engine unless the plain one is asked for
+        // (`engine.rs` says why).
         self.evaluator.evaluate(&self.graph, id, &elements)
     }
 

@@ -37,12 +37,14 @@
 //! a selector itself past `MAX_MATRIX_LEN`, with the plain error.
 
 mod engine;
+mod memo;
 mod order;
 mod owned;
 mod plan;
 mod rows;
 mod structured;
 
+pub use memo::FastEvaluator;
 pub use owned::{OwnedAtom, OwnedNodeValue, OwnedSequence, OwnedValue};
 
 use crate::atom::Atom;
@@ -56,6 +58,7 @@ use owned::Blueprint;
 use plan::Plan;
 #[cfg(feature = "parallel")]
 use rayon::prelude::*;
+use std::cell::OnceCell;
 
 /// How aggregates read their selectors. `Auto` is right for every use;
 /// the others exist so tests can hold each path to the oracle.
@@ -126,7 +129,8 @@ impl BatchInput for Vec<OwnedAtom> {
 pub struct BatchEvaluator<'g> {
     graph: &'g Graph,
     plan: Plan,
-    blueprint: Blueprint,
+    /// Built on the first batch: single inputs do not need it.
+    blueprint: OnceCell<Blueprint>,
     engine: Engine,
     strategy: BatchStrategy,
     mask: AttentionMask,
@@ -136,12 +140,11 @@ impl<'g> BatchEvaluator<'g> {
     /// Plans the evaluation of `roots` (s-ops or selectors).
     pub fn new(graph: &'g Graph, roots: &[NodeId]) -> BatchEvaluator<'g> {
         let plan = Plan::new(graph, roots);
-        let blueprint = Blueprint::new(graph, &plan.order);
-        let engine = Engine::new(&plan, BatchStrategy::Auto, AttentionMask::Bidirectional);
+        let engine = Engine::new(BatchStrategy::Auto, AttentionMask::Bidirectional);
         BatchEvaluator {
             graph,
             plan,
-            blueprint,
+            blueprint: OnceCell::new(),
             engine,
             strategy: BatchStrategy::Auto,
             mask: AttentionMask::Bidirectional,
@@ -151,7 +154,7 @@ impl<'g> BatchEvaluator<'g> {
     /// The same evaluator with another strategy (for tests and benchmarks).
     pub fn with_strategy(mut self, strategy: BatchStrategy) -> BatchEvaluator<'g> {
         self.strategy = strategy;
-        self.engine = Engine::new(&self.plan, strategy, self.mask);
+        self.engine = Engine::new(strategy, self.mask);
         self
     }
 
@@ -159,7 +162,7 @@ impl<'g> BatchEvaluator<'g> {
     /// results equal `Evaluator::with_mask(mask)`'s.
     pub fn with_mask(mut self, mask: AttentionMask) -> BatchEvaluator<'g> {
         self.mask = mask;
-        self.engine = Engine::new(&self.plan, self.strategy, mask);
+        self.engine = Engine::new(self.strategy, mask);
         self
     }
 
@@ -215,7 +218,8 @@ impl<'g> BatchEvaluator<'g> {
         // A few chunks per thread balance the load; each chunk rebuilds the
         // graph once.
         let chunk = inputs.len().div_ceil(threads * 4).max(1);
-        let (blueprint, plan, strategy, mask) = (&self.blueprint, &self.plan, self.strategy, self.mask);
+        let blueprint = self.blueprint.get_or_init(|| Blueprint::new(self.graph, &self.plan.order));
+        let (plan, strategy, mask) = (&self.plan, self.strategy, self.mask);
         #[cfg(feature = "parallel")]
         let parts = inputs.par_chunks(chunk);
         // Without threads (e.g. in the browser) the chunks run in turn.
@@ -224,7 +228,7 @@ impl<'g> BatchEvaluator<'g> {
         let chunks: Vec<Vec<R>> = parts
             .map(|part| {
                 let graph = blueprint.to_graph();
-                let mut engine = Engine::new(plan, strategy, mask);
+                let mut engine = Engine::new(strategy, mask);
                 part.iter()
                     .map(|input| {
                         let results = engine.run(&graph, plan, &input.to_values());

@@ -232,8 +232,12 @@ pub(crate) struct OrderCache {
 }
 
 impl OrderCache {
-    pub(crate) fn new(nodes: usize) -> OrderCache {
-        OrderCache { orders: vec![None; nodes], masks: vec![None; nodes], touched: Vec::new(), bounds: Vec::new() }
+    /// Makes room for node ids below `nodes` (tables only grow).
+    pub(crate) fn grow(&mut self, nodes: usize) {
+        if self.orders.len() < nodes {
+            self.orders.resize(nodes, None);
+            self.masks.resize(nodes, None);
+        }
     }
 
     pub(crate) fn clear(&mut self) {

@@ -273,8 +273,11 @@ pub(crate) struct Matrices {
 }
 
 impl Matrices {
-    pub(crate) fn new(nodes: usize) -> Matrices {
-        Matrices { by_node: vec![None; nodes], touched: Vec::new() }
+    /// Makes room for node ids below `nodes` (the table only grows).
+    pub(crate) fn grow(&mut self, nodes: usize) {
+        if self.by_node.len() < nodes {
+            self.by_node.resize(nodes, None);
+        }
     }
 
     pub(crate) fn clear(&mut self) {
