@@ -49,7 +49,7 @@ mod value;
 
 pub use atom::Atom;
 pub use error::{ErrorKind, EvalError, EvalResult};
-pub use eval::{Evaluator, MAX_MATRIX_LEN, NodeValue};
+pub use eval::{Evaluator, MAX_INPUT_LEN, MAX_MATRIX_LEN, MAX_PLAIN_INPUT_LEN, NodeValue, check_input_len};
 pub use fast::{
     BatchEvaluator, BatchInput, BatchStrategy, FastEvaluator, OwnedAtom, OwnedNodeValue, OwnedSequence, OwnedValue,
     same_result,

@@ -158,7 +158,21 @@ impl Value {
     /// string, items of a list, keys of a dict. `None` if not iterable.
     pub fn iter_elements(&self) -> Option<Vec<Value>> {
         match self {
-            Value::Atom(Atom::Str(s)) => Some(s.chars().map(|c| Value::str(c.encode_utf8(&mut [0; 4]))).collect()),
+            Value::Atom(Atom::Str(s)) => {
+                // One shared string per distinct character: a long input
+                // over a few letters is then a few allocations, and the
+                // evaluators see equal tokens as one pointer.
+                let mut ascii: Vec<Option<Value>> = vec![None; 128];
+                let mut other: std::collections::HashMap<char, Value> = std::collections::HashMap::new();
+                let mut one = |c: char| -> Value {
+                    let make = || Value::str(c.encode_utf8(&mut [0; 4]));
+                    match ascii.get_mut(c as usize) {
+                        Some(slot) => slot.get_or_insert_with(make).clone(),
+                        None => other.entry(c).or_insert_with(make).clone(),
+                    }
+                };
+                Some(s.chars().map(&mut one).collect())
+            }
             Value::List(l) => Some(l.as_ref().clone()),
             Value::Dict(d) => Some(d.keys().map(|k| Value::Atom(k.clone())).collect()),
             _ => None,

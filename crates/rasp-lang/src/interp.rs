@@ -586,6 +586,15 @@ impl Session {
 
     /// Runs a node on an input value (the reference's `Unfinished.call`).
     pub(crate) fn call_node(&mut self, id: NodeId, input: &Value) -> std::result::Result<NodeValue, EvalError> {
+        // Counted before the elements are built: 100,000,000 characters
+        // would take gigabytes as values only to be refused.
+        let positions = match input {
+            Value::Atom(rasp_core::Atom::Str(text)) => text.chars().count(),
+            Value::List(items) => items.len(),
+            Value::Dict(dict) => dict.len(),
+            _ => 0,
+        };
+        rasp_core::check_input_len(positions)?;
         let elements = match input.iter_elements() {
             Some(e) if !e.is_empty() => e,
             _ => {

@@ -18,7 +18,7 @@ use super::rows::{Matrices, Rows};
 use super::structured::{Total, term_totals};
 use crate::atom::Atom;
 use crate::error::{EvalError, EvalResult};
-use crate::eval::{MAX_INPUT_LEN, MAX_MATRIX_LEN, NodeValue, apply_map, convert_token, mean};
+use crate::eval::{MAX_INPUT_LEN, MAX_MATRIX_LEN, NodeValue, apply_map, convert_token, input_too_long, mean};
 use crate::graph::{Graph, MapOp, NodeId, NodeKind, Predicate, TokenConversion};
 use crate::mask::AttentionMask;
 use crate::pyops;
@@ -143,7 +143,7 @@ impl Engine {
         given: &dyn Fn(NodeId) -> Option<Rc<Sequence>>,
     ) -> Vec<EvalResult<NodeValue>> {
         if input.len() > MAX_INPUT_LEN {
-            let e = EvalError::rasp(format!("input too long: {} elements (the limit is {MAX_INPUT_LEN})", input.len()));
+            let e = input_too_long(input.len(), MAX_INPUT_LEN);
             return plan.roots.iter().map(|_| Err(e.clone())).collect();
         }
         self.recycle();

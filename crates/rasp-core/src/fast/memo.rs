@@ -13,7 +13,7 @@ use super::BatchStrategy;
 use super::engine::Engine;
 use super::plan::Plan;
 use crate::error::{EvalError, EvalResult};
-use crate::eval::{NodeValue, same_input};
+use crate::eval::{MAX_INPUT_LEN, NodeValue, input_too_long, same_input};
 use crate::graph::{Graph, NodeId};
 use crate::mask::AttentionMask;
 use crate::sequence::Sequence;
@@ -28,9 +28,9 @@ const CACHED_INPUTS: usize = 4;
 /// about 100 MB).
 const MEMO_ATOMS: usize = 1 << 22;
 
-/// Inputs longer than this are evaluated without memoising anything, on an
-/// engine of their own that is dropped afterwards, so that the memory a
-/// million positions take is given back after the call.
+/// Inputs longer than this memoise their root's value only, and are
+/// evaluated on an engine of their own that is dropped afterwards, so that
+/// the memory a million positions take is given back after the call.
 const MEMO_MAX_LEN: usize = MEMO_ATOMS / 16;
 
 struct InputCache {
@@ -105,34 +105,43 @@ impl FastEvaluator {
     /// [`MAX_MATRIX_LEN`](crate::MAX_MATRIX_LEN) positions (an aggregate
     /// reads its selector without building it).
     pub fn evaluate(&mut self, graph: &Graph, root: NodeId, input: &[Value]) -> EvalResult<NodeValue> {
-        if input.len() > MEMO_MAX_LEN {
-            let mut engine = Engine::new(BatchStrategy::Auto, self.mask);
-            let plan = Plan::new(graph, &[root]);
-            return engine.run(graph, &plan, input).pop().unwrap_or_else(|| Err(EvalError::internal("no result")));
+        if input.len() > MAX_INPUT_LEN {
+            return Err(input_too_long(input.len(), MAX_INPUT_LEN));
         }
         let slot = self.slot_for(input);
         let cache = &self.caches[slot];
         if let Some(seq) = cache.results.get(&root) {
             return Ok(NodeValue::Seq(seq.clone()));
         }
+        let n = input.len();
+        let long = n > MEMO_MAX_LEN;
         let plan = Plan::with_known(graph, &[root], |id| cache.results.contains_key(&id));
         let given = |id: NodeId| cache.results.get(&id).cloned();
-        let result = self
-            .engine
-            .run_given(graph, &plan, &cache.input, &given)
-            .pop()
-            .unwrap_or_else(|| Err(EvalError::internal("no result")));
-        let n = input.len();
-        let computed: Vec<(NodeId, Rc<Sequence>)> =
-            self.engine.computed(&plan).map(|(id, seq)| (id, seq.clone())).collect();
+        let result = if long {
+            // An engine of its own, dropping values after their last
+            // reader, and dropped itself afterwards.
+            let mut engine = Engine::new(BatchStrategy::Auto, self.mask);
+            engine.run_given(graph, &plan, &cache.input, &given).pop()
+        } else {
+            self.engine.run_given(graph, &plan, &cache.input, &given).pop()
+        };
+        let result = result.unwrap_or_else(|| Err(EvalError::internal("no result")));
+        // A long input keeps only the root's value: the REPL asks for an
+        // applied s-op twice (its eager check, then the application).
+        let computed: Vec<(NodeId, Rc<Sequence>)> = match (&result, long) {
+            (Ok(NodeValue::Seq(seq)), true) => vec![(root, seq.clone())],
+            (_, true) => Vec::new(),
+            (_, false) => self.engine.computed(&plan).map(|(id, seq)| (id, seq.clone())).collect(),
+        };
         for (id, seq) in computed {
             // Over budget, older inputs go first: the current one (last) is
-            // the one a session keeps asking about.
+            // the one a session keeps asking about. A long input's root is
+            // kept even past the budget (it is no bigger than the input).
             while self.atoms.saturating_add(n) > MEMO_ATOMS && self.caches.len() > 1 {
                 let oldest = self.caches.remove(0);
                 self.atoms -= oldest.results.len() * oldest.input.len();
             }
-            if self.atoms.saturating_add(n) > MEMO_ATOMS {
+            if !long && self.atoms.saturating_add(n) > MEMO_ATOMS {
                 break;
             }
             self.atoms += n;

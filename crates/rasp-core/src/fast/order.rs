@@ -9,6 +9,7 @@ use crate::atom::Atom;
 use crate::graph::NodeId;
 use crate::sequence::{SeqType, Sequence};
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::rc::Rc;
 
 /// A number of a sortable column: never NaN.
@@ -106,16 +107,36 @@ impl ColumnOrder {
         let mut representative = Vec::with_capacity(n);
         match domain(seq) {
             Domain::Str => {
-                let mut sorted: Vec<u32> = (0..n as u32).collect();
-                sorted.sort_unstable_by(|&x, &y| str_of(&seq.values[x as usize]).cmp(str_of(&seq.values[y as usize])));
-                let mut previous: Option<&str> = None;
-                for &k in &sorted {
-                    let v = str_of(&seq.values[k as usize]);
-                    if previous != Some(v) {
-                        representative.push(k);
-                        previous = Some(v);
-                    }
-                    rank[k as usize] = representative.len() as u32 - 1;
+                // Inputs hold few distinct strings (characters, words):
+                // number them by hashing, once per position, and sort only
+                // the distinct ones. Equal strings often share one
+                // allocation, which the previous position's check catches.
+                let mut number: HashMap<&str, u32> = HashMap::new();
+                let mut first: Vec<u32> = Vec::new();
+                let mut numbers: Vec<u32> = Vec::with_capacity(n);
+                let mut previous: Option<(&str, u32)> = None;
+                for (k, a) in seq.values.iter().enumerate() {
+                    let v = str_of(a);
+                    let id = match previous {
+                        Some((p, id)) if std::ptr::eq(p, v) => id,
+                        _ => *number.entry(v).or_insert_with(|| {
+                            first.push(k as u32);
+                            first.len() as u32 - 1
+                        }),
+                    };
+                    previous = Some((v, id));
+                    numbers.push(id);
+                }
+                let text = |id: u32| str_of(&seq.values[first[id as usize] as usize]);
+                let mut by_text: Vec<u32> = (0..first.len() as u32).collect();
+                by_text.sort_unstable_by(|&x, &y| text(x).cmp(text(y)));
+                let mut rank_of = vec![0u32; first.len()];
+                for (r, &id) in by_text.iter().enumerate() {
+                    rank_of[id as usize] = r as u32;
+                    representative.push(first[id as usize]);
+                }
+                for (r, id) in rank.iter_mut().zip(&numbers) {
+                    *r = rank_of[*id as usize];
                 }
             }
             Domain::Num => {

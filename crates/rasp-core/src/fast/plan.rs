@@ -220,6 +220,9 @@ fn product(a: &Expansion, b: &Expansion) -> Option<Expansion> {
             let mut literals: Vec<Literal> = la.iter().chain(lb.iter()).copied().collect();
             literals.sort_unstable();
             literals.dedup();
+            if contradictory(&literals) {
+                continue;
+            }
             let entry = out.entry(literals.clone()).or_insert(0);
             *entry = entry.checked_add(ca.checked_mul(*cb)?)?;
             if *entry == 0 {
@@ -231,6 +234,39 @@ fn product(a: &Expansion, b: &Expansion) -> Option<Expansion> {
         }
     }
     Some(out)
+}
+
+/// Whether a conjunction holds for no key and query: two of its literals
+/// compare the same key and query columns with ops no single outcome
+/// satisfies (`key < q and key == q`, as `sort` builds `(a < b) or (a ==
+/// b and ...)`). Each op allows some of the outcomes less, equal, greater
+/// (a NaN gives none, which satisfies no literal either), so such a term
+/// is zero everywhere and is left out of the sum.
+fn contradictory(literals: &[Literal]) -> bool {
+    const LESS: u8 = 1;
+    const EQUAL: u8 = 2;
+    const GREATER: u8 = 4;
+    let outcomes = |op: LitOp| match op {
+        LitOp::Eq => EQUAL,
+        LitOp::Lt => LESS,
+        LitOp::Le => LESS | EQUAL,
+        LitOp::Gt => GREATER,
+        LitOp::Ge => GREATER | EQUAL,
+    };
+    // Sorted: literals on one (key, query) pair are adjacent.
+    let mut i = 0;
+    while i < literals.len() {
+        let pair = (literals[i].key, literals[i].query);
+        let mut allowed = LESS | EQUAL | GREATER;
+        while i < literals.len() && (literals[i].key, literals[i].query) == pair {
+            allowed &= outcomes(literals[i].op);
+            i += 1;
+        }
+        if allowed == 0 {
+            return true;
+        }
+    }
+    false
 }
 
 fn everything() -> Expansion {

@@ -195,7 +195,18 @@ fn add_term<'a>(
                 }
             }
         }
-        [x, y] => sweep(x, y, &included, weights, c, active.as_deref(), totals),
+        [x, y] => {
+            let (active, point) = (active.as_deref(), |k: usize| point(k, weights));
+            if included.len() <= FEW_KEYS {
+                few_keys(x, y, &included, point, c, active, totals);
+            } else if single_ranks(x) {
+                grouped(x, y, &included, point, c, active, totals);
+            } else if single_ranks(y) {
+                grouped(y, x, &included, point, c, active, totals);
+            } else {
+                sweep(x, y, &included, weights, c, active, totals);
+            }
+        }
         _ => return None,
     }
     Some(())
@@ -237,6 +248,88 @@ fn classify(
         dims.push(Dim { order, lo, hi });
     }
     true
+}
+
+/// Up to this many keys, a two-dimensional term tests each key against
+/// each query (`selector_width`'s `sel and select(indices, 0, ==)` keeps
+/// one key) instead of sorting events.
+const FEW_KEYS: usize = 8;
+
+fn contains(d: &Dim, q: usize, k: usize) -> bool {
+    (d.lo[q]..d.hi[q]).contains(&d.order.rank[k])
+}
+
+/// Two varying dimensions over a few keys: key by key.
+fn few_keys(
+    x: &Dim,
+    y: &Dim,
+    included: &[u32],
+    point: impl Fn(usize) -> Acc,
+    c: i64,
+    active: Option<&[bool]>,
+    totals: &mut [Total],
+) {
+    for (q, t) in totals.iter_mut().enumerate() {
+        if active.is_some_and(|a| !a[q]) {
+            continue;
+        }
+        let mut sum = Acc::default();
+        for &k in included {
+            let k = k as usize;
+            if contains(x, q, k) && contains(y, q, k) {
+                sum += point(k);
+            }
+        }
+        t.add(c, sum);
+    }
+}
+
+/// Whether every query's interval in `d` holds at most one rank: the
+/// dimension of an `==` literal.
+fn single_ranks(d: &Dim) -> bool {
+    d.lo.iter().zip(&d.hi).all(|(lo, hi)| hi.saturating_sub(*lo) <= 1)
+}
+
+/// Two varying dimensions where `x` is an equality (`single_ranks`): the
+/// keys grouped by their x rank and sorted by y rank within a group, with
+/// prefix sums, so each query takes two binary searches in its group
+/// (`sort`'s `select(key, key, ==) and select(indices, indices, <)`).
+fn grouped(
+    x: &Dim,
+    y: &Dim,
+    included: &[u32],
+    point: impl Fn(usize) -> Acc,
+    c: i64,
+    active: Option<&[bool]>,
+    totals: &mut [Total],
+) {
+    let (mut keys, start) = bucket(included, x.order.distinct, |&k| x.order.rank[k as usize] as usize);
+    let y_rank = |k: &u32| y.order.rank[*k as usize];
+    for group in start.windows(2) {
+        let group = &mut keys[group[0]..group[1]];
+        if !group.is_sorted_by_key(y_rank) {
+            group.sort_unstable_by_key(y_rank);
+        }
+    }
+    let ranks: Vec<u32> = keys.iter().map(y_rank).collect();
+    let mut prefix = Vec::with_capacity(keys.len() + 1);
+    let mut running = Acc::default();
+    prefix.push(running);
+    for &k in &keys {
+        running += point(k as usize);
+        prefix.push(running);
+    }
+    for (q, t) in totals.iter_mut().enumerate() {
+        let (xl, xh, yl, yh) = (x.lo[q], x.hi[q], y.lo[q], y.hi[q]);
+        if xl >= xh || yl >= yh || active.is_some_and(|a| !a[q]) {
+            continue;
+        }
+        let (from, to) = (start[xl as usize], start[xl as usize + 1]);
+        let group = &ranks[from..to];
+        let lo = from + group.partition_point(|&r| r < yl);
+        let hi = from + group.partition_point(|&r| r < yh);
+        t.add(c, prefix[hi] - prefix[lo]);
+    }
 }
 
 /// Fenwick tree over ranks `0..m` of a `y` dimension: counts and
