@@ -1,6 +1,7 @@
 //! rasp-bench: how fast the plain evaluator (the oracle) and the fast engine
-//! (`rasp_core::BatchEvaluator`) run the library's sort and histogram and three example
-//! programs, printed as markdown tables. Behind `rasp bench`; also a binary
+//! (`rasp_core::BatchEvaluator`, and `FastEvaluator` behind the REPL) run the
+//! library's sort and histogram and three example programs, one input at a
+//! time, through the REPL and in batches, printed as markdown tables. Behind `rasp bench`; also a binary
 //! of its own (`cargo run --release -p rasp-bench -- --quick`).
 //!
 //! Input: options (sizes, repeats, batch size, strategy). Output: the
@@ -40,7 +41,14 @@ evaluates one input. Then inputs per second on batches of length-16 inputs:
 plain, fast on one thread, and fast batches over all cores, with the CPU
 time the batch took per second of wall time (2.0: two cores were ours
 throughout; less when other processes hold the cores) and the inputs per
-second of that CPU time.";
+second of that CPU time.
+
+The REPL table (--tables repl, sizes --repl-sizes) applies sort and hist
+to one random word through a session, as `rasp` does when they are typed
+(parsing and printing included), with the engine the REPL uses and with
+the plain one forced, and through the API (`Session::evaluate`, which the
+facade's `Program::run` calls); with the CPU time of each (a busy machine
+inflates wall time, not CPU time) and the peak memory of a fresh process.";
 
 /// The longest input benchmarked: the engine's input limit.
 const MAX_BENCH_LEN: u64 = rasp_core::MAX_INPUT_LEN as u64;

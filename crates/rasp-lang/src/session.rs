@@ -378,8 +378,9 @@ impl Session {
     }
 
     /// Runs an s-op or selector on an input (a string or a list), as applying
-    /// it at the REPL does: inputs over 2,000 positions go to the structured
-    /// engine. Front ends use this to evaluate outside a statement.
+    /// it at the REPL does: on the structured engine (memoised per input),
+    /// up to `rasp_core::MAX_INPUT_LEN` positions. Front ends use this to
+    /// evaluate outside a statement.
     pub fn evaluate(&mut self, id: NodeId, input: &Value) -> Result<NodeValue, EvalError> {
         self.call_node(id, input)
     }

@@ -56,6 +56,8 @@ pub(crate) struct Engine {
     mask: AttentionMask,
     /// See [`Engine::keep_all`].
     keep_all: bool,
+    /// The buffer of the last aggregate's per-query totals, reused.
+    totals: Vec<Total>,
 }
 
 /// Values of a sequence under construction: atoms, until a value that is
@@ -125,6 +127,7 @@ impl Engine {
             strategy,
             mask,
             keep_all: false,
+            totals: Vec::new(),
         }
     }
 
@@ -364,7 +367,8 @@ impl Engine {
         } else {
             selector_plan.terms.as_ref().and_then(|terms| {
                 let column_of = |id: NodeId| seq_in(slots, plan, id).map(Rc::as_ref);
-                term_totals(terms, n, &column_of, &mut self.cache, weights.as_deref(), self.mask)
+                let buffer = std::mem::take(&mut self.totals);
+                term_totals(terms, n, &column_of, &mut self.cache, weights.as_deref(), self.mask, buffer)
                     .filter(|t| consistent(t, n))
             })
         };
@@ -407,6 +411,7 @@ impl Engine {
                 if let Some(r) = rows {
                     self.row_buffers = r.into_buffers();
                 }
+                self.totals = totals;
             }
             None => {
                 // Small selectors are kept whole and shared between

@@ -25,6 +25,11 @@
 //!   columns; integral floats whose magnitudes add up to at most 2**53);
 //!   otherwise the selected values are summed in key order as Python does.
 //!   Errors are the plain evaluator's, per root.
+//! * **Memoised, one root at a time.** [`FastEvaluator`] (`memo.rs`) is
+//!   this engine behind the plain evaluator's interface, as the REPL and
+//!   the facade use it: each call plans only the ancestors not memoised
+//!   for its input yet. Values nobody reads any more are dropped during a
+//!   run of a long input, so its memory is what is alive at once.
 //! * **Batches across cores.** [`BatchEvaluator::eval_batch`] spreads
 //!   inputs over rayon's threads. Graph values share data through `Rc`, so
 //!   each worker rebuilds its own copy of the planned graph from an owned
@@ -52,7 +57,7 @@ use crate::error::EvalResult;
 use crate::eval::NodeValue;
 use crate::graph::{Graph, NodeId};
 use crate::mask::AttentionMask;
-use crate::value::Value;
+use crate::value::{Value, char_value};
 use engine::Engine;
 use owned::Blueprint;
 use plan::Plan;
@@ -85,7 +90,7 @@ pub trait BatchInput: Sync {
 impl BatchInput for &str {
     fn to_values(&self) -> Vec<Value> {
         let mut values = Vec::with_capacity(self.len());
-        values.extend(self.chars().map(|c| Value::str(c.encode_utf8(&mut [0; 4]))));
+        values.extend(self.chars().map(char_value));
         values
     }
 }

@@ -80,6 +80,11 @@ fn domain(seq: &Sequence) -> Domain {
     if seq.seq_type == SeqType::Str { Domain::Str } else { Domain::Num }
 }
 
+/// Str columns longer than this are numbered by hashing before sorting;
+/// shorter ones are sorted directly (a hash table costs more than a few
+/// comparisons).
+const HASH_FROM: usize = 64;
+
 /// The keys of a column as Python orders them.
 #[derive(Debug)]
 pub(crate) struct ColumnOrder {
@@ -106,6 +111,19 @@ impl ColumnOrder {
         let mut rank = vec![0u32; n];
         let mut representative = Vec::with_capacity(n);
         match domain(seq) {
+            Domain::Str if n <= HASH_FROM => {
+                let mut sorted: Vec<u32> = (0..n as u32).collect();
+                sorted.sort_unstable_by(|&x, &y| str_of(&seq.values[x as usize]).cmp(str_of(&seq.values[y as usize])));
+                let mut previous: Option<&str> = None;
+                for &k in &sorted {
+                    let v = str_of(&seq.values[k as usize]);
+                    if previous != Some(v) {
+                        representative.push(k);
+                        previous = Some(v);
+                    }
+                    rank[k as usize] = representative.len() as u32 - 1;
+                }
+            }
             Domain::Str => {
                 // Inputs hold few distinct strings (characters, words):
                 // number them by hashing, once per position, and sort only
@@ -114,17 +132,24 @@ impl ColumnOrder {
                 let mut number: HashMap<&str, u32> = HashMap::new();
                 let mut first: Vec<u32> = Vec::new();
                 let mut numbers: Vec<u32> = Vec::with_capacity(n);
-                let mut previous: Option<(&str, u32)> = None;
+                // Equal tokens usually share one allocation (inputs are
+                // split into shared characters): a small table keyed by
+                // address answers most positions without hashing the text.
+                let mut by_address: [(usize, u32); 64] = [(0, 0); 64];
                 for (k, a) in seq.values.iter().enumerate() {
                     let v = str_of(a);
-                    let id = match previous {
-                        Some((p, id)) if std::ptr::eq(p, v) => id,
-                        _ => *number.entry(v).or_insert_with(|| {
+                    let address = v.as_ptr() as usize;
+                    let slot = &mut by_address[(address >> 4) % 64];
+                    let id = if slot.0 == address && !v.is_empty() {
+                        slot.1
+                    } else {
+                        let id = *number.entry(v).or_insert_with(|| {
                             first.push(k as u32);
                             first.len() as u32 - 1
-                        }),
+                        });
+                        *slot = (address, id);
+                        id
                     };
-                    previous = Some((v, id));
                     numbers.push(id);
                 }
                 let text = |id: u32| str_of(&seq.values[first[id as usize] as usize]);
@@ -147,6 +172,14 @@ impl ColumnOrder {
                 let mut sorted: Vec<u32> = (0..n as u32).collect();
                 if keys.iter().all(|k| matches!(k, NumKey::I(_))) {
                     let ints: Vec<i64> = keys.iter().map(|k| if let NumKey::I(v) = k { *v } else { 0 }).collect();
+                    if let Some((ranks, representatives)) = dense_ranks(&ints) {
+                        return Some(ColumnOrder {
+                            domain: Domain::Num,
+                            distinct: representatives.len(),
+                            rank: ranks,
+                            representative: representatives,
+                        });
+                    }
                     if !ints.is_sorted() {
                         sorted.sort_unstable_by_key(|&k| ints[k as usize]);
                     }
@@ -175,6 +208,40 @@ impl ColumnOrder {
         }
         Some(ColumnOrder { domain: domain(seq), rank, distinct: representative.len(), representative })
     }
+}
+
+/// Ranks of an unsorted int column whose values span at most twice its
+/// length (positions computed from positions, such as `sort`'s target
+/// positions), by counting instead of sorting; with a position holding
+/// each rank's value. `None` for other columns (sorted ones, short ones,
+/// sparse values), which are sorted.
+fn dense_ranks(ints: &[i64]) -> Option<(Vec<u32>, Vec<u32>)> {
+    let n = ints.len();
+    if n <= HASH_FROM || ints.is_sorted() {
+        return None;
+    }
+    let (min, max) = (*ints.iter().min()?, *ints.iter().max()?);
+    let span = usize::try_from(max.checked_sub(min)?).ok()?.checked_add(1)?;
+    if span > 2 * n {
+        return None;
+    }
+    let mut first = vec![u32::MAX; span];
+    for (k, &v) in ints.iter().enumerate() {
+        let slot = &mut first[(v - min) as usize];
+        if *slot == u32::MAX {
+            *slot = k as u32;
+        }
+    }
+    let mut rank_of = vec![0u32; span];
+    let mut representatives = Vec::new();
+    for (value, &k) in first.iter().enumerate() {
+        if k != u32::MAX {
+            rank_of[value] = representatives.len() as u32;
+            representatives.push(k);
+        }
+    }
+    let ranks = ints.iter().map(|&v| rank_of[(v - min) as usize]).collect();
+    Some((ranks, representatives))
 }
 
 /// Where each query value falls among a key column's distinct values.
