@@ -33,6 +33,9 @@ const MEMO_ATOMS: usize = 1 << 22;
 /// the memory a million positions take is given back after the call.
 const MEMO_MAX_LEN: usize = MEMO_ATOMS / 16;
 
+/// How many whole plans are kept (one per root applied to fresh inputs).
+const KEPT_PLANS: usize = 64;
+
 struct InputCache {
     input: Vec<Value>,
     results: HashMap<NodeId, Rc<Sequence>>,
@@ -64,6 +67,8 @@ pub struct FastEvaluator {
     atoms: usize,
     engine: Engine,
     mask: AttentionMask,
+    /// Plans of whole ancestries by root.
+    full_plans: HashMap<NodeId, Rc<Plan>>,
 }
 
 impl Default for FastEvaluator {
@@ -82,7 +87,7 @@ impl FastEvaluator {
     pub fn with_mask(mask: AttentionMask) -> FastEvaluator {
         let mut engine = Engine::new(BatchStrategy::Auto, mask);
         engine.keep_all(true);
-        FastEvaluator { caches: Vec::new(), atoms: 0, engine, mask }
+        FastEvaluator { caches: Vec::new(), atoms: 0, engine, mask, full_plans: HashMap::new() }
     }
 
     /// The attention mask selectors are evaluated under.
@@ -115,7 +120,17 @@ impl FastEvaluator {
         }
         let n = input.len();
         let long = n > MEMO_MAX_LEN;
-        let plan = Plan::with_known(graph, &[root], |id| cache.results.contains_key(&id));
+        // A fresh input plans the root's whole ancestry, the same plan every
+        // time (nodes never change): it is kept, which spares short inputs
+        // most of their cost.
+        let plan = if cache.results.is_empty() {
+            if self.full_plans.len() >= KEPT_PLANS && !self.full_plans.contains_key(&root) {
+                self.full_plans.clear();
+            }
+            self.full_plans.entry(root).or_insert_with(|| Rc::new(Plan::new(graph, &[root]))).clone()
+        } else {
+            Rc::new(Plan::with_known(graph, &[root], |id| cache.results.contains_key(&id)))
+        };
         let given = |id: NodeId| cache.results.get(&id).cloned();
         let result = if long {
             // An engine of its own, dropping values after their last

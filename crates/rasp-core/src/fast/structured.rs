@@ -324,6 +324,11 @@ fn grouped(
         running += point(k as usize);
         prefix.push(running);
     }
+    // Per group, where the last query's bounds fell: queries usually come
+    // with growing bounds (`indices < q` over q = 0, 1, ...), and a search
+    // forward from there touches a few nearby cache lines instead of a
+    // whole binary search.
+    let mut cursors = vec![(0usize, 0usize); x.order.distinct];
     for (q, t) in totals.iter_mut().enumerate() {
         let (xl, xh, yl, yh) = (x.lo[q], x.hi[q], y.lo[q], y.hi[q]);
         if xl >= xh || yl >= yh || active.is_some_and(|a| !a[q]) {
@@ -331,10 +336,30 @@ fn grouped(
         }
         let (from, to) = (start[xl as usize], start[xl as usize + 1]);
         let group = &ranks[from..to];
-        let lo = from + group.partition_point(|&r| r < yl);
-        let hi = from + group.partition_point(|&r| r < yh);
-        t.add(c, prefix[hi] - prefix[lo]);
+        let cursor = &mut cursors[xl as usize];
+        cursor.0 = seek(group, cursor.0, yl);
+        cursor.1 = seek(group, cursor.1, yh);
+        t.add(c, prefix[from + cursor.1] - prefix[from + cursor.0]);
     }
+}
+
+/// `ranks.partition_point(|r| r < bound)` (`ranks` ascending), searched
+/// from `cursor` (a previous answer): forward by doubling steps when the
+/// answer lies ahead, else by bisection of what lies before.
+fn seek(ranks: &[u32], cursor: usize, bound: u32) -> usize {
+    let cursor = cursor.min(ranks.len());
+    if cursor > 0 && ranks[cursor - 1] >= bound {
+        return ranks[..cursor].partition_point(|&r| r < bound);
+    }
+    // Every rank before `low` is below `bound`.
+    let mut low = cursor;
+    let mut step = 1;
+    while low + step <= ranks.len() && ranks[low + step - 1] < bound {
+        low += step;
+        step *= 2;
+    }
+    let high = (low + step).min(ranks.len());
+    low + ranks[low..high].partition_point(|&r| r < bound)
 }
 
 /// Fenwick tree over ranks `0..m` of a `y` dimension: counts and
@@ -435,5 +460,24 @@ fn sweep(
         for &(_, ey, q, sign) in &events[event_start[ex]..event_start[ex + 1]] {
             totals[q as usize].add(c * i64::from(sign), tree.prefix(ey as usize));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::seek;
+
+    /// `seek` answers as `partition_point` does, from every cursor, for
+    /// bounds below, among and above the ranks (with repeats).
+    #[test]
+    fn seek_agrees_with_partition_point_from_any_cursor() {
+        let ranks = [0u32, 0, 1, 3, 3, 3, 4, 7, 9, 9, 12];
+        for bound in 0..15 {
+            let want = ranks.partition_point(|&r| r < bound);
+            for cursor in 0..=ranks.len() + 2 {
+                assert_eq!(seek(&ranks, cursor, bound), want, "bound {bound}, cursor {cursor}");
+            }
+        }
+        assert_eq!(seek(&[], 0, 5), 0);
     }
 }
