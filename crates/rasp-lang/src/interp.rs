@@ -595,7 +595,7 @@ impl Session {
             _ => 0,
         };
         rasp_core::check_input_len(positions)?;
-        let elements = match input.iter_elements() {
+        let elements = match self.evaluator.elements(input) {
             Some(e) if !e.is_empty() => e,
             _ => {
                 return Err(EvalError::rasp(format!(

@@ -299,8 +299,13 @@ impl Engine {
             }
             NodeKind::Constant(v) => {
                 let mut b = self.builder(n);
-                for _ in 0..n {
-                    b.push(v.clone());
+                match v {
+                    Value::Atom(a) => b.atoms.resize(n, a.clone()),
+                    _ => {
+                        for _ in 0..n {
+                            b.push(v.clone());
+                        }
+                    }
                 }
                 seq(b.finish(Shown::Tuple, graph)?)
             }
