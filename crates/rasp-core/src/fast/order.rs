@@ -165,13 +165,22 @@ impl ColumnOrder {
                 }
             }
             Domain::Num => {
-                let mut keys: Vec<NumKey> = Vec::with_capacity(n);
-                for a in &seq.values {
-                    keys.push(NumKey::of(a)?);
-                }
-                let mut sorted: Vec<u32> = (0..n as u32).collect();
-                if keys.iter().all(|k| matches!(k, NumKey::I(_))) {
-                    let ints: Vec<i64> = keys.iter().map(|k| if let NumKey::I(v) = k { *v } else { 0 }).collect();
+                // Int columns (the common case: positions, counts) are read
+                // straight from the atoms; only floats need `NumKey`s.
+                let ints: Option<Vec<i64>> = seq
+                    .values
+                    .iter()
+                    .map(|a| match a {
+                        Atom::Int(v) => Some(*v),
+                        Atom::Bool(b) => Some(i64::from(*b)),
+                        _ => None,
+                    })
+                    .collect();
+                let keys: Vec<NumKey> = match &ints {
+                    Some(_) => Vec::new(),
+                    None => seq.values.iter().map(NumKey::of).collect::<Option<_>>()?,
+                };
+                if let Some(ints) = ints {
                     if let Some((ranks, representatives)) = dense_ranks(&ints) {
                         return Some(ColumnOrder {
                             domain: Domain::Num,
@@ -180,19 +189,28 @@ impl ColumnOrder {
                             representative: representatives,
                         });
                     }
-                    if !ints.is_sorted() {
-                        sorted.sort_unstable_by_key(|&k| ints[k as usize]);
-                    }
-                    let mut previous: Option<i64> = None;
-                    for &k in &sorted {
+                    let mut rank_in_order = |k: u32, previous: &mut Option<i64>| {
                         let v = ints[k as usize];
-                        if previous != Some(v) {
+                        if *previous != Some(v) {
                             representative.push(k);
-                            previous = Some(v);
+                            *previous = Some(v);
                         }
                         rank[k as usize] = representative.len() as u32 - 1;
+                    };
+                    let mut previous: Option<i64> = None;
+                    if ints.is_sorted() {
+                        for k in 0..n as u32 {
+                            rank_in_order(k, &mut previous);
+                        }
+                    } else {
+                        let mut sorted: Vec<u32> = (0..n as u32).collect();
+                        sorted.sort_unstable_by_key(|&k| ints[k as usize]);
+                        for &k in &sorted {
+                            rank_in_order(k, &mut previous);
+                        }
                     }
                 } else {
+                    let mut sorted: Vec<u32> = (0..n as u32).collect();
                     sorted.sort_unstable_by(|&x, &y| num_cmp(keys[x as usize], keys[y as usize]));
                     let mut previous: Option<NumKey> = None;
                     for &k in &sorted {
@@ -304,6 +322,9 @@ impl Bounds {
 /// Largest prefix-mask table kept per key column (8 MB).
 const MAX_MASK_WORDS: usize = 1 << 20;
 
+/// How many spare buffers an `OrderCache` keeps.
+const MAX_SPARE: usize = 8;
+
 /// `(key, query)` and their bounds (`None`: not sortable).
 type KnownBounds = ((NodeId, NodeId), Option<Rc<Bounds>>);
 
@@ -317,6 +338,10 @@ pub(crate) struct OrderCache {
     touched: Vec<usize>,
     /// Few pairs per program: a list beats hashing.
     bounds: Vec<KnownBounds>,
+    /// Spare `u32` buffers for the counting (`structured.rs`), kept from
+    /// term to term and input to input: long inputs would otherwise map
+    /// fresh pages for every term.
+    spare: Vec<Vec<u32>>,
 }
 
 impl OrderCache {
@@ -335,6 +360,21 @@ impl OrderCache {
         }
         self.touched.clear();
         self.bounds.clear();
+    }
+
+    /// A buffer of `n` copies of `value`, reusing a spare one.
+    pub(crate) fn take_filled(&mut self, n: usize, value: u32) -> Vec<u32> {
+        let mut buffer = self.spare.pop().unwrap_or_default();
+        buffer.clear();
+        buffer.resize(n, value);
+        buffer
+    }
+
+    /// Keeps `buffer` for [`OrderCache::take_filled`] (a few at most).
+    pub(crate) fn give(&mut self, buffer: Vec<u32>) {
+        if self.spare.len() < MAX_SPARE {
+            self.spare.push(buffer);
+        }
     }
 
     pub(crate) fn order(&mut self, id: NodeId, seq: &Sequence) -> Option<Rc<ColumnOrder>> {

@@ -134,8 +134,8 @@ fn add_term<'a>(
         let keys = column(key)?;
         let order = cache.order(key, keys)?;
         let m = order.distinct as u32;
-        let mut lo = vec![0u32; n];
-        let mut hi = vec![m; n];
+        let mut lo = cache.take_filled(n, 0);
+        let mut hi = cache.take_filled(n, m);
         for literal in &term.literals[i..j] {
             let queries = column(literal.query)?;
             let (_, bounds) = cache.bounds(key, keys, literal.query, queries)?;
@@ -152,7 +152,7 @@ fn add_term<'a>(
                 }
             }
         }
-        if !classify(order, lo, hi, &mut dims, &mut statics, &mut active) {
+        if !classify(order, lo, hi, &mut dims, &mut statics, &mut active, cache) {
             return Some(()); // selects nothing for any query
         }
         i = j;
@@ -161,7 +161,8 @@ fn add_term<'a>(
     // positions 0..visible_keys(q, n) (semantics.md §6).
     if mask.hides_any(n) {
         let hi: Vec<u32> = (0..n).map(|q| mask.visible_keys(q, n) as u32).collect();
-        if !classify(Rc::new(ColumnOrder::positions(n)), vec![0; n], hi, &mut dims, &mut statics, &mut active) {
+        let lo = cache.take_filled(n, 0);
+        if !classify(Rc::new(ColumnOrder::positions(n)), lo, hi, &mut dims, &mut statics, &mut active, cache) {
             return Some(());
         }
     }
@@ -214,6 +215,10 @@ fn add_term<'a>(
         }
         _ => return None,
     }
+    for d in dims {
+        cache.give(d.lo);
+        cache.give(d.hi);
+    }
     Some(())
 }
 
@@ -222,6 +227,8 @@ fn add_term<'a>(
 /// selects anything there selects the same interval: it then only filters
 /// keys (and turns the other queries off). `false` when no query selects
 /// anything (the term adds nothing).
+/// `lo` and `hi` go back to `cache`'s spare buffers unless they become a
+/// dimension.
 fn classify(
     order: Rc<ColumnOrder>,
     mut lo: Vec<u32>,
@@ -229,6 +236,7 @@ fn classify(
     dims: &mut Vec<Dim>,
     statics: &mut Vec<(Rc<ColumnOrder>, u32, u32)>,
     active: &mut Option<Vec<bool>>,
+    cache: &mut OrderCache,
 ) -> bool {
     let n = lo.len();
     for q in 0..n {
@@ -238,6 +246,8 @@ fn classify(
         }
     }
     let Some(first) = (0..n).find(|&q| lo[q] < hi[q]) else {
+        cache.give(lo);
+        cache.give(hi);
         return false;
     };
     let (lo0, hi0) = (lo[first], hi[first]);
@@ -249,6 +259,8 @@ fn classify(
             }
         }
         statics.push((order, lo0, hi0));
+        cache.give(lo);
+        cache.give(hi);
     } else {
         dims.push(Dim { order, lo, hi });
     }
