@@ -1,6 +1,7 @@
 //! rasp-bench: how fast the plain evaluator (the oracle) and the fast engine
-//! (`rasp_core::BatchEvaluator`) run the library's sort and histogram and three example
-//! programs, printed as markdown tables. Behind `rasp bench`; also a binary
+//! (`rasp_core::BatchEvaluator`, and `FastEvaluator` behind the REPL) run the
+//! library's sort and histogram and three example programs, one input at a
+//! time, through the REPL and in batches, printed as markdown tables. Behind `rasp bench`; also a binary
 //! of its own (`cargo run --release -p rasp-bench -- --quick`).
 //!
 //! Input: options (sizes, repeats, batch size, strategy). Output: the
@@ -40,7 +41,17 @@ evaluates one input. Then inputs per second on batches of length-16 inputs:
 plain, fast on one thread, and fast batches over all cores, with the CPU
 time the batch took per second of wall time (2.0: two cores were ours
 throughout; less when other processes hold the cores) and the inputs per
-second of that CPU time.";
+second of that CPU time.
+
+The REPL table (--tables repl, sizes --repl-sizes) applies sort and hist
+to one random word through a session, as `rasp` does when they are typed
+(parsing and printing included), with the engine the REPL uses and with
+the plain one forced, and through the API (`Session::evaluate`, which the
+facade's `Program::run` calls); with the CPU time of each (a busy machine
+inflates wall time, not CPU time) and the peak memory of a fresh process.";
+
+/// The longest input benchmarked: the engine's input limit.
+const MAX_BENCH_LEN: u64 = rasp_core::MAX_INPUT_LEN as u64;
 
 /// A count between `min` and `max`, so that a typo cannot ask for more
 /// time or memory than the machine has (the largest size is the
@@ -56,7 +67,7 @@ fn count(min: u64, max: u64) -> clap::builder::RangedU64ValueParser<usize> {
 pub struct BenchArgs {
     /// Input lengths, comma-separated [default: 10,100,1000,10000,100000;
     /// with --quick up to 10000].
-    #[arg(long, value_delimiter = ',', value_name = "N,...", value_parser = count(1, 100_000))]
+    #[arg(long, value_delimiter = ',', value_name = "N,...", value_parser = count(1, MAX_BENCH_LEN))]
     pub sizes: Option<Vec<usize>>,
     /// Fewer repeats, smaller batches and sizes up to 10000: a few seconds.
     #[arg(long)]
@@ -72,6 +83,14 @@ pub struct BenchArgs {
     /// or rows (bit rows).
     #[arg(long, default_value = "auto", value_parser = ["auto", "structured", "rows"])]
     pub strategy: String,
+    /// Input lengths of the REPL table (sort and hist applied through a
+    /// session, as `rasp` runs them), comma-separated [default:
+    /// 10,100,300,1000,10000,100000,1000000; with --quick up to 10000].
+    #[arg(long, value_delimiter = ',', value_name = "N,...", value_parser = count(1, MAX_BENCH_LEN))]
+    pub repl_sizes: Option<Vec<usize>>,
+    /// Only these tables: evaluators, repl, batch [default: all three].
+    #[arg(long, value_delimiter = ',', value_name = "NAME,...", value_parser = ["evaluators", "repl", "batch"])]
+    pub tables: Option<Vec<String>>,
     /// Only these programs: sort, hist, reverse, dyck2, most_freq.
     #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
     pub programs: Option<Vec<String>>,
@@ -172,6 +191,36 @@ fn median_time(min: usize, max: usize, budget: Duration, mut f: impl FnMut() -> 
     times.get(times.len() / 2).copied()
 }
 
+/// Runs `f` as [`median_time`] does; the median wall time, and the CPU
+/// time of this thread per run (mean over all runs: Linux updates it at
+/// scheduler ticks, too coarse for one short run), which other processes
+/// on the machine do not inflate. `None` where schedstat is missing.
+fn median_wall_and_cpu(
+    min: usize,
+    max: usize,
+    budget: Duration,
+    mut f: impl FnMut() -> bool,
+) -> (Option<Duration>, Option<Duration>) {
+    let mut runs = 0u32;
+    let before = thread_cpu();
+    let wall = median_time(min, max, budget, || {
+        runs += 1;
+        f()
+    });
+    let cpu = match (before, thread_cpu()) {
+        (Some(a), Some(b)) if wall.is_some() && runs > 0 => Some(b.saturating_sub(a) / runs),
+        _ => None,
+    };
+    (wall, cpu)
+}
+
+/// CPU time of the calling thread so far (Linux, nanoseconds resolution).
+fn thread_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = stat.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
+}
+
 /// This process's peak resident set size in bytes (Linux).
 fn peak_rss() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -232,6 +281,14 @@ fn memory_case(case: &str, strategy: BatchStrategy, out: &mut dyn Write) -> Resu
     let n: usize = n.parse().map_err(|_| format!("bad length in {case}"))?;
     let mut session = Session::new(Box::new(NoFiles));
     let all = programs(&mut session)?;
+    if *name == "repl" {
+        let word = random_input(&mut Rng(0x9E37_79B9_7F4A_7C15 ^ n as u64), &all[0], n);
+        session.set_plain_engine(*engine == "plain");
+        if !repl_sort_hist(&mut session, &word) {
+            return Err(format!("{case} failed"));
+        }
+        return writeln!(out, "{}", peak_rss().ok_or("no VmHWM")?).map_err(io);
+    }
     let ok = match all.iter().find(|p| p.name == *name) {
         None => *engine == "none",
         Some(program) => {
@@ -249,6 +306,24 @@ fn memory_case(case: &str, strategy: BatchStrategy, out: &mut dyn Write) -> Resu
         return Err(format!("{case} failed"));
     }
     writeln!(out, "{}", peak_rss().ok_or("no VmHWM")?).map_err(io)
+}
+
+/// `bench_sort("word");` and `bench_hist("word");` fed to the session as
+/// the REPL feeds typed lines, output drained; whether both printed a
+/// result (the REPL prints `\t =  [...]` for an application).
+fn repl_sort_hist(session: &mut Session, word: &str) -> bool {
+    let mut ok = true;
+    for name in ["bench_sort", "bench_hist"] {
+        session.feed_line(&format!("{name}(\"{word}\");"));
+        ok &= session.take_output().starts_with("\t =  [");
+    }
+    ok
+}
+
+/// Both programs through the API (`Session::evaluate`, which the facade's
+/// `Program::run` calls), on the input as one string value.
+fn api_sort_hist(session: &mut Session, roots: [NodeId; 2], word: &Value) -> bool {
+    roots.iter().all(|&root| session.evaluate(root, word).is_ok())
 }
 
 fn io(e: std::io::Error) -> String {
@@ -287,7 +362,6 @@ pub fn run(args: &BenchArgs, out: &mut dyn Write, relaunch: &[&str]) -> Result<(
     let all = programs(&mut session)?;
     let chosen: Vec<&Program> =
         all.iter().filter(|p| args.programs.as_ref().is_none_or(|names| names.iter().any(|n| n == p.name))).collect();
-    let graph: &Graph = &session.graph;
 
     writeln!(out, "## rasp bench").map_err(io)?;
     writeln!(out).map_err(io)?;
@@ -300,6 +374,37 @@ pub fn run(args: &BenchArgs, out: &mut dyn Write, relaunch: &[&str]) -> Result<(
     )
     .map_err(io)?;
     writeln!(out).map_err(io)?;
+    let wanted = |table: &str| args.tables.as_ref().is_none_or(|names| names.iter().any(|n| n == table));
+    if wanted("evaluators") {
+        evaluators_table(args, out, relaunch, strategy, &chosen, &session.graph, &sizes, (min_runs, max_runs, budget))?;
+    }
+    if wanted("repl") {
+        repl_table(args, out, relaunch, &mut session, (min_runs, max_runs, budget))?;
+    }
+    if wanted("batch") {
+        batch_table(out, strategy, &chosen, &session.graph, batch)?;
+    }
+    Ok(())
+}
+
+/// Distinct words per size in the REPL table: more than the engines memoise.
+const WORDS_PER_SIZE: usize = 6;
+
+/// `(min, max, budget)` of [`median_time`].
+type Repeats = (usize, usize, Duration);
+
+/// Time per input of both engines, and peak memory, per program and size.
+#[allow(clippy::too_many_arguments)] // one call site; the options of one table
+fn evaluators_table(
+    args: &BenchArgs,
+    out: &mut dyn Write,
+    relaunch: &[&str],
+    strategy: BatchStrategy,
+    chosen: &[&Program],
+    graph: &Graph,
+    sizes: &[usize],
+    (min_runs, max_runs, budget): Repeats,
+) -> Result<(), String> {
     let baseline = if args.no_memory { None } else { memory_of(relaunch, &args.strategy, "none:0:none") };
     writeln!(
         out,
@@ -311,9 +416,9 @@ pub fn run(args: &BenchArgs, out: &mut dyn Write, relaunch: &[&str]) -> Result<(
     writeln!(out).map_err(io)?;
     writeln!(out, "| program | n | plain | fast | plain peak RSS | fast peak RSS |").map_err(io)?;
     writeln!(out, "|---|---:|---:|---:|---:|---:|").map_err(io)?;
-    for program in &chosen {
+    for program in chosen {
         let mut fast = BatchEvaluator::new(graph, &[program.root]).with_strategy(strategy);
-        for &n in &sizes {
+        for &n in sizes {
             let input = values(&random_input(&mut Rng(0x9E37_79B9_7F4A_7C15 ^ n as u64), program, n));
             let memory = |engine: &str| {
                 if args.no_memory {
@@ -342,6 +447,97 @@ pub fn run(args: &BenchArgs, out: &mut dyn Write, relaunch: &[&str]) -> Result<(
     }
 
     writeln!(out).map_err(io)?;
+    Ok(())
+}
+
+/// `sort` and `hist` applied at the REPL (and through the API) at each
+/// size: what a user waits for, parsing and printing included.
+fn repl_table(
+    args: &BenchArgs,
+    out: &mut dyn Write,
+    relaunch: &[&str],
+    session: &mut Session,
+    (min_runs, max_runs, budget): Repeats,
+) -> Result<(), String> {
+    let sizes = args.repl_sizes.clone().unwrap_or_else(|| {
+        if args.quick { vec![10, 100, 300, 1000, 10_000] } else { vec![10, 100, 300, 1000, 10_000, 100_000, 1_000_000] }
+    });
+    let node = |name: &str| match session.lookup(name) {
+        Some(Value::Sop(id)) => Ok(id),
+        _ => Err(format!("{name} is not defined")),
+    };
+    let roots = [node("bench_sort")?, node("bench_hist")?];
+    writeln!(
+        out,
+        "`bench_sort(\"...\"); bench_hist(\"...\");` (sort(tokens, tokens) and selector_width(select(tokens, \
+         tokens, ==)) on one random word) fed to a session as the REPL feeds lines, output drained: the time for \
+         both lines (median of repeats), with the engine the REPL chooses (auto) and with the plain engine \
+         forced (up to --plain-max); the same two evaluations through the API (`Session::evaluate`, behind \
+         `Program::run`); CPU times are this thread's (mean per run), which a busy machine does not inflate; and the \
+         peak resident memory of a fresh process that starts a session and runs both \
+         lines once."
+    )
+    .map_err(io)?;
+    writeln!(out).map_err(io)?;
+    writeln!(out, "| n | REPL, auto | its CPU time | REPL, plain | API, auto | its CPU time | REPL peak RSS |")
+        .map_err(io)?;
+    writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|").map_err(io)?;
+    let letters = Program { name: "repl", root: roots[0], prefix: "", alphabet: "abcdefghij" };
+    for &n in &sizes {
+        // Both engines memoise the last few inputs: every repeat takes the
+        // next of more words than they keep, so each one evaluates afresh.
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ n as u64);
+        let words: Vec<String> = (0..WORDS_PER_SIZE).map(|_| random_input(&mut rng, &letters, n)).collect();
+        let mut next = 0;
+        let mut word = || {
+            next = (next + 1) % words.len();
+            &words[next]
+        };
+        // Long inputs run a few times only: each takes a good part of a second.
+        let (min, max) = if n >= 100_000 { (min_runs.min(3), 3) } else { (min_runs, max_runs) };
+        session.set_plain_engine(false);
+        let (auto, auto_cpu) = median_wall_and_cpu(min, max, budget, || repl_sort_hist(session, word()));
+        let plain = if n <= args.plain_max {
+            session.set_plain_engine(true);
+            let time = median_time(min, max, budget, || repl_sort_hist(session, word()));
+            session.set_plain_engine(false);
+            show_time(time)
+        } else {
+            "–".to_string()
+        };
+        let values: Vec<Value> = words.iter().map(|w| Value::str(w)).collect();
+        let mut at = 0;
+        let (api, api_cpu) = median_wall_and_cpu(min, max, budget, || {
+            at = (at + 1) % values.len();
+            api_sort_hist(session, roots, &values[at])
+        });
+        let memory = if args.no_memory {
+            "–".to_string()
+        } else {
+            show_bytes(memory_of(relaunch, &args.strategy, &format!("repl:{n}:auto")))
+        };
+        writeln!(
+            out,
+            "| {n} | {} | {} | {plain} | {} | {} | {memory} |",
+            show_time(auto),
+            show_time(auto_cpu),
+            show_time(api),
+            show_time(api_cpu)
+        )
+        .map_err(io)?;
+    }
+    writeln!(out).map_err(io)?;
+    Ok(())
+}
+
+/// Inputs per second on batches of length-16 inputs.
+fn batch_table(
+    out: &mut dyn Write,
+    strategy: BatchStrategy,
+    chosen: &[&Program],
+    graph: &Graph,
+    batch: usize,
+) -> Result<(), String> {
     writeln!(out, "Inputs per second on {batch} random inputs of length 16.").map_err(io)?;
     writeln!(out).map_err(io)?;
     writeln!(
@@ -351,7 +547,7 @@ pub fn run(args: &BenchArgs, out: &mut dyn Write, relaunch: &[&str]) -> Result<(
     )
     .map_err(io)?;
     writeln!(out, "|---|---:|---:|---:|---:|---:|").map_err(io)?;
-    for program in &chosen {
+    for program in chosen {
         let mut rng = Rng(0x2545_F491_4F6C_DD1D);
         let inputs: Vec<String> = (0..batch).map(|_| random_input(&mut rng, program, 16)).collect();
         let plain_count = (batch / 10).max(1);

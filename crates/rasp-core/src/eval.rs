@@ -43,11 +43,31 @@ impl NodeValue {
 /// the running example and application inputs; a few slots cover that.
 const CACHED_INPUTS: usize = 4;
 
-/// Largest input length accepted.
-pub(crate) const MAX_INPUT_LEN: usize = 100_000;
+/// Largest input the structured engine ([`FastEvaluator`](crate::FastEvaluator),
+/// [`BatchEvaluator`](crate::BatchEvaluator)), and so the REPL and the API,
+/// accepts. Its memory grows linearly (about 0.5 KB a position for sort;
+/// `rasp bench` measures it), so this bounds it at a few GB.
+pub const MAX_INPUT_LEN: usize = 10_000_000;
+
+/// Largest input the plain evaluator accepts: it keeps the value of every
+/// node for its last four inputs, and it is the oracle for inputs a test
+/// can afford, not an engine for long ones.
+pub const MAX_PLAIN_INPUT_LEN: usize = 100_000;
 
 /// Largest input a selector matrix is built for: n × n bits, 50 MB at this size.
 pub const MAX_MATRIX_LEN: usize = 20_000;
+
+/// `Ok` when an input of `n` elements is within [`MAX_INPUT_LEN`], else
+/// the error the structured engine gives for it: for front ends that can
+/// count an input's elements before building them.
+pub fn check_input_len(n: usize) -> EvalResult<()> {
+    if n > MAX_INPUT_LEN { Err(input_too_long(n, MAX_INPUT_LEN)) } else { Ok(()) }
+}
+
+/// The refusal of an input over `limit` elements.
+pub(crate) fn input_too_long(n: usize, limit: usize) -> EvalError {
+    EvalError::rasp(format!("input too long: {n} elements (the limit is {limit})"))
+}
 
 struct InputCache {
     input: Vec<Value>,
@@ -96,14 +116,12 @@ impl Evaluator {
 
     /// Evaluates `root` on `input` (the elements of a non-empty iterable):
     /// the value, or the error the reference raises for this node or the
-    /// first failing ancestor. Inputs over 100,000 elements are refused,
+    /// first failing ancestor. Inputs over 100,000 elements are refused
+    /// ([`MAX_PLAIN_INPUT_LEN`]),
     /// and selectors over 20,000 positions (their n × n matrices are built).
     pub fn evaluate(&mut self, graph: &Graph, root: NodeId, input: &[Value]) -> EvalResult<NodeValue> {
-        if input.len() > MAX_INPUT_LEN {
-            return Err(EvalError::rasp(format!(
-                "input too long: {} elements (the limit is {MAX_INPUT_LEN})",
-                input.len()
-            )));
+        if input.len() > MAX_PLAIN_INPUT_LEN {
+            return Err(input_too_long(input.len(), MAX_PLAIN_INPUT_LEN));
         }
         let slot = self.slot_for(input);
         let cache = &mut self.caches[slot];
@@ -142,7 +160,7 @@ impl Evaluator {
 
 /// Inputs are the same when elementwise identical in type and value (not
 /// mere Python equality: `[1]` and `[True]` give different tokens).
-fn same_input(a: &[Value], b: &[Value]) -> bool {
+pub(crate) fn same_input(a: &[Value], b: &[Value]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| identical(x, y))
 }
 

@@ -10,9 +10,10 @@
 //!
 //! A front end builds a [`Graph`] of [`Node`]s (or lets `rasp-lang` build
 //! it), then evaluates a node on an input with the plain [`Evaluator`] (the
-//! oracle, memoised per input) or, for many or long inputs, with a
-//! [`BatchEvaluator`] (the same results, planned once, selectors never
-//! stored as n × n bits). Results are [`NodeValue`]s: a [`Sequence`] of
+//! oracle, memoised per input) or with the structured engine: a
+//! [`FastEvaluator`] (memoised per input, as the REPL uses it) or, for many
+//! inputs, a [`BatchEvaluator`] (planned once); the same results, selectors
+//! never stored as n × n bits. Results are [`NodeValue`]s: a [`Sequence`] of
 //! [`Atom`]s or a [`SelectorMatrix`]; failures are [`EvalError`]s typed by
 //! whose fault they are ([`ErrorKind`]).
 //!
@@ -49,9 +50,10 @@ mod value;
 
 pub use atom::Atom;
 pub use error::{ErrorKind, EvalError, EvalResult};
-pub use eval::{Evaluator, MAX_MATRIX_LEN, NodeValue};
+pub use eval::{Evaluator, MAX_INPUT_LEN, MAX_MATRIX_LEN, MAX_PLAIN_INPUT_LEN, NodeValue, check_input_len};
 pub use fast::{
-    BatchEvaluator, BatchInput, BatchStrategy, OwnedAtom, OwnedNodeValue, OwnedSequence, OwnedValue, same_result,
+    BatchEvaluator, BatchInput, BatchStrategy, FastEvaluator, OwnedAtom, OwnedNodeValue, OwnedSequence, OwnedValue,
+    same_result,
 };
 pub use graph::{AggregateParts, Graph, MapOp, Node, NodeId, NodeKind, Predicate, TokenConversion};
 pub use mask::AttentionMask;

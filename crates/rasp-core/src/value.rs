@@ -158,7 +158,7 @@ impl Value {
     /// string, items of a list, keys of a dict. `None` if not iterable.
     pub fn iter_elements(&self) -> Option<Vec<Value>> {
         match self {
-            Value::Atom(Atom::Str(s)) => Some(s.chars().map(|c| Value::str(c.encode_utf8(&mut [0; 4]))).collect()),
+            Value::Atom(Atom::Str(s)) => Some(s.chars().map(char_value).collect()),
             Value::List(l) => Some(l.as_ref().clone()),
             Value::Dict(d) => Some(d.keys().map(|k| Value::Atom(k.clone())).collect()),
             _ => None,
@@ -416,4 +416,17 @@ pub fn value_compare(op: CmpOp, a: &Value, b: &Value) -> EvalResult<bool> {
 /// Python's `x in container` for a list (by `==`).
 pub fn list_contains(list: &[Value], x: &Value) -> bool {
     list.iter().any(|v| value_eq(v, x))
+}
+
+thread_local! {
+    /// The one-character strings of ASCII, made once per thread.
+    static ASCII: Vec<Value> = (0..128u8).map(|b| Value::str(char::from(b).encode_utf8(&mut [0; 4]))).collect();
+}
+
+/// The one-character string `c` as a value. ASCII characters share one
+/// allocation per thread: a long input over a few letters is then a few
+/// allocations instead of one per position, and the evaluators see equal
+/// tokens as one pointer.
+pub(crate) fn char_value(c: char) -> Value {
+    ASCII.with(|ascii| ascii.get(c as usize).cloned()).unwrap_or_else(|| Value::str(c.encode_utf8(&mut [0; 4])))
 }

@@ -4,7 +4,8 @@
 //! under the bidirectional, causal and a prefix-LM attention mask.
 
 use rasp_core::{
-    AttentionMask, BatchEvaluator, BatchStrategy, Evaluator, Graph, NodeId, OwnedValue, Value, same_result,
+    AttentionMask, BatchEvaluator, BatchStrategy, Evaluator, FastEvaluator, Graph, NodeId, OwnedValue, Value,
+    same_result,
 };
 use rasp_lang::{NoFiles, Session, with_large_stack};
 
@@ -58,6 +59,17 @@ fn compare_masked(graph: &Graph, roots: &[(String, NodeId)], inputs: &[String], 
         let values = to_input(input);
         let mut plain = Evaluator::with_mask(mask);
         expected.push(ids.iter().map(|&id| plain.evaluate(graph, id, &values)).collect::<Vec<_>>());
+    }
+    // The memoising engine the REPL runs, one instance over all inputs.
+    let mut memo = FastEvaluator::with_mask(mask);
+    for (input, want) in inputs.iter().zip(&expected) {
+        let values = to_input(input);
+        for ((name, id), w) in roots.iter().zip(want) {
+            let g = memo.evaluate(graph, *id, &values);
+            if !same_result(w, &g) {
+                failures.push(format!("memoised {mask} {name} on {input:?}:\n  plain {w:?}\n  fast  {g:?}"));
+            }
+        }
     }
     for strategy in [BatchStrategy::Auto, BatchStrategy::Structured, BatchStrategy::Rows] {
         let mut fast = BatchEvaluator::new(graph, &ids).with_strategy(strategy).with_mask(mask);

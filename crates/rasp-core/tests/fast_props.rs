@@ -4,12 +4,13 @@
 //! mixed), the fast engine gives exactly the plain evaluator's results —
 //! the same values with the same types, or the same error — with every
 //! strategy, one input at a time and in parallel batches; and so under
-//! every attention mask (bidirectional, causal, prefix-LM).
+//! every attention mask (bidirectional, causal, prefix-LM). The memoising
+//! `FastEvaluator` the REPL runs is held to the same results.
 
 use proptest::prelude::*;
 use rasp_core::{
-    ArithOp, Atom, AttentionMask, BatchEvaluator, BatchStrategy, CmpOp, Evaluator, Graph, MapOp, NodeId, NodeKind,
-    OwnedValue, Predicate, TokenConversion, Value, same_result,
+    ArithOp, Atom, AttentionMask, BatchEvaluator, BatchStrategy, CmpOp, Evaluator, FastEvaluator, Graph, MapOp, NodeId,
+    NodeKind, OwnedValue, Predicate, TokenConversion, Value, same_result,
 };
 
 #[derive(Debug, Clone)]
@@ -251,6 +252,29 @@ fn check(
                     same_result(w, g),
                     "{strategy:?}, {mask}, node {root:?} = {:?} on {input:?}:\nplain {w:?}\nfast  {g:?}",
                     graph.kind(*root)
+                );
+            }
+        }
+    }
+    // The memoising engine the REPL runs: one instance for every input,
+    // roots asked for one at a time in id order (each reuses what the
+    // earlier ones memoised, as the REPL's checks of new definitions do),
+    // then again in reverse (memo hits, and roots planned before their
+    // ancestors are memoised).
+    let mut memo = FastEvaluator::with_mask(mask);
+    for reverse in [false, true] {
+        for (input, want) in inputs.iter().zip(&expected) {
+            let mut order: Vec<usize> = (0..roots.len()).collect();
+            if reverse {
+                order.reverse();
+            }
+            for i in order {
+                let got = memo.evaluate(&graph, roots[i], input);
+                prop_assert!(
+                    same_result(&want[i], &got),
+                    "memoised (reverse {reverse}), {mask}, node {:?} on {input:?}:\nplain {:?}\nfast  {got:?}",
+                    roots[i],
+                    want[i]
                 );
             }
         }

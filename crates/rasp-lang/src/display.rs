@@ -20,8 +20,21 @@ pub fn sequence_text(seq: &Sequence) -> String {
     let body = if values.len() > 1 && all_equal(values) {
         format!("[{}]*{}", pyfmt::small_str(&values[0]), values.len())
     } else {
-        let parts: Vec<String> = values.iter().map(pyfmt::small_str).collect();
-        format!("[{}]", parts.join(", "))
+        // One string for the whole list: a million positions print without
+        // a million small strings (a string shows as itself).
+        let mut text = String::with_capacity(values.len() * 3 + 2);
+        text.push('[');
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                text.push_str(", ");
+            }
+            match v {
+                Atom::Str(s) => text.push_str(s),
+                other => text.push_str(&pyfmt::small_str(other)),
+            }
+        }
+        text.push(']');
+        text
     };
     format!("{} ({}s)", body, seq.seq_type.name())
 }

@@ -141,9 +141,6 @@ struct FirstEvaluation {
     peak_frames: usize,
 }
 
-/// Inputs longer than this are evaluated by `rasp_core::BatchEvaluator`.
-const FAST_ENGINE_FROM: usize = 2_000;
-
 /// Python's `range` and friends may not build absurd lists.
 use rasp_core::MAX_LIST_LEN;
 
@@ -589,7 +586,16 @@ impl Session {
 
     /// Runs a node on an input value (the reference's `Unfinished.call`).
     pub(crate) fn call_node(&mut self, id: NodeId, input: &Value) -> std::result::Result<NodeValue, EvalError> {
-        let elements = match input.iter_elements() {
+        // Counted before the elements are built: 100,000,000 characters
+        // would take gigabytes as values only to be refused.
+        let positions = match input {
+            Value::Atom(rasp_core::Atom::Str(text)) => text.chars().count(),
+            Value::List(items) => items.len(),
+            Value::Dict(dict) => dict.len(),
+            _ => 0,
+        };
+        rasp_core::check_input_len(positions)?;
+        let elements = match self.evaluator.elements(input) {
             Some(e) if !e.is_empty() => e,
             _ => {
                 return Err(EvalError::rasp(format!(
@@ -598,12 +604,8 @@ impl Session {
                 )));
             }
         };
-        if elements.len() > FAST_ENGINE_FROM {
-            // Long inputs go to the structured engine (identical results,
-            // O(n log n) selectors instead of n × n matrices).
-            let mut fast = rasp_core::BatchEvaluator::new(&self.graph, &[id]).with_mask(self.evaluator.mask());
-            return fast.eval(&elements).pop().unwrap_or_else(|| Err(EvalError::internal("no result")));
-        }
+        // The structured engine unless the plain one is asked for
+        // (`engine.rs` says why).
         self.evaluator.evaluate(&self.graph, id, &elements)
     }
 

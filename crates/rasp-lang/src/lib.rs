@@ -18,6 +18,7 @@
 
 mod diagnostic;
 mod display;
+mod engine;
 mod env;
 mod function;
 mod interp;

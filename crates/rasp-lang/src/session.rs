@@ -8,8 +8,7 @@ use crate::env::{self, Env, EnvRef};
 use crate::interp::{Ctx, Failure, Outcome, Place};
 use crate::library;
 use rasp_core::{
-    AttentionMask, ErrorKind, EvalError, EvalResult, Evaluator, Graph, NodeId, NodeKind, NodeValue, TokenConversion,
-    Value,
+    AttentionMask, ErrorKind, EvalError, EvalResult, Graph, NodeId, NodeKind, NodeValue, TokenConversion, Value,
 };
 use rasp_syntax::{AttentionSetting, ParseOutcome, Statement, StatementKind, Subset, SyntaxError, parse};
 use std::rc::Rc;
@@ -106,7 +105,7 @@ pub struct Session {
     /// values bound to names (`Value::Sop`, `Value::Selector`) point into,
     /// and what analysis, drawing and compilation read.
     pub graph: Graph,
-    pub(crate) evaluator: Evaluator,
+    pub(crate) evaluator: crate::engine::Engines,
     pub(crate) builtins: Builtins,
     pub(crate) console: EnvRef,
     base_env: EnvRef,
@@ -204,7 +203,7 @@ impl Session {
         let hello = Value::str("hello");
         let mut session = Session {
             graph,
-            evaluator: Evaluator::new(),
+            evaluator: crate::engine::Engines::new(),
             builtins: Builtins { indices },
             base_env: env::snapshot(&console),
             console,
@@ -379,8 +378,9 @@ impl Session {
     }
 
     /// Runs an s-op or selector on an input (a string or a list), as applying
-    /// it at the REPL does: inputs over 2,000 positions go to the structured
-    /// engine. Front ends use this to evaluate outside a statement.
+    /// it at the REPL does: on the structured engine (memoised per input),
+    /// up to `rasp_core::MAX_INPUT_LEN` positions. Front ends use this to
+    /// evaluate outside a statement.
     pub fn evaluate(&mut self, id: NodeId, input: &Value) -> Result<NodeValue, EvalError> {
         self.call_node(id, input)
     }
@@ -640,6 +640,19 @@ impl Session {
     /// (`set causal on|off`, `set prefix N`; semantics.md §6).
     pub fn set_attention_mask(&mut self, mask: AttentionMask) {
         self.evaluator.set_mask(mask);
+    }
+
+    /// Evaluates everything with the plain engine (`true`), the oracle,
+    /// instead of the structured one (`false`, the default; both give the
+    /// same results, the structured one faster). For tests that hold the
+    /// REPL's output to the oracle, and for benchmarks.
+    pub fn set_plain_engine(&mut self, plain: bool) {
+        self.evaluator.use_plain(plain);
+    }
+
+    /// Whether [`set_plain_engine`](Session::set_plain_engine) is on.
+    pub fn plain_engine(&self) -> bool {
+        self.evaluator.uses_plain()
     }
 
     /// The attention mask selectors are evaluated under (bidirectional, the

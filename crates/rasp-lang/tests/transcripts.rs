@@ -4,6 +4,8 @@
 //! The comparison rule of `tests/conformance/README.md`: identical line for
 //! line, except that a line where the reference printed an ANTLR
 //! syntax-error report only needs the same prompt and to say it is an error.
+//! Each transcript runs twice: on the structured engine the REPL uses, and
+//! on the plain engine (the oracle), so both print the reference's text.
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use rasp_lang::{Session, drive};
@@ -13,11 +15,14 @@ mod common;
 
 use common::DirLoader;
 
-fn run_case(dir: &Path, input: &str) -> String {
+/// `plain`: evaluate with the plain engine (the oracle) instead of the
+/// structured one the REPL uses; both must print the reference's text.
+fn run_case(dir: &Path, input: &str, plain: bool) -> String {
     let dir = dir.to_path_buf();
     let input = input.to_string();
     rasp_lang::with_large_stack(move || {
         let mut session = Session::new(Box::new(DirLoader(dir)));
+        session.set_plain_engine(plain);
         // Lines as Python's input() gives them (split on \n only).
         let mut lines = input.split_inclusive('\n').map(|l| l.strip_suffix('\n').unwrap_or(l).to_string());
         let mut out = String::new();
@@ -64,15 +69,17 @@ fn main() {
             .collect();
         names.sort();
         for path in names {
-            let name =
-                format!("{suite}::{}", path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default());
-            let dir = dir.clone();
-            trials.push(Trial::test(name, move || {
-                let input = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-                let expected = std::fs::read_to_string(path.with_extension("out"))
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
-                compare(&expected, &run_case(&dir, &input))
-            }));
+            let stem = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+            for plain in [false, true] {
+                let name = format!("{suite}::{stem}{}", if plain { "::plain_engine" } else { "" });
+                let (dir, path) = (dir.clone(), path.clone());
+                trials.push(Trial::test(name, move || {
+                    let input = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                    let expected = std::fs::read_to_string(path.with_extension("out"))
+                        .map_err(|e| format!("{}: {e}", path.display()))?;
+                    compare(&expected, &run_case(&dir, &input, plain))
+                }));
+            }
         }
     }
     libtest_mimic::run(&args, trials).exit();

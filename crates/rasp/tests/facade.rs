@@ -69,6 +69,31 @@ fn runs_an_sop_on_inputs_given_as_text() {
     assert_eq!(strings(&program.run(sop, &list).expect("runs")), ["3", "2", "1"]);
 }
 
+/// Past the old input limit of 100,000 positions: the reverse of a known
+/// list of 200,000 ints, and sort of a known permutation of them (the
+/// multiples of 7 modulo a prime, so every value occurs once).
+#[test]
+fn runs_inputs_of_200000_positions() {
+    const N: i64 = 200_000;
+    const PRIME: i64 = 200_003;
+    let source = format!("{REVERSE}sorted = sort(tokens_asis, tokens_asis);\n");
+    let mut program = Program::from_source("long.rasp", &source, NoFiles).expect("loads");
+    let reverse = program.sop("reverse", "run").expect("reverse is an s-op");
+    let sorted = program.sop("sorted", "run").expect("sorted is an s-op");
+    let ints = |values: &rasp::Sequence| -> Vec<i64> {
+        values.values.iter().map(|a| rasp_core::pyfmt::py_str(a).parse().expect("an int")).collect()
+    };
+    let counting = Value::list((0..N).map(Value::int).collect());
+    let reversed = program.run(reverse, &counting).expect("runs");
+    assert_eq!(ints(&reversed), (0..N).rev().collect::<Vec<_>>());
+    // x -> 7x mod p permutes 1..p-1; these are 200,000 distinct values.
+    let permuted: Vec<i64> = (1..=N).map(|x| x * 7 % PRIME).collect();
+    let mut by_hand = permuted.clone();
+    by_hand.sort_unstable();
+    let permuted = Value::list(permuted.into_iter().map(Value::int).collect());
+    assert_eq!(ints(&program.run(sorted, &permuted).expect("runs")), by_hand);
+}
+
 #[test]
 fn analyses_and_draws() {
     let program = reverse();

@@ -18,7 +18,7 @@ use super::rows::{Matrices, Rows};
 use super::structured::{Total, term_totals};
 use crate::atom::Atom;
 use crate::error::{EvalError, EvalResult};
-use crate::eval::{MAX_INPUT_LEN, MAX_MATRIX_LEN, NodeValue, apply_map, convert_token, mean};
+use crate::eval::{MAX_INPUT_LEN, MAX_MATRIX_LEN, NodeValue, apply_map, convert_token, input_too_long, mean};
 use crate::graph::{Graph, MapOp, NodeId, NodeKind, Predicate, TokenConversion};
 use crate::mask::AttentionMask;
 use crate::pyops;
@@ -54,6 +54,10 @@ pub(crate) struct Engine {
     matrices: Matrices,
     strategy: BatchStrategy,
     mask: AttentionMask,
+    /// See [`Engine::keep_all`].
+    keep_all: bool,
+    /// The buffer of the last aggregate's per-query totals, reused.
+    totals: Vec<Total>,
 }
 
 /// Values of a sequence under construction: atoms, until a value that is
@@ -112,29 +116,53 @@ fn seq_in<'a>(slots: &'a [Slot], plan: &Plan, id: NodeId) -> Option<&'a Rc<Seque
 }
 
 impl Engine {
-    pub(crate) fn new(plan: &Plan, strategy: BatchStrategy, mask: AttentionMask) -> Engine {
+    /// An engine for any plan: its tables grow to the plans it runs.
+    pub(crate) fn new(strategy: BatchStrategy, mask: AttentionMask) -> Engine {
         Engine {
-            slots: vec![Slot::Empty; plan.order.len()],
+            slots: Vec::new(),
             pool: Vec::new(),
-            cache: OrderCache::new(plan.slot_of.len()),
+            cache: OrderCache::default(),
             row_buffers: Vec::new(),
-            matrices: Matrices::new(plan.slot_of.len()),
+            matrices: Matrices::default(),
             strategy,
             mask,
+            keep_all: false,
+            totals: Vec::new(),
         }
     }
 
     /// Every root's value on `input`, or the error the plain evaluator
     /// gives for that root.
     pub(crate) fn run(&mut self, graph: &Graph, plan: &Plan, input: &[Value]) -> Vec<EvalResult<NodeValue>> {
+        self.run_given(graph, plan, input, &|_| None)
+    }
+
+    /// `run`, with the values of the plan's known nodes from `given`.
+    pub(crate) fn run_given(
+        &mut self,
+        graph: &Graph,
+        plan: &Plan,
+        input: &[Value],
+        given: &dyn Fn(NodeId) -> Option<Rc<Sequence>>,
+    ) -> Vec<EvalResult<NodeValue>> {
         if input.len() > MAX_INPUT_LEN {
-            let e = EvalError::rasp(format!("input too long: {} elements (the limit is {MAX_INPUT_LEN})", input.len()));
+            let e = input_too_long(input.len(), MAX_INPUT_LEN);
             return plan.roots.iter().map(|_| Err(e.clone())).collect();
         }
         self.recycle();
+        self.slots.resize(plan.order.len(), Slot::Empty);
         self.cache.clear();
+        self.cache.grow(plan.id_bound());
         self.matrices.clear();
+        self.matrices.grow(plan.id_bound());
         for (i, &id) in plan.order.iter().enumerate() {
+            if plan.known[i] {
+                self.slots[i] = match given(id) {
+                    Some(seq) => Slot::Seq(seq),
+                    None => Slot::Failed(id, Rc::new(EvalError::internal("missing known value"))),
+                };
+                continue;
+            }
             let inherited = plan.inputs[i]
                 .iter()
                 .filter_map(|&p| match self.slots.get(p as usize) {
@@ -150,8 +178,49 @@ impl Engine {
                     Err(e) => Slot::Failed(id, Rc::new(e)),
                 },
             };
+            if !self.keep_all {
+                self.release_dead(plan, i);
+            }
         }
         plan.roots.iter().map(|&root| self.root_value(graph, plan, root, input.len())).collect()
+    }
+
+    /// Keeps every value until the next input (for a memoising caller,
+    /// which reads them with [`Engine::computed`]); otherwise values are
+    /// dropped after their last reader, which bounds the memory of long
+    /// inputs by the values alive at once instead of all of them.
+    pub(crate) fn keep_all(&mut self, keep: bool) {
+        self.keep_all = keep;
+    }
+
+    /// The sequences computed by the last run (known ones excluded).
+    pub(crate) fn computed<'a>(&'a self, plan: &'a Plan) -> impl Iterator<Item = (NodeId, &'a Rc<Sequence>)> + 'a {
+        plan.order.iter().zip(&self.slots).zip(&plan.known).filter_map(|((id, slot), known)| match slot {
+            Slot::Seq(rc) if !known => Some((*id, rc)),
+            _ => None,
+        })
+    }
+
+    /// Drops the sequences whose last reader is position `i`, giving their
+    /// buffers back to the pool; roots stay.
+    fn release_dead(&mut self, plan: &Plan, i: usize) {
+        let reads = &plan.inputs[i];
+        for &p in reads.iter().chain(std::iter::once(&(i as u32))) {
+            let p = p as usize;
+            if p >= self.slots.len() || plan.is_root[p] || plan.last_use[p] as usize != i {
+                continue;
+            }
+            // A selector's value is read through its key and query columns
+            // (by aggregates later on): only s-ops nobody reads later go.
+            if let Slot::Seq(_) = &self.slots[p]
+                && let Slot::Seq(rc) = std::mem::replace(&mut self.slots[p], Slot::Empty)
+                && let Ok(seq) = Rc::try_unwrap(rc)
+            {
+                let mut values = seq.values;
+                values.clear();
+                self.pool.push(values);
+            }
+        }
     }
 
     /// Gives the buffers of the last input's sequences back to the pool.
@@ -230,8 +299,13 @@ impl Engine {
             }
             NodeKind::Constant(v) => {
                 let mut b = self.builder(n);
-                for _ in 0..n {
-                    b.push(v.clone());
+                match v {
+                    Value::Atom(a) => b.atoms.resize(n, a.clone()),
+                    _ => {
+                        for _ in 0..n {
+                            b.push(v.clone());
+                        }
+                    }
                 }
                 seq(b.finish(Shown::Tuple, graph)?)
             }
@@ -298,7 +372,8 @@ impl Engine {
         } else {
             selector_plan.terms.as_ref().and_then(|terms| {
                 let column_of = |id: NodeId| seq_in(slots, plan, id).map(Rc::as_ref);
-                term_totals(terms, n, &column_of, &mut self.cache, weights.as_deref(), self.mask)
+                let buffer = std::mem::take(&mut self.totals);
+                term_totals(terms, n, &column_of, &mut self.cache, weights.as_deref(), self.mask, buffer)
                     .filter(|t| consistent(t, n))
             })
         };
@@ -341,6 +416,7 @@ impl Engine {
                 if let Some(r) = rows {
                     self.row_buffers = r.into_buffers();
                 }
+                self.totals = totals;
             }
             None => {
                 // Small selectors are kept whole and shared between

@@ -25,6 +25,11 @@
 //!   columns; integral floats whose magnitudes add up to at most 2**53);
 //!   otherwise the selected values are summed in key order as Python does.
 //!   Errors are the plain evaluator's, per root.
+//! * **Memoised, one root at a time.** [`FastEvaluator`] (`memo.rs`) is
+//!   this engine behind the plain evaluator's interface, as the REPL and
+//!   the facade use it: each call plans only the ancestors not memoised
+//!   for its input yet. Values nobody reads any more are dropped during a
+//!   run of a long input, so its memory is what is alive at once.
 //! * **Batches across cores.** [`BatchEvaluator::eval_batch`] spreads
 //!   inputs over rayon's threads. Graph values share data through `Rc`, so
 //!   each worker rebuilds its own copy of the planned graph from an owned
@@ -37,12 +42,14 @@
 //! a selector itself past `MAX_MATRIX_LEN`, with the plain error.
 
 mod engine;
+mod memo;
 mod order;
 mod owned;
 mod plan;
 mod rows;
 mod structured;
 
+pub use memo::FastEvaluator;
 pub use owned::{OwnedAtom, OwnedNodeValue, OwnedSequence, OwnedValue};
 
 use crate::atom::Atom;
@@ -50,12 +57,13 @@ use crate::error::EvalResult;
 use crate::eval::NodeValue;
 use crate::graph::{Graph, NodeId};
 use crate::mask::AttentionMask;
-use crate::value::Value;
+use crate::value::{Value, char_value};
 use engine::Engine;
 use owned::Blueprint;
 use plan::Plan;
 #[cfg(feature = "parallel")]
 use rayon::prelude::*;
+use std::cell::OnceCell;
 
 /// How aggregates read their selectors. `Auto` is right for every use;
 /// the others exist so tests can hold each path to the oracle.
@@ -82,7 +90,7 @@ pub trait BatchInput: Sync {
 impl BatchInput for &str {
     fn to_values(&self) -> Vec<Value> {
         let mut values = Vec::with_capacity(self.len());
-        values.extend(self.chars().map(|c| Value::str(c.encode_utf8(&mut [0; 4]))));
+        values.extend(self.chars().map(char_value));
         values
     }
 }
@@ -126,7 +134,8 @@ impl BatchInput for Vec<OwnedAtom> {
 pub struct BatchEvaluator<'g> {
     graph: &'g Graph,
     plan: Plan,
-    blueprint: Blueprint,
+    /// Built on the first batch: single inputs do not need it.
+    blueprint: OnceCell<Blueprint>,
     engine: Engine,
     strategy: BatchStrategy,
     mask: AttentionMask,
@@ -136,12 +145,11 @@ impl<'g> BatchEvaluator<'g> {
     /// Plans the evaluation of `roots` (s-ops or selectors).
     pub fn new(graph: &'g Graph, roots: &[NodeId]) -> BatchEvaluator<'g> {
         let plan = Plan::new(graph, roots);
-        let blueprint = Blueprint::new(graph, &plan.order);
-        let engine = Engine::new(&plan, BatchStrategy::Auto, AttentionMask::Bidirectional);
+        let engine = Engine::new(BatchStrategy::Auto, AttentionMask::Bidirectional);
         BatchEvaluator {
             graph,
             plan,
-            blueprint,
+            blueprint: OnceCell::new(),
             engine,
             strategy: BatchStrategy::Auto,
             mask: AttentionMask::Bidirectional,
@@ -151,7 +159,7 @@ impl<'g> BatchEvaluator<'g> {
     /// The same evaluator with another strategy (for tests and benchmarks).
     pub fn with_strategy(mut self, strategy: BatchStrategy) -> BatchEvaluator<'g> {
         self.strategy = strategy;
-        self.engine = Engine::new(&self.plan, strategy, self.mask);
+        self.engine = Engine::new(strategy, self.mask);
         self
     }
 
@@ -159,7 +167,7 @@ impl<'g> BatchEvaluator<'g> {
     /// results equal `Evaluator::with_mask(mask)`'s.
     pub fn with_mask(mut self, mask: AttentionMask) -> BatchEvaluator<'g> {
         self.mask = mask;
-        self.engine = Engine::new(&self.plan, self.strategy, mask);
+        self.engine = Engine::new(self.strategy, mask);
         self
     }
 
@@ -215,7 +223,8 @@ impl<'g> BatchEvaluator<'g> {
         // A few chunks per thread balance the load; each chunk rebuilds the
         // graph once.
         let chunk = inputs.len().div_ceil(threads * 4).max(1);
-        let (blueprint, plan, strategy, mask) = (&self.blueprint, &self.plan, self.strategy, self.mask);
+        let blueprint = self.blueprint.get_or_init(|| Blueprint::new(self.graph, &self.plan.order));
+        let (plan, strategy, mask) = (&self.plan, self.strategy, self.mask);
         #[cfg(feature = "parallel")]
         let parts = inputs.par_chunks(chunk);
         // Without threads (e.g. in the browser) the chunks run in turn.
@@ -224,7 +233,7 @@ impl<'g> BatchEvaluator<'g> {
         let chunks: Vec<Vec<R>> = parts
             .map(|part| {
                 let graph = blueprint.to_graph();
-                let mut engine = Engine::new(plan, strategy, mask);
+                let mut engine = Engine::new(strategy, mask);
                 part.iter()
                     .map(|input| {
                         let results = engine.run(&graph, plan, &input.to_values());

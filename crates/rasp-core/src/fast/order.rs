@@ -9,6 +9,7 @@ use crate::atom::Atom;
 use crate::graph::NodeId;
 use crate::sequence::{SeqType, Sequence};
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::rc::Rc;
 
 /// A number of a sortable column: never NaN.
@@ -79,6 +80,11 @@ fn domain(seq: &Sequence) -> Domain {
     if seq.seq_type == SeqType::Str { Domain::Str } else { Domain::Num }
 }
 
+/// Str columns longer than this are numbered by hashing before sorting;
+/// shorter ones are sorted directly (a hash table costs more than a few
+/// comparisons).
+const HASH_FROM: usize = 64;
+
 /// The keys of a column as Python orders them.
 #[derive(Debug)]
 pub(crate) struct ColumnOrder {
@@ -105,7 +111,7 @@ impl ColumnOrder {
         let mut rank = vec![0u32; n];
         let mut representative = Vec::with_capacity(n);
         match domain(seq) {
-            Domain::Str => {
+            Domain::Str if n <= HASH_FROM => {
                 let mut sorted: Vec<u32> = (0..n as u32).collect();
                 sorted.sort_unstable_by(|&x, &y| str_of(&seq.values[x as usize]).cmp(str_of(&seq.values[y as usize])));
                 let mut previous: Option<&str> = None;
@@ -118,27 +124,93 @@ impl ColumnOrder {
                     rank[k as usize] = representative.len() as u32 - 1;
                 }
             }
-            Domain::Num => {
-                let mut keys: Vec<NumKey> = Vec::with_capacity(n);
-                for a in &seq.values {
-                    keys.push(NumKey::of(a)?);
+            Domain::Str => {
+                // Inputs hold few distinct strings (characters, words):
+                // number them by hashing, once per position, and sort only
+                // the distinct ones. Equal strings often share one
+                // allocation, which the previous position's check catches.
+                let mut number: HashMap<&str, u32> = HashMap::new();
+                let mut first: Vec<u32> = Vec::new();
+                let mut numbers: Vec<u32> = Vec::with_capacity(n);
+                // Equal tokens usually share one allocation (inputs are
+                // split into shared characters): a small table keyed by
+                // address answers most positions without hashing the text.
+                let mut by_address: [(usize, u32); 64] = [(0, 0); 64];
+                for (k, a) in seq.values.iter().enumerate() {
+                    let v = str_of(a);
+                    let address = v.as_ptr() as usize;
+                    let slot = &mut by_address[(address >> 4) % 64];
+                    let id = if slot.0 == address && !v.is_empty() {
+                        slot.1
+                    } else {
+                        let id = *number.entry(v).or_insert_with(|| {
+                            first.push(k as u32);
+                            first.len() as u32 - 1
+                        });
+                        *slot = (address, id);
+                        id
+                    };
+                    numbers.push(id);
                 }
-                let mut sorted: Vec<u32> = (0..n as u32).collect();
-                if keys.iter().all(|k| matches!(k, NumKey::I(_))) {
-                    let ints: Vec<i64> = keys.iter().map(|k| if let NumKey::I(v) = k { *v } else { 0 }).collect();
-                    if !ints.is_sorted() {
-                        sorted.sort_unstable_by_key(|&k| ints[k as usize]);
+                let text = |id: u32| str_of(&seq.values[first[id as usize] as usize]);
+                let mut by_text: Vec<u32> = (0..first.len() as u32).collect();
+                by_text.sort_unstable_by(|&x, &y| text(x).cmp(text(y)));
+                let mut rank_of = vec![0u32; first.len()];
+                for (r, &id) in by_text.iter().enumerate() {
+                    rank_of[id as usize] = r as u32;
+                    representative.push(first[id as usize]);
+                }
+                for (r, id) in rank.iter_mut().zip(&numbers) {
+                    *r = rank_of[*id as usize];
+                }
+            }
+            Domain::Num => {
+                // Int columns (the common case: positions, counts) are read
+                // straight from the atoms; only floats need `NumKey`s.
+                let ints: Option<Vec<i64>> = seq
+                    .values
+                    .iter()
+                    .map(|a| match a {
+                        Atom::Int(v) => Some(*v),
+                        Atom::Bool(b) => Some(i64::from(*b)),
+                        _ => None,
+                    })
+                    .collect();
+                let keys: Vec<NumKey> = match &ints {
+                    Some(_) => Vec::new(),
+                    None => seq.values.iter().map(NumKey::of).collect::<Option<_>>()?,
+                };
+                if let Some(ints) = ints {
+                    if let Some((ranks, representatives)) = dense_ranks(&ints) {
+                        return Some(ColumnOrder {
+                            domain: Domain::Num,
+                            distinct: representatives.len(),
+                            rank: ranks,
+                            representative: representatives,
+                        });
                     }
-                    let mut previous: Option<i64> = None;
-                    for &k in &sorted {
+                    let mut rank_in_order = |k: u32, previous: &mut Option<i64>| {
                         let v = ints[k as usize];
-                        if previous != Some(v) {
+                        if *previous != Some(v) {
                             representative.push(k);
-                            previous = Some(v);
+                            *previous = Some(v);
                         }
                         rank[k as usize] = representative.len() as u32 - 1;
+                    };
+                    let mut previous: Option<i64> = None;
+                    if ints.is_sorted() {
+                        for k in 0..n as u32 {
+                            rank_in_order(k, &mut previous);
+                        }
+                    } else {
+                        let mut sorted: Vec<u32> = (0..n as u32).collect();
+                        sorted.sort_unstable_by_key(|&k| ints[k as usize]);
+                        for &k in &sorted {
+                            rank_in_order(k, &mut previous);
+                        }
                     }
                 } else {
+                    let mut sorted: Vec<u32> = (0..n as u32).collect();
                     sorted.sort_unstable_by(|&x, &y| num_cmp(keys[x as usize], keys[y as usize]));
                     let mut previous: Option<NumKey> = None;
                     for &k in &sorted {
@@ -154,6 +226,40 @@ impl ColumnOrder {
         }
         Some(ColumnOrder { domain: domain(seq), rank, distinct: representative.len(), representative })
     }
+}
+
+/// Ranks of an unsorted int column whose values span at most twice its
+/// length (positions computed from positions, such as `sort`'s target
+/// positions), by counting instead of sorting; with a position holding
+/// each rank's value. `None` for other columns (sorted ones, short ones,
+/// sparse values), which are sorted.
+fn dense_ranks(ints: &[i64]) -> Option<(Vec<u32>, Vec<u32>)> {
+    let n = ints.len();
+    if n <= HASH_FROM || ints.is_sorted() {
+        return None;
+    }
+    let (min, max) = (*ints.iter().min()?, *ints.iter().max()?);
+    let span = usize::try_from(max.checked_sub(min)?).ok()?.checked_add(1)?;
+    if span > 2 * n {
+        return None;
+    }
+    let mut first = vec![u32::MAX; span];
+    for (k, &v) in ints.iter().enumerate() {
+        let slot = &mut first[(v - min) as usize];
+        if *slot == u32::MAX {
+            *slot = k as u32;
+        }
+    }
+    let mut rank_of = vec![0u32; span];
+    let mut representatives = Vec::new();
+    for (value, &k) in first.iter().enumerate() {
+        if k != u32::MAX {
+            rank_of[value] = representatives.len() as u32;
+            representatives.push(k);
+        }
+    }
+    let ranks = ints.iter().map(|&v| rank_of[(v - min) as usize]).collect();
+    Some((ranks, representatives))
 }
 
 /// Where each query value falls among a key column's distinct values.
@@ -216,6 +322,9 @@ impl Bounds {
 /// Largest prefix-mask table kept per key column (8 MB).
 const MAX_MASK_WORDS: usize = 1 << 20;
 
+/// How many spare buffers an `OrderCache` keeps.
+const MAX_SPARE: usize = 8;
+
 /// `(key, query)` and their bounds (`None`: not sortable).
 type KnownBounds = ((NodeId, NodeId), Option<Rc<Bounds>>);
 
@@ -229,11 +338,19 @@ pub(crate) struct OrderCache {
     touched: Vec<usize>,
     /// Few pairs per program: a list beats hashing.
     bounds: Vec<KnownBounds>,
+    /// Spare `u32` buffers for the counting (`structured.rs`), kept from
+    /// term to term and input to input: long inputs would otherwise map
+    /// fresh pages for every term.
+    spare: Vec<Vec<u32>>,
 }
 
 impl OrderCache {
-    pub(crate) fn new(nodes: usize) -> OrderCache {
-        OrderCache { orders: vec![None; nodes], masks: vec![None; nodes], touched: Vec::new(), bounds: Vec::new() }
+    /// Makes room for node ids below `nodes` (tables only grow).
+    pub(crate) fn grow(&mut self, nodes: usize) {
+        if self.orders.len() < nodes {
+            self.orders.resize(nodes, None);
+            self.masks.resize(nodes, None);
+        }
     }
 
     pub(crate) fn clear(&mut self) {
@@ -243,6 +360,21 @@ impl OrderCache {
         }
         self.touched.clear();
         self.bounds.clear();
+    }
+
+    /// A buffer of `n` copies of `value`, reusing a spare one.
+    pub(crate) fn take_filled(&mut self, n: usize, value: u32) -> Vec<u32> {
+        let mut buffer = self.spare.pop().unwrap_or_default();
+        buffer.clear();
+        buffer.resize(n, value);
+        buffer
+    }
+
+    /// Keeps `buffer` for [`OrderCache::take_filled`] (a few at most).
+    pub(crate) fn give(&mut self, buffer: Vec<u32>) {
+        if self.spare.len() < MAX_SPARE {
+            self.spare.push(buffer);
+        }
     }
 
     pub(crate) fn order(&mut self, id: NodeId, seq: &Sequence) -> Option<Rc<ColumnOrder>> {

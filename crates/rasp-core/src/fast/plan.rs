@@ -10,7 +10,7 @@
 //! Everything here depends on the graph only, not on an input.
 
 use crate::graph::{Graph, NodeId, NodeKind, Predicate};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// A comparison without `!=` (which expands into `all - ==`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -55,62 +55,117 @@ pub(crate) struct SelectorPlan {
 /// The evaluation plan for a set of roots.
 #[derive(Debug, Clone)]
 pub(crate) struct Plan {
-    /// Every node a root depends on, ascending (a topological order).
+    /// Every node a root depends on, ascending (a topological order),
+    /// stopping at known nodes.
     pub order: Vec<NodeId>,
     pub roots: Vec<NodeId>,
-    /// Per position in `order`: the positions of the node's inputs.
+    /// Per position in `order`: the positions of the node's inputs (none
+    /// for a known node).
     pub inputs: Vec<Vec<u32>>,
+    /// Per position in `order`: whether the node's value is given (already
+    /// computed on this input, see [`Plan::with_known`]) instead of computed.
+    pub known: Vec<bool>,
     /// Per position in `order`: the plan of a selector that an aggregate
     /// or a root reads.
     pub selectors: Vec<Option<SelectorPlan>>,
-    /// Id → position in `order` (`u32::MAX` if not planned).
-    pub slot_of: Vec<u32>,
+    /// Per position in `order`: the last position that reads it (its own
+    /// position if none does). A value nobody reads after that position
+    /// may be dropped, unless it is a root.
+    pub last_use: Vec<u32>,
+    /// Per position in `order`: whether it is a root.
+    pub is_root: Vec<bool>,
 }
 
 impl Plan {
     /// Roots that are not nodes of `graph` are left out of `order` (the
     /// evaluator reports them as internal errors).
     pub(crate) fn new(graph: &Graph, roots: &[NodeId]) -> Plan {
-        let mut seen = vec![false; graph.len()];
+        Plan::with_known(graph, roots, |_| false)
+    }
+
+    /// As `new`, but s-ops for which `known` holds are taken as given:
+    /// their ancestors are not planned (unless something else needs
+    /// them), and the engine is handed their values. This is how a
+    /// memoising caller evaluates only what is new.
+    pub(crate) fn with_known(graph: &Graph, roots: &[NodeId], known: impl Fn(NodeId) -> bool) -> Plan {
+        // A hash set, not a vector of the graph's size: a memoising caller
+        // plans a few new nodes of a graph that may hold 100,000.
+        let mut seen: HashSet<NodeId> = HashSet::new();
         let mut stack: Vec<NodeId> = roots.iter().copied().filter(|r| r.index() < graph.len()).collect();
-        for r in &stack {
-            seen[r.index()] = true;
-        }
+        stack.retain(|r| seen.insert(*r));
+        let is_known = |id: NodeId| !graph.is_selector(id) && known(id);
         let mut order = Vec::new();
         while let Some(id) = stack.pop() {
             order.push(id);
+            if is_known(id) {
+                continue;
+            }
             for p in graph.kind(id).inputs() {
-                if !seen[p.index()] {
-                    seen[p.index()] = true;
+                if seen.insert(p) {
                     stack.push(p);
                 }
             }
         }
         order.sort_unstable();
-        let mut slot_of = vec![u32::MAX; order.last().map_or(0, |id| id.index() + 1)];
-        for (i, id) in order.iter().enumerate() {
-            slot_of[id.index()] = i as u32;
+        let known: Vec<bool> = order.iter().map(|&id| is_known(id)).collect();
+        let slot = |id: NodeId| order.binary_search(&id).map_or(u32::MAX, |s| s as u32);
+        let inputs: Vec<Vec<u32>> = order
+            .iter()
+            .zip(&known)
+            .map(
+                |(id, &given)| {
+                    if given { Vec::new() } else { graph.kind(*id).inputs().into_iter().map(slot).collect() }
+                },
+            )
+            .collect();
+        let mut is_root = vec![false; order.len()];
+        for r in roots {
+            if let Ok(s) = order.binary_search(r) {
+                is_root[s] = true;
+            }
         }
-        let inputs =
-            order.iter().map(|id| graph.kind(*id).inputs().iter().map(|p| slot_of[p.index()]).collect()).collect();
+        // A root is used after everything; a selector is read through its
+        // columns by every aggregate that reads it (and by the selectors
+        // built on it), so its inputs live as long as it does. Walking
+        // down the order, every reader's last use is final before its
+        // inputs are reached.
+        let mut last_use: Vec<u32> =
+            (0..order.len()).map(|i| if is_root[i] { order.len() as u32 } else { i as u32 }).collect();
+        for i in (0..order.len()).rev() {
+            let until = if graph.is_selector(order[i]) { last_use[i] } else { i as u32 };
+            for &p in &inputs[i] {
+                if let Some(last) = last_use.get_mut(p as usize) {
+                    *last = (*last).max(until);
+                }
+            }
+        }
         let mut selectors: Vec<Option<SelectorPlan>> = vec![None; order.len()];
         let mut memo: HashMap<NodeId, Option<Expansion>> = HashMap::new();
-        let read = order.iter().filter_map(|id| graph.kind(*id).as_aggregate().map(|parts| parts.selector));
+        let read = order
+            .iter()
+            .zip(&known)
+            .filter(|(_, given)| !**given)
+            .filter_map(|(id, _)| graph.kind(*id).as_aggregate().map(|parts| parts.selector));
         let wanted: Vec<NodeId> =
             read.chain(roots.iter().copied().filter(|r| r.index() < graph.len() && graph.is_selector(*r))).collect();
         for sel in wanted {
-            let slot = slot_of[sel.index()] as usize;
-            if selectors[slot].is_none() {
+            let Ok(at) = order.binary_search(&sel) else { continue };
+            if selectors[at].is_none() {
                 let terms = expand(graph, sel, &mut memo)
                     .map(|e| e.into_iter().map(|(literals, coefficient)| Term { coefficient, literals }).collect());
-                selectors[slot] = Some(SelectorPlan { terms, dag: selector_dag(graph, sel) });
+                selectors[at] = Some(SelectorPlan { terms, dag: selector_dag(graph, sel) });
             }
         }
-        Plan { order, roots: roots.to_vec(), inputs, selectors, slot_of }
+        Plan { order, roots: roots.to_vec(), inputs, known, selectors, last_use, is_root }
     }
 
     pub(crate) fn slot(&self, id: NodeId) -> Option<usize> {
-        self.slot_of.get(id.index()).filter(|&&s| s != u32::MAX).map(|&s| s as usize)
+        self.order.binary_search(&id).ok()
+    }
+
+    /// One more than the largest planned id: the size of tables indexed by id.
+    pub(crate) fn id_bound(&self) -> usize {
+        self.order.last().map_or(0, |id| id.index() + 1)
     }
 
     pub(crate) fn selector(&self, id: NodeId) -> Option<&SelectorPlan> {
@@ -165,6 +220,9 @@ fn product(a: &Expansion, b: &Expansion) -> Option<Expansion> {
             let mut literals: Vec<Literal> = la.iter().chain(lb.iter()).copied().collect();
             literals.sort_unstable();
             literals.dedup();
+            if contradictory(&literals) {
+                continue;
+            }
             let entry = out.entry(literals.clone()).or_insert(0);
             *entry = entry.checked_add(ca.checked_mul(*cb)?)?;
             if *entry == 0 {
@@ -176,6 +234,39 @@ fn product(a: &Expansion, b: &Expansion) -> Option<Expansion> {
         }
     }
     Some(out)
+}
+
+/// Whether a conjunction holds for no key and query: two of its literals
+/// compare the same key and query columns with ops no single outcome
+/// satisfies (`key < q and key == q`, as `sort` builds `(a < b) or (a ==
+/// b and ...)`). Each op allows some of the outcomes less, equal, greater
+/// (a NaN gives none, which satisfies no literal either), so such a term
+/// is zero everywhere and is left out of the sum.
+fn contradictory(literals: &[Literal]) -> bool {
+    const LESS: u8 = 1;
+    const EQUAL: u8 = 2;
+    const GREATER: u8 = 4;
+    let outcomes = |op: LitOp| match op {
+        LitOp::Eq => EQUAL,
+        LitOp::Lt => LESS,
+        LitOp::Le => LESS | EQUAL,
+        LitOp::Gt => GREATER,
+        LitOp::Ge => GREATER | EQUAL,
+    };
+    // Sorted: literals on one (key, query) pair are adjacent.
+    let mut i = 0;
+    while i < literals.len() {
+        let pair = (literals[i].key, literals[i].query);
+        let mut allowed = LESS | EQUAL | GREATER;
+        while i < literals.len() && (literals[i].key, literals[i].query) == pair {
+            allowed &= outcomes(literals[i].op);
+            i += 1;
+        }
+        if allowed == 0 {
+            return true;
+        }
+    }
+    false
 }
 
 fn everything() -> Expansion {

@@ -270,16 +270,26 @@ fn self_valid(n: usize, w: usize) -> u64 {
 pub(crate) struct Matrices {
     by_node: Vec<Option<Rc<Vec<u64>>>>,
     touched: Vec<usize>,
+    /// The last input's matrices, to be filled again: a batch of short
+    /// inputs then allocates none.
+    spare: Vec<Vec<u64>>,
 }
 
 impl Matrices {
-    pub(crate) fn new(nodes: usize) -> Matrices {
-        Matrices { by_node: vec![None; nodes], touched: Vec::new() }
+    /// Makes room for node ids below `nodes` (the table only grows).
+    pub(crate) fn grow(&mut self, nodes: usize) {
+        if self.by_node.len() < nodes {
+            self.by_node.resize(nodes, None);
+        }
     }
 
     pub(crate) fn clear(&mut self) {
         for &i in &self.touched {
-            self.by_node[i] = None;
+            if let Some(matrix) = self.by_node[i].take()
+                && let Ok(buffer) = Rc::try_unwrap(matrix)
+            {
+                self.spare.push(buffer);
+            }
         }
         self.touched.clear();
     }
@@ -303,28 +313,30 @@ impl Matrices {
                 continue;
             }
             let get = |m: &Matrices, x: &NodeId| m.by_node.get(x.index()).cloned().flatten().ok_or_else(internal);
-            let matrix: Vec<u64> = match graph.kind(id) {
+            let mut matrix = self.spare.pop().unwrap_or_default();
+            matrix.clear();
+            match graph.kind(id) {
                 NodeKind::Select { .. } | NodeKind::SelectAll => {
-                    Rows::new(graph, &[id], n, column, cache, Vec::new(), true)?.into_buffers()
+                    matrix = Rows::new(graph, &[id], n, column, cache, matrix, true)?.into_buffers();
                 }
                 NodeKind::SelectAnd(a, b) => {
                     let (a, b) = (get(self, a)?, get(self, b)?);
-                    a.iter().zip(b.iter()).map(|(x, y)| x & y).collect()
+                    matrix.extend(a.iter().zip(b.iter()).map(|(x, y)| x & y));
                 }
                 NodeKind::SelectOr(a, b) => {
                     let (a, b) = (get(self, a)?, get(self, b)?);
-                    a.iter().zip(b.iter()).map(|(x, y)| x | y).collect()
+                    matrix.extend(a.iter().zip(b.iter()).map(|(x, y)| x | y));
                 }
                 NodeKind::SelectNot(a) => {
                     let a = get(self, a)?;
-                    a.iter().enumerate().map(|(j, x)| !x & self_valid(n, j % words.max(1))).collect()
+                    matrix.extend(a.iter().enumerate().map(|(j, x)| !x & self_valid(n, j % words.max(1))));
                 }
                 NodeKind::Tokens(_)
                 | NodeKind::Indices
                 | NodeKind::Constant(_)
                 | NodeKind::Map { .. }
                 | NodeKind::Aggregate { .. } => return Err(internal()),
-            };
+            }
             if matrix.len() != size {
                 return Err(internal());
             }

@@ -86,8 +86,9 @@ struct Dim {
     hi: Vec<u32>,
 }
 
-/// Totals per query for a selector's terms, or `None` when a column is not
-/// sortable or a conjunction has more than two varying dimensions.
+/// Totals per query for a selector's terms, in `totals` (emptied first),
+/// or `None` when a column is not sortable or a conjunction has more than
+/// two varying dimensions.
 pub(crate) fn term_totals<'a>(
     terms: &[super::plan::Term],
     n: usize,
@@ -95,8 +96,12 @@ pub(crate) fn term_totals<'a>(
     cache: &mut OrderCache,
     weights: Option<&[i64]>,
     mask: AttentionMask,
+    mut totals: Vec<Total>,
 ) -> Option<Vec<Total>> {
-    let mut totals = vec![Total::default(); n];
+    // `totals` is the last call's buffer: refilling it spares the pages
+    // of a fresh allocation (48 bytes a position).
+    totals.clear();
+    totals.resize(n, Total::default());
     if n == 0 {
         return Some(totals);
     }
@@ -129,8 +134,8 @@ fn add_term<'a>(
         let keys = column(key)?;
         let order = cache.order(key, keys)?;
         let m = order.distinct as u32;
-        let mut lo = vec![0u32; n];
-        let mut hi = vec![m; n];
+        let mut lo = cache.take_filled(n, 0);
+        let mut hi = cache.take_filled(n, m);
         for literal in &term.literals[i..j] {
             let queries = column(literal.query)?;
             let (_, bounds) = cache.bounds(key, keys, literal.query, queries)?;
@@ -147,7 +152,7 @@ fn add_term<'a>(
                 }
             }
         }
-        if !classify(order, lo, hi, &mut dims, &mut statics, &mut active) {
+        if !classify(order, lo, hi, &mut dims, &mut statics, &mut active, cache) {
             return Some(()); // selects nothing for any query
         }
         i = j;
@@ -156,7 +161,8 @@ fn add_term<'a>(
     // positions 0..visible_keys(q, n) (semantics.md §6).
     if mask.hides_any(n) {
         let hi: Vec<u32> = (0..n).map(|q| mask.visible_keys(q, n) as u32).collect();
-        if !classify(Rc::new(ColumnOrder::positions(n)), vec![0; n], hi, &mut dims, &mut statics, &mut active) {
+        let lo = cache.take_filled(n, 0);
+        if !classify(Rc::new(ColumnOrder::positions(n)), lo, hi, &mut dims, &mut statics, &mut active, cache) {
             return Some(());
         }
     }
@@ -195,8 +201,23 @@ fn add_term<'a>(
                 }
             }
         }
-        [x, y] => sweep(x, y, &included, weights, c, active.as_deref(), totals),
+        [x, y] => {
+            let (active, point) = (active.as_deref(), |k: usize| point(k, weights));
+            if included.len() <= FEW_KEYS {
+                few_keys(x, y, &included, point, c, active, totals);
+            } else if single_ranks(x) {
+                grouped(x, y, &included, point, c, active, totals);
+            } else if single_ranks(y) {
+                grouped(y, x, &included, point, c, active, totals);
+            } else {
+                sweep(x, y, &included, weights, c, active, totals);
+            }
+        }
         _ => return None,
+    }
+    for d in dims {
+        cache.give(d.lo);
+        cache.give(d.hi);
     }
     Some(())
 }
@@ -206,6 +227,8 @@ fn add_term<'a>(
 /// selects anything there selects the same interval: it then only filters
 /// keys (and turns the other queries off). `false` when no query selects
 /// anything (the term adds nothing).
+/// `lo` and `hi` go back to `cache`'s spare buffers unless they become a
+/// dimension.
 fn classify(
     order: Rc<ColumnOrder>,
     mut lo: Vec<u32>,
@@ -213,6 +236,7 @@ fn classify(
     dims: &mut Vec<Dim>,
     statics: &mut Vec<(Rc<ColumnOrder>, u32, u32)>,
     active: &mut Option<Vec<bool>>,
+    cache: &mut OrderCache,
 ) -> bool {
     let n = lo.len();
     for q in 0..n {
@@ -222,6 +246,8 @@ fn classify(
         }
     }
     let Some(first) = (0..n).find(|&q| lo[q] < hi[q]) else {
+        cache.give(lo);
+        cache.give(hi);
         return false;
     };
     let (lo0, hi0) = (lo[first], hi[first]);
@@ -233,10 +259,119 @@ fn classify(
             }
         }
         statics.push((order, lo0, hi0));
+        cache.give(lo);
+        cache.give(hi);
     } else {
         dims.push(Dim { order, lo, hi });
     }
     true
+}
+
+/// Up to this many keys, a two-dimensional term tests each key against
+/// each query (`selector_width`'s `sel and select(indices, 0, ==)` keeps
+/// one key) instead of sorting events.
+const FEW_KEYS: usize = 8;
+
+fn contains(d: &Dim, q: usize, k: usize) -> bool {
+    (d.lo[q]..d.hi[q]).contains(&d.order.rank[k])
+}
+
+/// Two varying dimensions over a few keys: key by key.
+fn few_keys(
+    x: &Dim,
+    y: &Dim,
+    included: &[u32],
+    point: impl Fn(usize) -> Acc,
+    c: i64,
+    active: Option<&[bool]>,
+    totals: &mut [Total],
+) {
+    for (q, t) in totals.iter_mut().enumerate() {
+        if active.is_some_and(|a| !a[q]) {
+            continue;
+        }
+        let mut sum = Acc::default();
+        for &k in included {
+            let k = k as usize;
+            if contains(x, q, k) && contains(y, q, k) {
+                sum += point(k);
+            }
+        }
+        t.add(c, sum);
+    }
+}
+
+/// Whether every query's interval in `d` holds at most one rank: the
+/// dimension of an `==` literal.
+fn single_ranks(d: &Dim) -> bool {
+    d.lo.iter().zip(&d.hi).all(|(lo, hi)| hi.saturating_sub(*lo) <= 1)
+}
+
+/// Two varying dimensions where `x` is an equality (`single_ranks`): the
+/// keys grouped by their x rank and sorted by y rank within a group, with
+/// prefix sums, so each query takes two binary searches in its group
+/// (`sort`'s `select(key, key, ==) and select(indices, indices, <)`).
+fn grouped(
+    x: &Dim,
+    y: &Dim,
+    included: &[u32],
+    point: impl Fn(usize) -> Acc,
+    c: i64,
+    active: Option<&[bool]>,
+    totals: &mut [Total],
+) {
+    let (mut keys, start) = bucket(included, x.order.distinct, |&k| x.order.rank[k as usize] as usize);
+    let y_rank = |k: &u32| y.order.rank[*k as usize];
+    for group in start.windows(2) {
+        let group = &mut keys[group[0]..group[1]];
+        if !group.is_sorted_by_key(y_rank) {
+            group.sort_unstable_by_key(y_rank);
+        }
+    }
+    let ranks: Vec<u32> = keys.iter().map(y_rank).collect();
+    let mut prefix = Vec::with_capacity(keys.len() + 1);
+    let mut running = Acc::default();
+    prefix.push(running);
+    for &k in &keys {
+        running += point(k as usize);
+        prefix.push(running);
+    }
+    // Per group, where the last query's bounds fell: queries usually come
+    // with growing bounds (`indices < q` over q = 0, 1, ...), and a search
+    // forward from there touches a few nearby cache lines instead of a
+    // whole binary search.
+    let mut cursors = vec![(0usize, 0usize); x.order.distinct];
+    for (q, t) in totals.iter_mut().enumerate() {
+        let (xl, xh, yl, yh) = (x.lo[q], x.hi[q], y.lo[q], y.hi[q]);
+        if xl >= xh || yl >= yh || active.is_some_and(|a| !a[q]) {
+            continue;
+        }
+        let (from, to) = (start[xl as usize], start[xl as usize + 1]);
+        let group = &ranks[from..to];
+        let cursor = &mut cursors[xl as usize];
+        cursor.0 = seek(group, cursor.0, yl);
+        cursor.1 = seek(group, cursor.1, yh);
+        t.add(c, prefix[from + cursor.1] - prefix[from + cursor.0]);
+    }
+}
+
+/// `ranks.partition_point(|r| r < bound)` (`ranks` ascending), searched
+/// from `cursor` (a previous answer): forward by doubling steps when the
+/// answer lies ahead, else by bisection of what lies before.
+fn seek(ranks: &[u32], cursor: usize, bound: u32) -> usize {
+    let cursor = cursor.min(ranks.len());
+    if cursor > 0 && ranks[cursor - 1] >= bound {
+        return ranks[..cursor].partition_point(|&r| r < bound);
+    }
+    // Every rank before `low` is below `bound`.
+    let mut low = cursor;
+    let mut step = 1;
+    while low + step <= ranks.len() && ranks[low + step - 1] < bound {
+        low += step;
+        step *= 2;
+    }
+    let high = (low + step).min(ranks.len());
+    low + ranks[low..high].partition_point(|&r| r < bound)
 }
 
 /// Fenwick tree over ranks `0..m` of a `y` dimension: counts and
@@ -337,5 +472,24 @@ fn sweep(
         for &(_, ey, q, sign) in &events[event_start[ex]..event_start[ex + 1]] {
             totals[q as usize].add(c * i64::from(sign), tree.prefix(ey as usize));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::seek;
+
+    /// `seek` answers as `partition_point` does, from every cursor, for
+    /// bounds below, among and above the ranks (with repeats).
+    #[test]
+    fn seek_agrees_with_partition_point_from_any_cursor() {
+        let ranks = [0u32, 0, 1, 3, 3, 3, 4, 7, 9, 9, 12];
+        for bound in 0..15 {
+            let want = ranks.partition_point(|&r| r < bound);
+            for cursor in 0..=ranks.len() + 2 {
+                assert_eq!(seek(&ranks, cursor, bound), want, "bound {bound}, cursor {cursor}");
+            }
+        }
+        assert_eq!(seek(&[], 0, 5), 0);
     }
 }
