@@ -100,3 +100,49 @@ fn every_translation_compiles_exactly_at_length_10() {
         assert_eq!(longest, Some((10, 150, false)), "{sop}");
     }
 }
+
+/// tracr's sizes for the same programs, measured with tracr at 9ce2b8c
+/// (python/tools/tracr_compare.py, docs/tracr.md): (s-op, N, layers,
+/// d_model). tracr gets its own BOS token and default settings.
+const TRACR_SIZES: [(&str, usize, usize, usize); 24] = [
+    ("length_tracr", 5, 1, 18),
+    ("length_tracr", 10, 1, 28),
+    ("reverse_tracr", 5, 4, 41),
+    ("reverse_tracr", 10, 4, 71),
+    ("hist_tracr", 5, 1, 18),
+    ("hist_tracr", 10, 1, 28),
+    ("sort_unique_tracr", 5, 2, 25),
+    ("sort_unique_tracr", 10, 2, 35),
+    ("sort_tracr", 5, 3, 50),
+    ("sort_tracr", 10, 3, 85),
+    ("sort_freq_tracr", 5, 5, 64),
+    ("sort_freq_tracr", 10, 5, 164),
+    ("frac_prevs_tracr", 5, 2, 13),
+    ("frac_prevs_tracr", 10, 2, 18),
+    ("pair_balance_tracr", 5, 2, 15),
+    ("pair_balance_tracr", 10, 2, 20),
+    ("dyck1_tracr", 5, 6, 38),
+    ("dyck1_tracr", 10, 6, 53),
+    ("dyck2_tracr", 5, 8, 55),
+    ("dyck2_tracr", 10, 8, 70),
+    ("count_less_freq_tracr", 5, 2, 25),
+    ("count_less_freq_tracr", 10, 2, 40),
+    ("count_a_tracr", 5, 1, 18),
+    ("count_a_tracr", 10, 1, 28),
+];
+
+/// Issue 15's "never bigger than tracr": at the same vocabulary and
+/// length, no more layers and no wider residual stream than tracr's model.
+#[test]
+fn no_translation_compiles_larger_than_tracr() {
+    for (sop, length, tracr_layers, tracr_width) in TRACR_SIZES {
+        let vocab = PROGRAMS.iter().find(|(name, _)| *name == sop).map(|(_, v)| *v).expect("in PROGRAMS");
+        let (graph, root) = common::graph_of(library(), sop);
+        let options = rasp_compile::CompileOptions::new(common::vocab(vocab), None, length);
+        let (model, _) = rasp_compile::compile(&graph, root, &options).unwrap_or_else(|e| panic!("{sop}: {e}"));
+        let layers = model.layers.len();
+        assert!(layers <= tracr_layers, "{sop} at N = {length}: {layers} layers, tracr {tracr_layers}");
+        let width = model.config.d_model;
+        assert!(width <= tracr_width, "{sop} at N = {length}: d_model {width}, tracr {tracr_width}");
+    }
+}
