@@ -65,8 +65,7 @@ fn predict(dir: &Path, input: &str) -> Result<Outputs, (String, ExitCode)> {
     }
     let folder = rasp::ModelFolder::read(dir).map_err(refuse)?;
     let model = &folder.model;
-    let word = rasp::parse_word(input, &model.config.vocab).map_err(refuse)?;
-    let mut word: Vec<String> = word;
+    let mut word = rasp::parse_word(input, &model.config.vocab).map_err(refuse)?;
     // The BOS is the model's to add (encode puts it in front); a user who
     // typed it anyway means the same input.
     if let Some(bos) = &model.config.bos

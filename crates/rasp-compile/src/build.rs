@@ -695,23 +695,7 @@ impl<'p, 'a> Builder<'p, 'a> {
             Some(f) => f,
             None => self.selector_form(encoding.selector, true)?,
         };
-        let mut qk: HashMap<(Dim, Dim), f64> = HashMap::new();
-        for term in &form.terms {
-            let query_rows = self.side_rows(&term.query)?;
-            let key_rows = self.side_rows(&term.key)?;
-            for (query_class, row) in term.weights.iter().enumerate() {
-                for (key_class, &w) in row.iter().enumerate() {
-                    if w == 0.0 {
-                        continue;
-                    }
-                    for &(query_dim, x) in &query_rows[query_class] {
-                        for &(key_dim, y) in &key_rows[key_class] {
-                            *qk.entry((query_dim, key_dim)).or_insert(0.0) += w * x * y;
-                        }
-                    }
-                }
-            }
-        }
+        let mut qk = self.score_weights(&form)?;
         // The start token is selected by every real query, like a BOS.
         *qk.entry((Dim::ONE, Dim::START)).or_insert(0.0) += 1.0;
         *qk.entry((Dim::START, Dim::START)).or_insert(0.0) += 1.0;
@@ -771,23 +755,7 @@ impl<'p, 'a> Builder<'p, 'a> {
             Some(f) => f,
             None => self.selector_form(selector, averaging)?,
         };
-        let mut qk: HashMap<(Dim, Dim), f64> = HashMap::new();
-        for term in &form.terms {
-            let query_rows = self.side_rows(&term.query)?;
-            let key_rows = self.side_rows(&term.key)?;
-            for (query_class, row) in term.weights.iter().enumerate() {
-                for (key_class, &w) in row.iter().enumerate() {
-                    if w == 0.0 {
-                        continue;
-                    }
-                    for &(query_dim, x) in &query_rows[query_class] {
-                        for &(key_dim, y) in &key_rows[key_class] {
-                            *qk.entry((query_dim, key_dim)).or_insert(0.0) += w * x * y;
-                        }
-                    }
-                }
-            }
-        }
+        let mut qk = self.score_weights(&form)?;
         // A real query scores the start position ½ (between "not selected",
         // ≤ 0, and "selected", ≥ 1); the start query looks only at itself.
         *qk.entry((Dim::ONE, Dim::START)).or_insert(0.0) += 0.5;
@@ -896,6 +864,29 @@ impl<'p, 'a> Builder<'p, 'a> {
             });
         }
         Ok(())
+    }
+
+    /// A selector's score as a bilinear form over residual dimensions:
+    /// (query dimension, key dimension) → weight, summed over its terms.
+    fn score_weights(&mut self, form: &crate::selector::Form) -> Result<HashMap<(Dim, Dim), f64>, CompileError> {
+        let mut qk: HashMap<(Dim, Dim), f64> = HashMap::new();
+        for term in &form.terms {
+            let query_rows = self.side_rows(&term.query)?;
+            let key_rows = self.side_rows(&term.key)?;
+            for (query_class, row) in term.weights.iter().enumerate() {
+                for (key_class, &w) in row.iter().enumerate() {
+                    if w == 0.0 {
+                        continue;
+                    }
+                    for &(query_dim, x) in &query_rows[query_class] {
+                        for &(key_dim, y) in &key_rows[key_class] {
+                            *qk.entry((query_dim, key_dim)).or_insert(0.0) += w * x * y;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(qk)
     }
 
     /// The rows of one side of a score term, one per class.

@@ -201,18 +201,8 @@ pub fn attention_depths(graph: &Graph, nodes: &[NodeId]) -> HashMap<NodeId, usiz
     sorted.sort();
     for id in sorted {
         let below = graph.kind(id).inputs().iter().map(|i| depth.get(i).copied().unwrap_or(0)).max().unwrap_or(0);
-        let own = match graph.kind(id) {
-            NodeKind::Aggregate { .. } => below + 1,
-            NodeKind::Tokens(_)
-            | NodeKind::Indices
-            | NodeKind::Constant(_)
-            | NodeKind::Map { .. }
-            | NodeKind::Select { .. }
-            | NodeKind::SelectAll
-            | NodeKind::SelectAnd(..)
-            | NodeKind::SelectOr(..)
-            | NodeKind::SelectNot(_) => below,
-        };
+        // Only an aggregate is an attention layer.
+        let own = if graph.kind(id).as_aggregate().is_some() { below + 1 } else { below };
         depth.insert(id, own);
     }
     depth
