@@ -580,15 +580,7 @@ fn consistent(totals: &[Total], n: usize) -> bool {
 fn weights_of(column: &Sequence) -> Option<Vec<i64>> {
     const EXACT: i64 = 1 << 53;
     match column.seq_type {
-        SeqType::Int => column
-            .values
-            .iter()
-            .map(|a| match a {
-                Atom::Int(v) => Some(*v),
-                Atom::Bool(b) => Some(i64::from(*b)),
-                _ => None,
-            })
-            .collect(),
+        SeqType::Int => super::order::int_values(&column.values),
         SeqType::Float => {
             let mut budget: i128 = 0;
             let mut out = Vec::with_capacity(column.values.len());

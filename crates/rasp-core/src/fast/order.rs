@@ -167,15 +167,7 @@ impl ColumnOrder {
             Domain::Num => {
                 // Int columns (the common case: positions, counts) are read
                 // straight from the atoms; only floats need `NumKey`s.
-                let ints: Option<Vec<i64>> = seq
-                    .values
-                    .iter()
-                    .map(|a| match a {
-                        Atom::Int(v) => Some(*v),
-                        Atom::Bool(b) => Some(i64::from(*b)),
-                        _ => None,
-                    })
-                    .collect();
+                let ints = int_values(&seq.values);
                 let keys: Vec<NumKey> = match &ints {
                     Some(_) => Vec::new(),
                     None => seq.values.iter().map(NumKey::of).collect::<Option<_>>()?,
@@ -438,4 +430,17 @@ impl OrderCache {
         }
         masks
     }
+}
+
+/// The values as integers when every one is an int or a bool (a bool counts
+/// as 0 or 1, as in Python); `None` when any is not.
+pub(super) fn int_values(values: &[Atom]) -> Option<Vec<i64>> {
+    values
+        .iter()
+        .map(|a| match a {
+            Atom::Int(v) => Some(*v),
+            Atom::Bool(b) => Some(i64::from(*b)),
+            _ => None,
+        })
+        .collect()
 }
