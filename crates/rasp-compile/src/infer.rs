@@ -12,7 +12,7 @@
 //! values is enumerated as a rational.
 
 use crate::error::CompileError;
-use crate::values::{ValueSet, apply, convert_token, means};
+use crate::values::{ValueSet, apply, convert_token, means, number};
 use rasp_core::{Atom, Graph, NodeId, NodeKind, Predicate, Value};
 use std::collections::{HashMap, HashSet};
 
@@ -218,6 +218,9 @@ fn map_support(
             None,
         ));
     }
+    if let Some(set) = combined_means(graph, inference, op, inputs) {
+        return Ok((Support::Free, Some(set)));
+    }
     // The product of the inputs' value sets.
     let sets: Vec<&ValueSet> = inputs.iter().map(|i| inference.values(*i)).collect();
     let total = sets.iter().try_fold(1usize, |acc, s| acc.checked_mul(s.len()).filter(|&n| n <= MAX_PRODUCT));
@@ -245,6 +248,116 @@ fn map_support(
     }
     let result = apply(op, &cols);
     Ok((Support::Free, Some(ValueSet::from_atoms(result.into_iter().flatten()))))
+}
+
+/// The values of an affine map of means over one selector, such as
+/// `opens - closes` in tracr's pair balance, where both are fractions of the
+/// same prefix: Σᵢ cᵢ·mean(vᵢ) + c is the mean of the per-position values
+/// wᵢ = Σᵢ cᵢ·vᵢ, so its values are the means of w, not every combination of
+/// the operands' values. The product would count p/i − q/j for every two
+/// prefix lengths i and j (1261² combinations at length 64 where 2521 values
+/// occur). `None` when the map is not of this form or its means are too many
+/// (the product then decides).
+fn combined_means(graph: &Graph, inference: &Inference, op: &rasp_core::MapOp, inputs: &[NodeId]) -> Option<ValueSet> {
+    /// An input of the map: a constant, or a mean of `table`'s values.
+    enum Operand<'a> {
+        Const(Atom),
+        Mean { table: &'a [Option<Atom>], default: Atom },
+    }
+    let affine = crate::plan::affine_op(graph, op, inputs)?;
+    let mut constant = affine.constant;
+    let mut selector = None;
+    let mut operands = Vec::with_capacity(inputs.len());
+    for (&input, &coefficient) in inputs.iter().zip(&affine.coefficients) {
+        match inference.support.get(&input)? {
+            Support::Const(a) => {
+                constant += coefficient * number(a)?;
+                operands.push(Operand::Const(a.clone()));
+            }
+            Support::Over(aggregate, _) if *aggregate == input && inference.averaging.contains(&input) => {
+                let NodeKind::Aggregate { selector: own, values, default } = graph.kind(input) else { return None };
+                if selector.is_some_and(|s| !same_selector(graph, s, *own)) {
+                    return None;
+                }
+                selector = Some(*own);
+                let Some(Support::Local(table)) = inference.support.get(values) else { return None };
+                let default = match default {
+                    None => Atom::Int(0),
+                    Some(Value::Atom(a)) => a.clone(),
+                    Some(_) => return None,
+                };
+                operands.push(Operand::Mean { table, default });
+            }
+            Support::Over(..) | Support::Local(_) | Support::Free => return None,
+        }
+    }
+    if operands.iter().filter(|o| matches!(o, Operand::Mean { .. })).count() < 2 {
+        return None;
+    }
+    // One selected position: the map of the values there, computed as the
+    // interpreter computes it; w at that position for the longer means.
+    let mut columns: Vec<Vec<Atom>> = vec![Vec::new(); operands.len()];
+    let mut weighted = Vec::new();
+    'rows: for row in 0..inference.reachable.len() {
+        let mut sum = 0.0;
+        let mut values = Vec::with_capacity(operands.len());
+        for (operand, coefficient) in operands.iter().zip(&affine.coefficients) {
+            match operand {
+                Operand::Const(a) => values.push(a.clone()),
+                Operand::Mean { table, .. } => {
+                    // The interpreter raises where a value is missing.
+                    let Some(value) = &table[row] else { continue 'rows };
+                    sum += coefficient * number(value)?;
+                    values.push(value.clone());
+                }
+            }
+        }
+        for (column, value) in columns.iter_mut().zip(values) {
+            column.push(value);
+        }
+        weighted.push(Atom::Float(sum));
+    }
+    let mut atoms: Vec<Atom> = apply(op, &columns).into_iter().flatten().collect();
+    // No selected position: the map of the defaults.
+    let defaults: Vec<Vec<Atom>> = operands
+        .iter()
+        .map(|o| match o {
+            Operand::Const(a) => vec![a.clone()],
+            Operand::Mean { default, .. } => vec![default.clone()],
+        })
+        .collect();
+    atoms.extend(apply(op, &defaults).into_iter().flatten());
+    let averages = means(&ValueSet::from_atoms(weighted), inference.n_pos, MAX_MEANS).ok()?;
+    atoms.extend(averages.iter().filter_map(number).map(|mean| Atom::Float(mean + constant)));
+    Some(ValueSet::from_atoms(atoms))
+}
+
+/// Whether two selectors select the same keys for every query: the same
+/// node, or built the same way from the same s-ops (two calls of one
+/// function make two equal selectors).
+fn same_selector(graph: &Graph, a: NodeId, b: NodeId) -> bool {
+    if a == b {
+        return true;
+    }
+    let other = graph.kind(b);
+    match graph.kind(a) {
+        NodeKind::Select { key, query, predicate } => matches!(other,
+            NodeKind::Select { key: k, query: q, predicate: p } if k == key && q == query && p == predicate),
+        NodeKind::SelectAll => matches!(other, NodeKind::SelectAll),
+        NodeKind::SelectAnd(a1, a2) => {
+            matches!(other, NodeKind::SelectAnd(b1, b2) if same_selector(graph, *a1, *b1) && same_selector(graph, *a2, *b2))
+        }
+        NodeKind::SelectOr(a1, a2) => {
+            matches!(other, NodeKind::SelectOr(b1, b2) if same_selector(graph, *a1, *b1) && same_selector(graph, *a2, *b2))
+        }
+        NodeKind::SelectNot(inner) => matches!(other, NodeKind::SelectNot(o) if same_selector(graph, *inner, *o)),
+        // Not selectors.
+        NodeKind::Tokens(_)
+        | NodeKind::Indices
+        | NodeKind::Constant(_)
+        | NodeKind::Map { .. }
+        | NodeKind::Aggregate { .. } => false,
+    }
 }
 
 /// Applies `op` row-wise to inputs given as constants or tables of one length.
@@ -311,4 +424,105 @@ fn position_injective(inference: &Inference, id: NodeId) -> bool {
     let vals: Vec<&Atom> = at.into_iter().flatten().collect();
     let set = ValueSet::from_atoms(vals.iter().map(|a| (*a).clone()));
     set.len() == vals.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rasp_lang::{NoFiles, Session};
+
+    /// The inferred values of `sop` in `source` for words over `vocab` up to
+    /// `max_len`, as floats.
+    fn inferred(source: &str, sop: &str, vocab: &[&str], max_len: usize) -> Vec<f64> {
+        let mut session = Session::new(Box::new(NoFiles));
+        session.run_file("test.rasp", source);
+        let Some(Value::Sop(root)) = session.lookup(sop) else { panic!("{sop}: {}", session.take_output()) };
+        let nodes = session.graph.ancestors(root);
+        let vocab: Vec<String> = vocab.iter().map(|t| t.to_string()).collect();
+        let inference = infer(&session.graph, &nodes, &vocab, None, max_len).unwrap_or_else(|e| panic!("{e}"));
+        inference.values(root).numbers().expect("numbers")
+    }
+
+    /// Every value `sop` takes on some word over `vocab` of 1 to `max_len`
+    /// tokens, by running the interpreter on all of them.
+    fn observed(source: &str, sop: &str, vocab: &[&str], max_len: usize) -> Vec<f64> {
+        let mut session = Session::new(Box::new(NoFiles));
+        session.run_file("test.rasp", source);
+        let Some(Value::Sop(root)) = session.lookup(sop) else { panic!("{sop}") };
+        let mut seen = Vec::new();
+        let mut words: Vec<Vec<Value>> = vec![vec![]];
+        for _ in 0..max_len {
+            words = words
+                .iter()
+                .flat_map(|w| vocab.iter().map(move |t| w.iter().cloned().chain([Value::str(t)]).collect()))
+                .collect();
+            for word in &words {
+                let Ok(rasp_core::NodeValue::Seq(s)) = rasp_core::Evaluator::new().evaluate(&session.graph, root, word)
+                else {
+                    panic!("{sop} fails on a word")
+                };
+                seen.extend(s.values.iter().filter_map(number));
+            }
+        }
+        seen
+    }
+
+    fn contains(set: &[f64], x: f64) -> bool {
+        set.iter().any(|&v| v == x || crate::values::floats_merge(v, x))
+    }
+
+    const PAIR_BALANCE: &str = "
+        def frac_prevs(bools) { return aggregate(select(indices, indices, <=), indicator(bools), 0); }
+        opens = frac_prevs(tokens == \"(\");
+        closes = frac_prevs(tokens == \")\");
+        balance = opens - closes;
+        # The same operands over selectors that differ: no shared prefix.
+        after = aggregate(select(indices, indices, >=), indicator(tokens == \")\"), 0);
+        mixed = opens - after;
+    ";
+
+    #[test]
+    fn means_over_one_selector_combine_before_averaging() {
+        // With two tokens, a prefix of i positions with o opens has balance
+        // (2o − i)/i: one value per reduced fraction d/i, |d| ≤ i, d ≡ i mod 2.
+        let values = inferred(PAIR_BALANCE, "balance", &["(", ")"], 64);
+        let mut expected: Vec<(i64, i64)> = Vec::new();
+        for length in 1..=64i64 {
+            for opens in 0..=length {
+                let (numerator, denominator) = (2 * opens - length, length);
+                let divisor = gcd(numerator.abs(), denominator);
+                expected.push((numerator / divisor, denominator / divisor));
+            }
+        }
+        expected.sort();
+        expected.dedup();
+        assert_eq!(values.len(), expected.len());
+        for (numerator, denominator) in expected {
+            assert!(contains(&values, numerator as f64 / denominator as f64), "{numerator}/{denominator}");
+        }
+        // What the interpreter gives is inside, and at length 6 it is all of it.
+        let small = inferred(PAIR_BALANCE, "balance", &["(", ")"], 6);
+        let seen = observed(PAIR_BALANCE, "balance", &["(", ")"], 6);
+        assert!(seen.iter().all(|&x| contains(&small, x)));
+        assert!(small.iter().all(|&x| contains(&seen, x)));
+    }
+
+    #[test]
+    fn means_over_different_selectors_take_every_combination() {
+        // opens over the prefix, `after` over the suffix: the sets are the
+        // product's image (sound: it covers what the interpreter gives).
+        let values = inferred(PAIR_BALANCE, "mixed", &["(", ")"], 6);
+        let fractions: Vec<f64> = (1..=6).flat_map(|i| (0..=i).map(move |k| k as f64 / i as f64)).collect();
+        for a in &fractions {
+            for b in &fractions {
+                assert!(contains(&values, a - b), "{a} - {b}");
+            }
+        }
+        let seen = observed(PAIR_BALANCE, "mixed", &["(", ")"], 6);
+        assert!(seen.iter().all(|&x| contains(&values, x)));
+    }
+
+    fn gcd(a: i64, b: i64) -> i64 {
+        if b == 0 { a.max(1) } else { gcd(b, a % b) }
+    }
 }

@@ -1,7 +1,7 @@
 //! tracr's library programs (tracr/compiler/lib.py), translated to RASP in
 //! examples/tracr/lib.rasp: the translations compute what tracr documents
 //! for them, and rasp compiles each at the lengths of the comparison in
-//! docs/tracr.md (5 and 10) to a model with no wrong input.
+//! docs/tracr.md (5 and 10), and at 64, to a model with no wrong input.
 
 mod common;
 
@@ -98,6 +98,23 @@ fn every_translation_compiles_exactly_at_length_10() {
         assert_eq!(out.report.mismatches, 0, "{sop}: {:?}", out.report.examples);
         let longest = out.report.lengths.last().map(|l| (l.length, l.checked, l.exhaustive));
         assert_eq!(longest, Some((10, 150, false)), "{sop}");
+    }
+}
+
+/// Issue 15: every library program compiles exactly at N = 64, where the
+/// product of value sets once refused pair balance and the Dyck languages
+/// (1261 × 1261 combinations of `opens` and `closes`). Each is checked on a
+/// sample of every length: a few words for sort_freq, whose model is the
+/// largest (d_model over 1,500), more for the others.
+#[test]
+fn every_translation_compiles_exactly_at_length_64() {
+    for (sop, vocab) in PROGRAMS {
+        let sample_per_length = if sop == "sort_freq_tracr" { 2 } else { 12 };
+        let options = VerifyOptions { coverage: Coverage::Sampled, sample_per_length, ..VerifyOptions::default() };
+        let out = common::compile_and_verify_with(library(), sop, vocab, None, 64, options);
+        assert_eq!(out.report.mismatches, 0, "{sop}: {:?}", out.report.examples);
+        let longest = out.report.lengths.last().map(|l| (l.length, l.checked));
+        assert_eq!(longest, Some((64, sample_per_length)), "{sop}");
     }
 }
 
