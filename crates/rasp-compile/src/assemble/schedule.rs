@@ -235,7 +235,14 @@ fn layer_notes(
                  uniform weights, so an MLP forms the products first",
                 block.name
             ),
-            BlockKind::Mlp(_) => format!("`{}` ({place}), which the MLP it feeds could not be fused with", block.name),
+            BlockKind::Mlp(_) => format!(
+                "`{}` ({place}), which the MLP it feeds could not be fused with: together they would read more \
+                 combinations of scalar values than one float32 projection tells apart ({}) or more input \
+                 combinations than one MLP may tabulate ({})",
+                block.name,
+                crate::mlp::MAX_SCALAR_COMBINATIONS,
+                crate::plan::MAX_MLP_DOMAIN
+            ),
             BlockKind::Head(_) => format!("`{}` ({place})", block.name),
         }
     };
