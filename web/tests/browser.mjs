@@ -106,6 +106,8 @@ async function timedEdit(page, edit) {
       placed: Number(data.lastRedrawMs),
       painted: Number(data.lastPaintedMs),
       placement: data.lastPlacement,
+      sent: Number(data.lastSentBytes) / 1024,
+      changed: Number(data.lastChanged),
       phases: JSON.parse(data.lastPhases || "{}"),
       elements: svg ? svg.querySelectorAll("*").length + 1 : 0,
     };
@@ -143,6 +145,7 @@ async function bench(page, url) {
         .join(", ");
       rows.push(
         `| ${name} | ${kind} | ${svgBytes ? (Number(svgBytes) / 1024).toFixed(0) : "?"} KB, ${samples[0].elements} | ` +
+          `${mid("sent")} KB, ${median(samples.map((s) => s.changed))} | ` +
           `${mid("wait")} | ${mid("run")} (${phases}) | ${mid("transfer")} | ${mid("output")} | ` +
           `${mid("place")} (${[...new Set(samples.map((s) => s.placement))].join(", ")}) | ` +
           `**${mid("placed")}** | ${mid("painted")} (max ${Math.max(...samples.map((s) => s.painted))}) |`,
@@ -152,9 +155,9 @@ async function bench(page, url) {
   }
   console.log(`\nMedians of ${BENCH_EDITS} edits each, in ms; 16-token inputs; ${new Date().toISOString()}`);
   console.log(
-    "| program | edit | SVG | wait | worker run (phases) | transfer | output | place SVG | placed after edit | painted after edit |",
+    "| program | edit | SVG | sent | wait | worker run (phases) | transfer | output | place SVG | placed after edit | painted after edit |",
   );
-  console.log("|---|---|---|---|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|");
   for (const row of rows) console.log(row);
 }
 
