@@ -271,7 +271,7 @@ function render(result, ms, editedAt, times) {
     document.body.dataset.lastPlacement = placement;
     // What came from the worker for it: the SVG's text, whole or changes.
     document.body.dataset.lastSentBytes = String(result.svg?.length ?? 0);
-    document.body.dataset.lastChanged = String(result.changed?.length ?? 0);
+    document.body.dataset.lastChanged = String((result.changed?.length ?? 0) + (result.texts_changed?.length ?? 0) / 2);
     drawing.classList.remove("stale");
     if (editedAt !== null) {
       const placedAt = performance.now();
@@ -321,7 +321,7 @@ function showDrawing(container, result) {
     return how;
   }
   if (!svg || current === null) return null;
-  if (result.drawing === "changes" && !patchSvg(shown.elements, result.changed, result.svg.split("\0"))) return null;
+  if (result.drawing === "changes" && !patchSvg(shown.elements, result)) return null;
   shown.id = result.drawing_id;
   return result.drawing === "same" ? "kept" : "patched";
 }
@@ -367,19 +367,35 @@ function svgElements(svg) {
 }
 
 // Changes the drawing on the page (its elements, `elements`) into the next
-// one: element `changed[n]` becomes `pieces[n]` (a group's or the root's
-// opening tag, or a whole leaf element). Each element stays in place and
-// only what differs in it is changed (a hover text, a value, a colour), so
-// the browser lays out only what changed. Returns false, having changed
-// nothing, when the pieces do not fit the elements.
-function patchSvg(elements, changed, pieces) {
-  if (changed.length !== pieces.length || UNSAFE_SVG.test(pieces.join(""))) return false;
+// one, as rasp-web's run_update describes it: element `changed[n]`
+// becomes the n-th piece of `svg` (a group's or the root's opening tag, or
+// a whole leaf element), and in the elements of `texts_changed` a text
+// node gets the piece after them. Each element stays in place and only
+// what differs in it is changed (a hover text, a value, a colour), so the
+// browser lays out only what changed. Returns false when the changes do
+// not fit the elements (then the drawing must be placed whole).
+function patchSvg(elements, { svg, changed, texts_changed: texts }) {
+  const pieces = (svg ?? "").split("\0");
+  if (changed.length + texts.length / 2 !== pieces.length) return false;
+  const wholes = pieces.slice(0, changed.length);
+  if (UNSAFE_SVG.test(wholes.join(""))) return false;
   for (let n = 0; n < changed.length; n += 1) {
-    if (elements[changed[n]]?.localName !== tagOf(pieces[n])) return false;
+    if (elements[changed[n]]?.localName !== tagOf(wholes[n])) return false;
   }
-  // All the pieces parsed at once, containers as empty groups (the root's
-  // tag too, so it does not nest an <svg>).
-  const parts = pieces.map((piece) => {
+  // New texts first: they count text nodes as they are.
+  for (let n = 0; n < texts.length; n += 2) {
+    const element = elements[texts[n]];
+    if (!element) return false;
+    const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+    let node = walker.nextNode();
+    for (let skip = texts[n + 1]; node && skip > 0; skip -= 1) node = walker.nextNode();
+    if (!node) return false;
+    node.data = pieces[changed.length + n / 2];
+  }
+  if (changed.length === 0) return true;
+  // All the whole pieces parsed at once, containers as empty groups (the
+  // root's tag too, so it does not nest an <svg>).
+  const parts = wholes.map((piece) => {
     const tag = tagOf(piece);
     if (tag === "svg") return `<g${piece.slice(4)}</g>`;
     return CONTAINERS.has(tag) ? `${piece}</g>` : piece;

@@ -73,25 +73,34 @@ pub fn run(source: &str, input: &str, selected: &str) -> String {
 }
 
 /// [`run`] for a page that shows one drawing after another: `[json,
-/// drawing]`, where `json` is `run`'s object with `svg` null and two more
-/// fields, and `drawing` is text as they say:
+/// drawing]`, where `json` is `run`'s object with `svg` null and three
+/// more fields, and `drawing` is text as they say:
 /// - `drawing`: `"none"` (no drawing; `drawing` is empty), `"whole"` (the
 ///   SVG), `"same"` (the drawing is the last one this module made; empty),
-///   or `"changes"` (the elements that differ from the last drawing this
-///   module made, which has as many elements with the same tags: their
-///   texts, each as [`rasp::SvgParts`] cuts it, separated by NUL
-///   characters, which an SVG cannot hold);
-/// - `changed`: for `"changes"`, the index of each element sent, in
-///   document order (the root `<svg>` is 0), else null.
+///   or `"changes"` (what differs from the last drawing this module made,
+///   which has as many elements with the same tags);
+/// - `changed`: for `"changes"`, the elements sent whole, each by its
+///   index in document order (the root `<svg>` is 0), else null;
+/// - `texts_changed`: for `"changes"`, the elements in which only texts
+///   changed (a value, a hover text), as pairs `[element, text]` flattened
+///   into one list: the element's index, and which of the text nodes in
+///   it (in document order, from 0) has a new text; else null.
+///
+/// For `"changes"`, `drawing` is the text of each element in `changed` (as
+/// [`rasp::SvgParts`] cuts it, escaped), then each new text of
+/// `texts_changed` (as the text node holds it, not escaped), separated by
+/// NUL characters, which an SVG cannot hold.
 ///
 /// `against_last` says whether the caller shows the last drawing this
 /// module made (else the whole SVG is sent). A drawing is hundreds of
 /// kilobytes of SVG while an edit changes some of its thousands of
-/// elements: the page receives, reads and places only those.
+/// elements, most of them only in a text: the page receives, reads and
+/// changes only those.
 #[wasm_bindgen]
 pub fn run_update(source: &str, input: &str, selected: &str, against_last: bool) -> Vec<String> {
     let (mut result, drawing) = run_json(source, input, selected);
     result["changed"] = Json::Null;
+    result["texts_changed"] = Json::Null;
     let Some(drawing) = drawing else {
         result["drawing"] = json!("none");
         return vec![result.to_string(), String::new()];
@@ -99,15 +108,11 @@ pub fn run_update(source: &str, input: &str, selected: &str, against_last: bool)
     let last = LAST_DRAWING.take().filter(|_| against_last);
     let (kind, text) = match last.as_ref().map(|last| changes(last, &drawing)) {
         Some(Changes::Same) => ("same", String::new()),
-        Some(Changes::Elements(indices)) => {
-            let mut text = String::new();
-            for (n, &i) in indices.iter().enumerate() {
-                if n > 0 {
-                    text.push('\0');
-                }
-                text.push_str(&drawing.text[drawing.elements[i].clone()]);
-            }
-            result["changed"] = json!(indices);
+        Some(Changes::Some { elements, texts }) => {
+            let pieces = elements.iter().map(|&i| &drawing.text[drawing.elements[i].clone()]);
+            let text = pieces.chain(texts.iter().map(|(_, _, new)| new.as_str())).collect::<Vec<_>>().join("\0");
+            result["changed"] = json!(elements);
+            result["texts_changed"] = json!(texts.iter().flat_map(|&(e, t, _)| [e, t]).collect::<Vec<_>>());
             ("changes", text)
         }
         Some(Changes::Other) | None => ("whole", drawing.text.clone()),
@@ -125,8 +130,12 @@ thread_local! {
 /// How a drawing differs from the one before.
 enum Changes {
     Same,
-    /// The indices of the elements that differ; the others are the same.
-    Elements(Vec<usize>),
+    /// The same elements, some changed: these by index (all of them to be
+    /// sent), those only in texts (element, text node, its new text).
+    Some {
+        elements: Vec<usize>,
+        texts: Vec<(usize, usize, String)>,
+    },
     /// Other elements (or a text that cannot be sent in pieces).
     Other,
 }
@@ -138,17 +147,59 @@ fn changes(before: &SvgParts, after: &SvgParts) -> Changes {
     if before.elements.len() != after.elements.len() || after.text.contains('\0') {
         return Changes::Other;
     }
-    let mut changed = Vec::new();
+    let (mut elements, mut texts) = (Vec::new(), Vec::new());
     for (i, (old, new)) in before.elements.iter().zip(&after.elements).enumerate() {
         let (old, new) = (&before.text[old.clone()], &after.text[new.clone()]);
-        if old != new {
-            if tag(old) != tag(new) {
-                return Changes::Other;
-            }
-            changed.push(i);
+        if old == new {
+            continue;
+        }
+        if tag(old) != tag(new) {
+            return Changes::Other;
+        }
+        match changed_texts(old, new) {
+            Some(changed) => texts.extend(changed.into_iter().map(|(node, text)| (i, node, text))),
+            None => elements.push(i),
         }
     }
-    Changes::Elements(changed)
+    Changes::Some { elements, texts }
+}
+
+/// When two texts of one element have the same tags and attributes and
+/// differ only in non-empty texts between tags: each text that differs,
+/// by its place among the element's text nodes, unescaped (as its node
+/// holds it). rasp-draw escapes `<`, `>` and `&` in every text and
+/// attribute, so a `<` starts a tag and a `>` ends one.
+fn changed_texts(old: &str, new: &str) -> Option<Vec<(usize, String)>> {
+    let (mut old_parts, mut new_parts) = (old.split('<'), new.split('<'));
+    // Both start with a tag: nothing before the first `<`.
+    if old_parts.next() != Some("") || new_parts.next() != Some("") {
+        return None;
+    }
+    let (mut node, mut changed) = (0, Vec::new());
+    loop {
+        match (old_parts.next(), new_parts.next()) {
+            (None, None) => return Some(changed),
+            (Some(a), Some(b)) => {
+                let ((tag_a, text_a), (tag_b, text_b)) = (a.split_once('>')?, b.split_once('>')?);
+                if tag_a != tag_b || text_a.is_empty() != text_b.is_empty() {
+                    return None;
+                }
+                if text_a != text_b {
+                    changed.push((node, unescape(text_b)));
+                }
+                node += usize::from(!text_b.is_empty());
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// Text as rasp-draw escapes it, unescaped.
+fn unescape(text: &str) -> String {
+    if !text.contains('&') {
+        return text.to_string();
+    }
+    text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
 }
 
 /// An element's tag name: `<rect class=...` is `rect`.

@@ -195,7 +195,8 @@ fn run_update_is_run_with_the_drawing_apart() {
     let (mut json, text) = update(REVERSE, "hello", false);
     assert!(json["svg"].is_null());
     let fields = json.as_object_mut().expect("an object");
-    assert_eq!((fields.remove("drawing"), fields.remove("changed")), (Some(Value::from("whole")), Some(Value::Null)));
+    assert_eq!(fields.remove("drawing"), Some(Value::from("whole")));
+    assert_eq!((fields.remove("changed"), fields.remove("texts_changed")), (Some(Value::Null), Some(Value::Null)));
     assert_eq!(whole["svg"].as_str(), Some(text.as_str()));
     assert!(text.starts_with("<?xml") && text.contains("reverse(&quot;hello&quot;)"));
     // The same answer otherwise, but for the times, which differ per run.
@@ -225,13 +226,16 @@ fn run_update_sends_only_the_elements_that_changed() {
     // Another input of the same length: the same elements, some with other
     // values. Each element sent is the new drawing's, and putting them in
     // the place of the old ones gives the new drawing.
-    let (changed, pieces) = update(REVERSE, "abd", true);
+    let (changed, payload) = update(REVERSE, "abd", true);
     assert_eq!(changed["drawing"], "changes");
     let after = parse(&rasp_web::run(REVERSE, "abd", ""))["svg"].as_str().unwrap_or_default().to_string();
-    let indices: Vec<usize> =
-        changed["changed"].as_array().expect("indices").iter().filter_map(Value::as_u64).map(|i| i as usize).collect();
-    let pieces: Vec<&str> = pieces.split('\0').collect();
-    assert_eq!(indices.len(), pieces.len());
+    let numbers = |key: &str| -> Vec<usize> {
+        changed[key].as_array().expect(key).iter().filter_map(Value::as_u64).map(|i| i as usize).collect()
+    };
+    let (indices, texts) = (numbers("changed"), numbers("texts_changed"));
+    let payload: Vec<&str> = payload.split('\0').collect();
+    assert_eq!(indices.len() + texts.len() / 2, payload.len());
+    let (pieces, new_texts) = payload.split_at(indices.len());
     // The drawing's elements, cut by hand: every line that starts a tag
     // other than a closing one.
     let lines = |svg: &str| -> Vec<String> {
@@ -251,15 +255,41 @@ fn run_update_sends_only_the_elements_that_changed() {
     let mut patched = lines(&whole);
     let wanted = lines(&after);
     assert_eq!(patched.len(), wanted.len());
-    for (&i, piece) in indices.iter().zip(&pieces) {
+    for (&i, piece) in indices.iter().zip(pieces) {
         patched[i] = piece.to_string();
     }
+    // A text change replaces the n-th non-empty text between tags, escaped
+    // as in the SVG.
+    for (pair, new_text) in texts.chunks(2).zip(new_texts) {
+        let (element, node) = (pair[0], pair[1]);
+        let escaped = new_text
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace('\'', "&#39;");
+        let mut parts: Vec<String> = patched[element].split('>').map(str::to_string).collect();
+        let mut seen = 0;
+        for part in parts.iter_mut() {
+            let text_len = part.find('<').unwrap_or(part.len());
+            if text_len > 0 {
+                if seen == node {
+                    part.replace_range(..text_len, &escaped);
+                }
+                seen += 1;
+            }
+        }
+        patched[element] = parts.join(">");
+    }
     assert_eq!(patched, wanted);
-    // The title (in the root's label) and the values in "c" / "d" changed;
-    // most cells did not.
+    // The title (in the root's label) changed, most cells only in their
+    // values and hover texts, which go as texts (quotes unescaped), and
+    // most elements not at all.
     assert!(indices.contains(&0), "{indices:?}");
-    assert!(pieces.iter().any(|p| p.contains(">d</text>")), "{pieces:?}");
-    assert!(indices.len() * 4 < wanted.len(), "{} of {}", indices.len(), wanted.len());
+    assert!(new_texts.contains(&"d"), "{new_texts:?}");
+    assert!(new_texts.iter().any(|t| t.contains("'d'")), "{new_texts:?}");
+    assert!(texts.len() / 2 > indices.len(), "{} texts, {} elements", texts.len() / 2, indices.len());
+    assert!((indices.len() + texts.len() / 2) * 4 < wanted.len(), "{indices:?} {texts:?} of {}", wanted.len());
     // Another length: other elements, sent whole.
     let (longer, text) = update(REVERSE, "abcd", true);
     assert_eq!(longer["drawing"], "whole");
