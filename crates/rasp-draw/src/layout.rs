@@ -99,8 +99,9 @@ fn caption_span(gap: f64, size: f64, s: &str) -> Span {
 impl Text {
     /// Shortened to `max` characters, with the full text as its tip.
     fn shortened(mut self, max: usize) -> Text {
-        let (shown, cut) = shorten(&self.text, max);
-        if cut {
+        // Most texts fit: no copy of them.
+        if self.text.chars().count() > max {
+            let (shown, _) = shorten(&self.text, max);
             self.tip = Some(std::mem::replace(&mut self.text, shown));
         }
         self
@@ -184,7 +185,9 @@ fn shown_name(s: &str) -> String {
 
 /// Width of a column holding these values.
 fn column_width<'a>(values: impl Iterator<Item = &'a String>) -> f64 {
-    values.map(|v| mono_width(&shown_value(v), FS) + CELL_PAD).fold(CELL_MIN, f64::max)
+    let width =
+        |v: &String| if v.chars().count() <= MAX_VALUE { mono_width(v, FS) } else { mono_width(&shown_value(v), FS) };
+    values.map(|v| width(v) + CELL_PAD).fold(CELL_MIN, f64::max)
 }
 
 /// A value in a cell: the cell's background and the value centred in it.

@@ -174,30 +174,33 @@ impl Writer {
         }
     }
 
-    /// Closes an element, with a `<title>` child in a standalone SVG;
-    /// `content` is already escaped.
-    fn close(&mut self, start: usize, tag: &str, tip: &Option<String>, content: Option<&str>) {
+    /// Ends an element's opening tag, with a `<title>` child in a standalone
+    /// SVG; `has_content` says whether content and a closing tag follow
+    /// ([`Writer::end`]), else the element ends here.
+    fn open_end(&mut self, start: usize, tip: &Option<String>, tag: &str, has_content: bool) {
         match (self.mode, tip) {
             (Mode::Standalone, Some(t)) => {
                 self.out.push_str("><title>");
                 push_escaped(&mut self.out, t);
                 self.out.push_str("</title>");
-                self.out.push_str(content.unwrap_or(""));
-                self.out.push_str("</");
-                self.out.push_str(tag);
-                self.out.push('>');
-            }
-            _ => match content {
-                Some(c) => {
-                    self.out.push('>');
-                    self.out.push_str(c);
-                    self.out.push_str("</");
-                    self.out.push_str(tag);
-                    self.out.push('>');
+                if !has_content {
+                    self.end(start, tag);
                 }
-                None => self.out.push_str("/>"),
-            },
+            }
+            _ if has_content => self.out.push('>'),
+            _ => {
+                self.out.push_str("/>");
+                self.element(start);
+                self.out.push('\n');
+            }
         }
+    }
+
+    /// Writes the closing tag of an element whose text started at `start`.
+    fn end(&mut self, start: usize, tag: &str) {
+        self.out.push_str("</");
+        self.out.push_str(tag);
+        self.out.push('>');
         self.element(start);
         self.out.push('\n');
     }
@@ -269,7 +272,7 @@ impl Writer {
         }
         self.data_attrs(&r.data);
         self.tip_attr(&r.tip);
-        self.close(start, "rect", &r.tip, None);
+        self.open_end(start, &r.tip, "rect", false);
     }
 
     fn text(&mut self, t: &Text) {
@@ -297,21 +300,28 @@ impl Writer {
             self.out.push_str(" xml:space=\"preserve\"");
         }
         self.tip_attr(&t.tip);
-        let mut content = escape(&t.text);
+        self.open_end(start, &t.tip, "text", true);
+        push_escaped(&mut self.out, &t.text);
         for span in &t.spans {
-            let _ = write!(
-                content,
-                "<tspan class=\"{}\" dx=\"{}\" font-family=\"{}\" font-size=\"{}\" font-weight=\"{}\" fill=\"{}\">{}</tspan>",
-                span.class,
-                num(span.gap),
-                family_value(span.font),
-                num(span.size),
-                if span.bold { "bold" } else { "normal" },
-                span.fill,
-                escape(&span.text)
-            );
+            self.out.push_str("<tspan class=\"");
+            self.out.push_str(span.class);
+            self.out.push_str("\" dx=\"");
+            push_num(&mut self.out, span.gap);
+            self.out.push_str("\" font-family=\"");
+            self.out.push_str(family_value(span.font));
+            self.out.push_str("\" font-size=\"");
+            push_num(&mut self.out, span.size);
+            self.out.push_str(if span.bold {
+                "\" font-weight=\"bold\" fill=\""
+            } else {
+                "\" font-weight=\"normal\" fill=\""
+            });
+            self.out.push_str(span.fill);
+            self.out.push_str("\">");
+            push_escaped(&mut self.out, &span.text);
+            self.out.push_str("</tspan>");
         }
-        self.close(start, "text", &t.tip, Some(&content));
+        self.end(start, "text");
     }
 
     fn path(&mut self, p: &Path) {
