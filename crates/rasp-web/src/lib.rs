@@ -199,12 +199,29 @@ fn changed_texts(old: &str, new: &str) -> Option<Vec<(usize, String)>> {
     }
 }
 
-/// Text as rasp-draw escapes it, unescaped.
+/// Text as rasp-draw escapes it, unescaped (in one pass: most hover texts
+/// hold quoted values, `&#39;a&#39;`).
 fn unescape(text: &str) -> String {
-    if !text.contains('&') {
-        return text.to_string();
+    const ENTITIES: [(&str, char); 5] =
+        [("&lt;", '<'), ("&gt;", '>'), ("&quot;", '"'), ("&#39;", '\''), ("&amp;", '&')];
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        match ENTITIES.iter().find(|(entity, _)| rest.starts_with(entity)) {
+            Some((entity, c)) => {
+                out.push(*c);
+                rest = &rest[entity.len()..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
     }
-    text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
+    out.push_str(rest);
+    out
 }
 
 /// An element's tag name: `<rect class=...` is `rect`.
@@ -435,4 +452,30 @@ fn compile_json(source: &str, sop_name: &str, vocab: &str, max_len: u32, input: 
 pub fn help(topic: &str) -> String {
     let session = rasp::new_session(NoFiles);
     rasp::help(&session, Some(topic).filter(|t| !t.trim().is_empty()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{changed_texts, unescape};
+
+    #[test]
+    fn unescaping_undoes_rasp_draws_escaping() {
+        // Written by hand: each entity, an escaped entity, a plain text.
+        assert_eq!(unescape("&#39;a&#39; &lt; &quot;b&quot; &gt; c &amp;lt;"), "'a' < \"b\" > c &lt;");
+        assert_eq!(unescape("plain"), "plain");
+    }
+
+    #[test]
+    fn only_text_changes_are_texts() {
+        let old = "<rect x=\"1\"><title>a &amp; b</title></rect>";
+        assert_eq!(changed_texts(old, "<rect x=\"1\"><title>c</title></rect>"), Some(vec![(0, "c".to_string())]));
+        // The second text node of a text element with a title.
+        assert_eq!(
+            changed_texts("<text><title>t</title>x</text>", "<text><title>t</title>y</text>"),
+            Some(vec![(1, "y".to_string())])
+        );
+        // An attribute changed, or a text appeared where there was none.
+        assert_eq!(changed_texts(old, "<rect x=\"2\"><title>a &amp; b</title></rect>"), None);
+        assert_eq!(changed_texts("<text></text>", "<text>x</text>"), None);
+    }
 }
