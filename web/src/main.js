@@ -271,7 +271,8 @@ function render(result, ms, editedAt, times) {
     document.body.dataset.lastPlacement = placement;
     // What came from the worker for it: the SVG's text, whole or changes.
     document.body.dataset.lastSentBytes = String(result.svg?.length ?? 0);
-    document.body.dataset.lastChanged = String((result.changed?.length ?? 0) + (result.texts_changed?.length ?? 0) / 2);
+    const changed = (result.changed?.length ?? 0) + (result.texts_changed?.length ?? 0) / 2;
+    document.body.dataset.lastChanged = String(changed);
     drawing.classList.remove("stale");
     if (editedAt !== null) {
       const placedAt = performance.now();
@@ -306,8 +307,7 @@ const shown = { id: null, elements: [] };
 // Shows the worker's drawing; returns how ("kept": it is the one shown;
 // "patched": the elements that changed were changed; "replaced" or
 // "checked": placed whole, see placeSvg), or null when the changes did not
-// fit the drawing on the page (then nothing changed and the next run must
-// send it whole).
+// fit the drawing on the page (then the next run sends it whole).
 function showDrawing(container, result) {
   const svg = container.firstElementChild;
   const current = shown.id;
