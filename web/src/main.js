@@ -271,7 +271,8 @@ function render(result, ms, editedAt, times) {
     document.body.dataset.lastPlacement = placement;
     // What came from the worker for it: the SVG's text, whole or changes.
     document.body.dataset.lastSentBytes = String(result.svg?.length ?? 0);
-    const changed = (result.changed?.length ?? 0) + (result.texts_changed?.length ?? 0) / 2;
+    const inTexts = new Set((result.texts_changed ?? []).filter((_, i) => i % 2 === 0)).size;
+    const changed = (result.changed?.length ?? 0) + inTexts;
     document.body.dataset.lastChanged = String(changed);
     drawing.classList.remove("stale");
     if (editedAt !== null) {
