@@ -60,8 +60,6 @@ const state = {
   // When the first edit not yet run was made (performance.now()).
   editedAt: null,
   firstDrawingMs: null,
-  // The last drawing the worker sent (its SVG text).
-  lastSvg: null,
 };
 
 const evaluator = new Evaluator(new URL("worker.js", import.meta.url));
@@ -181,7 +179,7 @@ async function refresh() {
   const editedAt = state.editedAt;
   state.editedAt = null;
   writeLink();
-  const request = { code: state.code, input: state.input, sop: state.sop };
+  const request = { code: state.code, input: state.input, sop: state.sop, shown: shown.id };
   $("status").textContent = "running…";
   try {
     const sentAt = performance.now();
@@ -267,16 +265,15 @@ function render(result, ms, editedAt, times) {
     $("counts").textContent = "";
   }
   const drawing = $("drawing");
-  // The worker does not send the drawing it sent last time again.
-  const svg = result.same_svg ? state.lastSvg : result.svg;
-  state.lastSvg = svg ?? state.lastSvg;
-  if (svg) {
-    const placeAt = performance.now();
-    // An edit that leaves the drawing as it was (most keystrokes inside a
-    // statement) keeps the SVG on the page; one that changes some values
-    // changes only those elements.
-    document.body.dataset.lastPlacement = placeSvg(drawing, svg);
-    document.body.dataset.lastSvgBytes = String(svg.length);
+  const placeAt = performance.now();
+  const placement = result.drawing === "none" ? null : showDrawing(drawing, result);
+  if (placement) {
+    document.body.dataset.lastPlacement = placement;
+    // What came from the worker for it: the SVG's text, whole or changes.
+    document.body.dataset.lastSentBytes = String(result.svg?.length ?? 0);
+    const inTexts = new Set((result.texts_changed ?? []).filter((_, i) => i % 2 === 0)).size;
+    const changed = (result.changed?.length ?? 0) + inTexts;
+    document.body.dataset.lastChanged = String(changed);
     drawing.classList.remove("stale");
     if (editedAt !== null) {
       const placedAt = performance.now();
@@ -290,12 +287,44 @@ function render(result, ms, editedAt, times) {
     }
   } else {
     drawing.classList.add("stale");
-    if (!result.selected) drawing.replaceChildren();
+    if (!result.selected) {
+      drawing.replaceChildren();
+      shown.id = null;
+    }
+    // A drawing that could not be patched: the next run sends it whole.
+    if (result.drawing !== "none") schedule(0);
   }
   show(
     "draw-error",
-    svg ? "" : result.selected ? result.draw_error : "The program defines no s-op to draw yet.",
+    placement ? "" : result.selected ? result.draw_error : "The program defines no s-op to draw yet.",
   );
+}
+
+// The drawing on the page: the worker's name for it (the worker sends the
+// next one as changes to it), and its elements in document order as
+// rasp-web counts them (see svgElements).
+const shown = { id: null, elements: [] };
+
+// Shows the worker's drawing; returns how ("kept": it is the one shown;
+// "patched": the elements that changed were changed; "replaced" or
+// "checked": placed whole, see placeSvg), or null when the changes did not
+// fit the drawing on the page (then the next run sends it whole).
+function showDrawing(container, result) {
+  const svg = container.firstElementChild;
+  const current = shown.id;
+  shown.id = null;
+  if (result.drawing === "whole") {
+    const how = placeSvg(container, result.svg);
+    document.body.dataset.lastSvgBytes = String(result.svg.length);
+    shown.elements = svgElements(container.firstElementChild);
+    // A drawing that could not be read is not one the worker can change.
+    shown.id = container.firstElementChild ? result.drawing_id : null;
+    return how;
+  }
+  if (!svg || current === null) return null;
+  if (result.drawing === "changes" && !patchSvg(shown.elements, result)) return null;
+  shown.id = result.drawing_id;
+  return result.drawing === "same" ? "kept" : "patched";
 }
 
 // Puts an SVG string from the worker into the page without scripts or
@@ -304,27 +333,15 @@ function render(result, ms, editedAt, times) {
 // or foreignObject and none has an on... attribute, the HTML parser reads
 // the SVG straight into an inert template (a third of the time of parsing
 // it as XML, cleaning every attribute and importing it). Anything else
-// takes the careful path.
+// takes the careful path. Returns how: "replaced" or "checked".
 const UNSAFE_SVG = /<\s*(script|foreignObject)|<[^>]*\son[a-z]*\s*=/i;
-// Returns how: "kept" (the same SVG is there), "patched" (the elements that
-// differ were replaced), "replaced" (all of it) or "checked" (the careful
-// path).
 function placeSvg(container, text) {
-  const placed = placedSvgText.get(container);
-  const old = container.firstElementChild;
-  if (placed === text && old) return "kept";
-  placedSvgText.delete(container);
   if (!UNSAFE_SVG.test(text)) {
-    if (old && placed !== undefined && patchSvg(old, placed, text)) {
-      placedSvgText.set(container, text);
-      return "patched";
-    }
     const template = document.createElement("template");
     template.innerHTML = text.replace(/^<\?xml[^>]*\?>\s*/, "");
     const svg = template.content.firstElementChild;
     if (template.content.childElementCount === 1 && svg.namespaceURI === SVG_NS) {
       container.replaceChildren(svg);
-      placedSvgText.set(container, text);
       return "replaced";
     }
   }
@@ -332,66 +349,55 @@ function placeSvg(container, text) {
   return "checked";
 }
 
-// The SVG text each container shows, when it was placed from the text as
-// it is (the patching compares the next text with it).
-const placedSvgText = new WeakMap();
-
 const SVG_NS = "http://www.w3.org/2000/svg";
-
-// rasp-draw starts every element on a line of its own, and a raw "<" never
-// occurs in text: the SVG splits into one piece per element before each
-// newline that is followed by "<". A piece is an opening tag of a group
-// (`<g ...>`, `<svg ...>`, their contents follow as pieces), a closing tag,
-// or a whole leaf element (a rect with its hover <title>, a text with its
-// spans, a path, a group's <title>).
-function svgPieces(text) {
-  return text.replace(/^<\?xml[^>]*\?>\s*/, "").split(/\n\s*(?=<)/);
-}
-
-const pieceTag = (piece) => piece.match(/^<(\/?[a-zA-Z]+)/)?.[1] ?? "";
 const CONTAINERS = new Set(["svg", "g"]);
+const tagOf = (text) => text.match(/^<([a-zA-Z]+)/)?.[1] ?? "";
 
-// The elements that start the pieces, in order: containers and the leaves
-// in them (not the children of a leaf, which are in the leaf's piece).
-function pieceElements(svg) {
+// The elements of a drawing in the order rasp-web numbers them: the <svg>,
+// then each element inside it, inside a group after the group itself
+// (the children of other elements, such as a cell's <title>, are part of
+// their element).
+function svgElements(svg) {
   const found = [];
   const visit = (element) => {
     found.push(element);
     if (CONTAINERS.has(element.localName)) for (const child of element.children) visit(child);
   };
-  visit(svg);
+  if (svg) visit(svg);
   return found;
 }
 
-// Makes the drawing on the page, `svg` (placed from `oldText`), the one
-// `newText` describes, changing only the elements whose pieces differ. A
-// new input or a small edit usually keeps the picture's elements and
-// changes values, colours and hover texts: the browser then lays out only
-// what changed instead of thousands of new elements. Returns false (and
-// changes nothing) when the two pictures do not have the same elements.
-function patchSvg(svg, oldText, newText) {
-  const [before, after] = [svgPieces(oldText), svgPieces(newText)];
-  if (before.length !== after.length) return false;
-  const changed = [];
-  for (let i = 0; i < after.length; i += 1) {
-    if (pieceTag(before[i]) !== pieceTag(after[i])) return false;
-    if (before[i] !== after[i]) changed.push(i);
+// Changes the drawing on the page (its elements, `elements`) into the next
+// one, as rasp-web's run_update describes it: element `changed[n]`
+// becomes the n-th piece of `svg` (a group's or the root's opening tag, or
+// a whole leaf element), and in the elements of `texts_changed` a text
+// node gets the piece after them. Each element stays in place and only
+// what differs in it is changed (a hover text, a value, a colour), so the
+// browser lays out only what changed. Returns false when the changes do
+// not fit the elements (then the drawing must be placed whole).
+function patchSvg(elements, { svg, changed, texts_changed: texts }) {
+  const pieces = (svg ?? "").split("\0");
+  if (changed.length + texts.length / 2 !== pieces.length) return false;
+  const wholes = pieces.slice(0, changed.length);
+  if (UNSAFE_SVG.test(wholes.join(""))) return false;
+  for (let n = 0; n < changed.length; n += 1) {
+    if (elements[changed[n]]?.localName !== tagOf(wholes[n])) return false;
   }
-  const opening = before.filter((piece) => !piece.startsWith("</"));
-  const elements = pieceElements(svg);
-  if (elements.length !== opening.length) return false;
+  // New texts first: they count text nodes as they are.
+  for (let n = 0; n < texts.length; n += 2) {
+    const element = elements[texts[n]];
+    if (!element) return false;
+    const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+    let node = walker.nextNode();
+    for (let skip = texts[n + 1]; node && skip > 0; skip -= 1) node = walker.nextNode();
+    if (!node) return false;
+    node.data = pieces[changed.length + n / 2];
+  }
   if (changed.length === 0) return true;
-  // The element of each piece: pieces that close a group have none.
-  const elementOf = new Map();
-  for (let i = 0, next = 0; i < before.length; i += 1) {
-    if (!before[i].startsWith("</")) elementOf.set(i, elements[next++]);
-  }
-  // All changed pieces parsed at once, containers as empty groups. The
-  // root's own tag is parsed as a group so it does not nest an <svg>.
-  const parts = changed.map((i) => {
-    const piece = after[i];
-    const tag = pieceTag(piece);
-    if (tag.startsWith("/")) return "<g></g>";
+  // All the whole pieces parsed at once, containers as empty groups (the
+  // root's tag too, so it does not nest an <svg>).
+  const parts = wholes.map((piece) => {
+    const tag = tagOf(piece);
     if (tag === "svg") return `<g${piece.slice(4)}</g>`;
     return CONTAINERS.has(tag) ? `${piece}</g>` : piece;
   });
@@ -399,27 +405,48 @@ function patchSvg(svg, oldText, newText) {
   template.innerHTML = `<svg xmlns="${SVG_NS}">${parts.join("")}</svg>`;
   const parsed = template.content.firstElementChild;
   if (!parsed || parsed.children.length !== changed.length) return false;
-  const replacements = [...parsed.children];
+  const fresh = [...parsed.children];
   changed.forEach((index, n) => {
-    const old = elementOf.get(index);
-    const fresh = replacements[n];
-    if (!old) return;
-    if (CONTAINERS.has(old.localName)) {
-      copyAttributes(old, fresh);
-    } else {
-      old.replaceWith(fresh);
-    }
+    const old = elements[index];
+    if (CONTAINERS.has(old.localName)) copyAttributes(old, fresh[n]);
+    else morph(old, fresh[n]);
   });
   return true;
 }
 
-function copyAttributes(target, source) {
-  for (const attribute of [...target.attributes]) {
-    if (!source.hasAttributeNS(attribute.namespaceURI, attribute.localName)) target.removeAttributeNode(attribute);
+// Makes `target` what `source` is, changing only what differs: its
+// attributes, and its children when they are alike (the same kinds of
+// nodes), else its children replaced.
+function morph(target, source) {
+  copyAttributes(target, source);
+  const [have, want] = [target.childNodes, source.childNodes];
+  let alike = have.length === want.length;
+  for (let i = 0; alike && i < have.length; i += 1) alike = have[i].nodeName === want[i].nodeName;
+  if (!alike) {
+    target.replaceChildren(...want);
+    return;
   }
-  for (const attribute of source.attributes) {
-    if (target.getAttributeNS(attribute.namespaceURI, attribute.localName) !== attribute.value) {
-      target.setAttributeNS(attribute.namespaceURI, attribute.name, attribute.value);
+  for (let i = 0; i < have.length; i += 1) {
+    if (have[i].nodeType === Node.ELEMENT_NODE) morph(have[i], want[i]);
+    else if (have[i].data !== want[i].data) have[i].data = want[i].data;
+  }
+}
+
+// By name: reading `attributes` would make an Attr node for each one (and
+// make SVG elements bring all their attributes up to date), which made
+// patching several times slower. A prefixed attribute (xml:space) is
+// added in its namespace.
+function copyAttributes(target, source) {
+  for (const name of target.getAttributeNames()) {
+    if (!source.hasAttribute(name)) target.removeAttribute(name);
+  }
+  for (const name of source.getAttributeNames()) {
+    const value = source.getAttribute(name);
+    if (target.getAttribute(name) === value) continue;
+    if (name.includes(":") && !target.hasAttribute(name)) {
+      target.setAttributeNS(source.getAttributeNode(name).namespaceURI, name, value);
+    } else {
+      target.setAttribute(name, value);
     }
   }
 }

@@ -1,24 +1,30 @@
 // The evaluator: rasp compiled to WebAssembly, in a worker so that a
 // runaway program never freezes the page. The page terminates this worker
 // when a request runs over its time limit and starts a new one.
-import init, { compile, help, run_parts, version } from "../build/pkg/rasp_web.js";
+import init, { compile, help, run_update, version } from "../build/pkg/rasp_web.js";
 
 const ready = init({ module_or_path: new URL("rasp_web_bg.wasm", self.location.href) });
 
-// The last drawing this worker sent to the page (a new worker sends the
-// next one whole).
-let lastSvg = null;
+// The drawings this worker made are named `${WORKER}/${count}`: the page
+// says which one it shows, and when that is the last one made, the module
+// sends only the elements that changed (a new worker has another name, so
+// it sends its first drawing whole).
+const WORKER = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+let drawings = 0;
 
 const HANDLERS = {
-  // The drawing comes apart from the JSON (see run_parts in rasp-web).
-  // A drawing the same as the last one sent is not sent again (most edits
-  // leave it as it was): `same_svg` says to use that one.
-  run: ({ code, input, sop }) => {
-    const [json, svg] = run_parts(code, input, sop ?? "");
+  // The drawing comes apart from the JSON (see run_update in rasp-web):
+  // `drawing` says whether `svg` is the whole SVG, the changed elements
+  // (`changed` their indices), the same drawing as before, or none.
+  run: ({ code, input, sop, shown }) => {
+    const against = shown === `${WORKER}/${drawings}`;
+    const [json, svg] = run_update(code, input, sop ?? "", against);
     const result = JSON.parse(json);
-    result.same_svg = svg !== "" && svg === lastSvg;
-    result.svg = svg === "" || result.same_svg ? null : svg;
-    if (svg !== "") lastSvg = svg;
+    result.svg = svg === "" ? null : svg;
+    if (result.drawing !== "none") {
+      drawings += 1;
+      result.drawing_id = `${WORKER}/${drawings}`;
+    }
     return result;
   },
   compile: ({ code, sop, vocab, maxLen, input }) => JSON.parse(compile(code, sop, vocab, maxLen, input)),

@@ -106,6 +106,8 @@ async function timedEdit(page, edit) {
       placed: Number(data.lastRedrawMs),
       painted: Number(data.lastPaintedMs),
       placement: data.lastPlacement,
+      sent: Number(data.lastSentBytes) / 1024,
+      changed: Number(data.lastChanged),
       phases: JSON.parse(data.lastPhases || "{}"),
       elements: svg ? svg.querySelectorAll("*").length + 1 : 0,
     };
@@ -143,6 +145,7 @@ async function bench(page, url) {
         .join(", ");
       rows.push(
         `| ${name} | ${kind} | ${svgBytes ? (Number(svgBytes) / 1024).toFixed(0) : "?"} KB, ${samples[0].elements} | ` +
+          `${mid("sent")} KB, ${median(samples.map((s) => s.changed))} | ` +
           `${mid("wait")} | ${mid("run")} (${phases}) | ${mid("transfer")} | ${mid("output")} | ` +
           `${mid("place")} (${[...new Set(samples.map((s) => s.placement))].join(", ")}) | ` +
           `**${mid("placed")}** | ${mid("painted")} (max ${Math.max(...samples.map((s) => s.painted))}) |`,
@@ -152,9 +155,9 @@ async function bench(page, url) {
   }
   console.log(`\nMedians of ${BENCH_EDITS} edits each, in ms; 16-token inputs; ${new Date().toISOString()}`);
   console.log(
-    "| program | edit | SVG | wait | worker run (phases) | transfer | output | place SVG | placed after edit | painted after edit |",
+    "| program | edit | SVG | sent | wait | worker run (phases) | transfer | output | place SVG | placed after edit | painted after edit |",
   );
-  console.log("|---|---|---|---|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|");
   for (const row of rows) console.log(row);
 }
 
@@ -353,20 +356,24 @@ try {
       }
     });
 
-    await check("a patched Dyck drawing (text spans, xml:space, 6,000 elements) is rasp draw's SVG too", async () => {
-      const dyck = readFileSync(join(root, "examples/dyck.rasp"), "utf8");
-      const [first, second] = ["({[]})(){[()]}[]", "({[]})(){[()]}[)"];
-      const file = join(profile, "dyck.svg");
-      execFileSync(raspBin, ["draw", "--sop", "dyck3", join(root, "examples/dyck.rasp"), "--input", second, "-o", file]);
-      await page.goto(link(url, dyck, first));
-      await page.waitForFunction(() => Number(document.body.dataset.redraws ?? 0) >= 1);
-      const before = await page.evaluate(() => Number(document.body.dataset.redraws));
-      await page.fill("#input", second);
-      await page.waitForFunction((n) => Number(document.body.dataset.redraws) > n, before);
-      const placement = await page.evaluate(() => document.body.dataset.lastPlacement);
-      if (placement !== "patched") throw new Error(`placed: ${placement}`);
-      await sameDrawing(page, readFileSync(file, "utf8"));
-    });
+    for (const [name, file, sop, first, second] of [
+      ["Dyck drawing (text spans, xml:space, 6,000 elements)", "dyck.rasp", "dyck3", "({[]})(){[()]}[]", "({[]})(){[()]}[)"],
+      ["most frequent drawing (1,300 of 4,000 elements changed)", "most_frequent.rasp", "sort_by_most_freq_bos", "§abbcbccdadbcaab", "§aabbbccccdddddc"],
+    ]) {
+      await check(`a patched ${name} is rasp draw's SVG too`, async () => {
+        const code = readFileSync(join(root, "examples", file), "utf8");
+        const svgFile = join(profile, "patched.svg");
+        execFileSync(raspBin, ["draw", "--sop", sop, join(root, "examples", file), "--input", second, "-o", svgFile]);
+        await page.goto(link(url, code, first));
+        await page.waitForFunction(() => Number(document.body.dataset.redraws ?? 0) >= 1);
+        const before = await page.evaluate(() => Number(document.body.dataset.redraws));
+        await page.fill("#input", second);
+        await page.waitForFunction((n) => Number(document.body.dataset.redraws) > n, before);
+        const placement = await page.evaluate(() => document.body.dataset.lastPlacement);
+        if (placement !== "patched") throw new Error(`placed: ${placement}`);
+        await sameDrawing(page, readFileSync(svgFile, "utf8"));
+      });
+    }
 
     await check("the paper's programs redraw quickly on 16-token inputs", async () => {
       const timings = [];

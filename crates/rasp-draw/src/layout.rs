@@ -5,6 +5,7 @@
 
 use crate::model::{HeadModel, LayerModel, MlpModel, Model, Role, Row};
 use crate::scene::{Anchor, Font, Group, Item, Path, Rect, Span, Text, shorten, text_width};
+use std::fmt::Write;
 
 /// Colours: one palette for every picture. Pale backgrounds for layers,
 /// white cards for heads and MLPs, a strong violet for selected cells, and
@@ -98,8 +99,9 @@ fn caption_span(gap: f64, size: f64, s: &str) -> Span {
 impl Text {
     /// Shortened to `max` characters, with the full text as its tip.
     fn shortened(mut self, max: usize) -> Text {
-        let (shown, cut) = shorten(&self.text, max);
-        if cut {
+        // Most texts fit: no copy of them.
+        if self.text.chars().count() > max {
+            let (shown, _) = shorten(&self.text, max);
             self.tip = Some(std::mem::replace(&mut self.text, shown));
         }
         self
@@ -183,7 +185,9 @@ fn shown_name(s: &str) -> String {
 
 /// Width of a column holding these values.
 fn column_width<'a>(values: impl Iterator<Item = &'a String>) -> f64 {
-    values.map(|v| mono_width(&shown_value(v), FS) + CELL_PAD).fold(CELL_MIN, f64::max)
+    let width =
+        |v: &String| if v.chars().count() <= MAX_VALUE { mono_width(v, FS) } else { mono_width(&shown_value(v), FS) };
+    values.map(|v| width(v) + CELL_PAD).fold(CELL_MIN, f64::max)
 }
 
 /// A value in a cell: the cell's background and the value centred in it.
@@ -535,6 +539,8 @@ fn head_block(h: &HeadModel, n: usize, defaults: &[(usize, String)]) -> (Group, 
             if hidden {
                 tip.push_str(" (hidden by the attention mask)");
             }
+            // The dot of a hidden cell has the same tip.
+            let dot_tip = (hidden && !on).then(|| tip.clone());
             let (class, fill) = match (on, hidden) {
                 (true, _) => ("cell on", p::SELECTED),
                 (false, false) => ("cell off", p::UNSELECTED),
@@ -543,11 +549,11 @@ fn head_block(h: &HeadModel, n: usize, defaults: &[(usize, String)]) -> (Group, 
             row.push(Rect {
                 radius: 2.0,
                 class,
-                tip: Some(tip.clone()),
+                tip: Some(tip),
                 data: vec![("q", q.to_string()), ("k", k.to_string())],
                 ..rect(gx + k as f64 * cw + 1.0, y + 1.0, cw - 2.0, ROW - 2.0, fill)
             });
-            if hidden && !on {
+            if let Some(tip) = dot_tip {
                 // A dot, as the REPL prints hidden cells: blank would read as
                 // "not selected", which a masked key is not asked about.
                 let mut dot = text(
@@ -595,24 +601,31 @@ fn head_block(h: &HeadModel, n: usize, defaults: &[(usize, String)]) -> (Group, 
 }
 
 fn cell_tip(h: &HeadModel, q: usize, k: usize, on: bool) -> String {
-    let describe = |rows: &[Row], i: usize| -> String {
-        let parts: Vec<String> =
-            rows.iter().map(|r| format!("{} = {}", r.name, r.full.get(i).map(String::as_str).unwrap_or(""))).collect();
-        if parts.is_empty() { String::new() } else { format!(" ({})", parts.join(", ")) }
-    };
-    let full = |row: &Row, i: usize| row.full.get(i).cloned().unwrap_or_default();
-    let mut tip = format!(
-        "query position {q}{}\nkey position {k}{}\n{}",
-        describe(&h.queries, q),
-        describe(&h.keys, k),
-        if on { "selected" } else { "not selected" }
-    );
+    // Written into one string: a 16-token drawing has thousands of cells.
+    fn describe(tip: &mut String, rows: &[Row], i: usize) {
+        for (n, r) in rows.iter().enumerate() {
+            tip.push_str(if n == 0 { " (" } else { ", " });
+            let _ = write!(tip, "{} = {}", r.name, r.full.get(i).map(String::as_str).unwrap_or(""));
+        }
+        if !rows.is_empty() {
+            tip.push(')');
+        }
+    }
+    fn full(row: &Row, i: usize) -> &str {
+        row.full.get(i).map(String::as_str).unwrap_or("")
+    }
+    let mut tip = String::with_capacity(160);
+    let _ = write!(tip, "query position {q}");
+    describe(&mut tip, &h.queries, q);
+    let _ = write!(tip, "\nkey position {k}");
+    describe(&mut tip, &h.keys, k);
+    tip.push_str(if on { "\nselected" } else { "\nnot selected" });
     // What the head moves through this cell and what it makes of it.
     for a in &h.aggregates {
         if on {
-            tip.push_str(&format!("\nmoves {} = {} from key {k}", a.values.name, full(&a.values, k)));
+            let _ = write!(tip, "\nmoves {} = {} from key {k}", a.values.name, full(&a.values, k));
         }
-        tip.push_str(&format!("\nresult {} = {} at query {q}", a.result.name, full(&a.result, q)));
+        let _ = write!(tip, "\nresult {} = {} at query {q}", a.result.name, full(&a.result, q));
     }
     tip
 }

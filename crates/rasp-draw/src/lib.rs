@@ -32,6 +32,7 @@ pub use heatmap::{
 pub use layout::Scene;
 pub use model::{MAX_POSITIONS, input_repr};
 pub use scene::{Anchor, Bounds, Font, Group, Item, Path, Rect, Span, Text, overlapping_texts, text_width};
+pub use svg::SvgParts;
 
 use rasp_analyze::Analysis;
 use rasp_core::{AttentionMask, EvalError, Graph, NodeId, Value};
@@ -116,6 +117,13 @@ impl Drawing {
     /// The picture as a standalone SVG document.
     pub fn to_svg(&self) -> String {
         svg::to_svg(&self.scene)
+    }
+
+    /// [`Drawing::to_svg`] with where each element is in it: a front end
+    /// that shows one drawing after another can compare them element by
+    /// element and change only the elements that differ.
+    pub fn to_svg_parts(&self) -> SvgParts {
+        svg::to_svg_parts(&self.scene)
     }
 
     /// The picture in a self-contained HTML page (inline CSS and script,

@@ -5,6 +5,7 @@
 use crate::layout::Scene;
 use crate::scene::{Anchor, Font, Group, Item, Path, Rect, Text};
 use std::fmt::Write;
+use std::ops::Range;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -25,23 +26,27 @@ pub fn escape(s: &str) -> String {
 /// drawing has thousands of values and hover texts, and the playground
 /// serialises one on every edit.)
 fn push_escaped(out: &mut String, s: &str) {
-    let needs_escape = |b: u8| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'') || (b < 0x20 && b != b'\n' && b != b'\t');
-    if !s.bytes().any(needs_escape) {
-        out.push_str(s);
-        return;
-    }
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
+    // Runs of bytes that need nothing are copied whole; only the bytes
+    // that need escaping (all ASCII, so never inside a multi-byte
+    // character) are looked at one by one.
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let replacement = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
             // Characters XML 1.0 forbids, whatever the value held.
-            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => out.push('\u{fffd}'),
-            c => out.push(c),
-        }
+            b if b < 0x20 && b != b'\n' && b != b'\t' => "\u{fffd}",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        out.push_str(replacement);
+        start = i + 1;
     }
+    out.push_str(&s[start..]);
 }
 
 /// A coordinate: at most two decimals, no trailing zeros.
@@ -53,7 +58,28 @@ fn num(v: f64) -> String {
 
 /// Appends [`num`]`(v)` to `out`.
 fn push_num(out: &mut String, v: f64) {
-    let r = (v * 100.0).round() / 100.0;
+    let hundredths = (v * 100.0).round();
+    // Below 2^53 hundredths are exact integers, and `hundredths / 100` is
+    // the double nearest that decimal, whose shortest form is the decimal
+    // itself: written from the integer without formatting a float (a
+    // drawing writes tens of thousands of coordinates).
+    if hundredths.is_finite() && hundredths.abs() < 9.0e15 {
+        let h = hundredths as i64;
+        let (whole, cents) = (h.unsigned_abs() / 100, h.unsigned_abs() % 100);
+        if h < 0 {
+            out.push('-');
+        }
+        push_digits(out, whole);
+        if cents != 0 {
+            out.push('.');
+            out.push(char::from(b'0' + (cents / 10) as u8));
+            if cents % 10 != 0 {
+                out.push(char::from(b'0' + (cents % 10) as u8));
+            }
+        }
+        return;
+    }
+    let r = hundredths / 100.0;
     if r == r.trunc() {
         let _ = write!(out, "{}", r as i64);
     } else {
@@ -65,13 +91,39 @@ fn push_num(out: &mut String, v: f64) {
     }
 }
 
+/// Appends the decimal digits of `n`.
+fn push_digits(out: &mut String, n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        out.push(char::from(d));
+    }
+}
+
 struct Writer {
     out: String,
     mode: Mode,
     depth: usize,
+    /// Where each element's own text is in `out` (see [`SvgParts`]).
+    elements: Vec<Range<usize>>,
 }
 
 impl Writer {
+    /// Ends the element whose text started at `start` (its line, without
+    /// the newline).
+    fn element(&mut self, start: usize) {
+        self.elements.push(start..self.out.len());
+    }
+
     fn indent(&mut self) {
         for _ in 0..self.depth {
             self.out.push_str("  ");
@@ -122,35 +174,40 @@ impl Writer {
         }
     }
 
-    /// Closes an element, with a `<title>` child in a standalone SVG;
-    /// `content` is already escaped.
-    fn close(&mut self, tag: &str, tip: &Option<String>, content: Option<&str>) {
+    /// Ends an element's opening tag, with a `<title>` child in a standalone
+    /// SVG; `has_content` says whether content and a closing tag follow
+    /// ([`Writer::end`]), else the element ends here.
+    fn open_end(&mut self, start: usize, tip: &Option<String>, tag: &str, has_content: bool) {
         match (self.mode, tip) {
             (Mode::Standalone, Some(t)) => {
                 self.out.push_str("><title>");
                 push_escaped(&mut self.out, t);
                 self.out.push_str("</title>");
-                self.out.push_str(content.unwrap_or(""));
-                self.out.push_str("</");
-                self.out.push_str(tag);
-                self.out.push('>');
-            }
-            _ => match content {
-                Some(c) => {
-                    self.out.push('>');
-                    self.out.push_str(c);
-                    self.out.push_str("</");
-                    self.out.push_str(tag);
-                    self.out.push('>');
+                if !has_content {
+                    self.end(start, tag);
                 }
-                None => self.out.push_str("/>"),
-            },
+            }
+            _ if has_content => self.out.push('>'),
+            _ => {
+                self.out.push_str("/>");
+                self.element(start);
+                self.out.push('\n');
+            }
         }
+    }
+
+    /// Writes the closing tag of an element whose text started at `start`.
+    fn end(&mut self, start: usize, tag: &str) {
+        self.out.push_str("</");
+        self.out.push_str(tag);
+        self.out.push('>');
+        self.element(start);
         self.out.push('\n');
     }
 
     fn group(&mut self, g: &Group) {
         self.indent();
+        let start = self.out.len();
         self.out.push_str("<g");
         if !g.class.is_empty() {
             self.plain_attr("class", g.class);
@@ -167,12 +224,18 @@ impl Writer {
         }
         self.data_attrs(&g.data);
         self.tip_attr(&g.tip);
-        self.out.push_str(">\n");
+        self.out.push('>');
+        self.element(start);
+        self.out.push('\n');
         if let (Mode::Standalone, Some(t)) = (self.mode, &g.tip) {
             self.indent();
-            self.out.push_str("  <title>");
+            self.out.push_str("  ");
+            let start = self.out.len();
+            self.out.push_str("<title>");
             push_escaped(&mut self.out, t);
-            self.out.push_str("</title>\n");
+            self.out.push_str("</title>");
+            self.element(start);
+            self.out.push('\n');
         }
         self.depth += 1;
         for item in &g.items {
@@ -190,6 +253,7 @@ impl Writer {
 
     fn rect(&mut self, r: &Rect) {
         self.indent();
+        let start = self.out.len();
         self.out.push_str("<rect");
         if !r.class.is_empty() {
             self.plain_attr("class", r.class);
@@ -208,11 +272,12 @@ impl Writer {
         }
         self.data_attrs(&r.data);
         self.tip_attr(&r.tip);
-        self.close("rect", &r.tip, None);
+        self.open_end(start, &r.tip, "rect", false);
     }
 
     fn text(&mut self, t: &Text) {
         self.indent();
+        let start = self.out.len();
         self.out.push_str("<text");
         if !t.class.is_empty() {
             self.plain_attr("class", t.class);
@@ -235,26 +300,34 @@ impl Writer {
             self.out.push_str(" xml:space=\"preserve\"");
         }
         self.tip_attr(&t.tip);
-        let mut content = escape(&t.text);
+        self.open_end(start, &t.tip, "text", true);
+        push_escaped(&mut self.out, &t.text);
         for span in &t.spans {
-            let _ = write!(
-                content,
-                "<tspan class=\"{}\" dx=\"{}\" font-family=\"{}\" font-size=\"{}\" font-weight=\"{}\" fill=\"{}\">{}</tspan>",
-                span.class,
-                num(span.gap),
-                family_value(span.font),
-                num(span.size),
-                if span.bold { "bold" } else { "normal" },
-                span.fill,
-                escape(&span.text)
-            );
+            self.out.push_str("<tspan class=\"");
+            self.out.push_str(span.class);
+            self.out.push_str("\" dx=\"");
+            push_num(&mut self.out, span.gap);
+            self.out.push_str("\" font-family=\"");
+            self.out.push_str(family_value(span.font));
+            self.out.push_str("\" font-size=\"");
+            push_num(&mut self.out, span.size);
+            self.out.push_str(if span.bold {
+                "\" font-weight=\"bold\" fill=\""
+            } else {
+                "\" font-weight=\"normal\" fill=\""
+            });
+            self.out.push_str(span.fill);
+            self.out.push_str("\">");
+            push_escaped(&mut self.out, &span.text);
+            self.out.push_str("</tspan>");
         }
-        self.close("text", &t.tip, Some(&content));
+        self.end(start, "text");
     }
 
     fn path(&mut self, p: &Path) {
         self.indent();
-        let _ = writeln!(
+        let start = self.out.len();
+        let _ = write!(
             self.out,
             "<path class=\"{}\" d=\"{}\" fill=\"{}\" stroke=\"{}\" stroke-width=\"{}\" stroke-linejoin=\"round\"/>",
             p.class,
@@ -263,6 +336,8 @@ impl Writer {
             p.stroke,
             num(p.width)
         );
+        self.element(start);
+        self.out.push('\n');
     }
 }
 
@@ -280,32 +355,72 @@ fn family_value(font: Font) -> &'static str {
 const MONO_ESCAPED: &str = "ui-monospace, &#39;SF Mono&#39;, Menlo, Consolas, &#39;DejaVu Sans Mono&#39;, &#39;Liberation Mono&#39;, monospace";
 const SANS_ESCAPED: &str = "Inter, system-ui, -apple-system, &#39;Segoe UI&#39;, &#39;Helvetica Neue&#39;, Arial, &#39;DejaVu Sans&#39;, &#39;Liberation Sans&#39;, sans-serif";
 
-fn svg(scene: &Scene, mode: Mode) -> String {
-    let mut w = Writer { out: String::new(), mode, depth: 1 };
+/// An SVG document with where each element's own text is in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SvgParts {
+    /// The document, as [`to_svg`] writes it.
+    pub text: String,
+    /// Byte ranges in `text`, one per element in document order, each the
+    /// element's own line without its newline: for `<svg>` and `<g>` their
+    /// opening tag (their children follow as elements of their own), for
+    /// any other element all of it (a `<rect>` with its `<title>`, a
+    /// `<text>` with its spans). Closing tags belong to no element.
+    pub elements: Vec<Range<usize>>,
+}
+
+fn svg(scene: &Scene, mode: Mode, prefix: &str) -> (String, Vec<Range<usize>>) {
+    // About 200 bytes per element: one allocation, not a doubling series
+    // of copies of a megabyte.
+    let capacity = prefix.len() + 256 + 200 * count_elements(&scene.root);
+    let mut w = Writer { out: String::with_capacity(capacity), mode, depth: 1, elements: Vec::new() };
+    w.out.push_str(prefix);
     let (width, height) = (num(scene.width), num(scene.height));
     let xmlns = match mode {
         Mode::Standalone => " xmlns=\"http://www.w3.org/2000/svg\"",
         Mode::Inline => "",
     };
-    let _ = writeln!(
+    let start = w.out.len();
+    let _ = write!(
         w.out,
         "<svg{xmlns} width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"{}\">",
         escape(&scene.label)
     );
-    let _ = writeln!(
+    w.element(start);
+    w.out.push_str("\n  ");
+    let start = w.out.len();
+    let _ = write!(
         w.out,
-        "  <rect class=\"page\" width=\"{width}\" height=\"{height}\" fill=\"{}\"/>",
+        "<rect class=\"page\" width=\"{width}\" height=\"{height}\" fill=\"{}\"/>",
         crate::layout::palette::PAGE
     );
+    w.element(start);
+    w.out.push('\n');
     w.group(&scene.root);
     w.out.push_str("</svg>\n");
-    w.out
+    (w.out, w.elements)
 }
 
+/// The elements below `group`, itself included (for the SVG's capacity).
+fn count_elements(group: &Group) -> usize {
+    1 + group
+        .items
+        .iter()
+        .map(|item| match item {
+            Item::Group(child) => count_elements(child),
+            Item::Rect(_) | Item::Text(_) | Item::Path(_) => 1,
+        })
+        .sum::<usize>()
+}
+
+const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+
 pub fn to_svg(scene: &Scene) -> String {
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    out.push_str(&svg(scene, Mode::Standalone));
-    out
+    svg(scene, Mode::Standalone, XML_DECLARATION).0
+}
+
+pub fn to_svg_parts(scene: &Scene) -> SvgParts {
+    let (text, elements) = svg(scene, Mode::Standalone, XML_DECLARATION);
+    SvgParts { text, elements }
 }
 
 const STYLE: &str = r#"
@@ -369,7 +484,7 @@ pub fn to_html(scene: &Scene, title: &str, hint: &str) -> String {
     let _ = writeln!(out, "<title>{}</title>", escape(title));
     let _ = writeln!(out, "<style>{STYLE}</style>\n</head>\n<body>");
     out.push_str("<div class=\"frame\">\n");
-    out.push_str(&svg(scene, Mode::Inline));
+    out.push_str(&svg(scene, Mode::Inline, "").0);
     out.push_str("</div>\n");
     let _ = writeln!(out, "<p class=\"hint\">{}</p>", escape(hint));
     out.push_str("<div id=\"tip\"></div>\n");
@@ -395,9 +510,61 @@ mod tests {
         // Expected strings written by hand.
         for (value, shown) in
             [(3.0, "3"), (-2.0, "-2"), (22.64, "22.64"), (1.005_1, "1.01"), (0.5, "0.5"), (7.1999, "7.2")]
+                .into_iter()
+                .chain([(-0.5, "-0.5"), (-0.001, "0"), (-12.06, "-12.06"), (0.05, "0.05"), (1234.5, "1234.5")])
         {
             assert_eq!(num(value), shown, "{value}");
         }
+    }
+
+    #[test]
+    fn every_element_is_found_in_the_svg() {
+        use crate::scene::{Anchor, Font};
+        let mut root = Group { class: "picture", tip: Some("the whole".to_string()), ..Group::default() };
+        root.items.push(Item::Rect(Rect {
+            x: 1.0,
+            y: 2.0,
+            width: 3.0,
+            height: 4.0,
+            radius: 0.0,
+            fill: "#fff",
+            stroke: None,
+            class: "cell",
+            tip: Some("a\nb".to_string()),
+            data: Vec::new(),
+        }));
+        root.items.push(Item::Text(Text {
+            x: 5.0,
+            y: 6.5,
+            anchor: Anchor::Start,
+            font: Font::Sans,
+            size: 10.0,
+            bold: false,
+            fill: "#000",
+            class: "",
+            text: "x<y".to_string(),
+            tip: None,
+            spans: Vec::new(),
+        }));
+        let scene = Scene { width: 10.0, height: 20.0, label: "l".to_string(), root };
+        let parts = to_svg_parts(&scene);
+        assert_eq!(parts.text, to_svg(&scene));
+        let elements: Vec<&str> = parts.elements.iter().map(|r| &parts.text[r.clone()]).collect();
+        // Written by hand: the root, the page, the group's opening tag and
+        // its title, then its two leaves whole; no closing tags.
+        assert_eq!(
+            elements,
+            [
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"20\" viewBox=\"0 0 10 20\" role=\"img\" aria-label=\"l\">",
+                "<rect class=\"page\" width=\"10\" height=\"20\" fill=\"#ffffff\"/>",
+                "<g class=\"picture\">",
+                "<title>the whole</title>",
+                "<rect class=\"cell\" x=\"1\" y=\"2\" width=\"3\" height=\"4\" fill=\"#fff\"><title>a\nb</title></rect>",
+                &format!(
+                    "<text x=\"5\" y=\"6.5\" font-family=\"{SANS_ESCAPED}\" font-size=\"10\" fill=\"#000\">x&lt;y</text>"
+                ),
+            ]
+        );
     }
 
     #[test]

@@ -5,10 +5,10 @@
 //! each function), so the same code runs natively in the tests and in the
 //! browser, where a Web Worker calls it and the page shows the result.
 //! Each call runs the program from its text (milliseconds for the paper's
-//! programs). Two things are kept between calls, neither of which changes
-//! an answer: the library's names, and the last program loaded for the
-//! analysis and drawing with its text (an edit of the input alone reuses
-//! it: a [`Program`] depends on its text only, as it reads no files).
+//! programs), once: the session that shows the REPL's output is then the
+//! [`Program`] analysed and drawn. Two things are kept between calls: the
+//! library's names, which do not change an answer, and the last drawing
+//! [`run_update`] made, which it sends only the changes to when asked.
 
 #![warn(missing_docs)]
 
@@ -18,11 +18,12 @@ mod diagnostics;
 pub use clock::Phases;
 pub use diagnostics::{Diagnostic, from_session};
 
-use rasp::{AnalyzeOptions, AttentionComparison, CompileOptions, NoFiles, Program, Session, Value, VerifyOptions};
+use rasp::{
+    AnalyzeOptions, AttentionComparison, CompileOptions, NoFiles, Program, Session, SvgParts, Value, VerifyOptions,
+};
 use serde_json::{Value as Json, json};
 use std::cell::RefCell;
 use std::collections::BTreeSet;
-use std::rc::Rc;
 use wasm_bindgen::prelude::wasm_bindgen;
 
 /// The name the editor's program runs under: it starts every location in
@@ -64,24 +65,173 @@ pub fn version() -> String {
 ///   (`session`, `program`, ...), for the page's timing figures.
 #[wasm_bindgen]
 pub fn run(source: &str, input: &str, selected: &str) -> String {
-    run_json(source, input, selected).to_string()
+    let (mut result, drawing) = run_json(source, input, selected);
+    if let Some(drawing) = drawing {
+        result["svg"] = json!(drawing.text);
+    }
+    result.to_string()
 }
 
-/// [`run`] with the drawing apart: `[json, svg]`, where `json` is `run`'s
-/// object with `svg` null and `svg` the drawing (empty when there is none).
-/// The page uses this form: a drawing is hundreds of kilobytes of SVG, and
-/// quoting it into JSON and reading it back took longer than drawing it.
+/// [`run`] for a page that shows one drawing after another: `[json,
+/// drawing]`, where `json` is `run`'s object with `svg` null and three
+/// more fields, and `drawing` is text as they say:
+/// - `drawing`: `"none"` (no drawing; `drawing` is empty), `"whole"` (the
+///   SVG), `"same"` (the drawing is the last one this module made; empty),
+///   or `"changes"` (what differs from the last drawing this module made,
+///   which has as many elements with the same tags);
+/// - `changed`: for `"changes"`, the elements sent whole, each by its
+///   index in document order (the root `<svg>` is 0), else null;
+/// - `texts_changed`: for `"changes"`, the elements in which only texts
+///   changed (a value, a hover text), as pairs `[element, text]` flattened
+///   into one list: the element's index, and which of the text nodes in
+///   it (in document order, from 0) has a new text; else null.
+///
+/// For `"changes"`, `drawing` is the text of each element in `changed` (as
+/// [`rasp::SvgParts`] cuts it, escaped), then each new text of
+/// `texts_changed` (as the text node holds it, not escaped), separated by
+/// NUL characters, which an SVG cannot hold.
+///
+/// `against_last` says whether the caller shows the last drawing this
+/// module made (else the whole SVG is sent). A drawing is hundreds of
+/// kilobytes of SVG while an edit changes some of its thousands of
+/// elements, most of them only in a text: the page receives, reads and
+/// changes only those.
 #[wasm_bindgen]
-pub fn run_parts(source: &str, input: &str, selected: &str) -> Vec<String> {
-    let mut result = run_json(source, input, selected);
-    let svg = match result["svg"].take() {
-        Json::String(svg) => svg,
-        _ => String::new(),
+pub fn run_update(source: &str, input: &str, selected: &str, against_last: bool) -> Vec<String> {
+    let (mut result, drawing) = run_json(source, input, selected);
+    result["changed"] = Json::Null;
+    result["texts_changed"] = Json::Null;
+    let Some(drawing) = drawing else {
+        result["drawing"] = json!("none");
+        return vec![result.to_string(), String::new()];
     };
-    vec![result.to_string(), svg]
+    let last = LAST_DRAWING.take().filter(|_| against_last);
+    let (kind, text) = match last.as_ref().map(|last| changes(last, &drawing)) {
+        Some(Changes::Same) => ("same", String::new()),
+        Some(Changes::Some { elements, texts }) => {
+            let pieces = elements.iter().map(|&i| &drawing.text[drawing.elements[i].clone()]);
+            let text = pieces.chain(texts.iter().map(|(_, _, new)| new.as_str())).collect::<Vec<_>>().join("\0");
+            result["changed"] = json!(elements);
+            result["texts_changed"] = json!(texts.iter().flat_map(|&(e, t, _)| [e, t]).collect::<Vec<_>>());
+            ("changes", text)
+        }
+        Some(Changes::Other) | None => ("whole", drawing.text.clone()),
+    };
+    result["drawing"] = json!(kind);
+    LAST_DRAWING.set(Some(drawing));
+    vec![result.to_string(), text]
 }
 
-fn run_json(source: &str, input: &str, selected: &str) -> Json {
+thread_local! {
+    /// The last drawing [`run_update`] made.
+    static LAST_DRAWING: RefCell<Option<SvgParts>> = const { RefCell::new(None) };
+}
+
+/// How a drawing differs from the one before.
+enum Changes {
+    Same,
+    /// The same elements, some changed: these by index (all of them to be
+    /// sent), those only in texts (element, text node, its new text).
+    Some {
+        elements: Vec<usize>,
+        texts: Vec<(usize, usize, String)>,
+    },
+    /// Other elements (or a text that cannot be sent in pieces).
+    Other,
+}
+
+fn changes(before: &SvgParts, after: &SvgParts) -> Changes {
+    if before.text == after.text {
+        return Changes::Same;
+    }
+    if before.elements.len() != after.elements.len() {
+        return Changes::Other;
+    }
+    let (mut elements, mut texts) = (Vec::new(), Vec::new());
+    for (i, (old, new)) in before.elements.iter().zip(&after.elements).enumerate() {
+        let (old, new) = (&before.text[old.clone()], &after.text[new.clone()]);
+        if old == new {
+            continue;
+        }
+        if tag(old) != tag(new) {
+            return Changes::Other;
+        }
+        // What is sent must not hold the separator (rasp-draw never writes
+        // one: it replaces control characters in every text it escapes).
+        if new.contains('\0') {
+            return Changes::Other;
+        }
+        match changed_texts(old, new) {
+            Some(changed) => texts.extend(changed.into_iter().map(|(node, text)| (i, node, text))),
+            None => elements.push(i),
+        }
+    }
+    Changes::Some { elements, texts }
+}
+
+/// When two texts of one element have the same tags and attributes and
+/// differ only in non-empty texts between tags: each text that differs,
+/// by its place among the element's text nodes, unescaped (as its node
+/// holds it). rasp-draw escapes `<`, `>` and `&` in every text and
+/// attribute, so a `<` starts a tag and a `>` ends one.
+fn changed_texts(old: &str, new: &str) -> Option<Vec<(usize, String)>> {
+    let (mut old_parts, mut new_parts) = (old.split('<'), new.split('<'));
+    // Both start with a tag: nothing before the first `<`.
+    if old_parts.next() != Some("") || new_parts.next() != Some("") {
+        return None;
+    }
+    let (mut node, mut changed) = (0, Vec::new());
+    loop {
+        match (old_parts.next(), new_parts.next()) {
+            (None, None) => return Some(changed),
+            (Some(a), Some(b)) => {
+                let ((tag_a, text_a), (tag_b, text_b)) = (a.split_once('>')?, b.split_once('>')?);
+                if tag_a != tag_b || text_a.is_empty() != text_b.is_empty() {
+                    return None;
+                }
+                if text_a != text_b {
+                    changed.push((node, unescape(text_b)));
+                }
+                node += usize::from(!text_b.is_empty());
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// Text as rasp-draw escapes it, unescaped (in one pass: most hover texts
+/// hold quoted values, `&#39;a&#39;`).
+fn unescape(text: &str) -> String {
+    const ENTITIES: [(&str, char); 5] =
+        [("&lt;", '<'), ("&gt;", '>'), ("&quot;", '"'), ("&#39;", '\''), ("&amp;", '&')];
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        match ENTITIES.iter().find(|(entity, _)| rest.starts_with(entity)) {
+            Some((entity, c)) => {
+                out.push(*c);
+                rest = &rest[entity.len()..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// An element's tag name: `<rect class=...` is `rect`.
+fn tag(element: &str) -> &str {
+    let name = element.strip_prefix('<').unwrap_or(element);
+    let end = name.find(|c: char| c.is_ascii_whitespace() || c == '>' || c == '/').unwrap_or(name.len());
+    &name[..end]
+}
+
+fn run_json(source: &str, input: &str, selected: &str) -> (Json, Option<SvgParts>) {
     let mut phases = Phases::start();
     let mut session = rasp::new_session(NoFiles);
     let example = set_running_example(&mut session, input);
@@ -117,23 +267,27 @@ fn run_json(source: &str, input: &str, selected: &str) -> Json {
     });
     let Some(name) = chosen else {
         result["phases"] = phases.to_json();
-        return result;
+        return (result, None);
     };
     if !diagnostics.is_empty() {
         result["draw_error"] = json!("the program has errors; fix them to see the drawing");
         result["phases"] = phases.to_json();
-        return result;
+        return (result, None);
     }
-    match analyse_and_draw(source, &name, example.as_ref().ok(), &mut phases) {
-        Ok(drawn) => {
-            for (key, value) in drawn {
+    let mut drawing = None;
+    // The program as the session ran it: no second run for the drawing.
+    let program = Program::from_session(session, PROGRAM_NAME, source).map_err(|e| e.to_string());
+    match program.and_then(|program| analyse_and_draw(&program, &name, example.as_ref().ok(), &mut phases)) {
+        Ok((fields, drawn)) => {
+            for (key, value) in fields {
                 result[key] = value;
             }
+            drawing = drawn;
         }
         Err(message) => result["draw_error"] = json!(message),
     }
     result["phases"] = phases.to_json();
-    result
+    (result, drawing)
 }
 
 /// Makes `input` the session's running example (of s-ops and selectors),
@@ -168,38 +322,18 @@ fn set_running_example(session: &mut Session, input: &str) -> Result<Value, Stri
     value
 }
 
-thread_local! {
-    /// The last program [`loaded_program`] loaded, with its text.
-    static LAST_PROGRAM: RefCell<Option<(String, Rc<Program>)>> = const { RefCell::new(None) };
-}
+/// The analysis of `name`, as `(key, value)` pairs of the result, and
+/// its drawing; a drawing that fails leaves the analysis (and says why in
+/// `draw_error`).
+type Drawn = (Vec<(&'static str, Json)>, Option<SvgParts>);
 
-/// `source` loaded as a [`Program`] (run again without examples, for the
-/// analysis and the drawing), or the one loaded last time if its text was
-/// the same.
-fn loaded_program(source: &str) -> Result<Rc<Program>, String> {
-    let kept = LAST_PROGRAM
-        .with_borrow(|last| last.as_ref().filter(|(text, _)| text == source).map(|(_, program)| program.clone()));
-    if let Some(program) = kept {
-        return Ok(program);
-    }
-    // Dropped first: two large programs are never held at once.
-    LAST_PROGRAM.set(None);
-    let program = Rc::new(Program::from_source(PROGRAM_NAME, source, NoFiles).map_err(|e| e.to_string())?);
-    LAST_PROGRAM.set(Some((source.to_string(), program.clone())));
-    Ok(program)
-}
-
-/// The analysis and drawing of `name`, as `(key, value)` pairs of the
-/// result; a drawing that fails leaves the analysis.
 fn analyse_and_draw(
-    source: &str,
+    program: &Program,
     name: &str,
     example: Option<&Value>,
     phases: &mut Phases,
-) -> Result<Vec<(&'static str, Json)>, String> {
-    let program = loaded_program(source)?;
+) -> Result<Drawn, String> {
     let sop = program.sop(name, "draw").map_err(|e| e.to_string())?;
-    phases.end("reload");
     let analysis = program.analyze(sop, AnalyzeOptions::default());
     let mut fields = vec![
         ("layers", json!(analysis.layers)),
@@ -210,15 +344,22 @@ fn analyse_and_draw(
     phases.end("analysis");
     let drawn = example.map(|example| program.draw(sop, example, AnalyzeOptions::default()));
     phases.end("layout");
-    match drawn {
+    let svg = match drawn {
         Some(Ok(drawing)) => {
-            fields.push(("svg", json!(drawing.to_svg())));
+            let svg = drawing.to_svg_parts();
             phases.end("svg");
+            Some(svg)
         }
-        Some(Err(e)) => fields.push(("draw_error", json!(e.to_string()))),
-        None => fields.push(("draw_error", json!("no drawing without a usable input"))),
-    }
-    Ok(fields)
+        Some(Err(e)) => {
+            fields.push(("draw_error", json!(e.to_string())));
+            None
+        }
+        None => {
+            fields.push(("draw_error", json!("no drawing without a usable input")));
+            None
+        }
+    };
+    Ok((fields, svg))
 }
 
 thread_local! {
@@ -311,4 +452,30 @@ fn compile_json(source: &str, sop_name: &str, vocab: &str, max_len: u32, input: 
 pub fn help(topic: &str) -> String {
     let session = rasp::new_session(NoFiles);
     rasp::help(&session, Some(topic).filter(|t| !t.trim().is_empty()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{changed_texts, unescape};
+
+    #[test]
+    fn unescaping_undoes_rasp_draws_escaping() {
+        // Written by hand: each entity, an escaped entity, a plain text.
+        assert_eq!(unescape("&#39;a&#39; &lt; &quot;b&quot; &gt; c &amp;lt;"), "'a' < \"b\" > c &lt;");
+        assert_eq!(unescape("plain"), "plain");
+    }
+
+    #[test]
+    fn only_text_changes_are_texts() {
+        let old = "<rect x=\"1\"><title>a &amp; b</title></rect>";
+        assert_eq!(changed_texts(old, "<rect x=\"1\"><title>c</title></rect>"), Some(vec![(0, "c".to_string())]));
+        // The second text node of a text element with a title.
+        assert_eq!(
+            changed_texts("<text><title>t</title>x</text>", "<text><title>t</title>y</text>"),
+            Some(vec![(1, "y".to_string())])
+        );
+        // An attribute changed, or a text appeared where there was none.
+        assert_eq!(changed_texts(old, "<rect x=\"2\"><title>a &amp; b</title></rect>"), None);
+        assert_eq!(changed_texts("<text></text>", "<text>x</text>"), None);
+    }
 }

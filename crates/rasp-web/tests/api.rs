@@ -181,18 +181,27 @@ fn huge_values_are_refused_by_the_interpreter() {
     assert!(diagnostics.iter().all(|d| d["line"].as_u64().is_some()), "{result}");
 }
 
-#[test]
-fn run_parts_is_run_with_the_drawing_apart() {
-    let whole = parse(&rasp_web::run(REVERSE, "hello", ""));
-    let parts = rasp_web::run_parts(REVERSE, "hello", "");
+/// `run_update`'s answer: its JSON and the drawing's text.
+fn update(source: &str, input: &str, against_last: bool) -> (Value, String) {
+    let mut parts = rasp_web::run_update(source, input, "", against_last);
     assert_eq!(parts.len(), 2);
-    let mut json = parse(&parts[0]);
+    let text = parts.pop().unwrap_or_default();
+    (parse(&parts[0]), text)
+}
+
+#[test]
+fn run_update_is_run_with_the_drawing_apart() {
+    let whole = parse(&rasp_web::run(REVERSE, "hello", ""));
+    let (mut json, text) = update(REVERSE, "hello", false);
     assert!(json["svg"].is_null());
-    assert_eq!(whole["svg"].as_str(), Some(parts[1].as_str()));
-    assert!(parts[1].starts_with("<?xml") && parts[1].contains("reverse(&quot;hello&quot;)"));
+    let fields = json.as_object_mut().expect("an object");
+    assert_eq!(fields.remove("drawing"), Some(Value::from("whole")));
+    assert_eq!((fields.remove("changed"), fields.remove("texts_changed")), (Some(Value::Null), Some(Value::Null)));
+    assert_eq!(whole["svg"].as_str(), Some(text.as_str()));
+    assert!(text.starts_with("<?xml") && text.contains("reverse(&quot;hello&quot;)"));
     // The same answer otherwise, but for the times, which differ per run.
     let phases = json["phases"].take();
-    for phase in ["session", "program", "names", "reload", "analysis", "layout", "svg"] {
+    for phase in ["session", "program", "names", "analysis", "layout", "svg"] {
         assert!(phases[phase].as_f64().is_some_and(|ms| ms >= 0.0), "{phase}: {phases}");
     }
     let mut whole = whole;
@@ -200,15 +209,96 @@ fn run_parts_is_run_with_the_drawing_apart() {
     whole["phases"] = Value::Null;
     json["phases"] = Value::Null;
     assert_eq!(json, whole);
-    // No drawing: the second part is empty.
-    let parts = rasp_web::run_parts("x = 1;", "hello", "");
-    assert_eq!(parts[1], "");
+    // No drawing: nothing to send.
+    let (json, text) = update("x = 1;", "hello", true);
+    assert_eq!((json["drawing"].as_str(), text.as_str()), (Some("none"), ""));
 }
 
 #[test]
-fn the_kept_program_is_the_one_whose_text_is_run() {
-    // The module keeps the last program loaded for drawing; runs of other
-    // texts in between must not draw it.
+fn run_update_sends_only_the_elements_that_changed() {
+    let (first, whole) = update(REVERSE, "abc", false);
+    assert_eq!(first["drawing"], "whole");
+    // The same drawing again: nothing to send; asked for all of it, all.
+    let (again, text) = update(&format!("{REVERSE}\n"), "abc", true);
+    assert_eq!((again["drawing"].as_str(), text.as_str()), (Some("same"), ""));
+    let (forced, text) = update(REVERSE, "abc", false);
+    assert_eq!((forced["drawing"].as_str(), text == whole), (Some("whole"), true));
+    // Another input of the same length: the same elements, some with other
+    // values. Each element sent is the new drawing's, and putting them in
+    // the place of the old ones gives the new drawing.
+    let (changed, payload) = update(REVERSE, "abd", true);
+    assert_eq!(changed["drawing"], "changes");
+    let after = parse(&rasp_web::run(REVERSE, "abd", ""))["svg"].as_str().unwrap_or_default().to_string();
+    let numbers = |key: &str| -> Vec<usize> {
+        changed[key].as_array().expect(key).iter().filter_map(Value::as_u64).map(|i| i as usize).collect()
+    };
+    let (indices, texts) = (numbers("changed"), numbers("texts_changed"));
+    let payload: Vec<&str> = payload.split('\0').collect();
+    assert_eq!(indices.len() + texts.len() / 2, payload.len());
+    let (pieces, new_texts) = payload.split_at(indices.len());
+    // The drawing's elements, cut by hand: every line that starts a tag
+    // other than a closing one.
+    let lines = |svg: &str| -> Vec<String> {
+        let mut elements: Vec<String> = Vec::new();
+        for line in svg.lines().skip(1) {
+            let trimmed = line.trim_start();
+            if trimmed.starts_with('<') && !trimmed.starts_with("</") {
+                elements.push(trimmed.to_string());
+            } else if let Some(last) = elements.last_mut().filter(|_| !trimmed.starts_with("</")) {
+                // A hover text over several lines.
+                last.push('\n');
+                last.push_str(line);
+            }
+        }
+        elements
+    };
+    let mut patched = lines(&whole);
+    let wanted = lines(&after);
+    assert_eq!(patched.len(), wanted.len());
+    for (&i, piece) in indices.iter().zip(pieces) {
+        patched[i] = piece.to_string();
+    }
+    // A text change replaces the n-th non-empty text between tags, escaped
+    // as in the SVG.
+    for (pair, new_text) in texts.chunks(2).zip(new_texts) {
+        let (element, node) = (pair[0], pair[1]);
+        let escaped = new_text
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace('\'', "&#39;");
+        let mut parts: Vec<String> = patched[element].split('>').map(str::to_string).collect();
+        let mut seen = 0;
+        for part in parts.iter_mut() {
+            let text_len = part.find('<').unwrap_or(part.len());
+            if text_len > 0 {
+                if seen == node {
+                    part.replace_range(..text_len, &escaped);
+                }
+                seen += 1;
+            }
+        }
+        patched[element] = parts.join(">");
+    }
+    assert_eq!(patched, wanted);
+    // The title (in the root's label) changed, most cells only in their
+    // values and hover texts, which go as texts (quotes unescaped), and
+    // most elements not at all.
+    assert!(indices.contains(&0), "{indices:?}");
+    assert!(new_texts.contains(&"d"), "{new_texts:?}");
+    assert!(new_texts.iter().any(|t| t.contains("'d'")), "{new_texts:?}");
+    assert!(texts.len() / 2 > indices.len(), "{} texts, {} elements", texts.len() / 2, indices.len());
+    assert!((indices.len() + texts.len() / 2) * 4 < wanted.len(), "{indices:?} {texts:?} of {}", wanted.len());
+    // Another length: other elements, sent whole.
+    let (longer, text) = update(REVERSE, "abcd", true);
+    assert_eq!(longer["drawing"], "whole");
+    assert!(text.contains("reverse(&quot;abcd&quot;)"));
+}
+
+#[test]
+fn each_run_draws_its_own_text() {
+    // Runs of other texts in between must not draw an earlier program.
     let doubled = "doubled = indices * 2;\n";
     let first = parse(&rasp_web::run(REVERSE, "hello", ""));
     let other = parse(&rasp_web::run(doubled, "abc", ""));
@@ -219,8 +309,8 @@ fn the_kept_program_is_the_one_whose_text_is_run() {
     assert!(other["svg"].as_str().is_some_and(|svg| svg.contains("doubled(&quot;abc&quot;)")));
     assert!(again["svg"].as_str().is_some_and(|svg| svg.contains("reverse(&quot;abc&quot;)")));
     assert_eq!((again["layers"].as_u64(), again["heads"].as_u64()), (Some(2), Some(2)));
-    // A program that does not load is not kept: the next run of the same
-    // name with another text draws that text.
+    // After a program that does not load, the next run of the same name
+    // with another text draws that text.
     let broken = parse(&rasp_web::run("reverse = ;\n", "abc", ""));
     assert!(broken["svg"].is_null());
     let fixed = parse(&rasp_web::run("reverse = tokens;\n", "abc", ""));

@@ -64,7 +64,7 @@ pub use rasp_analyze::{Analysis, AnalyzeOptions, Schedule};
 pub use rasp_compile::{CompileOptions, LookaheadOptions, LookaheadReport, PAPER_EXAMPLES};
 pub use rasp_compile::{Coverage, VerifyOptions, VerifyProgress, VerifyReport};
 pub use rasp_core::{Atom, AttentionMask, Graph, NodeId, Sequence, Value};
-pub use rasp_draw::{Drawing, default_path as default_drawing_path, input_repr};
+pub use rasp_draw::{Drawing, SvgParts, default_path as default_drawing_path, input_repr};
 #[cfg(not(target_family = "wasm"))]
 pub use rasp_lang::with_large_stack;
 pub use rasp_lang::{

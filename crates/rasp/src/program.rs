@@ -14,6 +14,15 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+/// The error of a program whose file reported errors in `session`: every
+/// diagnostic it still holds.
+fn file_errors(session: &mut Session, name: &str) -> Error {
+    let diagnostics = session.take_diagnostics();
+    let kind = program_error_kind(&diagnostics);
+    let shown: String = diagnostics.iter().map(|d| d.render(false)).collect();
+    Error::with_diagnostics(kind, format!("{name} has errors:\n{}", shown.trim_end()), diagnostics)
+}
+
 /// Reads `load`ed files from the file system, relative to the working
 /// directory, as the reference does. (In the browser a front end passes a
 /// loader of its own, or [`rasp_lang::NoFiles`].)
@@ -140,15 +149,26 @@ impl Program {
         // Results the file printed are not the program's to report.
         session.take_output();
         if session.had_file_errors() {
-            let diagnostics = session.take_diagnostics();
-            let kind = program_error_kind(&diagnostics);
-            let shown: String = diagnostics.iter().map(|d| d.render(false)).collect();
-            return Err(Error::with_diagnostics(
-                kind,
-                format!("{name} has errors:\n{}", shown.trim_end()),
-                diagnostics,
-            ));
+            return Err(file_errors(&mut session, name));
         }
+        Ok(Program { session, name: name.to_string(), source: source.to_string(), loaded })
+    }
+
+    /// The program a REPL session (made by [`crate::new_session`]) has just
+    /// run as the file `name` with the text `source` ([`Session::run_file`]):
+    /// for a front end that shows the REPL's output for a program and then
+    /// analyses or draws it, without running it a second time. Fails as
+    /// [`Program::from_source`] does when the file reported errors (with
+    /// the diagnostics the session still holds). Unlike
+    /// [`Program::from_source`], the program has the session's library
+    /// (which a local `RASP_support/rasplib.rasp` may have replaced) and
+    /// its running example, and records no `load`ed files
+    /// ([`Program::loaded_files`] is empty).
+    pub fn from_session(mut session: Session, name: &str, source: &str) -> Result<Program> {
+        if session.had_file_errors() {
+            return Err(file_errors(&mut session, name));
+        }
+        let loaded = Rc::new(RefCell::new(BTreeMap::new()));
         Ok(Program { session, name: name.to_string(), source: source.to_string(), loaded })
     }
 

@@ -443,3 +443,30 @@ fn padded_words_compute_what_the_words_compute() {
         assert!(checked > 0, "{name}");
     }
 }
+
+#[test]
+fn a_program_from_the_session_that_ran_it_draws_as_one_loaded_again() {
+    // A REPL session with a running example runs the file, as a front end
+    // that shows its output does; the program taken from it draws the
+    // same picture as the program loaded from the text.
+    let mut session = rasp::new_session(NoFiles);
+    session.feed_line("set example \"abc\"");
+    session.run_file("reverse.rasp", REVERSE);
+    assert!(session.take_output().contains("Example: reverse(\"abc\") = [c, b, a] (strings)"));
+    let from_session = Program::from_session(session, "reverse.rasp", REVERSE).expect("no errors");
+    let loaded = reverse();
+    let input = Value::str("hey");
+    let draw = |program: &Program| {
+        let sop = program.sop("reverse", "draw").expect("an s-op");
+        program.draw(sop, &input, AnalyzeOptions::default()).expect("draws").to_svg()
+    };
+    assert_eq!(draw(&from_session), draw(&loaded));
+    assert_eq!((from_session.name(), from_session.source()), ("reverse.rasp", REVERSE));
+    assert!(from_session.loaded_files().is_empty());
+    // A session whose file had errors gives them, as from_source does.
+    let mut broken = rasp::new_session(NoFiles);
+    broken.run_file("broken.rasp", "x = tokens +;\n");
+    let error = Program::from_session(broken, "broken.rasp", "x = tokens +;\n").err().expect("an error");
+    let expected = Program::from_source("broken.rasp", "x = tokens +;\n", NoFiles).err().expect("an error");
+    assert_eq!((error.kind(), error.to_string()), (expected.kind(), expected.to_string()));
+}
