@@ -425,6 +425,7 @@ impl Engine {
                 let whole = n.saturating_mul(words).saturating_mul(dag.len()) <= MATRIX_WORDS;
                 let matrix =
                     if whole { Some(self.matrices.matrix(graph, dag, n, &column_rc, &mut self.cache)?) } else { None };
+                let matrix = matrix.map(|at| self.matrices.words(at, n * words));
                 let mut lazy = match matrix {
                     Some(_) => None,
                     None => Some(Rows::new(

@@ -221,41 +221,51 @@ impl Rows {
     }
 }
 
-/// An int column (bools count as ints), for direct comparison.
-fn small_ints(seq: &Sequence) -> Option<Vec<i64>> {
-    let mut out = Vec::with_capacity(seq.values.len());
+/// The ints of a column (bools count as ints) into `out` (emptied first);
+/// `false`, with `out` unspecified, when a value is not one.
+fn ints_into(seq: &Sequence, out: &mut Vec<i64>) -> bool {
+    out.clear();
     for a in &seq.values {
         out.push(match a {
             Atom::Int(v) => *v,
             Atom::Bool(b) => i64::from(*b),
-            _ => return None,
+            _ => return false,
         });
     }
-    Some(out)
+    true
 }
 
-fn small_words(keys: &[i64], queries: &[i64], predicate: Predicate) -> Vec<u64> {
-    fn words(keys: &[i64], queries: &[i64], hit: impl Fn(i64, i64) -> bool) -> Vec<u64> {
-        queries
-            .iter()
-            .map(|&q| keys.iter().enumerate().fold(0u64, |w, (k, &key)| w | (u64::from(hit(key, q)) << k)))
-            .collect()
-    }
+/// Appends one word per query: bit k set iff `hit(keys[k], query)`.
+fn push_words(keys: &[i64], queries: &[i64], out: &mut Vec<u64>, hit: impl Fn(i64, i64) -> bool) {
+    out.extend(
+        queries.iter().map(|&q| keys.iter().enumerate().fold(0u64, |w, (k, &key)| w | (u64::from(hit(key, q)) << k))),
+    );
+}
+
+/// Appends the rows of `select(keys, queries, predicate)` on int columns
+/// of at most 64 positions, one word each, by direct comparison.
+fn push_int_words(keys: &[i64], queries: &[i64], predicate: Predicate, out: &mut Vec<u64>) {
     match predicate {
-        Predicate::Eq => words(keys, queries, |k, q| k == q),
-        Predicate::Ne => words(keys, queries, |k, q| k != q),
-        Predicate::Lt => words(keys, queries, |k, q| k < q),
-        Predicate::Le => words(keys, queries, |k, q| k <= q),
-        Predicate::Gt => words(keys, queries, |k, q| k > q),
-        Predicate::Ge => words(keys, queries, |k, q| k >= q),
+        Predicate::Eq => push_words(keys, queries, out, |k, q| k == q),
+        Predicate::Ne => push_words(keys, queries, out, |k, q| k != q),
+        Predicate::Lt => push_words(keys, queries, out, |k, q| k < q),
+        Predicate::Le => push_words(keys, queries, out, |k, q| k <= q),
+        Predicate::Gt => push_words(keys, queries, out, |k, q| k > q),
+        Predicate::Ge => push_words(keys, queries, out, |k, q| k >= q),
     }
 }
 
-/// The rows of `select(keys, queries, predicate)` on ints, for at most 64
-/// positions, by direct comparison; `None` for other columns (strs are
-/// cheaper sorted once than compared n² times).
+/// The rows of `select(keys, queries, predicate)` for at most 64
+/// positions on ints, by direct comparison; `None` for other columns
+/// (strs are cheaper sorted once than compared n² times).
 fn small_rows(keys: &Sequence, queries: &Sequence, predicate: Predicate) -> Option<Vec<u64>> {
-    Some(small_words(&small_ints(keys)?, &small_ints(queries)?, predicate))
+    let (mut key_ints, mut query_ints) = (Vec::new(), Vec::new());
+    if !ints_into(keys, &mut key_ints) || !ints_into(queries, &mut query_ints) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(queries.values.len());
+    push_int_words(&key_ints, &query_ints, predicate, &mut out);
+    Some(out)
 }
 
 /// The bits of word `w` that are real keys.
@@ -266,36 +276,46 @@ fn self_valid(n: usize, w: usize) -> u64 {
 /// Whole selector matrices of one input, n rows of n/64 words, kept per
 /// selector node while they are small: aggregates whose selectors share
 /// parts (`sel or at0`, `sel and at0`) then compute those parts once.
+/// All matrices of an input live in one buffer, kept from input to input,
+/// so a batch of short inputs allocates nothing here.
 #[derive(Default)]
 pub(crate) struct Matrices {
-    by_node: Vec<Option<Rc<Vec<u64>>>>,
+    /// Per node id: where its matrix starts in `arena`, if computed.
+    at: Vec<Option<usize>>,
     touched: Vec<usize>,
-    /// The last input's matrices, to be filled again: a batch of short
-    /// inputs then allocates none.
-    spare: Vec<Vec<u64>>,
+    arena: Vec<u64>,
+    /// Row buffers for selectors that go through [`Rows`].
+    spare: Vec<u64>,
+    /// Int columns of a comparison (inputs of at most 64 positions).
+    key_ints: Vec<i64>,
+    query_ints: Vec<i64>,
 }
 
 impl Matrices {
     /// Makes room for node ids below `nodes` (the table only grows).
     pub(crate) fn grow(&mut self, nodes: usize) {
-        if self.by_node.len() < nodes {
-            self.by_node.resize(nodes, None);
+        if self.at.len() < nodes {
+            self.at.resize(nodes, None);
         }
     }
 
     pub(crate) fn clear(&mut self) {
         for &i in &self.touched {
-            if let Some(matrix) = self.by_node[i].take()
-                && let Ok(buffer) = Rc::try_unwrap(matrix)
-            {
-                self.spare.push(buffer);
-            }
+            self.at[i] = None;
         }
         self.touched.clear();
+        self.arena.clear();
     }
 
-    /// The matrix of the last node of `dag` (ascending, closed under
-    /// selector inputs), computing the missing ones of `dag` in order.
+    /// `size` words of the matrices from `at` (as [`Matrices::matrix`]
+    /// returned it).
+    pub(crate) fn words(&self, at: usize, size: usize) -> &[u64] {
+        &self.arena[at..at + size]
+    }
+
+    /// Where the matrix of the last node of `dag` (ascending, closed under
+    /// selector inputs) starts (read it with [`Matrices::words`]),
+    /// computing the missing ones of `dag` in order.
     pub(crate) fn matrix(
         &mut self,
         graph: &Graph,
@@ -303,33 +323,54 @@ impl Matrices {
         n: usize,
         column: &dyn Fn(NodeId) -> Option<Rc<Sequence>>,
         cache: &mut OrderCache,
-    ) -> EvalResult<Rc<Vec<u64>>> {
+    ) -> EvalResult<usize> {
         let words = n.div_ceil(64);
         let size = n * words;
         let internal = || EvalError::internal("selector matrix");
         for &id in dag {
             let i = id.index();
-            if self.by_node.get(i).is_none_or(Option::is_some) {
+            if self.at.get(i).is_none_or(Option::is_some) {
                 continue;
             }
-            let get = |m: &Matrices, x: &NodeId| m.by_node.get(x.index()).cloned().flatten().ok_or_else(internal);
-            let mut matrix = self.spare.pop().unwrap_or_default();
-            matrix.clear();
+            let get = |m: &Matrices, x: &NodeId| m.at.get(x.index()).copied().flatten().ok_or_else(internal);
+            let start = self.arena.len();
             match graph.kind(id) {
+                NodeKind::Select { key, query, predicate } if n <= 64 => {
+                    let keys = column(*key).ok_or_else(internal)?;
+                    let queries = column(*query).ok_or_else(internal)?;
+                    if !self.push_small_select(*key, &keys, *query, &queries, *predicate, cache) {
+                        let rows = Rows::new(graph, &[id], n, column, cache, std::mem::take(&mut self.spare), true)?;
+                        let buffer = rows.into_buffers();
+                        self.arena.extend_from_slice(&buffer);
+                        self.spare = buffer;
+                    }
+                }
                 NodeKind::Select { .. } | NodeKind::SelectAll => {
-                    matrix = Rows::new(graph, &[id], n, column, cache, matrix, true)?.into_buffers();
+                    let rows = Rows::new(graph, &[id], n, column, cache, std::mem::take(&mut self.spare), true)?;
+                    let buffer = rows.into_buffers();
+                    self.arena.extend_from_slice(&buffer);
+                    self.spare = buffer;
                 }
                 NodeKind::SelectAnd(a, b) => {
                     let (a, b) = (get(self, a)?, get(self, b)?);
-                    matrix.extend(a.iter().zip(b.iter()).map(|(x, y)| x & y));
+                    for j in 0..size {
+                        let word = self.arena[a + j] & self.arena[b + j];
+                        self.arena.push(word);
+                    }
                 }
                 NodeKind::SelectOr(a, b) => {
                     let (a, b) = (get(self, a)?, get(self, b)?);
-                    matrix.extend(a.iter().zip(b.iter()).map(|(x, y)| x | y));
+                    for j in 0..size {
+                        let word = self.arena[a + j] | self.arena[b + j];
+                        self.arena.push(word);
+                    }
                 }
                 NodeKind::SelectNot(a) => {
                     let a = get(self, a)?;
-                    matrix.extend(a.iter().enumerate().map(|(j, x)| !x & self_valid(n, j % words.max(1))));
+                    for j in 0..size {
+                        let word = !self.arena[a + j] & self_valid(n, j % words.max(1));
+                        self.arena.push(word);
+                    }
                 }
                 NodeKind::Tokens(_)
                 | NodeKind::Indices
@@ -337,13 +378,54 @@ impl Matrices {
                 | NodeKind::Map { .. }
                 | NodeKind::Aggregate { .. } => return Err(internal()),
             }
-            if matrix.len() != size {
+            if self.arena.len() != start + size {
                 return Err(internal());
             }
-            self.by_node[i] = Some(Rc::new(matrix));
+            self.at[i] = Some(start);
             self.touched.push(i);
         }
         let last = dag.last().ok_or_else(internal)?;
-        self.by_node.get(last.index()).cloned().flatten().ok_or_else(internal)
+        self.at.get(last.index()).copied().flatten().ok_or_else(internal)
+    }
+
+    /// Appends the matrix of `select(keys, queries, predicate)` for at most
+    /// 64 positions, a word per query, without building [`Rows`]: ints by
+    /// direct comparison, other sortable columns from the prefix masks of
+    /// their ranks. `false` (nothing appended) for columns that are not
+    /// sortable, which go cell by cell.
+    fn push_small_select(
+        &mut self,
+        key: NodeId,
+        keys: &Sequence,
+        query: NodeId,
+        queries: &Sequence,
+        predicate: Predicate,
+        cache: &mut OrderCache,
+    ) -> bool {
+        let n = queries.values.len();
+        if ints_into(keys, &mut self.key_ints) && ints_into(queries, &mut self.query_ints) {
+            push_int_words(&self.key_ints, &self.query_ints, predicate, &mut self.arena);
+            return true;
+        }
+        let (op, negate) = literal_op(predicate);
+        let flip = if negate { self_valid(n, 0) } else { 0 };
+        match cache.bounds(key, keys, query, queries) {
+            Some((_, bounds)) if matches!(*bounds, Bounds::Mismatch) && op == LitOp::Eq => {
+                self.arena.extend(std::iter::repeat_n(flip, n));
+                true
+            }
+            Some((order, bounds)) => {
+                let (Bounds::Ranks { lower, upper }, Some(masks)) = (bounds.as_ref(), cache.masks(key, &order)) else {
+                    return false;
+                };
+                let distinct = order.distinct as u32;
+                self.arena.extend(lower.iter().zip(upper).map(|(&l, &u)| {
+                    let (lo, hi) = interval(op, l, u, distinct);
+                    (masks[lo as usize] ^ masks[hi.max(lo) as usize]) ^ flip
+                }));
+                true
+            }
+            None => false,
+        }
     }
 }
