@@ -58,6 +58,9 @@ pub(crate) struct Engine {
     keep_all: bool,
     /// The buffer of the last aggregate's per-query totals, reused.
     totals: Vec<Total>,
+    /// An aggregate's integer weights and 0/1 weights as bits, reused.
+    weights: Vec<i64>,
+    ones: Vec<u64>,
 }
 
 /// Values of a sequence under construction: atoms, until a value that is
@@ -128,6 +131,8 @@ impl Engine {
             mask,
             keep_all: false,
             totals: Vec::new(),
+            weights: Vec::new(),
+            ones: Vec::new(),
         }
     }
 
@@ -358,7 +363,12 @@ impl Engine {
         let column = self.seq(plan, values)?.clone();
         let default = default.cloned().unwrap_or(Value::int(0));
         let numeric = column.seq_type.is_numeric();
-        let weights = if numeric { weights_of(&column) } else { None };
+        // Buffers reused from aggregate to aggregate (an error on the way
+        // only costs the next one an allocation).
+        let mut weight_buffer = std::mem::take(&mut self.weights);
+        let mut ones_buffer = std::mem::take(&mut self.ones);
+        let weights: Option<&[i64]> =
+            if numeric && weights_into(&column, &mut weight_buffer) { Some(&weight_buffer) } else { None };
         let mut b = self.builder(n);
         let use_rows = match self.strategy {
             BatchStrategy::Rows => true,
@@ -373,7 +383,7 @@ impl Engine {
             selector_plan.terms.as_ref().and_then(|terms| {
                 let column_of = |id: NodeId| seq_in(slots, plan, id).map(Rc::as_ref);
                 let buffer = std::mem::take(&mut self.totals);
-                term_totals(terms, n, &column_of, &mut self.cache, weights.as_deref(), self.mask, buffer)
+                term_totals(terms, n, &column_of, &mut self.cache, weights, self.mask, buffer)
                     .filter(|t| consistent(t, n))
             })
         };
@@ -439,14 +449,17 @@ impl Engine {
                     )?),
                 };
                 // 0/1 weights (indicators): a sum is a popcount.
-                let ones: Option<Vec<u64>> =
-                    weights.as_ref().filter(|w| w.iter().all(|&x| x == 0 || x == 1)).map(|w| {
-                        let mut bits = vec![0u64; n.div_ceil(64)];
+                let ones: Option<&Vec<u64>> = match weights {
+                    Some(w) if w.iter().all(|&x| x == 0 || x == 1) => {
+                        ones_buffer.clear();
+                        ones_buffer.resize(n.div_ceil(64), 0);
                         for (k, _) in w.iter().enumerate().filter(|(_, x)| **x == 1) {
-                            bits[k / 64] |= 1 << (k % 64);
+                            ones_buffer[k / 64] |= 1 << (k % 64);
                         }
-                        bits
-                    });
+                        Some(&ones_buffer)
+                    }
+                    _ => None,
+                };
                 // The mask clears each row's hidden tail (semantics.md §6);
                 // rows are copied only when it hides something.
                 let mut masked_row = Vec::new();
@@ -476,7 +489,7 @@ impl Engine {
                             if !numeric {
                                 return Err(non_numbers(&column, graph));
                             }
-                            let mean = match (&ones, &weights) {
+                            let mean = match (ones, weights) {
                                 (Some(bits), _) => {
                                     let total: u32 = row.iter().zip(bits).map(|(r, b)| (r & b).count_ones()).sum();
                                     f64::from(total) / count as f64
@@ -496,6 +509,8 @@ impl Engine {
                 }
             }
         }
+        self.weights = weight_buffer;
+        self.ones = ones_buffer;
         b.finish(Shown::Tuple, graph)
     }
 }
@@ -578,29 +593,40 @@ fn consistent(totals: &[Total], n: usize) -> bool {
 /// computes left to right: ints of an int column; for a float column,
 /// integral values whose absolute values add up to at most 2**53 (every
 /// partial sum is then exact, in any order). `None` otherwise.
-fn weights_of(column: &Sequence) -> Option<Vec<i64>> {
+/// They go into `out` (emptied first); `false`, with `out` unspecified,
+/// when there are none.
+fn weights_into(column: &Sequence, out: &mut Vec<i64>) -> bool {
     const EXACT: i64 = 1 << 53;
+    out.clear();
     match column.seq_type {
-        SeqType::Int => super::order::int_values(&column.values),
+        SeqType::Int => {
+            for a in &column.values {
+                out.push(match a {
+                    Atom::Int(v) => *v,
+                    Atom::Bool(b) => i64::from(*b),
+                    _ => return false,
+                });
+            }
+            true
+        }
         SeqType::Float => {
             let mut budget: i128 = 0;
-            let mut out = Vec::with_capacity(column.values.len());
             for a in &column.values {
                 let w = match a {
                     Atom::Bool(b) => i64::from(*b),
                     Atom::Int(v) if (-EXACT..=EXACT).contains(v) => *v,
                     Atom::Float(f) if f.fract() == 0.0 && f.abs() <= EXACT as f64 => *f as i64,
-                    _ => return None,
+                    _ => return false,
                 };
                 budget += i128::from(w.unsigned_abs());
                 if budget > i128::from(EXACT) {
-                    return None;
+                    return false;
                 }
                 out.push(w);
             }
-            Some(out)
+            true
         }
-        _ => None,
+        _ => false,
     }
 }
 
