@@ -255,6 +255,74 @@ fn push_int_words(keys: &[i64], queries: &[i64], predicate: Predicate, out: &mut
     }
 }
 
+/// Keys whose values span more than this go by direct comparison.
+const MAX_SPAN: u64 = 256;
+
+/// Appends the rows of `select(keys, queries, predicate)` on int columns of
+/// at most 64 positions whose key values span at most `MAX_SPAN` (indices,
+/// positions, counts, constants), one word each, in O(n + span) instead of
+/// n² comparisons: `prefix[i]` holds the keys of value `< min + i`, so a
+/// query's row is one entry or the difference of two. `false` (nothing
+/// appended) when the keys spread wider.
+fn push_by_value(
+    keys: &[i64],
+    queries: &[i64],
+    predicate: Predicate,
+    prefix: &mut Vec<u64>,
+    out: &mut Vec<u64>,
+) -> bool {
+    let (Some(&min), Some(&max)) = (keys.iter().min(), keys.iter().max()) else {
+        // No keys: nothing is selected.
+        out.extend(std::iter::repeat_n(0, queries.len()));
+        return true;
+    };
+    let span = max.abs_diff(min);
+    if span >= MAX_SPAN {
+        return false;
+    }
+    let span = span as usize + 1;
+    prefix.clear();
+    prefix.resize(span + 1, 0);
+    for (k, &v) in keys.iter().enumerate() {
+        prefix[v.abs_diff(min) as usize + 1] |= 1 << k;
+    }
+    for i in 1..=span {
+        prefix[i] |= prefix[i - 1];
+    }
+    let all = prefix[span];
+    // How many value slots lie below q, and at or below q.
+    let below = |q: i64| {
+        if q <= min {
+            0
+        } else if q > max {
+            span
+        } else {
+            q.abs_diff(min) as usize
+        }
+    };
+    let through = |q: i64| {
+        if q < min {
+            0
+        } else if q >= max {
+            span
+        } else {
+            q.abs_diff(min) as usize + 1
+        }
+    };
+    out.extend(queries.iter().map(|&q| {
+        let equal = prefix[through(q)] ^ prefix[below(q)];
+        match predicate {
+            Predicate::Eq => equal,
+            Predicate::Ne => all ^ equal,
+            Predicate::Lt => prefix[below(q)],
+            Predicate::Le => prefix[through(q)],
+            Predicate::Gt => all ^ prefix[through(q)],
+            Predicate::Ge => all ^ prefix[below(q)],
+        }
+    }));
+    true
+}
+
 /// The rows of `select(keys, queries, predicate)` for at most 64
 /// positions on ints, by direct comparison; `None` for other columns
 /// (strs are cheaper sorted once than compared n² times).
@@ -289,6 +357,8 @@ pub(crate) struct Matrices {
     /// Int columns of a comparison (inputs of at most 64 positions).
     key_ints: Vec<i64>,
     query_ints: Vec<i64>,
+    /// Keys by value, for [`push_by_value`].
+    prefix: Vec<u64>,
 }
 
 impl Matrices {
@@ -404,7 +474,9 @@ impl Matrices {
     ) -> bool {
         let n = queries.values.len();
         if ints_into(keys, &mut self.key_ints) && ints_into(queries, &mut self.query_ints) {
-            push_int_words(&self.key_ints, &self.query_ints, predicate, &mut self.arena);
+            if !push_by_value(&self.key_ints, &self.query_ints, predicate, &mut self.prefix, &mut self.arena) {
+                push_int_words(&self.key_ints, &self.query_ints, predicate, &mut self.arena);
+            }
             return true;
         }
         let (op, negate) = literal_op(predicate);
