@@ -48,6 +48,8 @@ enum Slot {
 pub(crate) struct Engine {
     slots: Vec<Slot>,
     pool: Vec<Vec<Atom>>,
+    /// Empty `Rc`s of dropped sequences, reused.
+    shells: Vec<Rc<Sequence>>,
     cache: OrderCache,
     /// Row buffers of the last `Rows`, reused.
     row_buffers: Vec<u64>,
@@ -124,6 +126,7 @@ impl Engine {
         Engine {
             slots: Vec::new(),
             pool: Vec::new(),
+            shells: Vec::new(),
             cache: OrderCache::default(),
             row_buffers: Vec::new(),
             matrices: Matrices::default(),
@@ -219,24 +222,40 @@ impl Engine {
             // (by aggregates later on): only s-ops nobody reads later go.
             if let Slot::Seq(_) = &self.slots[p]
                 && let Slot::Seq(rc) = std::mem::replace(&mut self.slots[p], Slot::Empty)
-                && let Ok(seq) = Rc::try_unwrap(rc)
             {
-                let mut values = seq.values;
-                values.clear();
-                self.pool.push(values);
+                self.give_back(rc);
             }
         }
     }
 
+    /// Keeps the buffer and the `Rc` of a sequence nobody else holds, for
+    /// the next sequences ([`Engine::builder`], [`Engine::wrap`]).
+    fn give_back(&mut self, mut rc: Rc<Sequence>) {
+        if let Some(seq) = Rc::get_mut(&mut rc) {
+            let mut values = std::mem::take(&mut seq.values);
+            values.clear();
+            self.pool.push(values);
+            self.shells.push(rc);
+        }
+    }
+
+    /// `seq` as a slot, in a kept `Rc` if there is one (a batch of short
+    /// inputs then allocates no `Rc` per node and input).
+    fn wrap(&mut self, seq: Sequence) -> EvalResult<Slot> {
+        if let Some(mut rc) = self.shells.pop()
+            && let Some(slot) = Rc::get_mut(&mut rc)
+        {
+            *slot = seq;
+            return Ok(Slot::Seq(rc));
+        }
+        Ok(Slot::Seq(Rc::new(seq)))
+    }
+
     /// Gives the buffers of the last input's sequences back to the pool.
     fn recycle(&mut self) {
-        for slot in &mut self.slots {
-            if let Slot::Seq(rc) = std::mem::replace(slot, Slot::Empty)
-                && let Ok(seq) = Rc::try_unwrap(rc)
-            {
-                let mut values = seq.values;
-                values.clear();
-                self.pool.push(values);
+        for i in 0..self.slots.len() {
+            if let Slot::Seq(rc) = std::mem::replace(&mut self.slots[i], Slot::Empty) {
+                self.give_back(rc);
             }
         }
     }
@@ -282,7 +301,6 @@ impl Engine {
 
     fn node(&mut self, graph: &Graph, plan: &Plan, id: NodeId, input: &[Value]) -> EvalResult<Slot> {
         let n = input.len();
-        let seq = |s: Sequence| Ok(Slot::Seq(Rc::new(s)));
         match graph.kind(id) {
             NodeKind::Tokens(conversion) => {
                 let mut b = self.builder(n);
@@ -295,12 +313,12 @@ impl Engine {
                         _ => b.push(convert_token(*conversion, v, graph)?),
                     }
                 }
-                seq(b.finish(Shown::List, graph)?)
+                self.wrap(b.finish(Shown::List, graph)?)
             }
             NodeKind::Indices => {
                 let mut b = self.builder(n);
                 b.atoms.extend((0..n).map(|i| Atom::Int(i as i64)));
-                seq(Sequence { values: b.atoms, seq_type: SeqType::Int })
+                self.wrap(Sequence { values: b.atoms, seq_type: SeqType::Int })
             }
             NodeKind::Constant(v) => {
                 let mut b = self.builder(n);
@@ -312,13 +330,23 @@ impl Engine {
                         }
                     }
                 }
-                seq(b.finish(Shown::Tuple, graph)?)
+                self.wrap(b.finish(Shown::Tuple, graph)?)
             }
             NodeKind::Map { op, inputs } => {
                 let mut b = self.builder(n);
-                let columns = inputs.iter().map(|&p| self.seq(plan, p)).collect::<EvalResult<Vec<_>>>()?;
-                let columns: Vec<&[Atom]> = columns.iter().map(|c| c.values.as_slice()).collect();
-                if !map_atoms(op, &columns, &mut b.atoms)? {
+                // Maps read one to three columns: their slices go on the
+                // stack, not into a vector per node and input.
+                let mut on_stack: [&[Atom]; 3] = [&[]; 3];
+                let mut on_heap: Vec<&[Atom]> = Vec::new();
+                for (i, &p) in inputs.iter().enumerate() {
+                    let column = self.seq(plan, p)?.values.as_slice();
+                    match on_stack.get_mut(i) {
+                        Some(slot) if inputs.len() <= 3 => *slot = column,
+                        _ => on_heap.push(column),
+                    }
+                }
+                let columns: &[&[Atom]] = if inputs.len() <= 3 { &on_stack[..inputs.len()] } else { &on_heap };
+                if !map_atoms(op, columns, &mut b.atoms)? {
                     let mut args: Vec<&Atom> = Vec::with_capacity(columns.len());
                     for i in 0..n {
                         args.clear();
@@ -326,7 +354,7 @@ impl Engine {
                         b.push(apply_map(op, &args, inputs, graph)?);
                     }
                 }
-                seq(b.finish(Shown::Tuple, graph)?)
+                self.wrap(b.finish(Shown::Tuple, graph)?)
             }
             NodeKind::Select { key, query, predicate } => {
                 let keys = self.seq(plan, *key)?;
@@ -344,7 +372,8 @@ impl Engine {
                 Ok(Slot::Sel)
             }
             NodeKind::Aggregate { selector, values, default } => {
-                seq(self.aggregate(graph, plan, *selector, *values, default.as_ref(), n)?)
+                let s = self.aggregate(graph, plan, *selector, *values, default.as_ref(), n)?;
+                self.wrap(s)
             }
         }
     }
@@ -543,7 +572,10 @@ fn map_atoms(op: &MapOp, columns: &[&[Atom]], out: &mut Vec<Atom>) -> EvalResult
         (MapOp::Indicator, _) => out.extend(a.iter().map(|x| Atom::Int(i64::from(pyops::truthy(x))))),
         (MapOp::Arith(o), Some(b)) => {
             for (x, y) in a.iter().zip(b) {
-                out.push(pyops::arith(*o, x, y)?);
+                out.push(match pyops::quick_arith(*o, x, y) {
+                    Some(v) => v,
+                    None => pyops::arith(*o, x, y)?,
+                });
             }
         }
         (MapOp::Compare(o), Some(b)) => {
@@ -553,7 +585,11 @@ fn map_atoms(op: &MapOp, columns: &[&[Atom]], out: &mut Vec<Atom>) -> EvalResult
         }
         (MapOp::ArithConst { op, constant: Value::Atom(c), constant_on_left }, _) => {
             for x in a {
-                out.push(if *constant_on_left { pyops::arith(*op, c, x)? } else { pyops::arith(*op, x, c)? });
+                let (p, q) = if *constant_on_left { (c, x) } else { (x, c) };
+                out.push(match pyops::quick_arith(*op, p, q) {
+                    Some(v) => v,
+                    None => pyops::arith(*op, p, q)?,
+                });
             }
         }
         (MapOp::CompareConst { op, constant: Value::Atom(c), constant_on_left }, _) => {
