@@ -6,7 +6,7 @@
 //! operations. Other columns (NaN, huge ints) compare cell by cell with
 //! Python's rules, in the order the plain evaluator does.
 
-use super::order::{Bounds, ColumnOrder, OrderCache};
+use super::order::{Bounds, ColumnOrder, OrderCache, packed_str};
 use super::plan::LitOp;
 use super::structured::interval;
 use crate::atom::Atom;
@@ -255,6 +255,52 @@ fn push_int_words(keys: &[i64], queries: &[i64], predicate: Predicate, out: &mut
     }
 }
 
+/// Two columns of short strs (at most 7 bytes each, see `packed_str`) as
+/// dense ranks in one order, into `key_ranks` and `query_ranks`: comparing
+/// ranks is comparing the strs as Python does. `same`: the columns are one
+/// node. `false`, with the outputs unspecified, when a value is not such a
+/// str.
+fn str_ranks_into(
+    keys: &Sequence,
+    queries: &Sequence,
+    same: bool,
+    key_ranks: &mut Vec<i64>,
+    query_ranks: &mut Vec<i64>,
+    packed: &mut Vec<(u64, u32)>,
+) -> bool {
+    let n = keys.values.len();
+    packed.clear();
+    let columns: &[&Sequence] = if same { &[keys] } else { &[keys, queries] };
+    for (c, column) in columns.iter().enumerate() {
+        for (k, a) in column.values.iter().enumerate() {
+            let Some(word) = packed_str(a) else { return false };
+            packed.push((word, (c * n + k) as u32));
+        }
+    }
+    packed.sort_unstable_by_key(|&(word, _)| word);
+    key_ranks.clear();
+    key_ranks.resize(n, 0);
+    query_ranks.clear();
+    query_ranks.resize(queries.values.len(), 0);
+    let mut rank = -1;
+    let mut previous = None;
+    for &(word, at) in packed.iter() {
+        if previous != Some(word) {
+            rank += 1;
+            previous = Some(word);
+        }
+        let at = at as usize;
+        match key_ranks.get_mut(at) {
+            Some(slot) => *slot = rank,
+            None => query_ranks[at - n] = rank,
+        }
+    }
+    if same {
+        query_ranks.copy_from_slice(key_ranks);
+    }
+    true
+}
+
 /// Keys whose values span more than this go by direct comparison.
 const MAX_SPAN: u64 = 256;
 
@@ -271,11 +317,12 @@ fn push_by_value(
     prefix: &mut Vec<u64>,
     out: &mut Vec<u64>,
 ) -> bool {
-    let (Some(&min), Some(&max)) = (keys.iter().min(), keys.iter().max()) else {
+    let Some(&first) = keys.first() else {
         // No keys: nothing is selected.
         out.extend(std::iter::repeat_n(0, queries.len()));
         return true;
     };
+    let (min, max) = keys.iter().fold((first, first), |(lo, hi), &v| (lo.min(v), hi.max(v)));
     let span = max.abs_diff(min);
     if span >= MAX_SPAN {
         return false;
@@ -289,9 +336,10 @@ fn push_by_value(
     for i in 1..=span {
         prefix[i] |= prefix[i - 1];
     }
+    let prefix = &prefix[..];
     let all = prefix[span];
     // How many value slots lie below q, and at or below q.
-    let below = |q: i64| {
+    let below = move |q: i64| {
         if q <= min {
             0
         } else if q > max {
@@ -300,7 +348,7 @@ fn push_by_value(
             q.abs_diff(min) as usize
         }
     };
-    let through = |q: i64| {
+    let through = move |q: i64| {
         if q < min {
             0
         } else if q >= max {
@@ -309,17 +357,16 @@ fn push_by_value(
             q.abs_diff(min) as usize + 1
         }
     };
-    out.extend(queries.iter().map(|&q| {
-        let equal = prefix[through(q)] ^ prefix[below(q)];
-        match predicate {
-            Predicate::Eq => equal,
-            Predicate::Ne => all ^ equal,
-            Predicate::Lt => prefix[below(q)],
-            Predicate::Le => prefix[through(q)],
-            Predicate::Gt => all ^ prefix[through(q)],
-            Predicate::Ge => all ^ prefix[below(q)],
-        }
-    }));
+    out.reserve(queries.len());
+    let rows = queries.iter();
+    match predicate {
+        Predicate::Eq => out.extend(rows.map(|&q| prefix[through(q)] ^ prefix[below(q)])),
+        Predicate::Ne => out.extend(rows.map(|&q| all ^ prefix[through(q)] ^ prefix[below(q)])),
+        Predicate::Lt => out.extend(rows.map(|&q| prefix[below(q)])),
+        Predicate::Le => out.extend(rows.map(|&q| prefix[through(q)])),
+        Predicate::Gt => out.extend(rows.map(|&q| all ^ prefix[through(q)])),
+        Predicate::Ge => out.extend(rows.map(|&q| all ^ prefix[below(q)])),
+    }
     true
 }
 
@@ -359,6 +406,8 @@ pub(crate) struct Matrices {
     query_ints: Vec<i64>,
     /// Keys by value, for [`push_by_value`].
     prefix: Vec<u64>,
+    /// Packed strs and their positions, for [`str_ranks_into`].
+    packed: Vec<(u64, u32)>,
 }
 
 impl Matrices {
@@ -477,6 +526,11 @@ impl Matrices {
             if !push_by_value(&self.key_ints, &self.query_ints, predicate, &mut self.prefix, &mut self.arena) {
                 push_int_words(&self.key_ints, &self.query_ints, predicate, &mut self.arena);
             }
+            return true;
+        }
+        if str_ranks_into(keys, queries, key == query, &mut self.key_ints, &mut self.query_ints, &mut self.packed)
+            && push_by_value(&self.key_ints, &self.query_ints, predicate, &mut self.prefix, &mut self.arena)
+        {
             return true;
         }
         let (op, negate) = literal_op(predicate);
