@@ -628,6 +628,26 @@ pub fn compare(op: CmpOp, a: &Atom, b: &Atom) -> EvalResult<bool> {
     }
 }
 
+/// `compare` where it is a plain comparison: two ints, two floats (IEEE
+/// order, which is Python's: a NaN is unequal to everything) or two strs;
+/// `None` for everything else, which `compare` decides. For the fast
+/// engine's maps, which compare at every position.
+pub fn quick_compare(op: CmpOp, a: &Atom, b: &Atom) -> Option<bool> {
+    match (a, b) {
+        (Atom::Int(x), Atom::Int(y)) => Some(op.holds(x.cmp(y))),
+        (Atom::Float(x), Atom::Float(y)) => Some(match op {
+            CmpOp::Eq => x == y,
+            CmpOp::Ne => x != y,
+            CmpOp::Lt => x < y,
+            CmpOp::Le => x <= y,
+            CmpOp::Gt => x > y,
+            CmpOp::Ge => x >= y,
+        }),
+        (Atom::Str(s), Atom::Str(t)) => Some(op.holds(s.as_ref().cmp(t.as_ref()))),
+        _ => None,
+    }
+}
+
 /// Python `a == b`: `1 == 1.0 == True`, `"1" != 1`, `nan != nan`.
 pub fn py_eq(a: &Atom, b: &Atom) -> bool {
     match (a, b) {
