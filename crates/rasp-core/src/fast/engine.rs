@@ -507,14 +507,16 @@ impl Engine {
                     } else {
                         row
                     };
-                    let count: usize = row.iter().map(|w| w.count_ones() as usize).sum();
-                    match count {
-                        0 => b.push(default.clone()),
-                        1 => {
-                            let k = set_bits(row).next().unwrap_or(0);
-                            b.push_atom(column.values[k].clone());
-                        }
-                        _ => {
+                    // Most rows select nothing or one key: those need no
+                    // count (and the machine may lack a popcount instruction).
+                    match at_most_one(row) {
+                        Some(None) => match &default {
+                            Value::Atom(a) => b.push_atom(a.clone()),
+                            other => b.push(other.clone()),
+                        },
+                        Some(Some(k)) => b.push_atom(column.values[k].clone()),
+                        None => {
+                            let count: usize = row.iter().map(|w| w.count_ones() as usize).sum();
                             if !numeric {
                                 return Err(non_numbers(&column, graph));
                             }
@@ -580,7 +582,11 @@ fn map_atoms(op: &MapOp, columns: &[&[Atom]], out: &mut Vec<Atom>) -> EvalResult
         }
         (MapOp::Compare(o), Some(b)) => {
             for (x, y) in a.iter().zip(b) {
-                out.push(Atom::Bool(pyops::compare(*o, x, y)?));
+                let holds = match pyops::quick_compare(*o, x, y) {
+                    Some(holds) => holds,
+                    None => pyops::compare(*o, x, y)?,
+                };
+                out.push(Atom::Bool(holds));
             }
         }
         (MapOp::ArithConst { op, constant: Value::Atom(c), constant_on_left }, _) => {
@@ -594,7 +600,11 @@ fn map_atoms(op: &MapOp, columns: &[&[Atom]], out: &mut Vec<Atom>) -> EvalResult
         }
         (MapOp::CompareConst { op, constant: Value::Atom(c), constant_on_left }, _) => {
             for x in a {
-                let holds = if *constant_on_left { pyops::compare(*op, c, x)? } else { pyops::compare(*op, x, c)? };
+                let (p, q) = if *constant_on_left { (c, x) } else { (x, c) };
+                let holds = match pyops::quick_compare(*op, p, q) {
+                    Some(holds) => holds,
+                    None => pyops::compare(*op, p, q)?,
+                };
                 out.push(Atom::Bool(holds));
             }
         }
@@ -616,6 +626,22 @@ fn map_atoms(op: &MapOp, columns: &[&[Atom]], out: &mut Vec<Atom>) -> EvalResult
         _ => return Ok(false),
     }
     Ok(true)
+}
+
+/// The selected key of a row that selects at most one: `Some(None)` for
+/// none, `Some(Some(k))` for key k; `None` when it selects several.
+fn at_most_one(row: &[u64]) -> Option<Option<usize>> {
+    let mut found = None;
+    for (w, &word) in row.iter().enumerate() {
+        if word == 0 {
+            continue;
+        }
+        if found.is_some() || word & (word - 1) != 0 {
+            return None;
+        }
+        found = Some(w * 64 + word.trailing_zeros() as usize);
+    }
+    Some(found)
 }
 
 /// Counts must be counts, and a single selection a position: anything
