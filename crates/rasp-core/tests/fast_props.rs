@@ -380,6 +380,42 @@ proptest! {
     }
 }
 
+/// Several inputs of one length, another length between them: a batch
+/// evaluator computes what depends on the length alone once per length and
+/// keeps it from input to input, so these must not leak from one input or
+/// one length into the next.
+fn inputs_of_shared_lengths() -> impl Strategy<Value = Vec<Vec<Value>>> {
+    let element = prop_oneof![
+        (-2i64..4).prop_map(Value::int),
+        prop_oneof![Just("a"), Just("b"), Just("§")].prop_map(Value::str),
+        prop_oneof![Just(0.5), Just(f64::NAN)].prop_map(|f| Value::Atom(Atom::Float(f))),
+    ];
+    let kinds: Vec<BoxedStrategy<Value>> = vec![
+        (-2i64..4).prop_map(Value::int).boxed(),
+        prop_oneof![Just("a"), Just("b"), Just("c")].prop_map(Value::str).boxed(),
+        element.boxed(),
+    ];
+    (0..kinds.len(), 1usize..70, 1usize..70).prop_flat_map(move |(kind, a, b)| {
+        let element = kinds[kind].clone();
+        let of = |len: usize| proptest::collection::vec(element.clone(), len);
+        (of(a), of(a), of(b), of(a), of(a)).prop_map(|(p, q, r, s, t)| vec![p, q, r, s, t])
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn fast_equals_plain_on_inputs_of_one_length(
+        steps in proptest::collection::vec(step(), 1..24),
+        conversion in conversion(),
+        inputs in inputs_of_shared_lengths(),
+        mask in mask(),
+    ) {
+        check(&steps, conversion, &inputs, mask)?;
+    }
+}
+
 /// A selector tree over a few int columns.
 #[derive(Debug, Clone)]
 enum Tree {

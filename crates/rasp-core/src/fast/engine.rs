@@ -58,6 +58,10 @@ pub(crate) struct Engine {
     mask: AttentionMask,
     /// See [`Engine::keep_all`].
     keep_all: bool,
+    /// See [`Engine::share_across_inputs`]; and the length of the input
+    /// whose length-only values are kept.
+    share: bool,
+    shared_len: Option<usize>,
     /// The buffer of the last aggregate's per-query totals, reused.
     totals: Vec<Total>,
     /// An aggregate's integer weights and 0/1 weights as bits, reused.
@@ -133,6 +137,8 @@ impl Engine {
             strategy,
             mask,
             keep_all: false,
+            share: false,
+            shared_len: None,
             totals: Vec::new(),
             weights: Vec::new(),
             ones: Vec::new(),
@@ -157,13 +163,20 @@ impl Engine {
             let e = input_too_long(input.len(), MAX_INPUT_LEN);
             return plan.roots.iter().map(|_| Err(e.clone())).collect();
         }
-        self.recycle();
+        // Values that depend on the length alone are still those of the
+        // last input when it had the same length.
+        let reuse = self.share && self.shared_len == Some(input.len()) && self.slots.len() == plan.order.len();
+        self.recycle(plan, reuse);
         self.slots.resize(plan.order.len(), Slot::Empty);
         self.cache.clear();
         self.cache.grow(plan.id_bound());
-        self.matrices.clear();
+        self.matrices.clear(reuse);
         self.matrices.grow(plan.id_bound());
+        self.shared_len = if self.share { Some(input.len()) } else { None };
         for (i, &id) in plan.order.iter().enumerate() {
+            if reuse && plan.length_only[i] {
+                continue;
+            }
             if plan.known[i] {
                 self.slots[i] = match given(id) {
                     Some(seq) => Slot::Seq(seq),
@@ -201,6 +214,15 @@ impl Engine {
         self.keep_all = keep;
     }
 
+    /// For an engine that runs one plan on many inputs: values (and
+    /// selector matrices) that depend on the input's length alone (see
+    /// `Plan::length_only`) are computed once per length, not per input.
+    /// Only for a single plan: the kept values are found by position.
+    pub(crate) fn share_across_inputs(&mut self, share: bool) {
+        self.share = share;
+        self.shared_len = None;
+    }
+
     /// The sequences computed by the last run (known ones excluded).
     pub(crate) fn computed<'a>(&'a self, plan: &'a Plan) -> impl Iterator<Item = (NodeId, &'a Rc<Sequence>)> + 'a {
         plan.order.iter().zip(&self.slots).zip(&plan.known).filter_map(|((id, slot), known)| match slot {
@@ -215,7 +237,11 @@ impl Engine {
         let reads = &plan.inputs[i];
         for &p in reads.iter().chain(std::iter::once(&(i as u32))) {
             let p = p as usize;
-            if p >= self.slots.len() || plan.is_root[p] || plan.last_use[p] as usize != i {
+            if p >= self.slots.len()
+                || plan.is_root[p]
+                || plan.last_use[p] as usize != i
+                || (self.share && plan.length_only[p])
+            {
                 continue;
             }
             // A selector's value is read through its key and query columns
@@ -252,8 +278,12 @@ impl Engine {
     }
 
     /// Gives the buffers of the last input's sequences back to the pool.
-    fn recycle(&mut self) {
+    /// With `keep`, the length-only values stay.
+    fn recycle(&mut self, plan: &Plan, keep: bool) {
         for i in 0..self.slots.len() {
+            if keep && plan.length_only.get(i).copied().unwrap_or(false) {
+                continue;
+            }
             if let Slot::Seq(rc) = std::mem::replace(&mut self.slots[i], Slot::Empty) {
                 self.give_back(rc);
             }
@@ -462,8 +492,13 @@ impl Engine {
                 // aggregates; large ones go one row at a time.
                 let words = n.div_ceil(64);
                 let whole = n.saturating_mul(words).saturating_mul(dag.len()) <= MATRIX_WORDS;
-                let matrix =
-                    if whole { Some(self.matrices.matrix(graph, dag, n, &column_rc, &mut self.cache)?) } else { None };
+                let matrix = if whole {
+                    let share = self.share;
+                    let keep = |id: NodeId| share && plan.slot(id).is_some_and(|s| plan.length_only[s]);
+                    Some(self.matrices.matrix(graph, dag, n, &column_rc, &mut self.cache, &keep)?)
+                } else {
+                    None
+                };
                 let matrix = matrix.map(|at| self.matrices.words(at, n * words));
                 let mut lazy = match matrix {
                     Some(_) => None,

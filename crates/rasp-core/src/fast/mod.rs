@@ -5,7 +5,13 @@
 //! * **Planned once.** [`BatchEvaluator::new`] collects the ancestors of
 //!   the roots in id order and expands every selector an aggregate reads
 //!   into a signed sum of conjunctions of comparisons (`plan.rs`). Buffers
-//!   are reused from one input to the next.
+//!   are reused from one input to the next, and what depends on the
+//!   input's length alone (indices, constants, `select(indices, indices,
+//!   <)`, `length`) is computed once per length, not once per input.
+//! * **Short inputs.** Up to 64 positions a selector is a word per query:
+//!   int and short-str comparisons rank both columns and take each row
+//!   from prefix masks by value (`rows.rs`); an aggregate finds a row's
+//!   one selected key with a bit scan.
 //! * **Structured selectors.** A `select` is never stored as n × n bits.
 //!   An aggregate counts the selected keys of every query, finds the one
 //!   selected position, and sums integer-valued columns by sorting key
@@ -159,7 +165,8 @@ impl<'g> BatchEvaluator<'g> {
     /// Plans the evaluation of `roots` (s-ops or selectors).
     pub fn new(graph: &'g Graph, roots: &[NodeId]) -> BatchEvaluator<'g> {
         let plan = Plan::new(graph, roots);
-        let engine = Engine::new(BatchStrategy::Auto, AttentionMask::Bidirectional);
+        let mut engine = Engine::new(BatchStrategy::Auto, AttentionMask::Bidirectional);
+        engine.share_across_inputs(true);
         BatchEvaluator {
             graph,
             plan,
@@ -174,6 +181,7 @@ impl<'g> BatchEvaluator<'g> {
     pub fn with_strategy(mut self, strategy: BatchStrategy) -> BatchEvaluator<'g> {
         self.strategy = strategy;
         self.engine = Engine::new(strategy, self.mask);
+        self.engine.share_across_inputs(true);
         self
     }
 
@@ -182,6 +190,7 @@ impl<'g> BatchEvaluator<'g> {
     pub fn with_mask(mut self, mask: AttentionMask) -> BatchEvaluator<'g> {
         self.mask = mask;
         self.engine = Engine::new(self.strategy, mask);
+        self.engine.share_across_inputs(true);
         self
     }
 
@@ -262,6 +271,7 @@ impl<'g> BatchEvaluator<'g> {
             .map(|part| {
                 let graph = blueprint.to_graph();
                 let mut engine = Engine::new(strategy, mask);
+                engine.share_across_inputs(true);
                 let mut state = init();
                 let mut values = Vec::new();
                 part.iter()

@@ -74,6 +74,11 @@ pub(crate) struct Plan {
     pub last_use: Vec<u32>,
     /// Per position in `order`: whether it is a root.
     pub is_root: Vec<bool>,
+    /// Per position in `order`: whether its value depends on the input's
+    /// length only (indices, constants, and what is computed from them
+    /// alone, such as `select(indices, indices, <)` or `length`), so that
+    /// it is the same on every input of that length.
+    pub length_only: Vec<bool>,
 }
 
 impl Plan {
@@ -139,6 +144,24 @@ impl Plan {
                 }
             }
         }
+        // Inputs come before their readers in `order`.
+        let mut length_only = vec![false; order.len()];
+        for i in 0..order.len() {
+            length_only[i] = !known[i]
+                && match graph.kind(order[i]) {
+                    NodeKind::Indices | NodeKind::Constant(_) => true,
+                    NodeKind::Tokens(_) => false,
+                    NodeKind::Map { .. }
+                    | NodeKind::Select { .. }
+                    | NodeKind::SelectAll
+                    | NodeKind::SelectAnd(..)
+                    | NodeKind::SelectOr(..)
+                    | NodeKind::SelectNot(_)
+                    | NodeKind::Aggregate { .. } => {
+                        inputs[i].iter().all(|&p| length_only.get(p as usize).copied().unwrap_or(false))
+                    }
+                };
+        }
         let mut selectors: Vec<Option<SelectorPlan>> = vec![None; order.len()];
         let mut memo: HashMap<NodeId, Option<Expansion>> = HashMap::new();
         let read = order
@@ -156,7 +179,7 @@ impl Plan {
                 selectors[at] = Some(SelectorPlan { terms, dag: selector_dag(graph, sel) });
             }
         }
-        Plan { order, roots: roots.to_vec(), inputs, known, selectors, last_use, is_root }
+        Plan { order, roots: roots.to_vec(), inputs, known, selectors, last_use, is_root, length_only }
     }
 
     pub(crate) fn slot(&self, id: NodeId) -> Option<usize> {

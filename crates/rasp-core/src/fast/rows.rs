@@ -397,7 +397,10 @@ fn self_valid(n: usize, w: usize) -> u64 {
 pub(crate) struct Matrices {
     /// Per node id: where its matrix starts in `arena`, if computed.
     at: Vec<Option<usize>>,
+    /// The nodes computed for this input only, and those kept for the
+    /// next input of the same length (see [`Matrices::clear`]).
     touched: Vec<usize>,
+    kept: Vec<usize>,
     arena: Vec<u64>,
     /// Row buffers for selectors that go through [`Rows`].
     spare: Vec<u64>,
@@ -408,6 +411,8 @@ pub(crate) struct Matrices {
     prefix: Vec<u64>,
     /// Packed strs and their positions, for [`str_ranks_into`].
     packed: Vec<(u64, u32)>,
+    /// Words per matrix of the last input.
+    size: usize,
 }
 
 impl Matrices {
@@ -418,12 +423,35 @@ impl Matrices {
         }
     }
 
-    pub(crate) fn clear(&mut self) {
+    /// Forgets the matrices of the last input; with `keep`, except those
+    /// `matrix` was told to keep (they depend on the length alone, and the
+    /// next input has the same), which move to the front of the buffer.
+    pub(crate) fn clear(&mut self, keep: bool) {
         for &i in &self.touched {
             self.at[i] = None;
         }
         self.touched.clear();
-        self.arena.clear();
+        if !keep {
+            for &i in &self.kept {
+                self.at[i] = None;
+            }
+            self.kept.clear();
+            self.arena.clear();
+            return;
+        }
+        // Kept matrices all have the last input's size, and sit in the
+        // buffer in the order they were made: moving each to the end of
+        // the ones before it never overwrites one still to move.
+        let size = self.size;
+        let mut end = 0;
+        for &i in &self.kept {
+            if let Some(start) = self.at[i] {
+                self.arena.copy_within(start..start + size, end);
+                self.at[i] = Some(end);
+                end += size;
+            }
+        }
+        self.arena.truncate(end);
     }
 
     /// `size` words of the matrices from `at` (as [`Matrices::matrix`]
@@ -434,7 +462,8 @@ impl Matrices {
 
     /// Where the matrix of the last node of `dag` (ascending, closed under
     /// selector inputs) starts (read it with [`Matrices::words`]),
-    /// computing the missing ones of `dag` in order.
+    /// computing the missing ones of `dag` in order. Those for which `keep`
+    /// holds are kept by [`Matrices::clear`] when asked to.
     pub(crate) fn matrix(
         &mut self,
         graph: &Graph,
@@ -442,9 +471,11 @@ impl Matrices {
         n: usize,
         column: &dyn Fn(NodeId) -> Option<Rc<Sequence>>,
         cache: &mut OrderCache,
+        keep: &dyn Fn(NodeId) -> bool,
     ) -> EvalResult<usize> {
         let words = n.div_ceil(64);
         let size = n * words;
+        self.size = size;
         let internal = || EvalError::internal("selector matrix");
         for &id in dag {
             let i = id.index();
@@ -501,7 +532,11 @@ impl Matrices {
                 return Err(internal());
             }
             self.at[i] = Some(start);
-            self.touched.push(i);
+            if keep(id) {
+                self.kept.push(i);
+            } else {
+                self.touched.push(i);
+            }
         }
         let last = dag.last().ok_or_else(internal)?;
         self.at.get(last.index()).copied().flatten().ok_or_else(internal)
