@@ -343,8 +343,8 @@ fn input_of_len() -> impl Strategy<Value = Vec<Value>> {
     .prop_map(Value::str)
     .boxed();
     let ints = prop_oneof![
-        4 => (-3i64..4),
-        1 => (-1000i64..1000),
+        4 => -3i64..4,
+        1 => -1000i64..1000,
         1 => prop_oneof![Just(i64::MIN), Just(i64::MAX), Just(0), Just(-1)],
     ]
     .prop_map(Value::int)
