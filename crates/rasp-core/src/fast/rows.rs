@@ -304,70 +304,83 @@ fn str_ranks_into(
 /// Keys whose values span more than this go by direct comparison.
 const MAX_SPAN: u64 = 256;
 
-/// Appends the rows of `select(keys, queries, predicate)` on int columns of
-/// at most 64 positions whose key values span at most `MAX_SPAN` (indices,
-/// positions, counts, constants), one word each, in O(n + span) instead of
-/// n² comparisons: `prefix[i]` holds the keys of value `< min + i`, so a
-/// query's row is one entry or the difference of two. `false` (nothing
-/// appended) when the keys spread wider.
-fn push_by_value(
-    keys: &[i64],
-    queries: &[i64],
-    predicate: Predicate,
-    prefix: &mut Vec<u64>,
-    out: &mut Vec<u64>,
-) -> bool {
-    let Some(&first) = keys.first() else {
-        // No keys: nothing is selected.
-        out.extend(std::iter::repeat_n(0, queries.len()));
-        return true;
-    };
-    let (min, max) = keys.iter().fold((first, first), |(lo, hi), &v| (lo.min(v), hi.max(v)));
-    let span = max.abs_diff(min);
-    if span >= MAX_SPAN {
-        return false;
-    }
-    let span = span as usize + 1;
-    prefix.clear();
-    prefix.resize(span + 1, 0);
-    for (k, &v) in keys.iter().enumerate() {
-        prefix[v.abs_diff(min) as usize + 1] |= 1 << k;
-    }
-    for i in 1..=span {
-        prefix[i] |= prefix[i - 1];
-    }
-    let prefix = &prefix[..];
-    let all = prefix[span];
-    // How many value slots lie below q, and at or below q.
-    let below = move |q: i64| {
-        if q <= min {
-            0
-        } else if q > max {
-            span
-        } else {
-            q.abs_diff(min) as usize
+/// The keys of an int column of at most 64 positions by value, when their
+/// values span at most `MAX_SPAN` (indices, positions, counts, constants,
+/// ranks): `prefix[i]` holds the keys of value `< min + i`, so a query's
+/// row is one entry or the difference of two, O(n + span) for a selector
+/// instead of n² comparisons.
+#[derive(Default)]
+struct ByValue {
+    min: i64,
+    max: i64,
+    span: usize,
+    prefix: Vec<u64>,
+}
+
+impl ByValue {
+    /// Tables `keys`; `false` when their values spread wider.
+    fn build(&mut self, keys: &[i64]) -> bool {
+        let Some(&first) = keys.first() else {
+            // No keys: every row is empty.
+            (self.min, self.max, self.span) = (0, -1, 0);
+            self.prefix.clear();
+            self.prefix.push(0);
+            return true;
+        };
+        let (min, max) = keys.iter().fold((first, first), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        let span = max.abs_diff(min);
+        if span >= MAX_SPAN {
+            return false;
         }
-    };
-    let through = move |q: i64| {
-        if q < min {
-            0
-        } else if q >= max {
-            span
-        } else {
-            q.abs_diff(min) as usize + 1
+        let span = span as usize + 1;
+        let prefix = &mut self.prefix;
+        prefix.clear();
+        prefix.resize(span + 1, 0);
+        for (k, &v) in keys.iter().enumerate() {
+            prefix[v.abs_diff(min) as usize + 1] |= 1 << k;
         }
-    };
-    out.reserve(queries.len());
-    let rows = queries.iter();
-    match predicate {
-        Predicate::Eq => out.extend(rows.map(|&q| prefix[through(q)] ^ prefix[below(q)])),
-        Predicate::Ne => out.extend(rows.map(|&q| all ^ prefix[through(q)] ^ prefix[below(q)])),
-        Predicate::Lt => out.extend(rows.map(|&q| prefix[below(q)])),
-        Predicate::Le => out.extend(rows.map(|&q| prefix[through(q)])),
-        Predicate::Gt => out.extend(rows.map(|&q| all ^ prefix[through(q)])),
-        Predicate::Ge => out.extend(rows.map(|&q| all ^ prefix[below(q)])),
+        for i in 1..=span {
+            prefix[i] |= prefix[i - 1];
+        }
+        (self.min, self.max, self.span) = (min, max, span);
+        true
     }
-    true
+
+    /// Appends the row of every query of `select(keys, queries, predicate)`.
+    fn push_rows(&self, queries: &[i64], predicate: Predicate, out: &mut Vec<u64>) {
+        let (min, max, span) = (self.min, self.max, self.span);
+        let prefix = &self.prefix[..];
+        let all = prefix[span];
+        // How many value slots lie below q, and at or below q.
+        let below = move |q: i64| {
+            if q <= min {
+                0
+            } else if q > max {
+                span
+            } else {
+                q.abs_diff(min) as usize
+            }
+        };
+        let through = move |q: i64| {
+            if q < min {
+                0
+            } else if q >= max {
+                span
+            } else {
+                q.abs_diff(min) as usize + 1
+            }
+        };
+        out.reserve(queries.len());
+        let rows = queries.iter();
+        match predicate {
+            Predicate::Eq => out.extend(rows.map(|&q| prefix[through(q)] ^ prefix[below(q)])),
+            Predicate::Ne => out.extend(rows.map(|&q| all ^ prefix[through(q)] ^ prefix[below(q)])),
+            Predicate::Lt => out.extend(rows.map(|&q| prefix[below(q)])),
+            Predicate::Le => out.extend(rows.map(|&q| prefix[through(q)])),
+            Predicate::Gt => out.extend(rows.map(|&q| all ^ prefix[through(q)])),
+            Predicate::Ge => out.extend(rows.map(|&q| all ^ prefix[below(q)])),
+        }
+    }
 }
 
 /// The rows of `select(keys, queries, predicate)` for at most 64
@@ -407,8 +420,10 @@ pub(crate) struct Matrices {
     /// Int columns of a comparison (inputs of at most 64 positions).
     key_ints: Vec<i64>,
     query_ints: Vec<i64>,
-    /// Keys by value, for [`push_by_value`].
-    prefix: Vec<u64>,
+    /// The key column of the last small select by value, and its
+    /// `(key, query)` pair while `key_ints` and `query_ints` hold it.
+    by_value: ByValue,
+    by_value_of: Option<(NodeId, NodeId)>,
     /// Packed strs and their positions, for [`str_ranks_into`].
     packed: Vec<(u64, u32)>,
     /// Words per matrix of the last input.
@@ -427,6 +442,7 @@ impl Matrices {
     /// `matrix` was told to keep (they depend on the length alone, and the
     /// next input has the same), which move to the front of the buffer.
     pub(crate) fn clear(&mut self, keep: bool) {
+        self.by_value_of = None;
         for &i in &self.touched {
             self.at[i] = None;
         }
@@ -557,15 +573,27 @@ impl Matrices {
         cache: &mut OrderCache,
     ) -> bool {
         let n = queries.values.len();
+        // Selects on the same columns (`<` and `==` of one pair, as `sort`
+        // has) share the table.
+        if self.by_value_of == Some((key, query)) {
+            self.by_value.push_rows(&self.query_ints, predicate, &mut self.arena);
+            return true;
+        }
+        self.by_value_of = None;
         if ints_into(keys, &mut self.key_ints) && ints_into(queries, &mut self.query_ints) {
-            if !push_by_value(&self.key_ints, &self.query_ints, predicate, &mut self.prefix, &mut self.arena) {
+            if self.by_value.build(&self.key_ints) {
+                self.by_value_of = Some((key, query));
+                self.by_value.push_rows(&self.query_ints, predicate, &mut self.arena);
+            } else {
                 push_int_words(&self.key_ints, &self.query_ints, predicate, &mut self.arena);
             }
             return true;
         }
         if str_ranks_into(keys, queries, key == query, &mut self.key_ints, &mut self.query_ints, &mut self.packed)
-            && push_by_value(&self.key_ints, &self.query_ints, predicate, &mut self.prefix, &mut self.arena)
+            && self.by_value.build(&self.key_ints)
         {
+            self.by_value_of = Some((key, query));
+            self.by_value.push_rows(&self.query_ints, predicate, &mut self.arena);
             return true;
         }
         let (op, negate) = literal_op(predicate);
