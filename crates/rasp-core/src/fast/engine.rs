@@ -62,6 +62,8 @@ pub(crate) struct Engine {
     /// whose length-only values are kept.
     share: bool,
     shared_len: Option<usize>,
+    /// While sharing: per node id, whether the plan's node is length-only.
+    length_only_ids: Vec<bool>,
     /// The buffer of the last aggregate's per-query totals, reused.
     totals: Vec<Total>,
     /// An aggregate's integer weights and 0/1 weights as bits, reused.
@@ -139,6 +141,7 @@ impl Engine {
             keep_all: false,
             share: false,
             shared_len: None,
+            length_only_ids: Vec::new(),
             totals: Vec::new(),
             weights: Vec::new(),
             ones: Vec::new(),
@@ -173,6 +176,12 @@ impl Engine {
         self.matrices.clear(reuse);
         self.matrices.grow(plan.id_bound());
         self.shared_len = if self.share { Some(input.len()) } else { None };
+        if self.share && self.length_only_ids.len() != plan.id_bound() {
+            self.length_only_ids = vec![false; plan.id_bound()];
+            for (&id, &only) in plan.order.iter().zip(&plan.length_only) {
+                self.length_only_ids[id.index()] = only;
+            }
+        }
         for (i, &id) in plan.order.iter().enumerate() {
             if reuse && plan.length_only[i] {
                 continue;
@@ -493,8 +502,8 @@ impl Engine {
                 let words = n.div_ceil(64);
                 let whole = n.saturating_mul(words).saturating_mul(dag.len()) <= MATRIX_WORDS;
                 let matrix = if whole {
-                    let share = self.share;
-                    let keep = |id: NodeId| share && plan.slot(id).is_some_and(|s| plan.length_only[s]);
+                    let kept = &self.length_only_ids;
+                    let keep = |id: NodeId| self.share && kept.get(id.index()).copied().unwrap_or(false);
                     Some(self.matrices.matrix(graph, dag, n, &column_rc, &mut self.cache, &keep)?)
                 } else {
                     None

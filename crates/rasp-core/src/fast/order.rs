@@ -82,10 +82,9 @@ pub(crate) fn packed_str(atom: &Atom) -> Option<u64> {
     if bytes.len() > 7 {
         return None;
     }
-    let mut word = [0u8; 8];
-    word[..bytes.len()].copy_from_slice(bytes);
-    word[7] = bytes.len() as u8;
-    Some(u64::from_be_bytes(word))
+    // Byte by byte: a copy of a few bytes would call memcpy.
+    let word = bytes.iter().enumerate().fold(0u64, |word, (i, &b)| word | u64::from(b) << (56 - 8 * i));
+    Some(word | bytes.len() as u64)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
