@@ -84,6 +84,7 @@ impl Builder {
         Builder { atoms, values: None }
     }
 
+    #[inline]
     fn push(&mut self, v: Value) {
         match (&mut self.values, v) {
             (None, Value::Atom(a)) => self.atoms.push(a),
@@ -96,6 +97,7 @@ impl Builder {
         }
     }
 
+    #[inline]
     fn push_atom(&mut self, a: Atom) {
         match &mut self.values {
             None => self.atoms.push(a),
