@@ -30,6 +30,10 @@ use std::rc::Rc;
 /// rows of a few words and prefix masks that beats sorting.
 pub(crate) const ROWS_UP_TO: usize = 256;
 
+/// Inputs up to this length keep their length-only values for the next
+/// input (see [`Engine::share_across_inputs`]).
+const SHARE_UP_TO: usize = ROWS_UP_TO;
+
 /// Largest selector DAG kept as whole matrices (words, 2 MB).
 const MATRIX_WORDS: usize = 1 << 18;
 
@@ -61,6 +65,8 @@ pub(crate) struct Engine {
     /// See [`Engine::share_across_inputs`]; and the length of the input
     /// whose length-only values are kept.
     share: bool,
+    /// Whether the current input shares (it is short enough).
+    sharing: bool,
     shared_len: Option<usize>,
     /// While sharing: per node id, whether the plan's node is length-only.
     length_only_ids: Vec<bool>,
@@ -142,6 +148,7 @@ impl Engine {
             mask,
             keep_all: false,
             share: false,
+            sharing: false,
             shared_len: None,
             length_only_ids: Vec::new(),
             totals: Vec::new(),
@@ -170,15 +177,18 @@ impl Engine {
         }
         // Values that depend on the length alone are still those of the
         // last input when it had the same length.
-        let reuse = self.share && self.shared_len == Some(input.len()) && self.slots.len() == plan.order.len();
+        // Long inputs keep nothing: their values are dropped as soon as
+        // nobody reads them, to bound memory, and there are few of them.
+        self.sharing = self.share && input.len() <= SHARE_UP_TO;
+        let reuse = self.sharing && self.shared_len == Some(input.len()) && self.slots.len() == plan.order.len();
         self.recycle(plan, reuse);
         self.slots.resize(plan.order.len(), Slot::Empty);
         self.cache.clear();
         self.cache.grow(plan.id_bound());
         self.matrices.clear(reuse);
         self.matrices.grow(plan.id_bound());
-        self.shared_len = if self.share { Some(input.len()) } else { None };
-        if self.share && self.length_only_ids.len() != plan.id_bound() {
+        self.shared_len = if self.sharing { Some(input.len()) } else { None };
+        if self.sharing && self.length_only_ids.len() != plan.id_bound() {
             self.length_only_ids = vec![false; plan.id_bound()];
             for (&id, &only) in plan.order.iter().zip(&plan.length_only) {
                 self.length_only_ids[id.index()] = only;
@@ -227,7 +237,8 @@ impl Engine {
 
     /// For an engine that runs one plan on many inputs: values (and
     /// selector matrices) that depend on the input's length alone (see
-    /// `Plan::length_only`) are computed once per length, not per input.
+    /// `Plan::length_only`) are computed once per length, not per input
+    /// (for inputs up to `SHARE_UP_TO` positions).
     /// Only for a single plan: the kept values are found by position.
     pub(crate) fn share_across_inputs(&mut self, share: bool) {
         self.share = share;
@@ -251,7 +262,7 @@ impl Engine {
             if p >= self.slots.len()
                 || plan.is_root[p]
                 || plan.last_use[p] as usize != i
-                || (self.share && plan.length_only[p])
+                || (self.sharing && plan.length_only[p])
             {
                 continue;
             }
@@ -505,7 +516,7 @@ impl Engine {
                 let whole = n.saturating_mul(words).saturating_mul(dag.len()) <= MATRIX_WORDS;
                 let matrix = if whole {
                     let kept = &self.length_only_ids;
-                    let keep = |id: NodeId| self.share && kept.get(id.index()).copied().unwrap_or(false);
+                    let keep = |id: NodeId| self.sharing && kept.get(id.index()).copied().unwrap_or(false);
                     Some(self.matrices.matrix(graph, dag, n, &column_rc, &mut self.cache, &keep)?)
                 } else {
                     None
