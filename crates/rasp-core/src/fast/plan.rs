@@ -79,6 +79,12 @@ pub(crate) struct Plan {
     /// alone, such as `select(indices, indices, <)` or `length`), so that
     /// it is the same on every input of that length.
     pub length_only: Vec<bool>,
+    /// `slot` by table (every column lookup of every input asks it): the
+    /// position of id `first_id + i` at `i`, `u32::MAX` for ids not
+    /// planned. Empty when the planned ids spread too thin for a table
+    /// (a few new nodes of a large graph), and `slot` searches `order`.
+    slot_table: Vec<u32>,
+    first_id: usize,
 }
 
 impl Plan {
@@ -179,11 +185,38 @@ impl Plan {
                 selectors[at] = Some(SelectorPlan { terms, dag: selector_dag(graph, sel) });
             }
         }
-        Plan { order, roots: roots.to_vec(), inputs, known, selectors, last_use, is_root, length_only }
+        let first_id = order.first().map_or(0, |id| id.index());
+        let spread = order.last().map_or(0, |id| id.index() + 1 - first_id);
+        let mut slot_table = Vec::new();
+        if spread <= 4 * order.len() + 64 {
+            slot_table = vec![u32::MAX; spread];
+            for (s, id) in order.iter().enumerate() {
+                slot_table[id.index() - first_id] = s as u32;
+            }
+        }
+        Plan {
+            order,
+            roots: roots.to_vec(),
+            inputs,
+            known,
+            selectors,
+            last_use,
+            is_root,
+            length_only,
+            slot_table,
+            first_id,
+        }
     }
 
+    /// The position of `id` in `order`.
     pub(crate) fn slot(&self, id: NodeId) -> Option<usize> {
-        self.order.binary_search(&id).ok()
+        if self.slot_table.is_empty() {
+            return self.order.binary_search(&id).ok();
+        }
+        match self.slot_table.get(id.index().checked_sub(self.first_id)?) {
+            Some(&s) if s != u32::MAX => Some(s as usize),
+            _ => None,
+        }
     }
 
     /// One more than the largest planned id: the size of tables indexed by id.
