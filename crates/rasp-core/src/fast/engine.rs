@@ -398,7 +398,25 @@ impl Engine {
                     }
                 }
                 let columns: &[&[Atom]] = if inputs.len() <= 3 { &on_stack[..inputs.len()] } else { &on_heap };
-                if !map_atoms(op, columns, &mut b.atoms)? {
+                if map_atoms(op, columns, &mut b.atoms)? {
+                    // Maps whose every result has one type need no scan
+                    // for the sequence's type.
+                    let known = match op {
+                        MapOp::Not
+                        | MapOp::Compare(_)
+                        | MapOp::CompareConst { .. }
+                        | MapOp::And
+                        | MapOp::Or
+                        | MapOp::InList(_) => Some(SeqType::Bool),
+                        MapOp::Indicator | MapOp::Round => Some(SeqType::Int),
+                        _ => None,
+                    };
+                    if let Some(seq_type) = known
+                        && n > 0
+                    {
+                        return self.wrap(Sequence { values: b.atoms, seq_type });
+                    }
+                } else {
                     let mut args: Vec<&Atom> = Vec::with_capacity(columns.len());
                     for i in 0..n {
                         args.clear();
