@@ -81,8 +81,9 @@ pub(crate) struct Plan {
     pub length_only: Vec<bool>,
     /// `slot` by table (every column lookup of every input asks it): the
     /// position of id `first_id + i` at `i`, `u32::MAX` for ids not
-    /// planned. Empty when the planned ids spread too thin for a table
-    /// (a few new nodes of a large graph), and `slot` searches `order`.
+    /// planned; at most 16 KB beyond four entries a planned node. Empty
+    /// when the planned ids spread thinner (a few new nodes of a large
+    /// graph), and `slot` searches `order`.
     slot_table: Vec<u32>,
     first_id: usize,
 }
@@ -188,7 +189,7 @@ impl Plan {
         let first_id = order.first().map_or(0, |id| id.index());
         let spread = order.last().map_or(0, |id| id.index() + 1 - first_id);
         let mut slot_table = Vec::new();
-        if spread <= 4 * order.len() + 64 {
+        if spread <= 4 * order.len() + 4096 {
             slot_table = vec![u32::MAX; spread];
             for (s, id) in order.iter().enumerate() {
                 slot_table[id.index() - first_id] = s as u32;
