@@ -35,7 +35,9 @@ examples/. Inputs are random strings over a small alphabet from a seeded
 generator, so every run times the same inputs.
 
 For every length n: the time per input of the plain evaluator (the oracle,
-up to --plain-max) and of the fast engine (median of repeats), and the peak
+up to --plain-max) and of the fast engine (median of repeats; up to 256
+positions the fast engine keeps what depends on the length alone from one
+input to the next, as in a batch, so repeats time the rest), and the peak
 resident memory (VmHWM) of a fresh process that builds the programs and
 evaluates one input. Then inputs per second on batches of length-16 inputs:
 plain, fast on one thread, and fast batches over all cores, with the CPU

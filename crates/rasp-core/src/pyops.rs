@@ -205,6 +205,38 @@ pub fn arith(op: ArithOp, a: &Atom, b: &Atom) -> EvalResult<Atom> {
     }
 }
 
+/// `arith` where it is plain machine arithmetic: `+ - *` and `/` on small
+/// ints and floats (bools excluded), without overflow into big ints and
+/// without an error; `None` for everything else, which `arith` decides.
+/// The same values as `arith`, by the same operations, for the fast
+/// engine's maps, which apply an operation to every position.
+pub fn quick_arith(op: ArithOp, a: &Atom, b: &Atom) -> Option<Atom> {
+    const EXACT: i64 = 1 << 53;
+    let float = |x: f64, y: f64| match op {
+        ArithOp::Add => Some(Atom::Float(x + y)),
+        ArithOp::Sub => Some(Atom::Float(x - y)),
+        ArithOp::Mul => Some(Atom::Float(x * y)),
+        ArithOp::Div if y != 0.0 => Some(Atom::Float(x / y)),
+        ArithOp::Div | ArithOp::Mod | ArithOp::Pow => None,
+    };
+    match (a, b) {
+        (Atom::Int(p), Atom::Int(q)) => match op {
+            ArithOp::Add => p.checked_add(*q).map(Atom::Int),
+            ArithOp::Sub => p.checked_sub(*q).map(Atom::Int),
+            ArithOp::Mul => p.checked_mul(*q).map(Atom::Int),
+            ArithOp::Div if *q != 0 && (-EXACT..=EXACT).contains(p) && (-EXACT..=EXACT).contains(q) => {
+                Some(Atom::Float(*p as f64 / *q as f64))
+            }
+            ArithOp::Div | ArithOp::Mod | ArithOp::Pow => None,
+        },
+        // `to_f64` converts an int with `as`, as here.
+        (Atom::Float(x), Atom::Float(y)) => float(*x, *y),
+        (Atom::Int(p), Atom::Float(y)) => float(*p as f64, *y),
+        (Atom::Float(x), Atom::Int(q)) => float(*x, *q as f64),
+        _ => None,
+    }
+}
+
 fn int_arith(op: ArithOp, x: IntRef, y: IntRef, a: &Atom, b: &Atom) -> EvalResult<Atom> {
     match op {
         ArithOp::Add => Ok(match (x, y) {
@@ -593,6 +625,26 @@ pub fn compare(op: CmpOp, a: &Atom, b: &Atom) -> EvalResult<bool> {
         ))),
         // NaN compares false with everything
         _ => Ok(num_cmp(a, b).is_some_and(|ord| op.holds(ord))),
+    }
+}
+
+/// `compare` where it is a plain comparison: two ints, two floats (IEEE
+/// order, which is Python's: a NaN is unequal to everything) or two strs;
+/// `None` for everything else, which `compare` decides. For the fast
+/// engine's maps, which compare at every position.
+pub fn quick_compare(op: CmpOp, a: &Atom, b: &Atom) -> Option<bool> {
+    match (a, b) {
+        (Atom::Int(x), Atom::Int(y)) => Some(op.holds(x.cmp(y))),
+        (Atom::Float(x), Atom::Float(y)) => Some(match op {
+            CmpOp::Eq => x == y,
+            CmpOp::Ne => x != y,
+            CmpOp::Lt => x < y,
+            CmpOp::Le => x <= y,
+            CmpOp::Gt => x > y,
+            CmpOp::Ge => x >= y,
+        }),
+        (Atom::Str(s), Atom::Str(t)) => Some(op.holds(s.as_ref().cmp(t.as_ref()))),
+        _ => None,
     }
 }
 

@@ -61,17 +61,27 @@ pub struct Sequence {
 /// int, float that all values are instances of (bools are ints), else
 /// "float" for an int/float mix, else `None` (mismatched).
 pub(crate) fn classify(values: &[Atom]) -> Option<SeqType> {
-    let all = |f: fn(&Atom) -> bool| values.iter().all(f);
-    if all(|a| matches!(a, Atom::Str(_))) {
-        Some(SeqType::Str)
-    } else if all(|a| matches!(a, Atom::Bool(_))) {
-        Some(SeqType::Bool)
-    } else if all(Atom::is_int_like) {
-        Some(SeqType::Int)
-    } else if all(Atom::is_number) {
-        Some(SeqType::Float)
-    } else {
-        None
+    // One pass: which kinds occur (every sequence an engine builds is
+    // classified, so this is on the path of every node).
+    const STR: u8 = 1;
+    const BOOL: u8 = 2;
+    const INT: u8 = 4;
+    const FLOAT: u8 = 8;
+    let seen = values.iter().fold(0u8, |seen, a| {
+        seen | match a {
+            Atom::Str(_) => STR,
+            Atom::Bool(_) => BOOL,
+            Atom::Int(_) | Atom::BigInt(_) => INT,
+            Atom::Float(_) => FLOAT,
+        }
+    });
+    // An empty sequence is all strs, as `all` over nothing holds.
+    match seen {
+        0 | STR => Some(SeqType::Str),
+        BOOL => Some(SeqType::Bool),
+        _ if seen & STR != 0 => None,
+        _ if seen & FLOAT == 0 => Some(SeqType::Int),
+        _ => Some(SeqType::Float),
     }
 }
 

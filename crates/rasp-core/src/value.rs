@@ -430,3 +430,13 @@ thread_local! {
 pub(crate) fn char_value(c: char) -> Value {
     ASCII.with(|ascii| ascii.get(c as usize).cloned()).unwrap_or_else(|| Value::str(c.encode_utf8(&mut [0; 4])))
 }
+
+/// The characters of `s` as one-character strings, appended to `out`, as
+/// [`char_value`] makes them (the thread's table is looked up once).
+pub(crate) fn push_char_values(s: &str, out: &mut Vec<Value>) {
+    ASCII.with(|ascii| {
+        out.extend(
+            s.chars().map(|c| ascii.get(c as usize).cloned().unwrap_or_else(|| Value::str(c.encode_utf8(&mut [0; 4])))),
+        )
+    })
+}

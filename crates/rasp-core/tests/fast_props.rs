@@ -320,6 +320,102 @@ proptest! {
     }
 }
 
+/// Inputs of exactly 1, 2, 63, 64 or 65 elements: selectors of inputs up
+/// to 64 positions are a word per query (ints and short strs ranked by
+/// value, other columns compared), one more takes two words. Strs of 0 to
+/// 8 bytes (7 is the longest packed into a word; `"a"` against `"a\0"`),
+/// ints close together, spread wide and at the ends of i64, and inputs
+/// that start with a marker like a BOS token.
+fn input_of_len() -> impl Strategy<Value = Vec<Value>> {
+    let strs = prop_oneof![
+        Just(""),
+        Just("a"),
+        Just("a\0"),
+        Just("ab"),
+        Just("b"),
+        Just("é"),
+        Just("§"),
+        Just("abcdefg"),
+        Just("abcdefgh"),
+        Just("abcdefgz"),
+        Just("😀"),
+    ]
+    .prop_map(Value::str)
+    .boxed();
+    let ints = prop_oneof![
+        4 => -3i64..4,
+        1 => -1000i64..1000,
+        1 => prop_oneof![Just(i64::MIN), Just(i64::MAX), Just(0), Just(-1)],
+    ]
+    .prop_map(Value::int)
+    .boxed();
+    let letters = prop_oneof![Just("a"), Just("b"), Just("c")].prop_map(Value::str).boxed();
+    prop_oneof![Just(1usize), Just(2), Just(63), Just(64), Just(65)].prop_flat_map(move |len| {
+        let with_marker = proptest::collection::vec(letters.clone(), len - 1).prop_map(|rest| {
+            let mut input = vec![Value::str("§")];
+            input.extend(rest);
+            input
+        });
+        prop_oneof![
+            2 => proptest::collection::vec(strs.clone(), len),
+            2 => proptest::collection::vec(ints.clone(), len),
+            1 => proptest::collection::vec(prop_oneof![strs.clone(), ints.clone()], len),
+            2 => with_marker,
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// Around the one-word limit of short inputs (64 positions).
+    #[test]
+    fn fast_equals_plain_around_one_word(
+        steps in proptest::collection::vec(step(), 1..24),
+        conversion in conversion(),
+        inputs in proptest::collection::vec(input_of_len(), 1..3),
+        mask in mask(),
+    ) {
+        check(&steps, conversion, &inputs, mask)?;
+    }
+}
+
+/// Several inputs of one length, another length between them: a batch
+/// evaluator computes what depends on the length alone once per length and
+/// keeps it from input to input, so these must not leak from one input or
+/// one length into the next.
+fn inputs_of_shared_lengths() -> impl Strategy<Value = Vec<Vec<Value>>> {
+    let element = prop_oneof![
+        (-2i64..4).prop_map(Value::int),
+        prop_oneof![Just("a"), Just("b"), Just("§")].prop_map(Value::str),
+        prop_oneof![Just(0.5), Just(f64::NAN)].prop_map(|f| Value::Atom(Atom::Float(f))),
+    ];
+    let kinds: Vec<BoxedStrategy<Value>> = vec![
+        (-2i64..4).prop_map(Value::int).boxed(),
+        prop_oneof![Just("a"), Just("b"), Just("c")].prop_map(Value::str).boxed(),
+        element.boxed(),
+    ];
+    (0..kinds.len(), 1usize..70, 1usize..70).prop_flat_map(move |(kind, a, b)| {
+        let element = kinds[kind].clone();
+        let of = |len: usize| proptest::collection::vec(element.clone(), len);
+        (of(a), of(a), of(b), of(a), of(a)).prop_map(|(p, q, r, s, t)| vec![p, q, r, s, t])
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn fast_equals_plain_on_inputs_of_one_length(
+        steps in proptest::collection::vec(step(), 1..24),
+        conversion in conversion(),
+        inputs in inputs_of_shared_lengths(),
+        mask in mask(),
+    ) {
+        check(&steps, conversion, &inputs, mask)?;
+    }
+}
+
 /// A selector tree over a few int columns.
 #[derive(Debug, Clone)]
 enum Tree {
@@ -401,6 +497,38 @@ proptest! {
             let got = BatchEvaluator::new(&g, &roots).with_strategy(strategy).with_mask(mask).eval(&input);
             for ((root, w), gv) in roots.iter().zip(&want).zip(&got) {
                 prop_assert!(same_result(w, gv), "{strategy:?}, {mask}, node {root:?}:\nplain {w:?}\nfast  {gv:?}");
+            }
+        }
+    }
+}
+
+/// Strs that agree up to the shorter one's length (`"a"`, `"a\0"`), the
+/// empty str, multi-byte characters and strs past the 7 bytes packed into
+/// a word, compared with every predicate: each select's width and the mean
+/// of the selected positions equal the plain evaluator's.
+#[test]
+fn short_strs_sharing_prefixes_compare_as_python() {
+    // All packed into words, then with longer strs (compared as text).
+    let short = ["a", "a\0", "", "\0", "ab", "é", "abcdefg", "abcdeff", "😀", "b", "a\0\0"];
+    let long = ["a", "a\0", "", "abcdefgh", "abcdefgz", "abcdefg", "😀😀", "b"];
+    for (texts, n) in [(&short[..], 11), (&short[..], 64), (&short[..], 65), (&long[..], 8), (&long[..], 64)] {
+        let input: Vec<Value> = (0..n).map(|i| Value::str(texts[(i * 7) % texts.len()])).collect();
+        let mut g = Graph::new();
+        let tokens = g.add(NodeKind::Tokens(TokenConversion::Str), "tokens", true);
+        let indices = g.add(NodeKind::Indices, "indices", true);
+        let mut roots = Vec::new();
+        for predicate in [Predicate::Eq, Predicate::Ne, Predicate::Lt, Predicate::Le, Predicate::Gt, Predicate::Ge] {
+            let sel = g.add(NodeKind::Select { key: tokens, query: tokens, predicate }, "sel", false);
+            roots.push(selector_width(&mut g, sel, indices));
+            roots.push(g.add(NodeKind::Aggregate { selector: sel, values: indices, default: None }, "mean", false));
+        }
+        let mut plain = Evaluator::new();
+        let want: Vec<_> = roots.iter().map(|&r| plain.evaluate(&g, r, &input)).collect();
+        assert!(want.iter().all(|w| w.is_ok()), "the plain evaluator fails: {want:?}");
+        for strategy in [BatchStrategy::Auto, BatchStrategy::Rows] {
+            let got = BatchEvaluator::new(&g, &roots).with_strategy(strategy).eval(&input);
+            for ((root, w), gv) in roots.iter().zip(&want).zip(&got) {
+                assert!(same_result(w, gv), "n = {n}, {strategy:?}, node {root:?}:\nplain {w:?}\nfast  {gv:?}");
             }
         }
     }

@@ -6,7 +6,8 @@ use num_bigint::BigInt;
 use num_traits::{One, Pow};
 use rasp_core::pyfmt::{float_repr, py_repr, py_str, small_str};
 use rasp_core::pyops::{
-    ArithOp, AtomKey, CmpOp, arith, compare, neg, pos, py_eq, round, to_f64, to_float, to_int, truthy,
+    ArithOp, AtomKey, CmpOp, arith, compare, neg, pos, py_eq, quick_arith, quick_compare, round, to_f64, to_float,
+    to_int, truthy,
 };
 use rasp_core::{Atom, ErrorKind, EvalError, EvalResult};
 use std::collections::HashMap;
@@ -115,6 +116,55 @@ fn report(failures: &[String], total: usize) {
 }
 
 /// Every operator on every pair of atom kinds, plus edge cases (7590 rows).
+/// The fast engine's shortcut for plain comparisons gives Python's answer
+/// wherever it answers, and it answers for two ints, two floats, two strs.
+#[test]
+fn quick_compare_matches_python() {
+    let data = include_str!("data/ops.txt");
+    let (mut answered, mut failures, mut total) = (0, Vec::new(), 0);
+    for line in data.lines() {
+        let cols: Vec<&str> = line.split('\t').collect();
+        if arith_op(cols[1]).is_some() {
+            continue;
+        }
+        let (a, b) = (atom(cols[0]), atom(cols[2]));
+        total += 1;
+        if let Some(holds) = quick_compare(cmp_op(cols[1]), &a, &b) {
+            answered += 1;
+            let got = describe(&Ok(Atom::Bool(holds)));
+            if got != cols[3] {
+                failures.push(format!("{} {} {}: got {got:?}, python {:?}", cols[0], cols[1], cols[2], cols[3]));
+            }
+        }
+    }
+    report(&failures, total);
+    assert!(answered > 300, "quick_compare answered only {answered} of {total} cases");
+}
+
+/// The fast engine's shortcut for plain arithmetic gives Python's answer
+/// wherever it answers, and it answers for the plain cases (small ints and
+/// floats under `+ - * /`).
+#[test]
+fn quick_arith_matches_python() {
+    let data = include_str!("data/ops.txt");
+    let (mut answered, mut failures, mut total) = (0, Vec::new(), 0);
+    for line in data.lines() {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let Some(op) = arith_op(cols[1]) else { continue };
+        let (a, b) = (atom(cols[0]), atom(cols[2]));
+        total += 1;
+        if let Some(v) = quick_arith(op, &a, &b) {
+            answered += 1;
+            let got = describe(&Ok(v));
+            if got != cols[3] {
+                failures.push(format!("{} {} {}: got {got:?}, python {:?}", cols[0], cols[1], cols[2], cols[3]));
+            }
+        }
+    }
+    report(&failures, total);
+    assert!(answered > 300, "quick_arith answered only {answered} of {total} cases");
+}
+
 #[test]
 fn binary_operators_match_python() {
     let data = include_str!("data/ops.txt");

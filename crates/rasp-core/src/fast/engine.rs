@@ -30,6 +30,10 @@ use std::rc::Rc;
 /// rows of a few words and prefix masks that beats sorting.
 pub(crate) const ROWS_UP_TO: usize = 256;
 
+/// Inputs up to this length keep their length-only values for the next
+/// input (see [`Engine::share_across_inputs`]).
+const SHARE_UP_TO: usize = ROWS_UP_TO;
+
 /// Largest selector DAG kept as whole matrices (words, 2 MB).
 const MATRIX_WORDS: usize = 1 << 18;
 
@@ -48,6 +52,8 @@ enum Slot {
 pub(crate) struct Engine {
     slots: Vec<Slot>,
     pool: Vec<Vec<Atom>>,
+    /// Empty `Rc`s of dropped sequences, reused.
+    shells: Vec<Rc<Sequence>>,
     cache: OrderCache,
     /// Row buffers of the last `Rows`, reused.
     row_buffers: Vec<u64>,
@@ -56,8 +62,19 @@ pub(crate) struct Engine {
     mask: AttentionMask,
     /// See [`Engine::keep_all`].
     keep_all: bool,
+    /// See [`Engine::share_across_inputs`]; and the length of the input
+    /// whose length-only values are kept.
+    share: bool,
+    /// Whether the current input shares (it is short enough).
+    sharing: bool,
+    shared_len: Option<usize>,
+    /// While sharing: per node id, whether the plan's node is length-only.
+    length_only_ids: Vec<bool>,
     /// The buffer of the last aggregate's per-query totals, reused.
     totals: Vec<Total>,
+    /// An aggregate's integer weights and 0/1 weights as bits, reused.
+    weights: Vec<i64>,
+    ones: Vec<u64>,
 }
 
 /// Values of a sequence under construction: atoms, until a value that is
@@ -73,6 +90,7 @@ impl Builder {
         Builder { atoms, values: None }
     }
 
+    #[inline]
     fn push(&mut self, v: Value) {
         match (&mut self.values, v) {
             (None, Value::Atom(a)) => self.atoms.push(a),
@@ -85,6 +103,7 @@ impl Builder {
         }
     }
 
+    #[inline]
     fn push_atom(&mut self, a: Atom) {
         match &mut self.values {
             None => self.atoms.push(a),
@@ -121,13 +140,20 @@ impl Engine {
         Engine {
             slots: Vec::new(),
             pool: Vec::new(),
+            shells: Vec::new(),
             cache: OrderCache::default(),
             row_buffers: Vec::new(),
             matrices: Matrices::default(),
             strategy,
             mask,
             keep_all: false,
+            share: false,
+            sharing: false,
+            shared_len: None,
+            length_only_ids: Vec::new(),
             totals: Vec::new(),
+            weights: Vec::new(),
+            ones: Vec::new(),
         }
     }
 
@@ -149,13 +175,29 @@ impl Engine {
             let e = input_too_long(input.len(), MAX_INPUT_LEN);
             return plan.roots.iter().map(|_| Err(e.clone())).collect();
         }
-        self.recycle();
+        // Values that depend on the length alone are still those of the
+        // last input when it had the same length.
+        // Long inputs keep nothing: their values are dropped as soon as
+        // nobody reads them, to bound memory, and there are few of them.
+        self.sharing = self.share && input.len() <= SHARE_UP_TO;
+        let reuse = self.sharing && self.shared_len == Some(input.len()) && self.slots.len() == plan.order.len();
+        self.recycle(plan, reuse);
         self.slots.resize(plan.order.len(), Slot::Empty);
         self.cache.clear();
         self.cache.grow(plan.id_bound());
-        self.matrices.clear();
+        self.matrices.clear(reuse);
         self.matrices.grow(plan.id_bound());
+        self.shared_len = if self.sharing { Some(input.len()) } else { None };
+        if self.sharing && self.length_only_ids.len() != plan.id_bound() {
+            self.length_only_ids = vec![false; plan.id_bound()];
+            for (&id, &only) in plan.order.iter().zip(&plan.length_only) {
+                self.length_only_ids[id.index()] = only;
+            }
+        }
         for (i, &id) in plan.order.iter().enumerate() {
+            if reuse && plan.length_only[i] {
+                continue;
+            }
             if plan.known[i] {
                 self.slots[i] = match given(id) {
                     Some(seq) => Slot::Seq(seq),
@@ -193,6 +235,16 @@ impl Engine {
         self.keep_all = keep;
     }
 
+    /// For an engine that runs one plan on many inputs: values (and
+    /// selector matrices) that depend on the input's length alone (see
+    /// `Plan::length_only`) are computed once per length, not per input
+    /// (for inputs up to `SHARE_UP_TO` positions).
+    /// Only for a single plan: the kept values are found by position.
+    pub(crate) fn share_across_inputs(&mut self, share: bool) {
+        self.share = share;
+        self.shared_len = None;
+    }
+
     /// The sequences computed by the last run (known ones excluded).
     pub(crate) fn computed<'a>(&'a self, plan: &'a Plan) -> impl Iterator<Item = (NodeId, &'a Rc<Sequence>)> + 'a {
         plan.order.iter().zip(&self.slots).zip(&plan.known).filter_map(|((id, slot), known)| match slot {
@@ -207,31 +259,55 @@ impl Engine {
         let reads = &plan.inputs[i];
         for &p in reads.iter().chain(std::iter::once(&(i as u32))) {
             let p = p as usize;
-            if p >= self.slots.len() || plan.is_root[p] || plan.last_use[p] as usize != i {
+            if p >= self.slots.len()
+                || plan.is_root[p]
+                || plan.last_use[p] as usize != i
+                || (self.sharing && plan.length_only[p])
+            {
                 continue;
             }
             // A selector's value is read through its key and query columns
             // (by aggregates later on): only s-ops nobody reads later go.
             if let Slot::Seq(_) = &self.slots[p]
                 && let Slot::Seq(rc) = std::mem::replace(&mut self.slots[p], Slot::Empty)
-                && let Ok(seq) = Rc::try_unwrap(rc)
             {
-                let mut values = seq.values;
-                values.clear();
-                self.pool.push(values);
+                self.give_back(rc);
             }
         }
     }
 
+    /// Keeps the buffer and the `Rc` of a sequence nobody else holds, for
+    /// the next sequences ([`Engine::builder`], [`Engine::wrap`]).
+    fn give_back(&mut self, mut rc: Rc<Sequence>) {
+        if let Some(seq) = Rc::get_mut(&mut rc) {
+            let mut values = std::mem::take(&mut seq.values);
+            values.clear();
+            self.pool.push(values);
+            self.shells.push(rc);
+        }
+    }
+
+    /// `seq` as a slot, in a kept `Rc` if there is one (a batch of short
+    /// inputs then allocates no `Rc` per node and input).
+    fn wrap(&mut self, seq: Sequence) -> EvalResult<Slot> {
+        if let Some(mut rc) = self.shells.pop()
+            && let Some(slot) = Rc::get_mut(&mut rc)
+        {
+            *slot = seq;
+            return Ok(Slot::Seq(rc));
+        }
+        Ok(Slot::Seq(Rc::new(seq)))
+    }
+
     /// Gives the buffers of the last input's sequences back to the pool.
-    fn recycle(&mut self) {
-        for slot in &mut self.slots {
-            if let Slot::Seq(rc) = std::mem::replace(slot, Slot::Empty)
-                && let Ok(seq) = Rc::try_unwrap(rc)
-            {
-                let mut values = seq.values;
-                values.clear();
-                self.pool.push(values);
+    /// With `keep`, the length-only values stay.
+    fn recycle(&mut self, plan: &Plan, keep: bool) {
+        for i in 0..self.slots.len() {
+            if keep && plan.length_only.get(i).copied().unwrap_or(false) {
+                continue;
+            }
+            if let Slot::Seq(rc) = std::mem::replace(&mut self.slots[i], Slot::Empty) {
+                self.give_back(rc);
             }
         }
     }
@@ -277,7 +353,6 @@ impl Engine {
 
     fn node(&mut self, graph: &Graph, plan: &Plan, id: NodeId, input: &[Value]) -> EvalResult<Slot> {
         let n = input.len();
-        let seq = |s: Sequence| Ok(Slot::Seq(Rc::new(s)));
         match graph.kind(id) {
             NodeKind::Tokens(conversion) => {
                 let mut b = self.builder(n);
@@ -290,12 +365,12 @@ impl Engine {
                         _ => b.push(convert_token(*conversion, v, graph)?),
                     }
                 }
-                seq(b.finish(Shown::List, graph)?)
+                self.wrap(b.finish(Shown::List, graph)?)
             }
             NodeKind::Indices => {
                 let mut b = self.builder(n);
                 b.atoms.extend((0..n).map(|i| Atom::Int(i as i64)));
-                seq(Sequence { values: b.atoms, seq_type: SeqType::Int })
+                self.wrap(Sequence { values: b.atoms, seq_type: SeqType::Int })
             }
             NodeKind::Constant(v) => {
                 let mut b = self.builder(n);
@@ -307,13 +382,41 @@ impl Engine {
                         }
                     }
                 }
-                seq(b.finish(Shown::Tuple, graph)?)
+                self.wrap(b.finish(Shown::Tuple, graph)?)
             }
             NodeKind::Map { op, inputs } => {
                 let mut b = self.builder(n);
-                let columns = inputs.iter().map(|&p| self.seq(plan, p)).collect::<EvalResult<Vec<_>>>()?;
-                let columns: Vec<&[Atom]> = columns.iter().map(|c| c.values.as_slice()).collect();
-                if !map_atoms(op, &columns, &mut b.atoms)? {
+                // Maps read one to three columns: their slices go on the
+                // stack, not into a vector per node and input.
+                let mut on_stack: [&[Atom]; 3] = [&[]; 3];
+                let mut on_heap: Vec<&[Atom]> = Vec::new();
+                for (i, &p) in inputs.iter().enumerate() {
+                    let column = self.seq(plan, p)?.values.as_slice();
+                    match on_stack.get_mut(i) {
+                        Some(slot) if inputs.len() <= 3 => *slot = column,
+                        _ => on_heap.push(column),
+                    }
+                }
+                let columns: &[&[Atom]] = if inputs.len() <= 3 { &on_stack[..inputs.len()] } else { &on_heap };
+                if map_atoms(op, columns, &mut b.atoms)? {
+                    // Maps whose every result has one type need no scan
+                    // for the sequence's type.
+                    let known = match op {
+                        MapOp::Not
+                        | MapOp::Compare(_)
+                        | MapOp::CompareConst { .. }
+                        | MapOp::And
+                        | MapOp::Or
+                        | MapOp::InList(_) => Some(SeqType::Bool),
+                        MapOp::Indicator | MapOp::Round => Some(SeqType::Int),
+                        _ => None,
+                    };
+                    if let Some(seq_type) = known
+                        && n > 0
+                    {
+                        return self.wrap(Sequence { values: b.atoms, seq_type });
+                    }
+                } else {
                     let mut args: Vec<&Atom> = Vec::with_capacity(columns.len());
                     for i in 0..n {
                         args.clear();
@@ -321,7 +424,7 @@ impl Engine {
                         b.push(apply_map(op, &args, inputs, graph)?);
                     }
                 }
-                seq(b.finish(Shown::Tuple, graph)?)
+                self.wrap(b.finish(Shown::Tuple, graph)?)
             }
             NodeKind::Select { key, query, predicate } => {
                 let keys = self.seq(plan, *key)?;
@@ -339,7 +442,8 @@ impl Engine {
                 Ok(Slot::Sel)
             }
             NodeKind::Aggregate { selector, values, default } => {
-                seq(self.aggregate(graph, plan, *selector, *values, default.as_ref(), n)?)
+                let s = self.aggregate(graph, plan, *selector, *values, default.as_ref(), n)?;
+                self.wrap(s)
             }
         }
     }
@@ -358,7 +462,12 @@ impl Engine {
         let column = self.seq(plan, values)?.clone();
         let default = default.cloned().unwrap_or(Value::int(0));
         let numeric = column.seq_type.is_numeric();
-        let weights = if numeric { weights_of(&column) } else { None };
+        // Buffers reused from aggregate to aggregate (an error on the way
+        // only costs the next one an allocation).
+        let mut weight_buffer = std::mem::take(&mut self.weights);
+        let mut ones_buffer = std::mem::take(&mut self.ones);
+        let weights: Option<&[i64]> =
+            if numeric && weights_into(&column, &mut weight_buffer) { Some(&weight_buffer) } else { None };
         let mut b = self.builder(n);
         let use_rows = match self.strategy {
             BatchStrategy::Rows => true,
@@ -373,7 +482,7 @@ impl Engine {
             selector_plan.terms.as_ref().and_then(|terms| {
                 let column_of = |id: NodeId| seq_in(slots, plan, id).map(Rc::as_ref);
                 let buffer = std::mem::take(&mut self.totals);
-                term_totals(terms, n, &column_of, &mut self.cache, weights.as_deref(), self.mask, buffer)
+                term_totals(terms, n, &column_of, &mut self.cache, weights, self.mask, buffer)
                     .filter(|t| consistent(t, n))
             })
         };
@@ -423,8 +532,14 @@ impl Engine {
                 // aggregates; large ones go one row at a time.
                 let words = n.div_ceil(64);
                 let whole = n.saturating_mul(words).saturating_mul(dag.len()) <= MATRIX_WORDS;
-                let matrix =
-                    if whole { Some(self.matrices.matrix(graph, dag, n, &column_rc, &mut self.cache)?) } else { None };
+                let matrix = if whole {
+                    let kept = &self.length_only_ids;
+                    let keep = |id: NodeId| self.sharing && kept.get(id.index()).copied().unwrap_or(false);
+                    Some(self.matrices.matrix(graph, dag, n, &column_rc, &mut self.cache, &keep)?)
+                } else {
+                    None
+                };
+                let matrix = matrix.map(|at| self.matrices.words(at, n * words));
                 let mut lazy = match matrix {
                     Some(_) => None,
                     None => Some(Rows::new(
@@ -438,14 +553,17 @@ impl Engine {
                     )?),
                 };
                 // 0/1 weights (indicators): a sum is a popcount.
-                let ones: Option<Vec<u64>> =
-                    weights.as_ref().filter(|w| w.iter().all(|&x| x == 0 || x == 1)).map(|w| {
-                        let mut bits = vec![0u64; n.div_ceil(64)];
+                let ones: Option<&Vec<u64>> = match weights {
+                    Some(w) if w.iter().all(|&x| x == 0 || x == 1) => {
+                        ones_buffer.clear();
+                        ones_buffer.resize(n.div_ceil(64), 0);
                         for (k, _) in w.iter().enumerate().filter(|(_, x)| **x == 1) {
-                            bits[k / 64] |= 1 << (k % 64);
+                            ones_buffer[k / 64] |= 1 << (k % 64);
                         }
-                        bits
-                    });
+                        Some(&ones_buffer)
+                    }
+                    _ => None,
+                };
                 // The mask clears each row's hidden tail (semantics.md §6);
                 // rows are copied only when it hides something.
                 let mut masked_row = Vec::new();
@@ -464,18 +582,20 @@ impl Engine {
                     } else {
                         row
                     };
-                    let count: usize = row.iter().map(|w| w.count_ones() as usize).sum();
-                    match count {
-                        0 => b.push(default.clone()),
-                        1 => {
-                            let k = set_bits(row).next().unwrap_or(0);
-                            b.push_atom(column.values[k].clone());
-                        }
-                        _ => {
+                    // Most rows select nothing or one key: those need no
+                    // count (and the machine may lack a popcount instruction).
+                    match at_most_one(row) {
+                        Some(None) => match &default {
+                            Value::Atom(a) => b.push_atom(a.clone()),
+                            other => b.push(other.clone()),
+                        },
+                        Some(Some(k)) => b.push_atom(column.values[k].clone()),
+                        None => {
+                            let count: usize = row.iter().map(|w| w.count_ones() as usize).sum();
                             if !numeric {
                                 return Err(non_numbers(&column, graph));
                             }
-                            let mean = match (&ones, &weights) {
+                            let mean = match (ones, weights) {
                                 (Some(bits), _) => {
                                     let total: u32 = row.iter().zip(bits).map(|(r, b)| (r & b).count_ones()).sum();
                                     f64::from(total) / count as f64
@@ -495,6 +615,8 @@ impl Engine {
                 }
             }
         }
+        self.weights = weight_buffer;
+        self.ones = ones_buffer;
         b.finish(Shown::Tuple, graph)
     }
 }
@@ -527,22 +649,37 @@ fn map_atoms(op: &MapOp, columns: &[&[Atom]], out: &mut Vec<Atom>) -> EvalResult
         (MapOp::Indicator, _) => out.extend(a.iter().map(|x| Atom::Int(i64::from(pyops::truthy(x))))),
         (MapOp::Arith(o), Some(b)) => {
             for (x, y) in a.iter().zip(b) {
-                out.push(pyops::arith(*o, x, y)?);
+                out.push(match pyops::quick_arith(*o, x, y) {
+                    Some(v) => v,
+                    None => pyops::arith(*o, x, y)?,
+                });
             }
         }
         (MapOp::Compare(o), Some(b)) => {
             for (x, y) in a.iter().zip(b) {
-                out.push(Atom::Bool(pyops::compare(*o, x, y)?));
+                let holds = match pyops::quick_compare(*o, x, y) {
+                    Some(holds) => holds,
+                    None => pyops::compare(*o, x, y)?,
+                };
+                out.push(Atom::Bool(holds));
             }
         }
         (MapOp::ArithConst { op, constant: Value::Atom(c), constant_on_left }, _) => {
             for x in a {
-                out.push(if *constant_on_left { pyops::arith(*op, c, x)? } else { pyops::arith(*op, x, c)? });
+                let (p, q) = if *constant_on_left { (c, x) } else { (x, c) };
+                out.push(match pyops::quick_arith(*op, p, q) {
+                    Some(v) => v,
+                    None => pyops::arith(*op, p, q)?,
+                });
             }
         }
         (MapOp::CompareConst { op, constant: Value::Atom(c), constant_on_left }, _) => {
             for x in a {
-                let holds = if *constant_on_left { pyops::compare(*op, c, x)? } else { pyops::compare(*op, x, c)? };
+                let (p, q) = if *constant_on_left { (c, x) } else { (x, c) };
+                let holds = match pyops::quick_compare(*op, p, q) {
+                    Some(holds) => holds,
+                    None => pyops::compare(*op, p, q)?,
+                };
                 out.push(Atom::Bool(holds));
             }
         }
@@ -566,6 +703,22 @@ fn map_atoms(op: &MapOp, columns: &[&[Atom]], out: &mut Vec<Atom>) -> EvalResult
     Ok(true)
 }
 
+/// The selected key of a row that selects at most one: `Some(None)` for
+/// none, `Some(Some(k))` for key k; `None` when it selects several.
+fn at_most_one(row: &[u64]) -> Option<Option<usize>> {
+    let mut found = None;
+    for (w, &word) in row.iter().enumerate() {
+        if word == 0 {
+            continue;
+        }
+        if found.is_some() || word & (word - 1) != 0 {
+            return None;
+        }
+        found = Some(w * 64 + word.trailing_zeros() as usize);
+    }
+    Some(found)
+}
+
 /// Counts must be counts, and a single selection a position: anything
 /// else would be a bug in the counting, and the rows are taken instead.
 fn consistent(totals: &[Total], n: usize) -> bool {
@@ -577,29 +730,40 @@ fn consistent(totals: &[Total], n: usize) -> bool {
 /// computes left to right: ints of an int column; for a float column,
 /// integral values whose absolute values add up to at most 2**53 (every
 /// partial sum is then exact, in any order). `None` otherwise.
-fn weights_of(column: &Sequence) -> Option<Vec<i64>> {
+/// They go into `out` (emptied first); `false`, with `out` unspecified,
+/// when there are none.
+fn weights_into(column: &Sequence, out: &mut Vec<i64>) -> bool {
     const EXACT: i64 = 1 << 53;
+    out.clear();
     match column.seq_type {
-        SeqType::Int => super::order::int_values(&column.values),
+        SeqType::Int => {
+            for a in &column.values {
+                out.push(match a {
+                    Atom::Int(v) => *v,
+                    Atom::Bool(b) => i64::from(*b),
+                    _ => return false,
+                });
+            }
+            true
+        }
         SeqType::Float => {
             let mut budget: i128 = 0;
-            let mut out = Vec::with_capacity(column.values.len());
             for a in &column.values {
                 let w = match a {
                     Atom::Bool(b) => i64::from(*b),
                     Atom::Int(v) if (-EXACT..=EXACT).contains(v) => *v,
                     Atom::Float(f) if f.fract() == 0.0 && f.abs() <= EXACT as f64 => *f as i64,
-                    _ => return None,
+                    _ => return false,
                 };
                 budget += i128::from(w.unsigned_abs());
                 if budget > i128::from(EXACT) {
-                    return None;
+                    return false;
                 }
                 out.push(w);
             }
-            Some(out)
+            true
         }
-        _ => None,
+        _ => false,
     }
 }
 

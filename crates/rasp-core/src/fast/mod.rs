@@ -5,7 +5,13 @@
 //! * **Planned once.** [`BatchEvaluator::new`] collects the ancestors of
 //!   the roots in id order and expands every selector an aggregate reads
 //!   into a signed sum of conjunctions of comparisons (`plan.rs`). Buffers
-//!   are reused from one input to the next.
+//!   are reused from one input to the next, and what depends on the
+//!   input's length alone (indices, constants, `select(indices, indices,
+//!   <)`, `length`) is computed once per length, not once per input.
+//! * **Short inputs.** Up to 64 positions a selector is a word per query:
+//!   int and short-str comparisons rank both columns and take each row
+//!   from prefix masks by value (`rows.rs`); an aggregate finds a row's
+//!   one selected key with a bit scan.
 //! * **Structured selectors.** A `select` is never stored as n × n bits.
 //!   An aggregate counts the selected keys of every query, finds the one
 //!   selected position, and sums integer-valued columns by sorting key
@@ -57,9 +63,9 @@ use crate::error::EvalResult;
 use crate::eval::NodeValue;
 use crate::graph::{Graph, NodeId};
 use crate::mask::AttentionMask;
-use crate::value::{Value, char_value};
+use crate::value::{Value, push_char_values};
 use engine::Engine;
-use owned::Blueprint;
+use owned::{Blueprint, StrShare};
 use plan::Plan;
 #[cfg(feature = "parallel")]
 use rayon::prelude::*;
@@ -84,20 +90,34 @@ pub enum BatchStrategy {
 pub trait BatchInput: Sync {
     /// The elements, as the evaluator takes them.
     fn to_values(&self) -> Vec<Value>;
+
+    /// The elements appended to `out`: a batch reuses one buffer for its
+    /// inputs.
+    fn values_into(&self, out: &mut Vec<Value>) {
+        out.extend(self.to_values());
+    }
 }
 
 /// A string is split into one-character tokens, as the REPL does.
 impl BatchInput for &str {
     fn to_values(&self) -> Vec<Value> {
         let mut values = Vec::with_capacity(self.len());
-        values.extend(self.chars().map(char_value));
+        push_char_values(self, &mut values);
         values
+    }
+
+    fn values_into(&self, out: &mut Vec<Value>) {
+        push_char_values(self, out);
     }
 }
 
 impl BatchInput for String {
     fn to_values(&self) -> Vec<Value> {
         self.as_str().to_values()
+    }
+
+    fn values_into(&self, out: &mut Vec<Value>) {
+        push_char_values(self, out);
     }
 }
 
@@ -145,7 +165,8 @@ impl<'g> BatchEvaluator<'g> {
     /// Plans the evaluation of `roots` (s-ops or selectors).
     pub fn new(graph: &'g Graph, roots: &[NodeId]) -> BatchEvaluator<'g> {
         let plan = Plan::new(graph, roots);
-        let engine = Engine::new(BatchStrategy::Auto, AttentionMask::Bidirectional);
+        let mut engine = Engine::new(BatchStrategy::Auto, AttentionMask::Bidirectional);
+        engine.share_across_inputs(true);
         BatchEvaluator {
             graph,
             plan,
@@ -160,6 +181,7 @@ impl<'g> BatchEvaluator<'g> {
     pub fn with_strategy(mut self, strategy: BatchStrategy) -> BatchEvaluator<'g> {
         self.strategy = strategy;
         self.engine = Engine::new(strategy, self.mask);
+        self.engine.share_across_inputs(true);
         self
     }
 
@@ -168,6 +190,7 @@ impl<'g> BatchEvaluator<'g> {
     pub fn with_mask(mut self, mask: AttentionMask) -> BatchEvaluator<'g> {
         self.mask = mask;
         self.engine = Engine::new(self.strategy, mask);
+        self.engine.share_across_inputs(true);
         self
     }
 
@@ -206,8 +229,11 @@ impl<'g> BatchEvaluator<'g> {
     /// `eval` on every input, spread over rayon's threads; results in the
     /// order of the inputs.
     pub fn eval_batch<I: BatchInput>(&self, inputs: &[I]) -> Vec<Vec<EvalResult<OwnedNodeValue>>> {
-        self.eval_batch_with(inputs, |_, results| {
-            results.iter().map(|r| r.as_ref().map(OwnedNodeValue::from_node_value).map_err(Clone::clone)).collect()
+        self.run_chunks(inputs, StrShare::new, |share, _, results| {
+            results
+                .iter()
+                .map(|r| r.as_ref().map(|v| OwnedNodeValue::from_node_value_shared(v, share)).map_err(Clone::clone))
+                .collect()
         })
     }
 
@@ -218,6 +244,17 @@ impl<'g> BatchEvaluator<'g> {
         I: BatchInput,
         R: Send,
         F: Fn(&I, &[EvalResult<NodeValue>]) -> R + Sync,
+    {
+        self.run_chunks(inputs, || (), |_, input, results| f(input, results))
+    }
+
+    /// The inputs in chunks over rayon's threads; each chunk has its own
+    /// graph, engine, input buffer and a state made by `init` for `f`.
+    fn run_chunks<I, S, R, F>(&self, inputs: &[I], init: impl Fn() -> S + Sync, f: F) -> Vec<R>
+    where
+        I: BatchInput,
+        R: Send,
+        F: Fn(&mut S, &I, &[EvalResult<NodeValue>]) -> R + Sync,
     {
         let threads = Self::threads().max(1);
         // A few chunks per thread balance the load; each chunk rebuilds the
@@ -234,10 +271,15 @@ impl<'g> BatchEvaluator<'g> {
             .map(|part| {
                 let graph = blueprint.to_graph();
                 let mut engine = Engine::new(strategy, mask);
+                engine.share_across_inputs(true);
+                let mut state = init();
+                let mut values = Vec::new();
                 part.iter()
                     .map(|input| {
-                        let results = engine.run(&graph, plan, &input.to_values());
-                        f(input, &results)
+                        values.clear();
+                        input.values_into(&mut values);
+                        let results = engine.run(&graph, plan, &values);
+                        f(&mut state, input, &results)
                     })
                     .collect()
             })

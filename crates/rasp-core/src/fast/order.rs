@@ -70,6 +70,23 @@ fn str_of(atom: &Atom) -> &str {
     }
 }
 
+/// A str of at most 7 bytes as a word that orders as Python orders strs:
+/// its UTF-8 bytes from the top (byte order is code point order), zeros
+/// after them, and its length in the lowest byte. Two strs that agree up to
+/// the shorter one's length differ only in the padding and the length
+/// (`"a"` against `"a\0"`), where the shorter is smaller, as in Python.
+/// `None` for longer strs and for atoms that are not strs.
+pub(crate) fn packed_str(atom: &Atom) -> Option<u64> {
+    let Atom::Str(s) = atom else { return None };
+    let bytes = s.as_bytes();
+    if bytes.len() > 7 {
+        return None;
+    }
+    // Byte by byte: a copy of a few bytes would call memcpy.
+    let word = bytes.iter().enumerate().fold(0u64, |word, (i, &b)| word | u64::from(b) << (56 - 8 * i));
+    Some(word | bytes.len() as u64)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Domain {
     Str,
@@ -111,6 +128,22 @@ impl ColumnOrder {
         let mut rank = vec![0u32; n];
         let mut representative = Vec::with_capacity(n);
         match domain(seq) {
+            Domain::Str if n <= HASH_FROM && seq.values.iter().all(|a| packed_str(a).is_some()) => {
+                // Short strs compare as their packed words: no byte
+                // comparisons while sorting.
+                let packed: Vec<u64> = seq.values.iter().map(|a| packed_str(a).unwrap_or(0)).collect();
+                let mut sorted: Vec<u32> = (0..n as u32).collect();
+                sorted.sort_unstable_by_key(|&k| packed[k as usize]);
+                let mut previous: Option<u64> = None;
+                for &k in &sorted {
+                    let v = packed[k as usize];
+                    if previous != Some(v) {
+                        representative.push(k);
+                        previous = Some(v);
+                    }
+                    rank[k as usize] = representative.len() as u32 - 1;
+                }
+            }
             Domain::Str if n <= HASH_FROM => {
                 let mut sorted: Vec<u32> = (0..n as u32).collect();
                 sorted.sort_unstable_by(|&x, &y| str_of(&seq.values[x as usize]).cmp(str_of(&seq.values[y as usize])));
@@ -443,4 +476,27 @@ pub(super) fn int_values(values: &[Atom]) -> Option<Vec<i64>> {
             _ => None,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Packed words order short strs as Rust orders `str`s (by bytes,
+    /// which is code point order, Python's), ties included.
+    #[test]
+    fn packed_strs_keep_python_order() {
+        let texts = [
+            "", "\0", "\0\0", "a", "a\0", "a\0\0", "ab", "abc", "b", "z", "é", "\u{7f}", "\u{80}", "€", "😀",
+            "abcdefg", "abcdeff", "😀a",
+        ];
+        for x in texts {
+            for y in texts {
+                let (px, py) = (packed_str(&Atom::str(x)), packed_str(&Atom::str(y)));
+                assert_eq!(px.zip(py).map(|(a, b)| a.cmp(&b)), Some(x.cmp(y)), "{x:?} against {y:?}");
+            }
+        }
+        assert_eq!(packed_str(&Atom::str("abcdefgh")), None);
+        assert_eq!(packed_str(&Atom::Int(3)), None);
+    }
 }

@@ -15,6 +15,7 @@ use crate::sequence::{SelectorMatrix, SeqType, Sequence};
 use crate::value::{Callable, Dict, Value};
 use num_bigint::BigInt;
 use std::rc::Rc;
+use std::sync::Arc;
 
 /// An [`Atom`] that owns its data (`Send + Sync`).
 #[derive(Debug, Clone)]
@@ -28,8 +29,9 @@ pub enum OwnedAtom {
     BigInt(BigInt),
     /// [`Atom::Float`]
     Float(f64),
-    /// [`Atom::Str`]
-    Str(Box<str>),
+    /// [`Atom::Str`]; shared, so a batch's results can hold one copy of
+    /// each token per worker instead of one per position.
+    Str(Arc<str>),
 }
 
 impl OwnedAtom {
@@ -40,7 +42,7 @@ impl OwnedAtom {
             Atom::Int(v) => OwnedAtom::Int(*v),
             Atom::BigInt(v) => OwnedAtom::BigInt(v.as_ref().clone()),
             Atom::Float(v) => OwnedAtom::Float(*v),
-            Atom::Str(s) => OwnedAtom::Str(Box::from(s.as_ref())),
+            Atom::Str(s) => OwnedAtom::Str(Arc::from(s.as_ref())),
         }
     }
 
@@ -168,6 +170,20 @@ impl OwnedSequence {
         OwnedSequence { values: seq.values.iter().map(OwnedAtom::from_atom).collect(), seq_type: seq.seq_type }
     }
 
+    /// As [`OwnedSequence::from_sequence`], with strs shared through
+    /// `share`.
+    pub(crate) fn from_sequence_shared(seq: &Sequence, share: &mut StrShare) -> OwnedSequence {
+        let values = seq
+            .values
+            .iter()
+            .map(|a| match a {
+                Atom::Str(s) => OwnedAtom::Str(share.get(s)),
+                other => OwnedAtom::from_atom(other),
+            })
+            .collect();
+        OwnedSequence { values, seq_type: seq.seq_type }
+    }
+
     /// The sequence again.
     pub fn to_sequence(&self) -> Sequence {
         Sequence { values: self.values.iter().map(OwnedAtom::to_atom).collect(), seq_type: self.seq_type }
@@ -192,11 +208,53 @@ impl OwnedNodeValue {
         }
     }
 
+    /// As [`OwnedNodeValue::from_node_value`], with strs shared through
+    /// `share`.
+    pub(crate) fn from_node_value_shared(value: &NodeValue, share: &mut StrShare) -> OwnedNodeValue {
+        match value {
+            NodeValue::Seq(s) => OwnedNodeValue::Seq(OwnedSequence::from_sequence_shared(s, share)),
+            NodeValue::Sel(m) => OwnedNodeValue::Sel(m.as_ref().clone()),
+        }
+    }
+
     /// The node value again.
     pub fn to_node_value(&self) -> NodeValue {
         match self {
             OwnedNodeValue::Seq(s) => NodeValue::Seq(Rc::new(s.to_sequence())),
             OwnedNodeValue::Sel(m) => NodeValue::Sel(Rc::new(m.clone())),
+        }
+    }
+}
+
+/// How many strs a [`StrShare`] remembers.
+const SHARED_STRS: usize = 64;
+
+/// The `Arc` copies of a worker's recent strs, by the address of their
+/// `Rc`: equal tokens of a batch share one `Rc` (inputs are split into
+/// shared characters, and the engine copies atoms by `Rc`), so results
+/// then share one `Arc` instead of allocating a copy per position. A table
+/// slot holds its `Rc`, so the address cannot be reused by another str
+/// while the slot remembers it.
+pub(crate) struct StrShare {
+    slots: Vec<Option<(Rc<str>, Arc<str>)>>,
+}
+
+impl StrShare {
+    pub(crate) fn new() -> StrShare {
+        StrShare { slots: vec![None; SHARED_STRS] }
+    }
+
+    /// An `Arc` holding the text of `s`.
+    pub(crate) fn get(&mut self, s: &Rc<str>) -> Arc<str> {
+        let address = Rc::as_ptr(s) as *const u8 as usize;
+        let slot = &mut self.slots[(address >> 4) % SHARED_STRS];
+        match slot {
+            Some((known, shared)) if Rc::ptr_eq(known, s) => shared.clone(),
+            _ => {
+                let shared: Arc<str> = Arc::from(s.as_ref());
+                *slot = Some((s.clone(), shared.clone()));
+                shared
+            }
         }
     }
 }

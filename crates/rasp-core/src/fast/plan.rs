@@ -74,6 +74,18 @@ pub(crate) struct Plan {
     pub last_use: Vec<u32>,
     /// Per position in `order`: whether it is a root.
     pub is_root: Vec<bool>,
+    /// Per position in `order`: whether its value depends on the input's
+    /// length only (indices, constants, and what is computed from them
+    /// alone, such as `select(indices, indices, <)` or `length`), so that
+    /// it is the same on every input of that length.
+    pub length_only: Vec<bool>,
+    /// `slot` by table (every column lookup of every input asks it): the
+    /// position of id `first_id + i` at `i`, `u32::MAX` for ids not
+    /// planned; at most 16 KB beyond four entries a planned node. Empty
+    /// when the planned ids spread thinner (a few new nodes of a large
+    /// graph), and `slot` searches `order`.
+    slot_table: Vec<u32>,
+    first_id: usize,
 }
 
 impl Plan {
@@ -139,6 +151,24 @@ impl Plan {
                 }
             }
         }
+        // Inputs come before their readers in `order`.
+        let mut length_only = vec![false; order.len()];
+        for i in 0..order.len() {
+            length_only[i] = !known[i]
+                && match graph.kind(order[i]) {
+                    NodeKind::Indices | NodeKind::Constant(_) => true,
+                    NodeKind::Tokens(_) => false,
+                    NodeKind::Map { .. }
+                    | NodeKind::Select { .. }
+                    | NodeKind::SelectAll
+                    | NodeKind::SelectAnd(..)
+                    | NodeKind::SelectOr(..)
+                    | NodeKind::SelectNot(_)
+                    | NodeKind::Aggregate { .. } => {
+                        inputs[i].iter().all(|&p| length_only.get(p as usize).copied().unwrap_or(false))
+                    }
+                };
+        }
         let mut selectors: Vec<Option<SelectorPlan>> = vec![None; order.len()];
         let mut memo: HashMap<NodeId, Option<Expansion>> = HashMap::new();
         let read = order
@@ -156,11 +186,38 @@ impl Plan {
                 selectors[at] = Some(SelectorPlan { terms, dag: selector_dag(graph, sel) });
             }
         }
-        Plan { order, roots: roots.to_vec(), inputs, known, selectors, last_use, is_root }
+        let first_id = order.first().map_or(0, |id| id.index());
+        let spread = order.last().map_or(0, |id| id.index() + 1 - first_id);
+        let mut slot_table = Vec::new();
+        if spread <= 4 * order.len() + 4096 {
+            slot_table = vec![u32::MAX; spread];
+            for (s, id) in order.iter().enumerate() {
+                slot_table[id.index() - first_id] = s as u32;
+            }
+        }
+        Plan {
+            order,
+            roots: roots.to_vec(),
+            inputs,
+            known,
+            selectors,
+            last_use,
+            is_root,
+            length_only,
+            slot_table,
+            first_id,
+        }
     }
 
+    /// The position of `id` in `order`.
     pub(crate) fn slot(&self, id: NodeId) -> Option<usize> {
-        self.order.binary_search(&id).ok()
+        if self.slot_table.is_empty() {
+            return self.order.binary_search(&id).ok();
+        }
+        match self.slot_table.get(id.index().checked_sub(self.first_id)?) {
+            Some(&s) if s != u32::MAX => Some(s as usize),
+            _ => None,
+        }
     }
 
     /// One more than the largest planned id: the size of tables indexed by id.
