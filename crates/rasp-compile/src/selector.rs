@@ -465,8 +465,17 @@ impl Builder<'_, '_> {
                 }
             }
         };
-        let kvecs: Vec<Vec<Vec<f64>>> =
-            kpoints.iter().map(|p| form.terms.iter().map(|t| vec_of(&t.key, &ks, p)).collect()).collect();
+        // A key side is mostly one-hot: keep its index, so that a score is a
+        // lookup per term instead of a dot product over the whole basis
+        // (this check dominated compile time with bases of hundreds of values).
+        let key_vector = |side: &Side, p: &[usize]| -> KeyVector {
+            match side {
+                Side::Basis(b) => KeyVector::OneHot(ks.iter().position(|&x| x == *b).map_or(0, |k| p[k])),
+                Side::Const | Side::Feature(_) => KeyVector::Dense(vec_of(side, &ks, p)),
+            }
+        };
+        let kvecs: Vec<Vec<KeyVector>> =
+            kpoints.iter().map(|p| form.terms.iter().map(|t| key_vector(&t.key, p)).collect()).collect();
         for qp in &qpoints {
             let us: Vec<Vec<f64>> = form
                 .terms
@@ -479,7 +488,14 @@ impl Builder<'_, '_> {
                 .collect();
             let qa = |b: Basis| qs.iter().position(|&x| x == b).map_or(0, |k| qp[k]);
             for (kp, kv) in kpoints.iter().zip(&kvecs) {
-                let score: f64 = us.iter().zip(kv).map(|(u, k)| u.iter().zip(k).map(|(a, b)| a * b).sum::<f64>()).sum();
+                let score: f64 = us
+                    .iter()
+                    .zip(kv)
+                    .map(|(u, k)| match k {
+                        KeyVector::OneHot(index) => u.get(*index).copied().unwrap_or(0.0),
+                        KeyVector::Dense(values) => u.iter().zip(values).map(|(a, b)| a * b).sum::<f64>(),
+                    })
+                    .sum();
                 let ka = |b: Basis| ks.iter().position(|&x| x == b).map_or(0, |k| kp[k]);
                 let selected = atoms.holds(self.planner.graph, sel, &qa, &ka);
                 let ok = if selected {
@@ -623,4 +639,11 @@ fn describe_side(b: &Builder, side: &Side) -> String {
         Side::Basis(Basis::Node(n)) => b.planner.graph.name(*n).to_string(),
         Side::Feature(f) => b.feature(*f).name.clone(),
     }
+}
+
+/// One term's key-side vector at a key point, for [`Builder::check`]: the
+/// index of the single 1 of a one-hot basis, or the whole vector.
+enum KeyVector {
+    OneHot(usize),
+    Dense(Vec<f64>),
 }
