@@ -252,12 +252,13 @@ fn map_support(
 
 /// The values of an affine map of means over one selector, such as
 /// `opens - closes` in tracr's pair balance, where both are fractions of the
-/// same prefix: Σᵢ cᵢ·mean(vᵢ) + c is the mean of the per-position values
-/// wᵢ = Σᵢ cᵢ·vᵢ, so its values are the means of w, not every combination of
-/// the operands' values. The product would count p/i − q/j for every two
-/// prefix lengths i and j (1261² combinations at length 64 where 2521 values
-/// occur). `None` when the map is not of this form or its means are too many
-/// (the product then decides).
+/// same prefix: Σᵢ cᵢ·mean(vᵢ) + c is c plus the mean of the per-position
+/// value w = Σᵢ cᵢ·vᵢ over the same selected positions, so its values are
+/// the means of w, not every combination of the operands' values. The
+/// product would count p/i − q/j for every two prefix lengths i and j
+/// (1261² combinations at length 64, where pair balance takes 1261 values).
+/// `None` when the map is not of this form or its means are too many (the
+/// product then decides).
 fn combined_means(graph: &Graph, inference: &Inference, op: &rasp_core::MapOp, inputs: &[NodeId]) -> Option<ValueSet> {
     /// An input of the map: a constant, or a mean of `table`'s values.
     enum Operand<'a> {
