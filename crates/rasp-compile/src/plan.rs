@@ -792,11 +792,14 @@ impl<'a> Planner<'a> {
                 let mut sub_expanded = Vec::new();
                 self.collect_inputs(inputs, &mut sub_units, &mut sub_expanded);
                 let sub_units: Vec<MlpInput> = sub_units.into_iter().collect();
-                let sub_combinations = sub_units
-                    .iter()
-                    .filter(|&&u| !self.input_is_one_hot(u))
-                    .fold(1usize, |acc, &u| acc.saturating_mul(self.input_len(u).max(1)));
-                if sub_combinations <= crate::mlp::MAX_SCALAR_COMBINATIONS
+                let sub_scalars: Vec<MlpInput> =
+                    sub_units.iter().copied().filter(|&u| !self.input_is_one_hot(u)).collect();
+                let sub_combinations =
+                    sub_scalars.iter().fold(1usize, |acc, &u| acc.saturating_mul(self.input_len(u).max(1)));
+                // The limit on combinations is a projection's (several
+                // scalars on one line); one scalar is read as it is, its
+                // steps as far apart as its own values (`mlp`).
+                if (sub_scalars.len() <= 1 || sub_combinations <= crate::mlp::MAX_SCALAR_COMBINATIONS)
                     && self.domain_size(&sub_units) <= MAX_MLP_DOMAIN
                 {
                     out.push((e, Need::Either));

@@ -124,6 +124,19 @@ fn the_library_compiles_exactly_at_length_64() {
     }
 }
 
+/// Dyck-2 at 128: each balance takes about 5,000 values, so `balance < 0`
+/// gets an MLP of its own reading that one scalar (the limit on scalar
+/// combinations is a projection's, which one scalar does not need); it was
+/// refused at 128 before ("the MLP computing `balance_curly` would read
+/// 25230529 combinations").
+#[test]
+fn dyck2_compiles_exactly_at_length_128() {
+    let options = VerifyOptions { coverage: Coverage::Sampled, sample_per_length: 3, ..VerifyOptions::default() };
+    let out = common::compile_and_verify_with(library(), "dyck2_tracr", "(,),{,}", None, 128, options);
+    assert_eq!(out.report.mismatches, 0, "{:?}", out.report.examples);
+    assert_eq!(out.report.lengths.last().map(|l| (l.length, l.checked)), Some((128, 3)));
+}
+
 /// The limit that remains at 64, stated with its construct: sort_freq's
 /// key `-hist + indices / 64` takes a value per (count, position) pair, and
 /// comparing keys with `<` would need a table of every query and key
