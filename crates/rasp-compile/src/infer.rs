@@ -135,6 +135,15 @@ pub fn infer(
                 let mut atoms: Vec<Atom> = vals.atoms().to_vec();
                 if numeric && !at_most_one(graph, &inference, *selector) && inference.n_pos >= 2 {
                     inference.averaging.insert(id);
+                    if let Some(ms) = whole_input_means(graph, &inference, *selector, *values) {
+                        atoms.extend(ms);
+                        atoms.push(default);
+                        let set = ValueSet::from_atoms(atoms);
+                        let table = set.atoms().iter().cloned().map(Some).collect();
+                        inference.value_sets.insert(id, set);
+                        inference.support.insert(id, Support::Over(id, table));
+                        continue;
+                    }
                     let ms = means(&vals, inference.n_pos, MAX_MEANS).map_err(|n| {
                         CompileError::at(
                             graph,
@@ -333,6 +342,62 @@ fn combined_means(graph: &Graph, inference: &Inference, op: &rasp_core::MapOp, i
     Some(ValueSet::from_atoms(atoms))
 }
 
+/// The means of a value that depends on the position alone, under a
+/// selector that selects every position for every query (the library's
+/// `full_s = select(1, 1, ==)`): one mean per input length, summed in
+/// position order as the interpreter sums. `length`'s aggregate of
+/// `indicator(indices == 0)` then takes the N values 1/n, not every
+/// fraction k/n (5,023 at N = 128), which kept `length - indices` from
+/// compiling at N = 128. `None` when the selector or the values are not of
+/// this form (or some value is missing: the interpreter raises there).
+fn whole_input_means(graph: &Graph, inference: &Inference, selector: NodeId, values: NodeId) -> Option<Vec<Atom>> {
+    if !selects_every_key(graph, inference, selector) {
+        return None;
+    }
+    let Some(Support::Local(table)) = inference.support.get(&values) else { return None };
+    let mut by_position: Vec<Option<f64>> = vec![None; inference.n_pos];
+    for (at, value) in inference.reachable.iter().zip(table) {
+        let x = number(value.as_ref()?)?;
+        match by_position[at.position] {
+            None => by_position[at.position] = Some(x),
+            Some(y) if y == x => {}
+            Some(_) => return None,
+        }
+    }
+    let mut sum = 0.0;
+    let mut out = Vec::with_capacity(inference.n_pos);
+    for (count, value) in by_position.into_iter().enumerate() {
+        sum += value?;
+        out.push(Atom::Float(sum / (count + 1) as f64));
+    }
+    Some(out)
+}
+
+/// Whether a selector holds for every query and key: `select_all`, or a
+/// select of two constants that compare true (`select(1, 1, ==)`).
+fn selects_every_key(graph: &Graph, inference: &Inference, selector: NodeId) -> bool {
+    match graph.kind(selector) {
+        NodeKind::SelectAll => true,
+        NodeKind::Select { key, query, predicate } => {
+            match (inference.support.get(key), inference.support.get(query)) {
+                (Some(Support::Const(key)), Some(Support::Const(query))) => {
+                    rasp_core::pyops::compare(predicate.mirrored_on_query(), query, key).unwrap_or(false)
+                }
+                _ => false,
+            }
+        }
+        NodeKind::SelectOr(a, b) => selects_every_key(graph, inference, *a) || selects_every_key(graph, inference, *b),
+        NodeKind::SelectAnd(a, b) => selects_every_key(graph, inference, *a) && selects_every_key(graph, inference, *b),
+        // Whether `not` holds everywhere would need "holds nowhere".
+        NodeKind::SelectNot(_)
+        | NodeKind::Tokens(_)
+        | NodeKind::Indices
+        | NodeKind::Constant(_)
+        | NodeKind::Map { .. }
+        | NodeKind::Aggregate { .. } => false,
+    }
+}
+
 /// Whether two selectors select the same keys for every query: the same
 /// node, or built the same way from the same s-ops (two calls of one
 /// function make two equal selectors).
@@ -521,6 +586,24 @@ mod tests {
         }
         let seen = observed(PAIR_BALANCE, "mixed", &["(", ")"], 6);
         assert!(seen.iter().all(|&x| contains(&values, x)));
+    }
+
+    #[test]
+    fn a_mean_of_a_position_value_over_every_position_takes_one_value_per_length() {
+        // `length`'s aggregate: 1/n for n = 1..=128, and the default 0 that
+        // every aggregate's set keeps.
+        let source = "inverse = aggregate(select(1, 1, ==), indicator(indices == 0));
+                      share = aggregate(select(1, 1, ==), indicator(tokens == \"a\"));";
+        let values = inferred(source, "inverse", &["a", "b"], 128);
+        assert_eq!(values.len(), 129);
+        assert!((1..=128).all(|n| contains(&values, 1.0 / n as f64)));
+        let small = inferred(source, "inverse", &["a", "b"], 6);
+        assert!(observed(source, "inverse", &["a", "b"], 6).iter().all(|&x| contains(&small, x)));
+        // A value that depends on the token takes every fraction k/n.
+        let share = inferred(source, "share", &["a", "b"], 6);
+        let seen = observed(source, "share", &["a", "b"], 6);
+        assert!(contains(&seen, 2.0 / 3.0));
+        assert!(seen.iter().all(|&x| contains(&share, x)));
     }
 
     fn gcd(a: i64, b: i64) -> i64 {

@@ -124,17 +124,21 @@ fn the_library_compiles_exactly_at_length_64() {
     }
 }
 
-/// Dyck-2 at 128: each balance takes about 5,000 values, so `balance < 0`
-/// gets an MLP of its own reading that one scalar (the limit on scalar
-/// combinations is a projection's, which one scalar does not need); it was
-/// refused at 128 before ("the MLP computing `balance_curly` would read
-/// 25230529 combinations").
+/// Two programs at 128 that were refused there. Dyck-2: each balance takes
+/// about 5,000 values, so `balance < 0` gets an MLP of its own reading that
+/// one scalar (the limit on scalar combinations is a projection's, which one
+/// scalar does not need; before: "the MLP computing `balance_curly` would
+/// read 25230529 combinations"). reverse: `length`'s mean over every
+/// position takes one value per length, so `length - indices` reads 128 ×
+/// 128 combinations (before: 642,944, every fraction k/n times 128).
 #[test]
-fn dyck2_compiles_exactly_at_length_128() {
+fn reverse_and_dyck2_compile_exactly_at_length_128() {
     let options = VerifyOptions { coverage: Coverage::Sampled, sample_per_length: 3, ..VerifyOptions::default() };
-    let out = common::compile_and_verify_with(library(), "dyck2_tracr", "(,),{,}", None, 128, options);
-    assert_eq!(out.report.mismatches, 0, "{:?}", out.report.examples);
-    assert_eq!(out.report.lengths.last().map(|l| (l.length, l.checked)), Some((128, 3)));
+    for (sop, vocab) in [("reverse_tracr", "a,b,c"), ("dyck2_tracr", "(,),{,}")] {
+        let out = common::compile_and_verify_with(library(), sop, vocab, None, 128, options.clone());
+        assert_eq!(out.report.mismatches, 0, "{sop}: {:?}", out.report.examples);
+        assert_eq!(out.report.lengths.last().map(|l| (l.length, l.checked)), Some((128, 3)), "{sop}");
+    }
 }
 
 /// The limit that remains at 64, stated with its construct: sort_freq's
