@@ -135,26 +135,20 @@ pub fn infer(
                 let mut atoms: Vec<Atom> = vals.atoms().to_vec();
                 if numeric && !at_most_one(graph, &inference, *selector) && inference.n_pos >= 2 {
                     inference.averaging.insert(id);
-                    if let Some(ms) = whole_input_means(graph, &inference, *selector, *values) {
-                        atoms.extend(ms);
-                        atoms.push(default);
-                        let set = ValueSet::from_atoms(atoms);
-                        let table = set.atoms().iter().cloned().map(Some).collect();
-                        inference.value_sets.insert(id, set);
-                        inference.support.insert(id, Support::Over(id, table));
-                        continue;
-                    }
-                    let ms = means(&vals, inference.n_pos, MAX_MEANS).map_err(|n| {
-                        CompileError::at(
-                            graph,
-                            id,
-                            &format!(
-                                "averaging `{}` can give more than {MAX_MEANS} different values ({n} sums); \
-                                 a mean of a mean or of many different numbers cannot be decoded exactly",
-                                graph.name(*values)
-                            ),
-                        )
-                    })?;
+                    let ms = match whole_input_means(graph, &inference, *selector, *values) {
+                        Some(ms) => ms,
+                        None => means(&vals, inference.n_pos, MAX_MEANS).map_err(|n| {
+                            CompileError::at(
+                                graph,
+                                id,
+                                &format!(
+                                    "averaging `{}` can give more than {MAX_MEANS} different values ({n} sums); \
+                                     a mean of a mean or of many different numbers cannot be decoded exactly",
+                                    graph.name(*values)
+                                ),
+                            )
+                        })?,
+                    };
                     atoms.extend(ms);
                 }
                 atoms.push(default);
