@@ -425,6 +425,28 @@ impl<'p, 'a> Builder<'p, 'a> {
         Ok(())
     }
 
+    /// The error amplification, doubled for a margin, of the projection
+    /// through which an MLP reads the scalars among `units` (1 for fewer
+    /// than two scalars). A width-encoded head is read as its z.
+    fn scalars_amplification(&self, units: &[MlpInput]) -> f64 {
+        let value_sets: Vec<Vec<f64>> = units
+            .iter()
+            .filter(|&&u| !self.planner.input_is_one_hot(u))
+            .filter_map(|&u| match u {
+                MlpInput::Basis(Basis::Node(x)) if self.planner.width_encoded.contains_key(&x) => {
+                    self.planner.width_encoded.get(&x).map(|e| e.z_values.clone())
+                }
+                MlpInput::Basis(Basis::Node(x)) | MlpInput::Affine(x) => self.planner.inference.values(x).numbers(),
+                MlpInput::Basis(_) => None,
+            })
+            .collect();
+        if value_sets.len() < 2 {
+            return 1.0;
+        }
+        let sets: Vec<&[f64]> = value_sets.iter().map(Vec::as_slice).collect();
+        2.0 * mlp::Projection::new(&sets).amplification(&sets)
+    }
+
     /// The largest error amplification of an MLP that reads several scalars,
     /// doubled for a margin (1 when none does).
     fn projection_amplification(&self) -> f64 {
@@ -433,40 +455,12 @@ impl<'p, 'a> Builder<'p, 'a> {
             if m.categorical != Some(WrittenBy::Mlp) && m.numerical != Some(WrittenBy::Mlp) {
                 continue;
             }
-            let value_sets: Vec<Vec<f64>> = self
-                .planner
-                .mlp_inputs(id)
-                .inputs
-                .iter()
-                .filter(|&&u| !self.planner.input_is_one_hot(u))
-                .filter_map(|&u| match u {
-                    MlpInput::Basis(Basis::Node(x)) if self.planner.width_encoded.contains_key(&x) => {
-                        self.planner.width_encoded.get(&x).map(|e| e.z_values.clone())
-                    }
-                    MlpInput::Basis(Basis::Node(x)) | MlpInput::Affine(x) => self.planner.inference.values(x).numbers(),
-                    MlpInput::Basis(_) => None,
-                })
-                .collect();
-            if value_sets.len() > 1 {
-                let sets: Vec<&[f64]> = value_sets.iter().map(Vec::as_slice).collect();
-                worst = worst.max(2.0 * mlp::Projection::new(&sets).amplification(&sets));
-            }
+            worst = worst.max(self.scalars_amplification(&self.planner.mlp_inputs(id).inputs));
         }
         // Features recomputed from several scalars (`look_through`).
         for feature in &self.features {
             let Some((units, _)) = self.look_through_units(feature) else { continue };
-            let value_sets: Vec<Vec<f64>> = units
-                .iter()
-                .filter(|&&u| !self.planner.input_is_one_hot(u))
-                .filter_map(|&u| match u {
-                    MlpInput::Basis(Basis::Node(x)) | MlpInput::Affine(x) => self.planner.inference.values(x).numbers(),
-                    MlpInput::Basis(_) => None,
-                })
-                .collect();
-            if value_sets.len() > 1 {
-                let sets: Vec<&[f64]> = value_sets.iter().map(Vec::as_slice).collect();
-                worst = worst.max(2.0 * mlp::Projection::new(&sets).amplification(&sets));
-            }
+            worst = worst.max(self.scalars_amplification(&units));
         }
         worst
     }
