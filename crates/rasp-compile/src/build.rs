@@ -714,12 +714,7 @@ impl<'p, 'a> Builder<'p, 'a> {
              scale {scale:.2}",
             encoding.position_weight
         ));
-        let mut qk: Vec<QkWeight> = qk
-            .into_iter()
-            .filter(|(_, w)| w.abs() > 1e-12)
-            .map(|((query, key), weight)| QkWeight { query, key, weight })
-            .collect();
-        qk.sort_by_key(|entry| (entry.query, entry.key));
+        let qk = qk_entries(qk);
         let z_atoms: Vec<Atom> = encoding.z_values.iter().map(|&z| Atom::Float(z)).collect();
         self.scalar_row_of.insert(id, vec![(d, 1.0)]);
         self.subspace(&name, Some(id), Encoding::Numerical, vec![d], z_atoms, None, Some(block));
@@ -831,12 +826,7 @@ impl<'p, 'a> Builder<'p, 'a> {
             if averaging { "uniform weights: may average" } else { "selects at most one on defined inputs" },
             form.terms.len()
         ));
-        let mut qk: Vec<QkWeight> = qk
-            .into_iter()
-            .filter(|(_, w)| w.abs() > 1e-12)
-            .map(|((query, key), weight)| QkWeight { query, key, weight })
-            .collect();
-        qk.sort_by_key(|entry| (entry.query, entry.key));
+        let qk = qk_entries(qk);
         self.blocks.push(Block {
             name: name.clone(),
             kind: BlockKind::Head(HeadBlock {
@@ -1152,4 +1142,16 @@ pub fn describe_selector(graph: &rasp_core::Graph, id: NodeId) -> String {
         | NodeKind::Map { .. }
         | NodeKind::Aggregate { .. } => graph.name(id).to_string(),
     }
+}
+
+/// A head's query-key weights as sorted entries, without the ones that
+/// cancelled to (nearly) zero.
+fn qk_entries(qk: HashMap<(Dim, Dim), f64>) -> Vec<QkWeight> {
+    let mut entries: Vec<QkWeight> = qk
+        .into_iter()
+        .filter(|(_, w)| w.abs() > 1e-12)
+        .map(|((query, key), weight)| QkWeight { query, key, weight })
+        .collect();
+    entries.sort_by_key(|entry| (entry.query, entry.key));
+    entries
 }
