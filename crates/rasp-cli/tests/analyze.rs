@@ -1,16 +1,8 @@
 //! `rasp analyze` run as a program, from the workspace root.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn rasp(args: &[&str]) -> Output {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    Command::new(env!("CARGO_BIN_EXE_rasp")).args(args).current_dir(root).output().expect("run rasp")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{rasp, text};
 
 #[test]
 fn json_of_reverse_example() {

@@ -2,23 +2,11 @@
 //! sizes small enough to take seconds.
 #![cfg(feature = "train")]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn rasp(args: &[&str]) -> Output {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    Command::new(env!("CARGO_BIN_EXE_rasp")).args(args).current_dir(root).output().expect("run rasp")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rasp-cli-train-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
+use common::{rasp, scratch, text};
+use std::path::Path;
+use std::process::Command;
 
 #[test]
 fn train_then_draw_attention() {

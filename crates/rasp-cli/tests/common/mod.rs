@@ -10,6 +10,11 @@ pub fn rasp_in(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_rasp")).args(args).current_dir(dir).output().expect("run rasp")
 }
 
+/// Runs `rasp ARGS` at the repository root (where `examples/` is).
+pub fn rasp(args: &[&str]) -> Output {
+    rasp_in(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."), args)
+}
+
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
