@@ -279,8 +279,8 @@ impl<'p, 'a> Builder<'p, 'a> {
 
     fn name(&self, id: NodeId) -> String {
         match self.readable.get(&id) {
-            Some(name) => format!("{name}#{}", id.0),
-            None => format!("{}#{}", rasp_core::readable_name(self.planner.graph, id), id.0),
+            Some(name) => format!("{name}#{}", self.planner.shown_id(id)),
+            None => format!("{}#{}", rasp_core::readable_name(self.planner.graph, id), self.planner.shown_id(id)),
         }
     }
 

@@ -7,8 +7,10 @@
 //! interpreter accepts ([`verify()`] checks it), or a [`CompileError`] naming
 //! the s-op and the reason.
 //!
-//! Stages, as [`compile`] runs them: value-set inference (`infer`) → which
-//! s-ops get dimensions and how they are encoded (`plan`) → blocks over
+//! Stages, as [`compile`] runs them: value-set inference (`infer`) → rewrites
+//! of what would need tables too large to build (`rewrite`, then inference
+//! again) → which s-ops get dimensions and how they are encoded (`plan`) →
+//! blocks over
 //! symbolic residual directions (`build`): attention heads for aggregates
 //! (selectors as bilinear scores, `selector`) and exact ReLU MLPs for
 //! elementwise maps (`mlp`) → layers and dense weights (`assemble`).
@@ -26,6 +28,7 @@ mod lookahead;
 mod mlp;
 mod plan;
 mod residual;
+mod rewrite;
 mod selector;
 mod values;
 mod verify;
@@ -39,6 +42,7 @@ pub use verify::{
 };
 
 use rasp_core::{AttentionMask, Graph, NodeId, NodeKind};
+use std::collections::HashMap;
 
 /// What to compile for: the inputs the model must accept, and choices a
 /// caller may override.
@@ -140,8 +144,40 @@ pub fn compile(graph: &Graph, root: NodeId, opts: &CompileOptions) -> Result<(Mo
     }
     let nodes = graph.ancestors(root);
     let inference = infer::infer(graph, &nodes, &opts.vocab, opts.bos.as_deref(), opts.max_len)?;
-    let planner = plan::Planner::new(graph, &inference, nodes.clone(), root, &opts.encodings)?;
+    match rewrite::split_lexicographic_widths(graph, root, &nodes, &inference) {
+        None => compile_graph(graph, root, nodes, &inference, HashMap::new(), Vec::new(), opts),
+        Some(rewritten) => {
+            let nodes = rewritten.graph.ancestors(rewritten.root);
+            let inference = infer::infer(&rewritten.graph, &nodes, &opts.vocab, opts.bos.as_deref(), opts.max_len)?;
+            let origin = rewritten.origin.clone();
+            compile_graph(&rewritten.graph, rewritten.root, nodes, &inference, rewritten.origin, rewritten.notes, opts)
+                // An error names the caller's node, not its copy.
+                .map_err(|mut e| {
+                    if let Some((id, _)) = &mut e.node
+                        && let Some(original) = origin.get(id)
+                    {
+                        *id = *original;
+                    }
+                    e
+                })
+        }
+    }
+}
+
+/// [`compile`] once the graph is final: plan, build, assemble and report.
+fn compile_graph(
+    graph: &Graph,
+    root: NodeId,
+    nodes: Vec<NodeId>,
+    inference: &infer::Inference,
+    origin: HashMap<NodeId, NodeId>,
+    rewrite_notes: Vec<String>,
+    opts: &CompileOptions,
+) -> Result<(Model, CompileReport), CompileError> {
+    let mut planner = plan::Planner::new(graph, inference, nodes.clone(), root, &opts.encodings)?;
+    planner.origin = origin;
     let mut builder = build::Builder::new(&planner, opts.leak);
+    builder.notes.extend(rewrite_notes);
     builder.build_blocks()?;
     let readout = builder.readout()?;
     let input = assemble::InputSpec {
@@ -157,7 +193,7 @@ pub fn compile(graph: &Graph, root: NodeId, opts: &CompileOptions) -> Result<(Mo
     let value_sets: Vec<(String, usize)> = nodes
         .iter()
         .filter(|&&id| !graph.is_selector(id) && !matches!(graph.kind(id), NodeKind::Constant(_)))
-        .map(|&id| (format!("{}#{}", readable.name(id), id.0), inference.values(id).len()))
+        .map(|&id| (format!("{}#{}", readable.name(id), planner.shown_id(id)), inference.values(id).len()))
         .collect();
     let report = CompileReport { value_sets, notes: builder.notes.clone(), layer_notes };
     model.config.compiler = serde_json::json!({
@@ -165,7 +201,7 @@ pub fn compile(graph: &Graph, root: NodeId, opts: &CompileOptions) -> Result<(Mo
         "notes": report.notes,
         "layer_notes": report.layer_notes,
         "attention_leak_bound": opts.leak,
-        "materialized": planner.materialized.keys().map(|id| format!("{}#{}", readable.name(*id), id.0)).collect::<Vec<_>>(),
+        "materialized": planner.materialized.keys().map(|id| format!("{}#{}", readable.name(*id), planner.shown_id(*id))).collect::<Vec<_>>(),
     });
     Ok((model, report))
 }

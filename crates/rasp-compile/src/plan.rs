@@ -146,6 +146,53 @@ pub struct Planner<'a> {
     /// == 0))` (the library's selector_width) computed with the start token
     /// as their BOS, in one head and one layer (see [`WidthEncoding`]).
     pub width_encoded: HashMap<NodeId, WidthEncoding>,
+    /// After a rewrite ([`crate::rewrite`]), the caller's node each copied
+    /// node stands for; empty otherwise.
+    pub origin: HashMap<NodeId, NodeId>,
+}
+
+/// The values of a map of `indices` alone at each position; `None` when
+/// the s-op reads anything else.
+pub fn position_table(graph: &Graph, id: NodeId, positions: &[Option<Atom>]) -> Option<Vec<Option<Atom>>> {
+    match graph.kind(id) {
+        NodeKind::Indices => Some(positions.to_vec()),
+        NodeKind::Map { op, inputs } => {
+            let mut columns = Vec::new();
+            for &i in inputs {
+                match graph.kind(i) {
+                    NodeKind::Constant(Value::Atom(a)) => columns.push(vec![Some(a.clone()); positions.len()]),
+                    _ => columns.push(position_table(graph, i, positions)?),
+                }
+            }
+            let args: Vec<Vec<Atom>> =
+                columns.iter().map(|c| c.iter().map(|v| v.clone().unwrap_or(Atom::Int(0))).collect()).collect();
+            Some(apply(op, &args))
+        }
+        NodeKind::Tokens(_)
+        | NodeKind::Constant(_)
+        | NodeKind::Aggregate { .. }
+        | NodeKind::Select { .. }
+        | NodeKind::SelectAll
+        | NodeKind::SelectAnd(..)
+        | NodeKind::SelectOr(..)
+        | NodeKind::SelectNot(_) => None,
+    }
+}
+
+/// Whether `values` is 1 at position 0 and 0 elsewhere (`indicator(indices
+/// == 0)` in the library's selector_width), over `n_pos` positions.
+pub fn is_first_indicator(graph: &Graph, values: NodeId, n_pos: usize) -> bool {
+    let positions: Vec<Option<Atom>> = (0..n_pos).map(|p| Some(Atom::Int(p as i64))).collect();
+    position_table(graph, values, &positions).is_some_and(|table| {
+        table.iter().enumerate().all(|(p, v)| v.as_ref().and_then(number) == Some(if p == 0 { 1.0 } else { 0.0 }))
+    })
+}
+
+/// Whether `selector` is `select(indices, 0, ==)`: the library's `at0`.
+pub fn is_select_at_zero(graph: &Graph, selector: NodeId) -> bool {
+    matches!(graph.kind(selector).as_select(), Some((key, query, rasp_core::Predicate::Eq))
+        if matches!(graph.kind(key), NodeKind::Indices)
+            && matches!(graph.kind(query), NodeKind::Constant(Value::Atom(Atom::Int(0)))))
 }
 
 /// How the head of `aggregate(sel or at0, indicator(indices == 0))` (at0 =
@@ -197,6 +244,7 @@ impl<'a> Planner<'a> {
             unplanned: Plan::SeveralBases,
             select_only: HashSet::new(),
             width_encoded: HashMap::new(),
+            origin: HashMap::new(),
         };
         p.width_encoded = p.find_width_encoded();
         p.initial(overrides)?;
@@ -219,22 +267,10 @@ impl<'a> Planner<'a> {
         for &id in &self.nodes {
             let NodeKind::Aggregate { selector, values, default: None } = graph.kind(id) else { continue };
             let NodeKind::SelectOr(sel, at0) = graph.kind(*selector) else { continue };
-            let is_at_zero = matches!(graph.kind(*at0).as_select(), Some((key, query, rasp_core::Predicate::Eq))
-                if matches!(graph.kind(key), NodeKind::Indices)
-                    && matches!(graph.kind(query), NodeKind::Constant(Value::Atom(Atom::Int(0)))));
-            if !is_at_zero || id == self.root {
+            if !is_select_at_zero(graph, *at0) || id == self.root {
                 continue;
             }
-            // The values: 1 at position 0, 0 elsewhere (checked on the table).
-            let first_only = |table: &[Option<Atom>]| {
-                table
-                    .iter()
-                    .enumerate()
-                    .all(|(p, v)| v.as_ref().and_then(number) == Some(if p == 0 { 1.0 } else { 0.0 }))
-            };
-            let positions: Vec<Option<Atom>> = (0..self.inference.n_pos).map(|p| Some(Atom::Int(p as i64))).collect();
-            let Some(table) = self.position_table(*values, &positions) else { continue };
-            if !first_only(&table) {
+            if !is_first_indicator(graph, *values, self.inference.n_pos) {
                 continue;
             }
             let readers = self.consumers.get(&id).map(Vec::as_slice).unwrap_or(&[]);
@@ -274,31 +310,10 @@ impl<'a> Planner<'a> {
         out
     }
 
-    /// The values of a map of `indices` alone at each position.
-    fn position_table(&self, id: NodeId, positions: &[Option<Atom>]) -> Option<Vec<Option<Atom>>> {
-        match self.graph.kind(id) {
-            NodeKind::Indices => Some(positions.to_vec()),
-            NodeKind::Map { op, inputs } => {
-                let mut columns = Vec::new();
-                for &i in inputs {
-                    match self.graph.kind(i) {
-                        NodeKind::Constant(Value::Atom(a)) => columns.push(vec![Some(a.clone()); positions.len()]),
-                        _ => columns.push(self.position_table(i, positions)?),
-                    }
-                }
-                let args: Vec<Vec<Atom>> =
-                    columns.iter().map(|c| c.iter().map(|v| v.clone().unwrap_or(Atom::Int(0))).collect()).collect();
-                Some(apply(op, &args))
-            }
-            NodeKind::Tokens(_)
-            | NodeKind::Constant(_)
-            | NodeKind::Aggregate { .. }
-            | NodeKind::Select { .. }
-            | NodeKind::SelectAll
-            | NodeKind::SelectAnd(..)
-            | NodeKind::SelectOr(..)
-            | NodeKind::SelectNot(_) => None,
-        }
+    /// The id model.json names `id` by: the caller's node a rewritten copy
+    /// stands for, so tools reading the model beside the program find it.
+    pub fn shown_id(&self, id: NodeId) -> u32 {
+        self.origin.get(&id).unwrap_or(&id).0
     }
 
     fn values(&self, id: NodeId) -> &ValueSet {

@@ -274,11 +274,32 @@ impl Builder<'_, '_> {
             return Ok(Form { terms: vec![self.exact_term(&atoms, sel, pair)] });
         }
         if let Some(form) = self.algebraic(&atoms, sel)?
-            && self.check(&atoms, sel, &form, uniform)
+            && (self.conjunction_of_exact(&atoms, sel) || self.check(&atoms, sel, &form, uniform))
         {
             return Ok(form);
         }
         self.joint(&atoms, sel)
+    }
+
+    /// Whether `sel` is an `and` of parts that each read one query and one
+    /// key source. Their algebraic form is a sum of exact 0/1 terms minus
+    /// (parts − 1): exactly 1 where every part holds, at most 0 elsewhere.
+    /// That needs no check, which matters when the parts' joint values are
+    /// too many to check one by one (two selects over 64-value sources on
+    /// each side already make 17 million pairs).
+    fn conjunction_of_exact(&self, atoms: &BaseSelects, sel: NodeId) -> bool {
+        match self.planner.graph.kind(sel) {
+            NodeKind::SelectAnd(a, b) => self.conjunction_of_exact(atoms, *a) && self.conjunction_of_exact(atoms, *b),
+            NodeKind::Select { .. }
+            | NodeKind::SelectAll
+            | NodeKind::SelectOr(..)
+            | NodeKind::SelectNot(_)
+            | NodeKind::Tokens(_)
+            | NodeKind::Indices
+            | NodeKind::Constant(_)
+            | NodeKind::Map { .. }
+            | NodeKind::Aggregate { .. } => self.single_pair(atoms, sel).is_some(),
+        }
     }
 
     fn algebraic(&mut self, atoms: &BaseSelects, sel: NodeId) -> Result<Option<Form>, CompileError> {

@@ -267,6 +267,26 @@ impl NodeKind {
         }
     }
 
+    /// The same node reading `rename(input)` in place of each input: how a
+    /// rewrite copies a node into a new graph whose ids differ.
+    pub fn with_inputs(&self, rename: impl Fn(NodeId) -> NodeId) -> NodeKind {
+        match self {
+            NodeKind::Tokens(_) | NodeKind::Indices | NodeKind::Constant(_) | NodeKind::SelectAll => self.clone(),
+            NodeKind::Map { op, inputs } => {
+                NodeKind::Map { op: op.clone(), inputs: inputs.iter().map(|&i| rename(i)).collect() }
+            }
+            NodeKind::Select { key, query, predicate } => {
+                NodeKind::Select { key: rename(*key), query: rename(*query), predicate: *predicate }
+            }
+            NodeKind::SelectAnd(a, b) => NodeKind::SelectAnd(rename(*a), rename(*b)),
+            NodeKind::SelectOr(a, b) => NodeKind::SelectOr(rename(*a), rename(*b)),
+            NodeKind::SelectNot(a) => NodeKind::SelectNot(rename(*a)),
+            NodeKind::Aggregate { selector, values, default } => {
+                NodeKind::Aggregate { selector: rename(*selector), values: rename(*values), default: default.clone() }
+            }
+        }
+    }
+
     /// The nodes this one reads, in order.
     pub fn inputs(&self) -> Vec<NodeId> {
         match self {
@@ -384,6 +404,18 @@ impl Graph {
         let is_selector = kind.is_selector();
         self.nodes.push(Node { kind, name: clip_name(name, is_selector), named, library_local: false });
         self.changes += 1;
+        id
+    }
+
+    /// Adds a node computing `kind` under `template`'s name and display
+    /// flags: a copy of a node of another graph (see
+    /// [`NodeKind::with_inputs`]).
+    pub fn add_copy(&mut self, template: &Node, kind: NodeKind) -> NodeId {
+        let id = self.add(kind, &template.name, template.named);
+        self.nodes[id.index()].library_local = template.library_local;
+        if matches!(self.kind(id), NodeKind::SelectAll) && self.select_all.is_none() {
+            self.select_all = Some(id);
+        }
         id
     }
 

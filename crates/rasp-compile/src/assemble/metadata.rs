@@ -15,10 +15,10 @@ pub fn residual_dims(builder: &Builder, layout: &Layout) -> Vec<ResidualDim> {
 
 /// The subspaces that kept at least one dimension.
 pub fn subspaces(builder: &Builder, schedule: &Schedule, layout: &Layout) -> Vec<Subspace> {
-    builder.subspaces.iter().filter_map(|s| subspace(s, schedule, layout)).collect()
+    builder.subspaces.iter().filter_map(|s| subspace(builder, s, schedule, layout)).collect()
 }
 
-fn subspace(s: &SubspaceInfo, schedule: &Schedule, layout: &Layout) -> Option<Subspace> {
+fn subspace(builder: &Builder, s: &SubspaceInfo, schedule: &Schedule, layout: &Layout) -> Option<Subspace> {
     // The categorical values stay paired with their dimensions; a dropped
     // dimension takes its value with it.
     let kept: Vec<(usize, Atom)> = s
@@ -41,7 +41,7 @@ fn subspace(s: &SubspaceInfo, schedule: &Schedule, layout: &Layout) -> Option<Su
     };
     Some(Subspace {
         name: s.name.clone(),
-        node: s.node.map(|n| n.0),
+        node: s.node.map(|n| builder.planner.shown_id(n)),
         encoding: s.encoding,
         dims: kept.iter().map(|(i, _)| *i).collect(),
         values,
