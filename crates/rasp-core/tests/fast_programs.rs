@@ -227,6 +227,31 @@ fn ordering_errors() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// The engine counts the library's selector_width directly instead of
+/// running its aggregates and maps: the same ints, the same type on the
+/// empty input, and the same error when the selector raises (a running
+/// example of ints lets those be defined; the inputs are strs).
+#[test]
+fn library_widths_counted_directly() {
+    let failures = with_large_stack(|| {
+        let mut session = Session::new(Box::new(NoFiles));
+        session.sop_example = Value::list(vec![Value::int(1)]);
+        let exprs = [
+            "selector_width(select(tokens, tokens, ==))",
+            "selector_width(select(tokens_asis, indices, <))",
+            "selector_width(select(indices, indices, <) or select(tokens, \"a\", ==))",
+            "selector_width(select(tokens, tokens, ==)) + selector_width(select(indices, indices, >))",
+        ];
+        let roots: Vec<(String, NodeId)> = exprs
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.to_string(), define(&mut session, &format!("fast_width_{i}"), e)))
+            .collect();
+        compare(&session.graph, &roots, &random_strings(8, "ab", "", &[0, 1, 2, 70, 300]))
+    });
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 #[test]
 fn batch_inputs_of_owned_values() {
     let failures = with_large_stack(|| {

@@ -213,12 +213,14 @@ impl Engine {
                 })
                 .min_by_key(|(origin, _)| *origin)
                 .map(|(origin, e)| (origin, e.clone()));
-            self.slots[i] = match inherited {
-                Some((origin, e)) => Slot::Failed(origin, e),
-                None => match self.node(graph, plan, id, input) {
-                    Ok(slot) => slot,
-                    Err(e) => Slot::Failed(id, Rc::new(e)),
-                },
+            let computed = match plan.widths[i] {
+                Some(selector) => self.width(graph, plan, selector, input.len()),
+                None => self.node(graph, plan, id, input),
+            };
+            self.slots[i] = match (inherited, computed) {
+                (Some((origin, e)), _) => Slot::Failed(origin, e),
+                (None, Ok(slot)) => slot,
+                (None, Err(e)) => Slot::Failed(id, Rc::new(e)),
             };
             if !self.keep_all {
                 self.release_dead(plan, i);
@@ -448,6 +450,102 @@ impl Engine {
         }
     }
 
+    /// `f(q, row)` for every query q, on the rows of the selector whose
+    /// sub-DAG is `dag`, each with the keys the mask hides cleared
+    /// (semantics.md §6). Small selectors are kept whole and shared between
+    /// aggregates; large ones go one row at a time.
+    fn each_row(
+        &mut self,
+        graph: &Graph,
+        plan: &Plan,
+        dag: &[NodeId],
+        n: usize,
+        mut f: impl FnMut(usize, &[u64]) -> EvalResult<()>,
+    ) -> EvalResult<()> {
+        let slots = &self.slots;
+        let column_rc = |id: NodeId| seq_in(slots, plan, id).cloned();
+        let words = n.div_ceil(64);
+        let whole = n.saturating_mul(words).saturating_mul(dag.len()) <= MATRIX_WORDS;
+        let matrix = if whole {
+            let kept = &self.length_only_ids;
+            let keep = |id: NodeId| self.sharing && kept.get(id.index()).copied().unwrap_or(false);
+            Some(self.matrices.matrix(graph, dag, n, &column_rc, &mut self.cache, &keep)?)
+        } else {
+            None
+        };
+        let matrix = matrix.map(|at| self.matrices.words(at, n * words));
+        let mut lazy = match matrix {
+            Some(_) => None,
+            None => Some(Rows::new(
+                graph,
+                dag,
+                n,
+                &column_rc,
+                &mut self.cache,
+                std::mem::take(&mut self.row_buffers),
+                false,
+            )?),
+        };
+        // Rows are copied only when the mask hides something.
+        let mut masked_row = Vec::new();
+        for q in 0..n {
+            let row = match (&mut lazy, &matrix) {
+                (Some(rows), _) => rows.fill(q)?,
+                (None, Some(m)) => &m[q * words..(q + 1) * words],
+                (None, None) => return Err(EvalError::internal("no rows")),
+            };
+            let visible = self.mask.visible_keys(q, n);
+            let row = if visible < n {
+                masked_row.clear();
+                masked_row.extend_from_slice(row);
+                clear_from(&mut masked_row, visible);
+                masked_row.as_slice()
+            } else {
+                row
+            };
+            f(q, row)?;
+        }
+        if let Some(rows) = lazy {
+            self.row_buffers = rows.into_buffers();
+        }
+        Ok(())
+    }
+
+    /// The library's `selector_width(selector)` ([`super::plan::library_width`]):
+    /// the number of keys each query selects, as ints, counted directly.
+    fn width(&mut self, graph: &Graph, plan: &Plan, selector: NodeId, n: usize) -> EvalResult<Slot> {
+        let mut b = self.builder(n);
+        let selector_plan = plan.selector(selector).ok_or_else(|| EvalError::internal("no rows"))?;
+        let structured = match self.strategy {
+            BatchStrategy::Rows => false,
+            BatchStrategy::Structured => true,
+            BatchStrategy::Auto => n > ROWS_UP_TO,
+        };
+        let totals = if structured {
+            let slots = &self.slots;
+            selector_plan.terms.as_ref().and_then(|terms| {
+                let column_of = |id: NodeId| seq_in(slots, plan, id).map(Rc::as_ref);
+                let buffer = std::mem::take(&mut self.totals);
+                term_totals(terms, n, &column_of, &mut self.cache, None, self.mask, buffer).filter(|t| consistent(t, n))
+            })
+        } else {
+            None
+        };
+        match totals {
+            Some(totals) => {
+                b.atoms.extend(totals.iter().map(|t| Atom::Int(t.count as i64)));
+                self.totals = totals;
+            }
+            None => self.each_row(graph, plan, &selector_plan.dag, n, |_, row| {
+                b.push_atom(Atom::Int(row.iter().map(|w| i64::from(w.count_ones())).sum()));
+                Ok(())
+            })?,
+        }
+        // As the library's `round` gives: ints (an empty input's type is
+        // the one every empty map result gets).
+        self.wrap(b.finish(Shown::Tuple, graph)?)
+    }
+
     /// The reference's aggregate (semantics.md §2.6), as `eval::aggregate` computes
     /// it, on a lazy selector.
     fn aggregate(
@@ -528,30 +626,6 @@ impl Engine {
                 self.totals = totals;
             }
             None => {
-                // Small selectors are kept whole and shared between
-                // aggregates; large ones go one row at a time.
-                let words = n.div_ceil(64);
-                let whole = n.saturating_mul(words).saturating_mul(dag.len()) <= MATRIX_WORDS;
-                let matrix = if whole {
-                    let kept = &self.length_only_ids;
-                    let keep = |id: NodeId| self.sharing && kept.get(id.index()).copied().unwrap_or(false);
-                    Some(self.matrices.matrix(graph, dag, n, &column_rc, &mut self.cache, &keep)?)
-                } else {
-                    None
-                };
-                let matrix = matrix.map(|at| self.matrices.words(at, n * words));
-                let mut lazy = match matrix {
-                    Some(_) => None,
-                    None => Some(Rows::new(
-                        graph,
-                        dag,
-                        n,
-                        &column_rc,
-                        &mut self.cache,
-                        std::mem::take(&mut self.row_buffers),
-                        false,
-                    )?),
-                };
                 // 0/1 weights (indicators): a sum is a popcount.
                 let ones: Option<&Vec<u64>> = match weights {
                     Some(w) if w.iter().all(|&x| x == 0 || x == 1) => {
@@ -564,24 +638,7 @@ impl Engine {
                     }
                     _ => None,
                 };
-                // The mask clears each row's hidden tail (semantics.md §6);
-                // rows are copied only when it hides something.
-                let mut masked_row = Vec::new();
-                for q in 0..n {
-                    let row = match (&mut lazy, &matrix) {
-                        (Some(rows), _) => rows.fill(q)?,
-                        (None, Some(m)) => &m[q * words..(q + 1) * words],
-                        (None, None) => return Err(EvalError::internal("no rows")),
-                    };
-                    let visible = self.mask.visible_keys(q, n);
-                    let row = if visible < n {
-                        masked_row.clear();
-                        masked_row.extend_from_slice(row);
-                        clear_from(&mut masked_row, visible);
-                        masked_row.as_slice()
-                    } else {
-                        row
-                    };
+                self.each_row(graph, plan, dag, n, |_, row| {
                     // Most rows select nothing or one key: those need no
                     // count (and the machine may lack a popcount instruction).
                     match at_most_one(row) {
@@ -609,10 +666,8 @@ impl Engine {
                             b.push_atom(Atom::Float(mean));
                         }
                     }
-                }
-                if let Some(rows) = lazy {
-                    self.row_buffers = rows.into_buffers();
-                }
+                    Ok(())
+                })?;
             }
         }
         self.weights = weight_buffer;
