@@ -75,7 +75,14 @@ pub(crate) struct Engine {
     /// An aggregate's integer weights and 0/1 weights as bits, reused.
     weights: Vec<i64>,
     ones: Vec<u64>,
+    /// See [`Engine::match_by_value`]: per key value, its key; per query,
+    /// its key or [`NO_KEY`].
+    key_of_value: Vec<u32>,
+    matched: Vec<u32>,
 }
+
+/// No key (in [`Engine::match_by_value`]'s tables).
+const NO_KEY: u32 = u32::MAX;
 
 /// Values of a sequence under construction: atoms, until a value that is
 /// not an atom arrives (only the reference's error message needs those).
@@ -154,6 +161,8 @@ impl Engine {
             totals: Vec::new(),
             weights: Vec::new(),
             ones: Vec::new(),
+            key_of_value: Vec::new(),
+            matched: Vec::new(),
         }
     }
 
@@ -546,6 +555,44 @@ impl Engine {
         self.wrap(b.finish(Shown::Tuple, graph)?)
     }
 
+    /// For `select(key, query, ==)` on int columns where no key value
+    /// occurs twice (`select(target_pos, indices, ==)` in `sort`: a
+    /// permutation), each query selects at most the one key holding its
+    /// value: finds it by a table of key values into `self.matched` (before
+    /// the mask), with no selector rows. `false` for any other selector or
+    /// columns, which the rows or the counting then handle.
+    fn match_by_value(&mut self, graph: &Graph, plan: &Plan, selector: NodeId, n: usize) -> bool {
+        let NodeKind::Select { key, query, predicate: Predicate::Eq } = *graph.kind(selector) else { return false };
+        let (Some(keys), Some(queries)) = (seq_in(&self.slots, plan, key), seq_in(&self.slots, plan, query)) else {
+            return false;
+        };
+        let int = |a: &Atom| if let Atom::Int(v) = a { Some(*v) } else { None };
+        let Some(low) = keys.values.iter().map(int).try_fold(i64::MAX, |low, v| v.map(|v| low.min(v))) else {
+            return false;
+        };
+        // A table of twice the positions (plus a few) holds any
+        // permutation-like key column; wider ones go the usual way.
+        let span = 2 * n + 64;
+        self.key_of_value.clear();
+        self.key_of_value.resize(span, NO_KEY);
+        for (k, a) in keys.values.iter().enumerate() {
+            let Some(at) = int(a).and_then(|v| usize::try_from(v.abs_diff(low)).ok()).filter(|&at| at < span) else {
+                return false;
+            };
+            if self.key_of_value[at] != NO_KEY {
+                return false;
+            }
+            self.key_of_value[at] = k as u32;
+        }
+        self.matched.clear();
+        for a in &queries.values {
+            let Some(v) = int(a) else { return false };
+            let at = v.checked_sub(low).and_then(|d| usize::try_from(d).ok()).filter(|&at| at < span);
+            self.matched.push(at.map_or(NO_KEY, |at| self.key_of_value[at]));
+        }
+        true
+    }
+
     /// The reference's aggregate (semantics.md §2.6), as `eval::aggregate` computes
     /// it, on a lazy selector.
     fn aggregate(
@@ -567,6 +614,20 @@ impl Engine {
         let weights: Option<&[i64]> =
             if numeric && weights_into(&column, &mut weight_buffer) { Some(&weight_buffer) } else { None };
         let mut b = self.builder(n);
+        if self.match_by_value(graph, plan, selector, n) {
+            for (q, &k) in self.matched.iter().enumerate() {
+                match default {
+                    _ if k != NO_KEY && (k as usize) < self.mask.visible_keys(q, n) => {
+                        b.push_atom(column.values[k as usize].clone())
+                    }
+                    Value::Atom(ref a) => b.push_atom(a.clone()),
+                    ref other => b.push(other.clone()),
+                }
+            }
+            self.weights = weight_buffer;
+            self.ones = ones_buffer;
+            return b.finish(Shown::Tuple, graph);
+        }
         let use_rows = match self.strategy {
             BatchStrategy::Rows => true,
             BatchStrategy::Structured => false,
