@@ -54,6 +54,8 @@ pub struct Inference {
     pub support: HashMap<NodeId, Support>,
     /// Aggregates that may average several values.
     pub averaging: HashSet<NodeId>,
+    /// Whether every query sees every key (no causal or prefix mask).
+    pub bidirectional: bool,
     empty: ValueSet,
 }
 
@@ -69,6 +71,7 @@ pub fn infer(
     vocab: &[String],
     bos: Option<&str>,
     max_len: usize,
+    mask: rasp_core::AttentionMask,
 ) -> Result<Inference, CompileError> {
     let mut raw_tokens = Vec::new();
     if let Some(b) = bos {
@@ -99,6 +102,7 @@ pub fn infer(
         value_sets: HashMap::new(),
         support: HashMap::new(),
         averaging: HashSet::new(),
+        bidirectional: mask == rasp_core::AttentionMask::Bidirectional,
         empty: ValueSet::default(),
     };
     for &id in nodes {
@@ -452,11 +456,13 @@ fn apply_columns(op: &rasp_core::MapOp, supports: &[&Support], len: usize) -> Ve
 }
 
 /// Whether every query selects at most one key: an equality select whose
-/// key is a one-to-one function of the position (e.g. `indices`), or an
-/// `and` with such a selector.
+/// key is a one-to-one function of the position (e.g. `indices`) or a rank
+/// of the positions (see [`is_rank`]), or an `and` with such a selector.
 pub fn at_most_one(graph: &Graph, inference: &Inference, selector: NodeId) -> bool {
     match graph.kind(selector) {
-        NodeKind::Select { key, predicate: Predicate::Eq, .. } => position_injective(inference, *key),
+        NodeKind::Select { key, predicate: Predicate::Eq, .. } => {
+            position_injective(inference, *key) || is_rank(graph, inference, *key)
+        }
         NodeKind::SelectAnd(a, b) => at_most_one(graph, inference, *a) || at_most_one(graph, inference, *b),
         NodeKind::Select { .. }
         | NodeKind::SelectAll
@@ -468,6 +474,86 @@ pub fn at_most_one(graph: &Graph, inference: &Inference, selector: NodeId) -> bo
         | NodeKind::Map { .. }
         | NodeKind::Aggregate { .. } => false,
     }
+}
+
+/// Whether `id` is the library's `selector_width` of a strict total order
+/// on the positions, so that on every input its values are 0, 1, ..., n − 1
+/// in some order (how `sort` finds each value's target position): the order
+/// is `select(k, k, <)` (or `>`) with k different at every position of an
+/// input, or `select(k, k, <) or (select(k, k, ==) and select(t, t, <))`
+/// (either direction in either part) with t different at every position,
+/// or that order's two parts as the sum of their widths (as
+/// [`crate::rewrite`] splits it). Only when every query sees every key:
+/// under a causal or prefix mask a query counts the keys before it, and two
+/// queries can count alike.
+fn is_rank(graph: &Graph, inference: &Inference, id: NodeId) -> bool {
+    if !inference.bidirectional {
+        return false;
+    }
+    let width_of = |id: NodeId| crate::rewrite::library_width(graph, id, inference.n_pos).map(|w| w.selector);
+    if let Some(selector) = width_of(id) {
+        if let Some(key) = strictly(graph, selector) {
+            return distinct_at_each_position(inference, key);
+        }
+        let NodeKind::SelectOr(a, b) = graph.kind(selector) else { return false };
+        return [(*a, *b), (*b, *a)].into_iter().any(|(first, ties)| {
+            strictly(graph, first).is_some_and(|major| ties_broken(graph, inference, ties, major))
+        });
+    }
+    let Some((rasp_core::MapOp::Arith(rasp_core::pyops::ArithOp::Add), &[x, y])) = graph.kind(id).as_map() else {
+        return false;
+    };
+    let (Some(x), Some(y)) = (width_of(x), width_of(y)) else { return false };
+    [(x, y), (y, x)]
+        .into_iter()
+        .any(|(first, ties)| strictly(graph, first).is_some_and(|major| ties_broken(graph, inference, ties, major)))
+}
+
+/// The s-op a `select(k, k, <)` or `select(k, k, >)` compares.
+fn strictly(graph: &Graph, selector: NodeId) -> Option<NodeId> {
+    match graph.kind(selector).as_select() {
+        Some((key, query, Predicate::Lt | Predicate::Gt)) if key == query => Some(key),
+        _ => None,
+    }
+}
+
+/// Whether `selector` is `select(major, major, ==) and select(t, t, <)` (or
+/// `>`, in either order) with t different at every position, and `<`
+/// orders `major`'s values.
+fn ties_broken(graph: &Graph, inference: &Inference, selector: NodeId, major: NodeId) -> bool {
+    let NodeKind::SelectAnd(c, d) = graph.kind(selector) else { return false };
+    [(*c, *d), (*d, *c)].into_iter().any(|(equal, then)| {
+        graph.kind(equal).as_select() == Some((major, major, Predicate::Eq))
+            && strictly(graph, then).is_some_and(|minor| distinct_at_each_position(inference, minor))
+            && comparable(inference, major)
+    })
+}
+
+/// Whether no two positions of an input can hold equal values of `id` (a
+/// function of the token and position at each, such as `indices` or
+/// `tokens + indices / n` with spacing enough), and `<` orders them.
+fn distinct_at_each_position(inference: &Inference, id: NodeId) -> bool {
+    let Some(Support::Local(table)) = inference.support.get(&id) else { return false };
+    let mut seen: Vec<(&Atom, usize)> = Vec::with_capacity(table.len());
+    for (at, value) in inference.reachable.iter().zip(table) {
+        match value {
+            Some(v) => seen.push((v, at.position)),
+            // Where the interpreter raises, nothing is selected anyway.
+            None => continue,
+        }
+    }
+    if !comparable(inference, id) {
+        return false;
+    }
+    seen.sort_by(|x, y| crate::values::atom_order(x.0, y.0));
+    seen.windows(2).all(|w| !rasp_core::pyops::py_eq(w[0].0, w[1].0) || w[0].1 == w[1].1)
+}
+
+/// Whether `<` is a strict total order on the values of `id`: all numbers
+/// (no NaN) or all strings.
+fn comparable(inference: &Inference, id: NodeId) -> bool {
+    let atoms = inference.values(id).atoms();
+    atoms.iter().all(|a| number(a).is_some_and(|x| !x.is_nan())) || atoms.iter().all(|a| matches!(a, Atom::Str(_)))
 }
 
 fn position_injective(inference: &Inference, id: NodeId) -> bool {
@@ -499,7 +585,8 @@ mod tests {
         let Some(Value::Sop(root)) = session.lookup(sop) else { panic!("{sop}: {}", session.take_output()) };
         let nodes = session.graph.ancestors(root);
         let vocab: Vec<String> = vocab.iter().map(|t| t.to_string()).collect();
-        let inference = infer(&session.graph, &nodes, &vocab, None, max_len).unwrap_or_else(|e| panic!("{e}"));
+        let inference = infer(&session.graph, &nodes, &vocab, None, max_len, rasp_core::AttentionMask::Bidirectional)
+            .unwrap_or_else(|e| panic!("{e}"));
         inference.values(root).numbers().expect("numbers")
     }
 
@@ -598,6 +685,40 @@ mod tests {
         let seen = observed(source, "share", &["a", "b"], 6);
         assert!(contains(&seen, 2.0 / 3.0));
         assert!(seen.iter().all(|&x| contains(&share, x)));
+    }
+
+    /// Whether `sop`'s aggregate is inferred to average, under `mask`.
+    fn averages(source: &str, sop: &str, vocab: &[&str], max_len: usize, mask: rasp_core::AttentionMask) -> bool {
+        let mut session = Session::new(Box::new(NoFiles));
+        session.run_file("test.rasp", &format!("set example [1, 2]\n{source}"));
+        let Some(Value::Sop(root)) = session.lookup(sop) else { panic!("{sop}: {}", session.take_output()) };
+        let nodes = session.graph.ancestors(root);
+        let vocab: Vec<String> = vocab.iter().map(|t| t.to_string()).collect();
+        let inference = infer(&session.graph, &nodes, &vocab, None, max_len, mask).unwrap_or_else(|e| panic!("{e}"));
+        inference.averaging.contains(&root)
+    }
+
+    #[test]
+    fn target_positions_of_a_sort_select_one_key_each() {
+        use rasp_core::AttentionMask::{Bidirectional, Causal};
+        // The library's sort breaks ties by position: its widths are a rank
+        // of the positions, whatever the keys. tracr's sort makes the keys
+        // unique with a spacing as large as the length. Under a causal
+        // mask each query ranks only the keys before it, and two can tie.
+        let source = "by_library = sort(tokens_int, tokens_int);
+            unique = tokens_int + indices / 8;
+            by_spacing = aggregate(select(selector_width(select(unique, unique, <)), indices, ==), tokens_int);
+            too_close = tokens_int + indices / 2;
+            by_small_spacing = aggregate(select(selector_width(select(too_close, too_close, <)), indices, ==), tokens_int);
+            by_order = aggregate(select(selector_width(select(tokens_int, tokens_int, <)), indices, ==), tokens_int);";
+        let digits = ["1", "2", "3"];
+        assert!(!averages(source, "by_library", &digits, 8, Bidirectional));
+        assert!(!averages(source, "by_spacing", &digits, 8, Bidirectional));
+        assert!(averages(source, "by_library", &digits, 8, Causal));
+        // 1 + 2/2 == 2 + 0/2: two positions can hold one key.
+        assert!(averages(source, "by_small_spacing", &digits, 8, Bidirectional));
+        // Repeated tokens tie: several positions get the same width.
+        assert!(averages(source, "by_order", &digits, 8, Bidirectional));
     }
 
     fn gcd(a: i64, b: i64) -> i64 {

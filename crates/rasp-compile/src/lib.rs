@@ -63,11 +63,13 @@ pub struct CompileOptions {
     pub program: Option<ProgramInfo>,
     /// The attention mask the model is built with (semantics.md §6):
     /// recorded in model.json (`causal`, `prefix_len`) and applied by the
-    /// forward pass. The inferred value sets need no change: a mask only
-    /// removes keys from a selection, and every set is already closed under
-    /// any selection (any single value, any mean of up to n values, the
-    /// default), and the start token, position 0, stays visible to every
-    /// query as the sink of empty selections.
+    /// forward pass. The inferred value sets need almost no change: a mask
+    /// only removes keys from a selection, and every set is already closed
+    /// under any selection (any single value, any mean of up to n values,
+    /// the default), and the start token, position 0, stays visible to every
+    /// query as the sink of empty selections. One inference needs every key
+    /// visible, and is not made under a mask: that a rank of the positions
+    /// (`sort`'s target positions) selects one key per query.
     pub mask: AttentionMask,
 }
 
@@ -143,12 +145,13 @@ pub fn compile(graph: &Graph, root: NodeId, opts: &CompileOptions) -> Result<(Mo
         }
     }
     let nodes = graph.ancestors(root);
-    let inference = infer::infer(graph, &nodes, &opts.vocab, opts.bos.as_deref(), opts.max_len)?;
+    let inference = infer::infer(graph, &nodes, &opts.vocab, opts.bos.as_deref(), opts.max_len, opts.mask)?;
     match rewrite::split_lexicographic_widths(graph, root, &nodes, &inference) {
         None => compile_graph(graph, root, nodes, &inference, HashMap::new(), Vec::new(), opts),
         Some(rewritten) => {
             let nodes = rewritten.graph.ancestors(rewritten.root);
-            let inference = infer::infer(&rewritten.graph, &nodes, &opts.vocab, opts.bos.as_deref(), opts.max_len)?;
+            let inference =
+                infer::infer(&rewritten.graph, &nodes, &opts.vocab, opts.bos.as_deref(), opts.max_len, opts.mask)?;
             let origin = rewritten.origin.clone();
             compile_graph(&rewritten.graph, rewritten.root, nodes, &inference, rewritten.origin, rewritten.notes, opts)
                 // An error names the caller's node, not its copy.

@@ -50,9 +50,10 @@ pub struct Rewritten {
 /// The library's `selector_width(sel)`: `width` is computed by maps alone
 /// from `inverted = aggregate(sel or at0, indicator(indices == 0))` and
 /// `at_zero = aggregate(sel and at0, 1, 0)`.
-struct LibraryWidth {
+pub struct LibraryWidth {
     width: NodeId,
-    selector: NodeId,
+    /// `sel`.
+    pub selector: NodeId,
     at0: NodeId,
     inverted: NodeId,
     at_zero: NodeId,
@@ -164,7 +165,7 @@ fn copy_width(out: &mut Graph, graph: &Graph, width: &LibraryWidth, selector: No
 /// `id` as the library's selector_width, checked: the shapes of the two
 /// aggregates, and the maps from them giving w for every width w the
 /// length allows (with and without position 0 selected).
-fn library_width(graph: &Graph, id: NodeId, n_pos: usize) -> Option<LibraryWidth> {
+pub fn library_width(graph: &Graph, id: NodeId, n_pos: usize) -> Option<LibraryWidth> {
     graph.kind(id).as_map()?;
     // The maps between `id` and the aggregates, and the aggregates.
     let mut chain = Vec::new();

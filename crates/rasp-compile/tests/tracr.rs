@@ -176,18 +176,25 @@ fn sort_freq_at_length_64_splits_its_comparison() {
     }
 }
 
-/// Two programs at 128 that were refused there. Dyck-2: each balance takes
+/// Three programs at 128 that were refused there. Dyck-2: each balance takes
 /// about 5,000 values, so `balance < 0` gets an MLP of its own reading that
 /// one scalar (the limit on scalar combinations is a projection's, which one
 /// scalar does not need; before: "the MLP computing `balance_curly` would
 /// read 25230529 combinations"). reverse: `length`'s mean over every
 /// position takes one value per length, so `length - indices` reads 128 ×
-/// 128 combinations (before: 642,944, every fraction k/n times 128).
+/// 128 combinations (before: 642,944, every fraction k/n times 128). sort
+/// (with the spacing 128): its target positions are a rank of the
+/// positions, so `select(target_pos, indices, ==)` selects one key and is
+/// no mean (before: "averaging `tokens_int` can give more than 20000
+/// different values").
 #[test]
-fn reverse_and_dyck2_compile_exactly_at_length_128() {
+fn reverse_dyck2_and_sort_compile_exactly_at_length_128() {
+    let source: &'static str = Box::leak(
+        format!("{}\nsort_tracr_128 = sort_of(tokens_int, tokens_int, 128, 1);\n", library()).into_boxed_str(),
+    );
     let options = VerifyOptions { coverage: Coverage::Sampled, sample_per_length: 3, ..VerifyOptions::default() };
-    for (sop, vocab) in [("reverse_tracr", "a,b,c"), ("dyck2_tracr", "(,),{,}")] {
-        let out = common::compile_and_verify_with(library(), sop, vocab, None, 128, options.clone());
+    for (sop, vocab) in [("reverse_tracr", "a,b,c"), ("dyck2_tracr", "(,),{,}"), ("sort_tracr_128", "1,2,3,4,5")] {
+        let out = common::compile_and_verify_with(source, sop, vocab, None, 128, options.clone());
         assert_eq!(out.report.mismatches, 0, "{sop}: {:?}", out.report.examples);
         assert_eq!(out.report.lengths.last().map(|l| (l.length, l.checked)), Some((128, 3)), "{sop}");
     }
