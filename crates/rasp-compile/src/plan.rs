@@ -151,50 +151,6 @@ pub struct Planner<'a> {
     pub origin: HashMap<NodeId, NodeId>,
 }
 
-/// The values of a map of `indices` alone at each position; `None` when
-/// the s-op reads anything else.
-pub fn position_table(graph: &Graph, id: NodeId, positions: &[Option<Atom>]) -> Option<Vec<Option<Atom>>> {
-    match graph.kind(id) {
-        NodeKind::Indices => Some(positions.to_vec()),
-        NodeKind::Map { op, inputs } => {
-            let mut columns = Vec::new();
-            for &i in inputs {
-                match graph.kind(i) {
-                    NodeKind::Constant(Value::Atom(a)) => columns.push(vec![Some(a.clone()); positions.len()]),
-                    _ => columns.push(position_table(graph, i, positions)?),
-                }
-            }
-            let args: Vec<Vec<Atom>> =
-                columns.iter().map(|c| c.iter().map(|v| v.clone().unwrap_or(Atom::Int(0))).collect()).collect();
-            Some(apply(op, &args))
-        }
-        NodeKind::Tokens(_)
-        | NodeKind::Constant(_)
-        | NodeKind::Aggregate { .. }
-        | NodeKind::Select { .. }
-        | NodeKind::SelectAll
-        | NodeKind::SelectAnd(..)
-        | NodeKind::SelectOr(..)
-        | NodeKind::SelectNot(_) => None,
-    }
-}
-
-/// Whether `values` is 1 at position 0 and 0 elsewhere (`indicator(indices
-/// == 0)` in the library's selector_width), over `n_pos` positions.
-pub fn is_first_indicator(graph: &Graph, values: NodeId, n_pos: usize) -> bool {
-    let positions: Vec<Option<Atom>> = (0..n_pos).map(|p| Some(Atom::Int(p as i64))).collect();
-    position_table(graph, values, &positions).is_some_and(|table| {
-        table.iter().enumerate().all(|(p, v)| v.as_ref().and_then(number) == Some(if p == 0 { 1.0 } else { 0.0 }))
-    })
-}
-
-/// Whether `selector` is `select(indices, 0, ==)`: the library's `at0`.
-pub fn is_select_at_zero(graph: &Graph, selector: NodeId) -> bool {
-    matches!(graph.kind(selector).as_select(), Some((key, query, rasp_core::Predicate::Eq))
-        if matches!(graph.kind(key), NodeKind::Indices)
-            && matches!(graph.kind(query), NodeKind::Constant(Value::Atom(Atom::Int(0)))))
-}
-
 /// How the head of `aggregate(sel or at0, indicator(indices == 0))` (at0 =
 /// `select(indices, 0, ==)`) is computed without an MLP feature first.
 ///
@@ -265,12 +221,9 @@ impl<'a> Planner<'a> {
             return out;
         }
         for &id in &self.nodes {
-            let NodeKind::Aggregate { selector, values, default: None } = graph.kind(id) else { continue };
-            let NodeKind::SelectOr(sel, at0) = graph.kind(*selector) else { continue };
-            if !is_select_at_zero(graph, *at0) || id == self.root {
-                continue;
-            }
-            if !is_first_indicator(graph, *values, self.inference.n_pos) {
+            let Some((sel, _)) = rasp_core::as_inverted_width(graph, id) else { continue };
+            let NodeKind::Aggregate { values, .. } = graph.kind(id) else { continue };
+            if id == self.root {
                 continue;
             }
             let readers = self.consumers.get(&id).map(Vec::as_slice).unwrap_or(&[]);
@@ -299,7 +252,7 @@ impl<'a> Planner<'a> {
             out.insert(
                 id,
                 WidthEncoding {
-                    selector: *sel,
+                    selector: sel,
                     first: *values,
                     position_weight,
                     z_values: pairs.iter().map(|p| p.0).collect(),

@@ -24,10 +24,9 @@
 //! allows.
 
 use crate::infer::Inference;
-use crate::plan::{is_first_indicator, is_select_at_zero};
 use crate::values::{apply, number};
 use rasp_core::pyops::ArithOp;
-use rasp_core::{Atom, Graph, MapOp, NodeId, NodeKind, Predicate, Value};
+use rasp_core::{Atom, Graph, MapOp, NodeId, NodeKind, Predicate, Value, as_inverted_width, as_selects_first};
 use std::collections::HashMap;
 
 /// Keys with more values than this are split; below it the selector's joint
@@ -163,8 +162,9 @@ fn copy_width(out: &mut Graph, graph: &Graph, width: &LibraryWidth, selector: No
 }
 
 /// `id` as the library's selector_width, checked: the shapes of the two
-/// aggregates, and the maps from them giving w for every width w the
-/// length allows (with and without position 0 selected).
+/// aggregates (as `rasp_core::library_width` reads them), and the maps from
+/// them giving w for every width w the length allows (with and without
+/// position 0 selected), whatever maps they are.
 pub fn library_width(graph: &Graph, id: NodeId, n_pos: usize) -> Option<LibraryWidth> {
     graph.kind(id).as_map()?;
     // The maps between `id` and the aggregates, and the aggregates.
@@ -193,28 +193,9 @@ pub fn library_width(graph: &Graph, id: NodeId, n_pos: usize) -> Option<LibraryW
     }
     chain.sort_unstable();
     let [first, second] = leaves[..] else { return None };
-    let shape = |aggregate: NodeId| match graph.kind(aggregate) {
-        NodeKind::Aggregate { selector, values, default } => match graph.kind(*selector) {
-            NodeKind::SelectOr(sel, at0) if default.is_none() && is_first_indicator(graph, *values, n_pos) => {
-                Some((true, *sel, *at0))
-            }
-            NodeKind::SelectAnd(sel, at0)
-                if matches!(graph.kind(*values), NodeKind::Constant(Value::Atom(a)) if number(a) == Some(1.0))
-                    && matches!(default, Some(Value::Atom(a)) if number(a) == Some(0.0)) =>
-            {
-                Some((false, *sel, *at0))
-            }
-            _ => None,
-        },
-        _ => None,
-    };
-    let (a, b) = (shape(first)?, shape(second)?);
-    let ((_, selector, at0), inverted, at_zero) = match (a.0, b.0) {
-        (true, false) => (a, first, second),
-        (false, true) => (b, second, first),
-        _ => return None,
-    };
-    if (a.1, a.2) != (b.1, b.2) || !is_select_at_zero(graph, at0) {
+    let (inverted, at_zero) = if as_inverted_width(graph, first).is_some() { (first, second) } else { (second, first) };
+    let (selector, at0) = as_inverted_width(graph, inverted)?;
+    if as_selects_first(graph, at_zero)? != (selector, at0) {
         return None;
     }
     // inverted = 1 / |sel ∪ {0}| and at_zero = [0 ∈ sel]: the maps must

@@ -41,6 +41,7 @@ mod error;
 mod eval;
 mod fast;
 mod graph;
+mod library;
 mod mask;
 pub mod pyfmt;
 pub mod pyops;
@@ -56,6 +57,9 @@ pub use fast::{
     same_result,
 };
 pub use graph::{AggregateParts, Graph, MapOp, Node, NodeId, NodeKind, Predicate, TokenConversion};
+pub use library::{
+    LibraryWidth, as_inverted_width, as_selects_first, is_indicator_of_first, is_select_at_zero, library_width,
+};
 pub use mask::AttentionMask;
 pub use pyops::{ArithOp, CmpOp};
 pub use readable::{ReadableNames, is_placeholder_name, readable_name};

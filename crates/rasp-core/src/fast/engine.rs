@@ -520,7 +520,7 @@ impl Engine {
         Ok(())
     }
 
-    /// The library's `selector_width(selector)` ([`super::plan::library_width`]):
+    /// The library's `selector_width(selector)` ([`crate::library_width`]):
     /// the number of keys each query selects, as ints, counted directly.
     fn width(&mut self, graph: &Graph, plan: &Plan, selector: NodeId, n: usize) -> EvalResult<Slot> {
         let mut b = self.builder(n);

@@ -10,6 +10,7 @@
 //! Everything here depends on the graph only, not on an input.
 
 use crate::graph::{Graph, NodeId, NodeKind, Predicate};
+use crate::library::library_width;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// A comparison without `!=` (which expands into `all - ==`).
@@ -82,7 +83,7 @@ pub(crate) struct Plan {
     /// Per position in `order`: for the standard library's
     /// `selector_width(sel)`, the selector `sel`, whose selected keys the
     /// engine counts instead of running the library's two aggregates and
-    /// four maps (see [`library_width`]); they are planned only if
+    /// four maps (see [`crate::library_width`]); they are planned only if
     /// something else reads them.
     pub widths: Vec<Option<NodeId>>,
     /// `slot` by table (every column lookup of every input asks it): the
@@ -114,7 +115,7 @@ impl Plan {
         let is_known = |id: NodeId| !graph.is_selector(id) && known(id);
         // A width counted by the engine reads its selector alone.
         let reads = |id: NodeId| match library_width(graph, id) {
-            Some(selector) => vec![selector],
+            Some(width) => vec![width.selector],
             None => graph.kind(id).inputs(),
         };
         let mut order = Vec::new();
@@ -131,8 +132,11 @@ impl Plan {
         }
         order.sort_unstable();
         let known: Vec<bool> = order.iter().map(|&id| is_known(id)).collect();
-        let widths: Vec<Option<NodeId>> =
-            order.iter().zip(&known).map(|(&id, &given)| if given { None } else { library_width(graph, id) }).collect();
+        let widths: Vec<Option<NodeId>> = order
+            .iter()
+            .zip(&known)
+            .map(|(&id, &given)| if given { None } else { library_width(graph, id).map(|w| w.selector) })
+            .collect();
         let slot = |id: NodeId| order.binary_search(&id).map_or(u32::MAX, |s| s as u32);
         let inputs: Vec<Vec<u32>> = order
             .iter()
@@ -240,69 +244,6 @@ impl Plan {
     pub(crate) fn selector(&self, id: NodeId) -> Option<&SelectorPlan> {
         self.slot(id).and_then(|s| self.selectors[s].as_ref())
     }
-}
-
-/// The selector whose width node `id` computes, when `id` is the standard
-/// library's `selector_width(sel)` exactly as the library builds it:
-///
-/// ```text
-/// at0 = select(indices, 0, ==);
-/// inverted = aggregate(sel or at0, indicator(indices == 0));
-/// valat0 = aggregate(sel and at0, 1, 0);
-/// round((1 / inverted) - 1 + valat0)
-/// ```
-///
-/// That is |sel| for every input, as an int: position 0 is always visible
-/// (under every mask), so `inverted` is 1/m with m = |sel ∪ {0}| ≥ 1 and
-/// never 0; `valat0` is the int 1 if `sel` selects position 0, else 0; and
-/// 1/(1/m) differs from m by a rounding error far below 0.5 for any length
-/// an input may have, so `round` gives m − 1 + valat0 = |sel|. Nothing in
-/// it can raise that `sel` itself does not. Any other shape, even one
-/// computing the same thing, is evaluated node by node.
-pub(crate) fn library_width(graph: &Graph, id: NodeId) -> Option<NodeId> {
-    use crate::atom::Atom;
-    use crate::graph::MapOp;
-    use crate::pyops::{ArithOp, CmpOp};
-    use crate::value::Value;
-    let is_int = |value: &Value, wanted: i64| matches!(value, Value::Atom(Atom::Int(v)) if *v == wanted);
-    let map = |id: NodeId| graph.kind(id).as_map();
-    let single = |id: NodeId, want: &dyn Fn(&MapOp) -> bool| match map(id) {
-        Some((op, [input])) if want(op) => Some(*input),
-        _ => None,
-    };
-    let sum = single(id, &|op| matches!(op, MapOp::Round))?;
-    let (MapOp::Arith(ArithOp::Add), &[except0, valat0]) = map(sum)? else { return None };
-    let reciprocal = single(
-        except0,
-        &|op| matches!(op, MapOp::ArithConst { op: ArithOp::Sub, constant, constant_on_left: false } if is_int(constant, 1)),
-    )?;
-    let inverted = single(
-        reciprocal,
-        &|op| matches!(op, MapOp::ArithConst { op: ArithOp::Div, constant, constant_on_left: true } if is_int(constant, 1)),
-    )?;
-    let NodeKind::Aggregate { selector: or_first, values: first, default: None } = graph.kind(inverted) else {
-        return None;
-    };
-    let NodeKind::Aggregate { selector: and_first, values: one, default: Some(zero) } = graph.kind(valat0) else {
-        return None;
-    };
-    let (&NodeKind::SelectOr(sel, at0), &NodeKind::SelectAnd(sel_again, at0_again)) =
-        (graph.kind(*or_first), graph.kind(*and_first))
-    else {
-        return None;
-    };
-    let is_indices = |id: NodeId| matches!(graph.kind(id), NodeKind::Indices);
-    let at_zero = matches!(graph.kind(at0), NodeKind::Select { key, query, predicate: Predicate::Eq }
-        if is_indices(*key) && matches!(graph.kind(*query), NodeKind::Constant(c) if is_int(c, 0)));
-    let is_first = single(*first, &|op| matches!(op, MapOp::Indicator))
-        .and_then(|compared| {
-            single(compared, &|op| {
-                matches!(op, MapOp::CompareConst { op: CmpOp::Eq, constant, constant_on_left: false } if is_int(constant, 0))
-            })
-        })
-        .is_some_and(is_indices);
-    let counts_one = matches!(graph.kind(*one), NodeKind::Constant(c) if is_int(c, 1)) && is_int(zero, 0);
-    (sel == sel_again && at0 == at0_again && at_zero && is_first && counts_one && graph.is_selector(sel)).then_some(sel)
 }
 
 /// The selector nodes `root` is built from (itself included), ascending.
