@@ -38,9 +38,9 @@ pub const SPLIT_KEYS_ABOVE: usize = 1024;
 pub struct Rewritten {
     pub graph: Graph,
     pub root: NodeId,
-    /// For each appended copy of a caller's node, the node it copies: the
-    /// id model.json names it by, so that a tool reading the model next to
-    /// the program finds it.
+    /// For each appended node that stands for a caller's node (a copy, or
+    /// the sum in place of a width), that node: the id model.json names it
+    /// by, so that a tool reading the model next to the program finds it.
     pub origin: HashMap<NodeId, NodeId>,
     /// One line per rewrite for the compile report.
     pub notes: Vec<String>,
@@ -91,6 +91,7 @@ pub fn split_lexicographic_widths(
     }
     let mut out = graph.clone();
     let mut renamed: HashMap<NodeId, NodeId> = HashMap::new();
+    let mut origin = HashMap::new();
     let mut notes = Vec::new();
     for (width, split) in &found {
         let strictly =
@@ -107,6 +108,8 @@ pub fn split_lexicographic_widths(
             graph.node(width.width).named,
         );
         renamed.insert(width.width, sum);
+        // The sum has the width's value: model.json names it by the width.
+        origin.insert(sum, width.width);
         notes.push(format!(
             "selector_width({}): {} keys, split into two widths of {} {} and of {} {} among equal ones",
             rasp_core::readable_name(graph, width.selector),
@@ -120,7 +123,6 @@ pub fn split_lexicographic_widths(
     // Everything downstream of a replaced width is copied to read the sum;
     // ids are a topological order, so one pass in id order sees every input
     // before its readers.
-    let mut origin = HashMap::new();
     for &id in nodes {
         if renamed.contains_key(&id) {
             continue;

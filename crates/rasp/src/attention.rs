@@ -159,7 +159,9 @@ fn layer_label(layer: usize) -> String {
 
 fn caption(head: &HeadAttention) -> String {
     match head.max_difference {
-        None => "selector not found".to_string(),
+        // Heads the compiler makes for a rewritten program (see the compile
+        // report's notes) have no selector of the program's own.
+        None => "no program selector to compare: a head the compiler made, or a selector that raised".to_string(),
         Some(d) if d.is_nan() => "attention is not a number (NaN weights)".to_string(),
         Some(d) => format!("max |difference| {d:.2e}"),
     }
