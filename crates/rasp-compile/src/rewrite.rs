@@ -33,6 +33,9 @@ use std::collections::HashMap;
 /// table is small, and the width keeps its single pair of heads.
 pub const SPLIT_KEYS_ABOVE: usize = 1024;
 
+/// Most maps between a width and its two aggregates (the library uses four).
+const MAX_WIDTH_MAPS: usize = 8;
+
 /// The program after a rewrite: a copy of the caller's graph with nodes
 /// appended, so every node the rewrite left alone keeps its id.
 pub struct Rewritten {
@@ -49,7 +52,7 @@ pub struct Rewritten {
 /// The library's `selector_width(sel)`: `width` is computed by maps alone
 /// from `inverted = aggregate(sel or at0, indicator(indices == 0))` and
 /// `at_zero = aggregate(sel and at0, 1, 0)`.
-pub struct LibraryWidth {
+pub struct MatchedWidth {
     width: NodeId,
     /// `sel`.
     pub selector: NodeId,
@@ -80,7 +83,7 @@ pub fn split_lexicographic_widths(
     nodes: &[NodeId],
     inference: &Inference,
 ) -> Option<Rewritten> {
-    let mut found: Vec<(LibraryWidth, Lexicographic)> = Vec::new();
+    let mut found: Vec<(MatchedWidth, Lexicographic)> = Vec::new();
     for &id in nodes {
         let Some(width) = library_width(graph, id, inference.n_pos) else { continue };
         let Some(split) = lexicographic(graph, width.selector, inference) else { continue };
@@ -141,7 +144,7 @@ pub fn split_lexicographic_widths(
 
 /// The width formula's copy over `selector`: the library's two aggregates
 /// and the maps that combine them, as in `width`.
-fn copy_width(out: &mut Graph, graph: &Graph, width: &LibraryWidth, selector: NodeId) -> NodeId {
+fn copy_width(out: &mut Graph, graph: &Graph, width: &MatchedWidth, selector: NodeId) -> NodeId {
     let mut renamed: HashMap<NodeId, NodeId> = HashMap::new();
     let or_first = out.add(NodeKind::SelectOr(selector, width.at0), "sel", false);
     let and_first = out.add(NodeKind::SelectAnd(selector, width.at0), "sel", false);
@@ -167,7 +170,7 @@ fn copy_width(out: &mut Graph, graph: &Graph, width: &LibraryWidth, selector: No
 /// aggregates (as `rasp_core::library_width` reads them), and the maps from
 /// them giving w for every width w the length allows (with and without
 /// position 0 selected), whatever maps they are.
-pub fn library_width(graph: &Graph, id: NodeId, n_pos: usize) -> Option<LibraryWidth> {
+pub fn library_width(graph: &Graph, id: NodeId, n_pos: usize) -> Option<MatchedWidth> {
     graph.kind(id).as_map()?;
     // The maps between `id` and the aggregates, and the aggregates.
     let mut chain = Vec::new();
@@ -178,6 +181,9 @@ pub fn library_width(graph: &Graph, id: NodeId, n_pos: usize) -> Option<LibraryW
             continue;
         }
         match graph.kind(node) {
+            // The library's formula takes four maps; a long chain of maps
+            // (every node of which this is asked about) is something else.
+            NodeKind::Map { .. } if chain.len() >= MAX_WIDTH_MAPS => return None,
             NodeKind::Map { inputs, .. } => {
                 chain.push(node);
                 stack.extend(inputs.iter().copied());
@@ -214,7 +220,7 @@ pub fn library_width(graph: &Graph, id: NodeId, n_pos: usize) -> Option<LibraryW
             }
         }
     }
-    Some(LibraryWidth { width: id, selector, at0, inverted, at_zero, chain })
+    Some(MatchedWidth { width: id, selector, at0, inverted, at_zero, chain })
 }
 
 /// The value of a map of `inputs` (and constants) at one position.
@@ -260,6 +266,10 @@ fn lexicographic(graph: &Graph, selector: NodeId, inference: &Inference) -> Opti
     let xs: Vec<Atom> = inference.values(x).atoms().to_vec();
     let ys: Vec<Atom> = inference.values(y).atoms().to_vec();
     if !inference.values(x).all_numeric() || !inference.values(y).all_numeric() {
+        return None;
+    }
+    // Every pair is evaluated: as many as a map's value set may come from.
+    if xs.len().saturating_mul(ys.len()) > crate::infer::MAX_PRODUCT {
         return None;
     }
     let columns = [

@@ -222,15 +222,12 @@ impl Engine {
                 })
                 .min_by_key(|(origin, _)| *origin)
                 .map(|(origin, e)| (origin, e.clone()));
-            let computed = match plan.widths[i] {
-                Some(selector) => self.width(graph, plan, selector, input.len()),
-                None => self.node(graph, plan, id, input),
+            let computed = match (inherited, plan.widths[i]) {
+                (Some((origin, e)), _) => Err((origin, e)),
+                (None, Some(selector)) => self.width(graph, plan, selector, input.len()).map_err(|e| (id, Rc::new(e))),
+                (None, None) => self.node(graph, plan, id, input).map_err(|e| (id, Rc::new(e))),
             };
-            self.slots[i] = match (inherited, computed) {
-                (Some((origin, e)), _) => Slot::Failed(origin, e),
-                (None, Ok(slot)) => slot,
-                (None, Err(e)) => Slot::Failed(id, Rc::new(e)),
-            };
+            self.slots[i] = computed.unwrap_or_else(|(origin, e)| Slot::Failed(origin, e));
             if !self.keep_all {
                 self.release_dead(plan, i);
             }
