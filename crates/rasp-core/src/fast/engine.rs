@@ -13,7 +13,7 @@
 
 use super::BatchStrategy;
 use super::order::OrderCache;
-use super::plan::Plan;
+use super::plan::{Plan, SelectorPlan};
 use super::rows::{Matrices, Rows};
 use super::structured::{Total, term_totals};
 use crate::atom::Atom;
@@ -517,26 +517,38 @@ impl Engine {
         Ok(())
     }
 
-    /// The library's `selector_width(selector)` ([`crate::library_width`]):
-    /// the number of keys each query selects, as ints, counted directly.
-    fn width(&mut self, graph: &Graph, plan: &Plan, selector: NodeId, n: usize) -> EvalResult<Slot> {
-        let mut b = self.builder(n);
-        let selector_plan = plan.selector(selector).ok_or_else(|| EvalError::internal("no rows"))?;
+    /// Each query's count of selected keys (and sum of `weights` over
+    /// them), by counting over the selector's terms (`structured.rs`), when
+    /// the strategy and the length call for it and the selector expands
+    /// into terms; `None` means the caller reads rows instead.
+    fn counted(
+        &mut self,
+        plan: &Plan,
+        selector_plan: &SelectorPlan,
+        n: usize,
+        weights: Option<&[i64]>,
+    ) -> Option<Vec<Total>> {
         let structured = match self.strategy {
             BatchStrategy::Rows => false,
             BatchStrategy::Structured => true,
             BatchStrategy::Auto => n > ROWS_UP_TO,
         };
-        let totals = if structured {
-            let slots = &self.slots;
-            selector_plan.terms.as_ref().and_then(|terms| {
-                let column_of = |id: NodeId| seq_in(slots, plan, id).map(Rc::as_ref);
-                let buffer = std::mem::take(&mut self.totals);
-                term_totals(terms, n, &column_of, &mut self.cache, None, self.mask, buffer).filter(|t| consistent(t, n))
-            })
-        } else {
-            None
-        };
+        if !structured {
+            return None;
+        }
+        let terms = selector_plan.terms.as_ref()?;
+        let slots = &self.slots;
+        let column_of = |id: NodeId| seq_in(slots, plan, id).map(Rc::as_ref);
+        let buffer = std::mem::take(&mut self.totals);
+        term_totals(terms, n, &column_of, &mut self.cache, weights, self.mask, buffer).filter(|t| consistent(t, n))
+    }
+
+    /// The library's `selector_width(selector)` ([`crate::library_width`]):
+    /// the number of keys each query selects, as ints, counted directly.
+    fn width(&mut self, graph: &Graph, plan: &Plan, selector: NodeId, n: usize) -> EvalResult<Slot> {
+        let mut b = self.builder(n);
+        let selector_plan = plan.selector(selector).ok_or_else(|| EvalError::internal("no rows"))?;
+        let totals = self.counted(plan, selector_plan, n, None);
         match totals {
             Some(totals) => {
                 b.atoms.extend(totals.iter().map(|t| Atom::Int(t.count as i64)));
@@ -625,23 +637,9 @@ impl Engine {
             self.ones = ones_buffer;
             return b.finish(Shown::Tuple, graph);
         }
-        let use_rows = match self.strategy {
-            BatchStrategy::Rows => true,
-            BatchStrategy::Structured => false,
-            BatchStrategy::Auto => n <= ROWS_UP_TO,
-        };
-        let slots = &self.slots;
         let selector_plan = plan.selector(selector).ok_or_else(|| EvalError::internal("no rows"))?;
-        let totals = if use_rows {
-            None
-        } else {
-            selector_plan.terms.as_ref().and_then(|terms| {
-                let column_of = |id: NodeId| seq_in(slots, plan, id).map(Rc::as_ref);
-                let buffer = std::mem::take(&mut self.totals);
-                term_totals(terms, n, &column_of, &mut self.cache, weights, self.mask, buffer)
-                    .filter(|t| consistent(t, n))
-            })
-        };
+        let totals = self.counted(plan, selector_plan, n, weights);
+        let slots = &self.slots;
         let dag = &selector_plan.dag;
         let column_rc = |id: NodeId| seq_in(slots, plan, id).cloned();
         let mut rows: Option<Rows> = None;
